@@ -1,0 +1,55 @@
+/**
+ * Errors as data. Every input or usage problem becomes a GruCheckError with a stable code; the CLI
+ * formats it once as `gru-check: error: <file>: <message> (<hint>)` and exits 2. A tolerance
+ * failure is never an error: it is a result (see compare/).
+ */
+
+export type ErrorCode =
+  | 'USAGE' // bad flag value or combination
+  | 'NOT_FOUND' // path does not exist
+  | 'UNREADABLE' // permissions, is a directory where a file was wanted, symlink loop, ...
+  | 'EMPTY_FILE'
+  | 'NOT_NPY' // bad magic / not an .npy
+  | 'NOT_ZIP' // .npz that is not a zip archive
+  | 'TRUNCATED' // zip or npy shorter than it claims
+  | 'CRC_MISMATCH'
+  | 'DUPLICATE_MEMBER'
+  | 'BAD_MEMBER' // a zip member that is not an .npy, or uses an unsupported compression
+  | 'BAD_HEADER' // .npy header that does not parse
+  | 'UNSUPPORTED_DTYPE'
+  | 'OBJECT_DTYPE' // pickled / object arrays: refused, never unpickled
+  | 'TOO_LARGE' // claims more elements or bytes than allowed
+  | 'MISSING_ARRAY' // input, weight, ... not present
+  | 'NO_EXPECTED' // neither output nor h_n present
+  | 'AMBIGUOUS_PREFIX' // several GRUs in one file and no --prefix
+  | 'AMBIGUOUS_LAYOUT' // batch_first cannot be inferred
+  | 'SHAPE_MISMATCH'
+  | 'BAD_LENGTHS'
+  | 'BAD_CONFIG';
+
+export class GruCheckError extends Error {
+  readonly code: ErrorCode;
+  /** The file (or directory) the problem is in, when there is one. */
+  file: string | undefined;
+  /** A short suggestion of what to do, shown in parentheses. */
+  readonly hint: string | undefined;
+
+  constructor(code: ErrorCode, message: string, options: { file?: string; hint?: string } = {}) {
+    super(message);
+    this.name = 'GruCheckError';
+    this.code = code;
+    this.file = options.file;
+    this.hint = options.hint;
+  }
+}
+
+export function isGruCheckError(e: unknown): e is GruCheckError {
+  return e instanceof GruCheckError;
+}
+
+/** One line, no stack: `<file>: <message> (<hint>)`. The CLI prefixes `gru-check: error: `. */
+export function formatError(e: GruCheckError): string {
+  const where = e.file ? `${e.file}: ` : '';
+  const hint = e.hint ? ` (${e.hint})` : '';
+  return `${where}${e.message}${hint}`.replace(/[\r\n]+/g, ' ');
+}

@@ -1,0 +1,183 @@
+/**
+ * Owns turning a path the user gave into an ArrayBundle: an .npz file, a single .npy file, or a
+ * directory of .npy files. This is the only module in gru-check that touches the file system;
+ * npy.ts and npz.ts work on bytes and stay testable without a disk.
+ *
+ * Async (fs/promises) so a CLI or script can load several cases without blocking; the decoding
+ * itself is synchronous CPU work on bytes already read.
+ *
+ * Every failure is a GruCheckError whose `file` is the file the problem is in (the .npz for a bad
+ * member, the .npy inside a directory for a bad file), with a one-line message.
+ */
+import { lstat, readdir, readFile, readlink, stat } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { basename, extname, join } from 'node:path';
+import { GruCheckError, isGruCheckError, type ErrorCode } from '../errors.js';
+import { parseNpy } from './npy.js';
+import { readNpz } from './npz.js';
+import type { ArrayBundle, NdArray } from './types.js';
+
+export interface LoadOptions {
+  /**
+   * Refuse (TOO_LARGE) input whose arrays total more than this many bytes: the uncompressed
+   * member sizes of an .npz, the file sizes of .npy files. Checked before reading/inflating.
+   */
+  maxBytes?: number;
+}
+
+/**
+ * Load every array at `path`:
+ *   - `*.npz` (or any zip): one array per member, named without `.npy`;
+ *   - a single .npy file: one array named by the file stem;
+ *   - a directory: one array per `*.npy` file directly in it (stem = name); other files and
+ *     subdirectories are ignored.
+ * Symlinks are followed. The format of a file is recognised by its magic bytes, so a misnamed file
+ * still loads; the extension only picks the error for a file that is neither.
+ */
+export async function loadArrays(path: string, options: LoadOptions = {}): Promise<ArrayBundle> {
+  try {
+    const st = await statPath(path);
+    const arrays = st.isDirectory() ? await loadDirectory(path, options) : await loadFile(path, st, options);
+    return { source: path, arrays };
+  } catch (e) {
+    const err = isGruCheckError(e) ? e : toGruError(e, 'UNREADABLE');
+    err.file ??= path;
+    throw err;
+  }
+}
+
+async function loadFile(path: string, st: Stats, options: LoadOptions): Promise<Map<string, NdArray>> {
+  if (!st.isFile()) fail('UNREADABLE', path, 'expected a regular file or a directory, got a special file');
+  if (st.size === 0) fail('EMPTY_FILE', path, 'file is empty (0 bytes)');
+  const bytes = await readBytes(path);
+  if (bytes.length === 0) fail('EMPTY_FILE', path, 'file is empty (0 bytes)');
+
+  const isZip = bytes[0] === 0x50 && bytes[1] === 0x4b; // "PK"
+  const isNpy = bytes[0] === 0x93 && bytes[1] === 0x4e; // "\x93N"
+  if (isZip || (!isNpy && extname(path).toLowerCase() === '.npz')) {
+    return loadNpzBytes(bytes, path, options);
+  }
+  checkCap(st.size, options, path);
+  const name = stem(path);
+  return new Map([[name, parseNpy(bytes, name)]]);
+}
+
+function loadNpzBytes(bytes: Uint8Array, path: string, options: LoadOptions): Map<string, NdArray> {
+  const members = readNpz(bytes, options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes });
+  if (members.size === 0) fail('MISSING_ARRAY', path, 'zip archive holds no .npy members');
+  const arrays = new Map<string, NdArray>();
+  for (const [name, npy] of members) {
+    arrays.set(name, parseNpy(npy, name, { label: `member '${name}.npy'` }));
+  }
+  return arrays;
+}
+
+async function loadDirectory(dir: string, options: LoadOptions): Promise<Map<string, NdArray>> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (e) {
+    throw fsError(e, dir);
+  }
+  // Sorted so the bundle (and any report built from it) does not depend on directory order.
+  const npyNames = names.filter((n) => n.endsWith('.npy') && n.length > 4).sort();
+  const files: Array<{ path: string; size: number }> = [];
+  for (const n of npyNames) {
+    const p = join(dir, n);
+    const st = await statPath(p);
+    if (st.isDirectory()) continue; // a subdirectory that happens to be called *.npy
+    if (!st.isFile()) fail('UNREADABLE', p, 'expected a regular file, got a special file');
+    files.push({ path: p, size: st.size });
+  }
+  if (files.length === 0) {
+    fail('MISSING_ARRAY', dir, 'directory holds no .npy files (expected one file per array, e.g. weight_ih_l0.npy)');
+  }
+  checkCap(
+    files.reduce((a, f) => a + f.size, 0),
+    options,
+    dir,
+  );
+  const arrays = new Map<string, NdArray>();
+  for (const f of files) {
+    try {
+      if (f.size === 0) fail('EMPTY_FILE', f.path, 'file is empty (0 bytes)');
+      const name = stem(f.path);
+      arrays.set(name, parseNpy(await readBytes(f.path), name));
+    } catch (e) {
+      const err = isGruCheckError(e) ? e : toGruError(e, 'UNREADABLE');
+      err.file ??= f.path;
+      throw err;
+    }
+  }
+  return arrays;
+}
+
+function stem(p: string): string {
+  const b = basename(p);
+  return b.endsWith('.npy') || b.endsWith('.npz') ? b.slice(0, -4) : b.slice(0, b.length - extname(b).length) || b;
+}
+
+function checkCap(total: number, options: LoadOptions, file: string): void {
+  if (options.maxBytes !== undefined && total > options.maxBytes) {
+    fail('TOO_LARGE', file, `arrays total ${total} bytes, more than the limit of ${options.maxBytes} bytes`);
+  }
+}
+
+async function readBytes(path: string): Promise<Uint8Array> {
+  try {
+    const buf = await readFile(path);
+    // A plain Uint8Array over the same memory: views made from it are then ordinary typed arrays.
+    return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+  } catch (e) {
+    throw fsError(e, path);
+  }
+}
+
+/** stat (following symlinks) with file-system errors turned into clear GruCheckErrors. */
+async function statPath(path: string): Promise<Stats> {
+  try {
+    return await stat(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') {
+      // stat failed but lstat may not: then the path itself is a symlink whose target is gone.
+      const link = await lstat(path).catch(() => undefined);
+      if (link?.isSymbolicLink()) {
+        const target = await readlink(path).catch(() => '?');
+        fail('NOT_FOUND', path, `broken symbolic link: its target '${target}' does not exist`);
+      }
+    }
+    throw fsError(e, path);
+  }
+}
+
+function fsError(e: unknown, path: string): GruCheckError {
+  if (isGruCheckError(e)) return e;
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  switch (code) {
+    case 'ENOENT':
+      return new GruCheckError('NOT_FOUND', 'no such file or directory', { file: path });
+    case 'ENOTDIR':
+      return new GruCheckError('NOT_FOUND', 'a parent of this path is not a directory', { file: path });
+    case 'EACCES':
+    case 'EPERM':
+      return new GruCheckError('UNREADABLE', 'permission denied', { file: path, hint: 'check the file permissions' });
+    case 'ELOOP':
+      return new GruCheckError('UNREADABLE', 'too many levels of symbolic links (a symlink loop?)', { file: path });
+    case 'EISDIR':
+      return new GruCheckError('UNREADABLE', 'expected a file, got a directory', { file: path });
+    case 'ERR_FS_FILE_TOO_LARGE':
+      return new GruCheckError('TOO_LARGE', 'file is larger than Node can read into memory (2 GiB)', { file: path });
+    default:
+      return toGruError(e, 'UNREADABLE', path);
+  }
+}
+
+function toGruError(e: unknown, code: ErrorCode, file?: string): GruCheckError {
+  const msg = (e instanceof Error ? e.message : String(e)).replace(/[\r\n]+/g, ' ');
+  return new GruCheckError(code, `cannot read: ${msg}`, file === undefined ? {} : { file });
+}
+
+function fail(code: ErrorCode, file: string, message: string): never {
+  throw new GruCheckError(code, message, { file });
+}

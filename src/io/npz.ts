@@ -1,0 +1,316 @@
+/**
+ * Owns reading an .npz (a zip of .npy members) from bytes already in memory: the zip container
+ * only, returning each member's raw .npy bytes. Decoding the .npy is npy.ts's job.
+ *
+ * We parse the central directory ourselves rather than use fflate's unzipSync because what we need
+ * is exactly what it skips: CRC-32 checks, the inflated length equal to the declared size, refusing
+ * a member that inflates past its declared size *while* inflating (zip bomb) and before touching the
+ * rest, duplicate names, and stored members handed back as views (no copy). fflate still does the
+ * DEFLATE decoding, streamed in slices into one buffer of the declared size.
+ *
+ * The central directory is the source of truth for sizes and CRC (numpy, via Python's zipfile,
+ * writes 0xFFFFFFFF sizes plus a ZIP64 extra field in every local header, and may use data
+ * descriptors); the local header is read only to find where the data starts and to check that it
+ * names the same member.
+ */
+import * as zlib from 'node:zlib';
+import { Inflate } from 'fflate';
+import { GruCheckError, isGruCheckError, type ErrorCode } from '../errors.js';
+
+export interface ReadNpzOptions {
+  /** Refuse (TOO_LARGE) archives whose members total more than this many uncompressed bytes. */
+  maxBytes?: number;
+}
+
+const SIG_LOCAL = 0x04034b50;
+const SIG_CENTRAL = 0x02014b50;
+const SIG_EOCD = 0x06054b50;
+const SIG_ZIP64_EOCD = 0x06064b50;
+const SIG_ZIP64_LOCATOR = 0x07064b50;
+const EOCD_SIZE = 22;
+const CENTRAL_SIZE = 46;
+const LOCAL_SIZE = 30;
+
+/** Compressed bytes handed to the inflater per step: bounds the overshoot of a zip bomb
+ * (DEFLATE expands at most ~1032x, so one step yields < 34 MB) before we notice and stop. */
+const INFLATE_SLICE = 32 * 1024;
+/** DEFLATE's best case is a 258-byte match in 2 bits: ~1032x. */
+const MAX_DEFLATE_RATIO = 1032;
+
+interface Entry {
+  name: string;
+  method: number;
+  flags: number;
+  crc: number;
+  compressedSize: number;
+  size: number;
+  localOffset: number;
+}
+
+/**
+ * Split an .npz into its members: member name without `.npy` -> that member's .npy bytes.
+ * Stored members are views of `bytes` (keep it unmodified while they are used); deflated ones are
+ * inflated once into their own buffer. Throws only GruCheckError: EMPTY_FILE, NOT_ZIP, TRUNCATED,
+ * CRC_MISMATCH, DUPLICATE_MEMBER, BAD_MEMBER, TOO_LARGE.
+ */
+export function readNpz(bytes: Uint8Array, options: ReadNpzOptions = {}): Map<string, Uint8Array> {
+  try {
+    return read(bytes, options);
+  } catch (e) {
+    throw wrap(e, 'zip archive', 'NOT_ZIP');
+  }
+}
+
+function wrap(e: unknown, label: string, code: ErrorCode): GruCheckError {
+  if (isGruCheckError(e)) return e;
+  const msg = (e instanceof Error ? e.message : String(e)).replace(/[\r\n]+/g, ' ');
+  if (e instanceof RangeError && /alloc|invalid (typed )?array length|array buffer/i.test(msg)) {
+    return new GruCheckError('TOO_LARGE', `${label}: cannot allocate memory for it: ${msg}`);
+  }
+  return new GruCheckError(code, `${label}: ${msg}`);
+}
+
+function fail(code: ErrorCode, message: string): never {
+  throw new GruCheckError(code, message);
+}
+
+function read(bytes: Uint8Array, options: ReadNpzOptions): Map<string, Uint8Array> {
+  if (bytes.length === 0) fail('EMPTY_FILE', 'file is empty (0 bytes)');
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const u16 = (o: number) => dv.getUint16(o, true);
+  const u32 = (o: number) => dv.getUint32(o, true);
+  const u64 = (o: number) => {
+    const v = dv.getBigUint64(o, true);
+    if (v > BigInt(Number.MAX_SAFE_INTEGER)) fail('NOT_ZIP', `zip archive: 64-bit field ${v} is past any real file size`);
+    return Number(v);
+  };
+
+  const eocd = findEocd(bytes, dv);
+  let count = u16(eocd + 10);
+  let cdSize = u32(eocd + 12);
+  let cdOffset = u32(eocd + 16);
+  if (u16(eocd + 4) !== 0 || u16(eocd + 6) !== 0 || u16(eocd + 8) !== count) {
+    fail('NOT_ZIP', 'zip archive spans several disks: expected a single-file archive');
+  }
+  // ZIP64 end record: present when a count/size/offset overflowed (Python writes it only then).
+  const loc = eocd - 20;
+  if (loc >= 0 && u32(loc) === SIG_ZIP64_LOCATOR) {
+    const z64 = u64(loc + 8);
+    if (z64 + 56 > loc || u32(z64) !== SIG_ZIP64_EOCD) {
+      fail('TRUNCATED', `zip archive: ZIP64 end record expected at offset ${z64}, not found (file is ${bytes.length} bytes)`);
+    }
+    count = u64(z64 + 32);
+    cdSize = u64(z64 + 40);
+    cdOffset = u64(z64 + 48);
+  }
+  const cdEnd = cdOffset + cdSize;
+  if (cdEnd > eocd) {
+    fail('TRUNCATED', `zip archive: central directory at offset ${cdOffset} (+${cdSize} bytes) runs past the end record at ${eocd}`);
+  }
+  if (count * CENTRAL_SIZE > cdSize) {
+    fail('TRUNCATED', `zip archive: ${count} members cannot fit in a ${cdSize}-byte central directory`);
+  }
+
+  const entries: Entry[] = [];
+  let p = cdOffset;
+  for (let i = 0; i < count; i++) {
+    if (p + CENTRAL_SIZE > cdEnd || u32(p) !== SIG_CENTRAL) {
+      fail('TRUNCATED', `zip archive: central directory entry ${i + 1} of ${count} is missing at offset ${p}`);
+    }
+    const flags = u16(p + 8);
+    const nameLen = u16(p + 28);
+    const extraLen = u16(p + 30);
+    const commentLen = u16(p + 32);
+    const next = p + CENTRAL_SIZE + nameLen + extraLen + commentLen;
+    if (next > cdEnd) fail('TRUNCATED', `zip archive: central directory entry ${i + 1} runs past the directory`);
+    const name = decodeName(bytes.subarray(p + CENTRAL_SIZE, p + CENTRAL_SIZE + nameLen), flags);
+    const e: Entry = {
+      name,
+      flags,
+      method: u16(p + 10),
+      crc: u32(p + 16),
+      compressedSize: u32(p + 20),
+      size: u32(p + 24),
+      localOffset: u32(p + 42),
+    };
+    applyZip64Extra(e, p + CENTRAL_SIZE + nameLen, extraLen, dv, u64);
+    entries.push(e);
+    p = next;
+  }
+
+  // Check everything that is cheap before inflating anything.
+  const seen = new Set<string>();
+  let total = 0;
+  for (const e of entries) {
+    const m = `member '${e.name}'`;
+    if (seen.has(e.name)) fail('DUPLICATE_MEMBER', `${m} appears more than once in the archive`);
+    seen.add(e.name);
+    if (!e.name.endsWith('.npy') || e.name.length === 4) fail('BAD_MEMBER', `${m}: expected an .npy member, got another file`);
+    if (e.flags & 1) fail('BAD_MEMBER', `${m} is encrypted`);
+    if (e.method !== 0 && e.method !== 8) {
+      fail('BAD_MEMBER', `${m}: expected compression method 0 (stored) or 8 (deflate), got ${e.method}`);
+    }
+    if (e.method === 0 && e.compressedSize !== e.size) {
+      fail('BAD_MEMBER', `${m}: stored member declares ${e.compressedSize} bytes stored but ${e.size} bytes uncompressed`);
+    }
+    // DEFLATE cannot expand more than ~1032:1, so a larger claim is a lie, and refusing it here
+    // means a flipped size field can never make us allocate gigabytes for a tiny member.
+    if (e.method === 8 && e.size > e.compressedSize * MAX_DEFLATE_RATIO + 1024) {
+      fail('BAD_MEMBER', `${m}: declares ${e.size} bytes uncompressed from ${e.compressedSize} compressed, more than DEFLATE can produce`);
+    }
+    total += e.size;
+  }
+  if (options.maxBytes !== undefined && total > options.maxBytes) {
+    fail('TOO_LARGE', `zip archive: members total ${total} bytes uncompressed, more than the limit of ${options.maxBytes} bytes`);
+  }
+
+  const out = new Map<string, Uint8Array>();
+  for (const e of entries) {
+    const m = `member '${e.name}'`;
+    try {
+      const data = memberData(bytes, dv, e, cdOffset, m);
+      const got = crc32(data);
+      if (got !== e.crc) fail('CRC_MISMATCH', `${m}: CRC-32 mismatch: expected ${hex32(e.crc)}, got ${hex32(got)}`);
+      out.set(e.name.slice(0, -4), data);
+    } catch (err) {
+      throw wrap(err, m, 'BAD_MEMBER');
+    }
+  }
+  return out;
+}
+
+/** Find the end-of-central-directory record: the last signature whose comment length fits. */
+function findEocd(bytes: Uint8Array, dv: DataView): number {
+  const min = Math.max(0, bytes.length - EOCD_SIZE - 0xffff);
+  for (let i = bytes.length - EOCD_SIZE; i >= min; i--) {
+    if (dv.getUint32(i, true) === SIG_EOCD && i + EOCD_SIZE + dv.getUint16(i + 20, true) <= bytes.length) return i;
+  }
+  // A zip whose end was cut off still starts with a local header.
+  if (bytes.length >= 4 && dv.getUint32(0, true) === SIG_LOCAL) {
+    fail('TRUNCATED', `zip archive is truncated: no end-of-central-directory record in its ${bytes.length} bytes`);
+  }
+  fail('NOT_ZIP', `expected a zip archive (.npz), got ${bytes.length >= 4 ? 'bytes ' + hexBytes(bytes, 4) : `${bytes.length} bytes`}`);
+}
+
+/** ZIP64 extra field (id 1): 64-bit values for whichever 32-bit fields are 0xFFFFFFFF, in order. */
+function applyZip64Extra(e: Entry, start: number, len: number, dv: DataView, u64: (o: number) => number): void {
+  const end = start + len;
+  for (let p = start; p + 4 <= end; ) {
+    const id = dv.getUint16(p, true);
+    const size = dv.getUint16(p + 2, true);
+    if (p + 4 + size > end) fail('BAD_MEMBER', `member '${e.name}': extra field runs past its entry`);
+    if (id === 1) {
+      let q = p + 4;
+      const take = (): number => {
+        if (q + 8 > p + 4 + size) fail('BAD_MEMBER', `member '${e.name}': ZIP64 extra field is too short`);
+        const v = u64(q);
+        q += 8;
+        return v;
+      };
+      if (e.size === 0xffffffff) e.size = take();
+      if (e.compressedSize === 0xffffffff) e.compressedSize = take();
+      if (e.localOffset === 0xffffffff) e.localOffset = take();
+    }
+    p += 4 + size;
+  }
+}
+
+/** The member's uncompressed bytes: a view when stored, a fresh buffer when deflated. */
+function memberData(bytes: Uint8Array, dv: DataView, e: Entry, cdOffset: number, m: string): Uint8Array {
+  const lo = e.localOffset;
+  if (lo + LOCAL_SIZE > cdOffset || dv.getUint32(lo, true) !== SIG_LOCAL) {
+    fail('TRUNCATED', `${m}: local header expected at offset ${lo}, not found`);
+  }
+  const nameLen = dv.getUint16(lo + 26, true);
+  const extraLen = dv.getUint16(lo + 28, true);
+  const start = lo + LOCAL_SIZE + nameLen + extraLen;
+  if (start > cdOffset) fail('TRUNCATED', `${m}: local header runs past the central directory`);
+  const localName = decodeName(bytes.subarray(lo + LOCAL_SIZE, lo + LOCAL_SIZE + nameLen), dv.getUint16(lo + 6, true));
+  if (localName !== e.name) fail('BAD_MEMBER', `${m}: local header names '${localName}' instead`);
+  const end = start + e.compressedSize;
+  if (end > cdOffset) {
+    fail('TRUNCATED', `${m}: data is ${cdOffset - start} bytes before the central directory, expected ${e.compressedSize}`);
+  }
+  const raw = bytes.subarray(start, end);
+  return e.method === 0 ? raw : inflateExact(raw, e.size, m);
+}
+
+/**
+ * Inflate into one buffer of exactly the declared size, feeding fflate slices so that a member
+ * producing more than it declared is stopped within one slice (never inflated to the end).
+ */
+function inflateExact(raw: Uint8Array, size: number, m: string): Uint8Array {
+  const out = new Uint8Array(size);
+  let written = 0;
+  let done = false;
+  const inflater = new Inflate((chunk, final) => {
+    if (written + chunk.length > size) {
+      fail('BAD_MEMBER', `${m}: inflates past its declared size of ${size} bytes (refused: possible zip bomb)`);
+    }
+    out.set(chunk, written);
+    written += chunk.length;
+    if (final) done = true;
+  });
+  try {
+    let off = 0;
+    do {
+      const end = Math.min(off + INFLATE_SLICE, raw.length);
+      inflater.push(raw.subarray(off, end), end === raw.length);
+      off = end;
+    } while (off < raw.length);
+  } catch (err) {
+    if (isGruCheckError(err)) throw err;
+    const msg = err instanceof Error ? err.message : String(err);
+    // fflate's "unexpected EOF": the compressed stream stops early.
+    if (/unexpected EOF/i.test(msg)) fail('TRUNCATED', `${m}: deflate data ends early (${msg})`);
+    fail('BAD_MEMBER', `${m}: deflate data is corrupt (${msg})`);
+  }
+  if (!done || written !== size) {
+    fail('BAD_MEMBER', `${m}: inflates to ${written} bytes, expected its declared size of ${size} bytes`);
+  }
+  return out;
+}
+
+/** CRC-32 via node's zlib.crc32 (Node >= 20.15), else a table-driven fallback. */
+const nodeCrc32: ((data: Uint8Array, value?: number) => number) | undefined =
+  typeof (zlib as { crc32?: unknown }).crc32 === 'function' ? (zlib as { crc32: (d: Uint8Array) => number }).crc32 : undefined;
+
+let crcTable: Uint32Array | undefined;
+export function crc32(data: Uint8Array): number {
+  if (nodeCrc32) return nodeCrc32(data) >>> 0;
+  if (!crcTable) {
+    crcTable = new Uint32Array(256);
+    for (let n = 0; n < 256; n++) {
+      let c = n;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      crcTable[n] = c >>> 0;
+    }
+  }
+  let c = 0xffffffff;
+  for (let i = 0; i < data.length; i++) c = crcTable[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+function hex32(v: number): string {
+  return `0x${v.toString(16).padStart(8, '0')}`;
+}
+
+function hexBytes(bytes: Uint8Array, n: number): string {
+  return Array.from(bytes.subarray(0, n), (b) => b.toString(16).padStart(2, '0')).join(' ');
+}
+
+/** Bit 11 set: UTF-8. Otherwise the zip spec says CP437 (Python's zipfile agrees). */
+const CP437_HIGH =
+  'ÇüéâäàåçêëèïîìÄÅÉæÆôöòûùÿÖÜ¢£¥₧ƒáíóúñÑªº¿⌐¬½¼¡«»░▒▓│┤╡╢╖╕╣║╗╝╜╛┐└┴┬├─┼╞╟╚╔╩╦╠═╬╧╨╤╥╙╘╒╓╫╪┘┌█▄▌▐▀αßΓπΣσµτΦΘΩδ∞φε∩≡±≥≤⌠⌡÷≈°∙·√ⁿ²■\u00a0';
+function decodeName(raw: Uint8Array, flags: number): string {
+  if (flags & 0x800) {
+    try {
+      return new TextDecoder('utf-8', { fatal: true }).decode(raw);
+    } catch {
+      fail('BAD_MEMBER', `zip archive: a member name is not valid UTF-8 (${hexBytes(raw, 16)})`);
+    }
+  }
+  let s = '';
+  for (const b of raw) s += b < 0x80 ? String.fromCharCode(b) : CP437_HIGH[b - 0x80];
+  return s;
+}
