@@ -1,0 +1,48 @@
+/**
+ * Small boundary helpers shared by the model builders: turn loaded NdArrays into the typed arrays
+ * the math uses, with ATen-style "expected X, got Y" errors naming the array.
+ */
+import { GruCheckError } from '../errors.js';
+import type { NdArray } from '../io/types.js';
+import type { FloatArray, FloatDType, Tensor } from './types.js';
+
+export const fmtShape = (shape: readonly number[]): string =>
+  shape.length === 1 ? `[${shape[0]}]` : `[${shape.join(', ')}]`;
+
+export function isFloat(a: NdArray): boolean {
+  return a.dtype === 'float16' || a.dtype === 'float32' || a.dtype === 'float64';
+}
+
+export function floatTensor(a: NdArray, file: string): Tensor {
+  if (!isFloat(a)) {
+    throw new GruCheckError('UNSUPPORTED_DTYPE', `${a.name}: expected a float16, float32 or float64 array, got ${a.dtype}`, { file });
+  }
+  return { shape: a.shape, dtype: a.dtype as FloatDType, data: a.data as FloatArray };
+}
+
+export function expectShape(t: { shape: number[] }, name: string, expected: number[], what: string, file: string): void {
+  const ok = t.shape.length === expected.length && t.shape.every((d, i) => d === expected[i]);
+  if (!ok) {
+    throw new GruCheckError('SHAPE_MISMATCH', `${name}: expected shape ${fmtShape(expected)} (${what}), got ${fmtShape(t.shape)}`, { file });
+  }
+}
+
+/** Integer array -> Int32Array, refusing floats and values that do not fit. */
+export function intVector(a: NdArray, file: string): Int32Array {
+  const d = a.data;
+  if (typeof (d as string[])[0] === 'string' || isFloat(a) || a.dtype === 'bool' || a.dtype === 'unicode') {
+    throw new GruCheckError('BAD_LENGTHS', `${a.name}: expected an int32 or int64 array, got ${a.dtype}`, { file });
+  }
+  const out = new Int32Array((d as ArrayLike<number | bigint>).length);
+  for (let i = 0; i < out.length; i++) {
+    const v = Number((d as ArrayLike<number | bigint>)[i]!);
+    out[i] = v > 2 ** 31 - 1 ? 2 ** 31 - 1 : v < -(2 ** 31) ? -(2 ** 31) : v;
+  }
+  return out;
+}
+
+/** Converts to the computation's storage type (exact for float16/float32 -> float32 or -> float64). */
+export function toStorage(data: FloatArray, dtype: FloatDType): FloatArray {
+  if (dtype === 'float64') return data instanceof Float64Array ? data : Float64Array.from(data);
+  return data instanceof Float32Array ? data : Float32Array.from(data);
+}

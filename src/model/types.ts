@@ -1,0 +1,80 @@
+/**
+ * The validated description of one GRU and one run of it, as the rest of the program sees it.
+ * Everything here has been shape-checked by model/ (the boundary); gru/ and compare/ assume it is
+ * consistent and carry no checks of their own.
+ *
+ * Axis order inside the program: sequences are seq-first, (T, B, features), C order. The case
+ * remembers the user's layout (batchFirst, batched) so expected tensors and reported indices stay
+ * in the tensor's own axis order.
+ */
+
+export type FloatArray = Float32Array | Float64Array;
+export type FloatDType = 'float16' | 'float32' | 'float64';
+export type Precision = 'f32' | 'f64';
+
+/** One direction of one layer, PyTorch's names; gate blocks stacked r|z|n along rows. */
+export interface GruDirectionParams {
+  /** (3H, I_k) row-major: I_0 = input_size, I_k = D*H for k > 0. */
+  weightIh: FloatArray;
+  /** (3H, H) row-major. */
+  weightHh: FloatArray;
+  /** (3H), absent when bias=False. */
+  biasIh?: FloatArray;
+  biasHh?: FloatArray;
+  /** Columns of weightIh. */
+  inputSize: number;
+}
+
+export interface GruParams {
+  inputSize: number;
+  hiddenSize: number;
+  numLayers: number;
+  bidirectional: boolean;
+  bias: boolean;
+  /** dtype of the weights as stored. */
+  dtype: FloatDType;
+  /** layers[k][d]: d = 0 forward, 1 reverse. */
+  layers: GruDirectionParams[][];
+}
+
+/** A tensor in the user's own axis order. */
+export interface Tensor {
+  shape: number[];
+  dtype: FloatDType;
+  data: FloatArray;
+}
+
+export interface GruConfig {
+  inputSize: number;
+  hiddenSize: number;
+  numLayers: number;
+  bidirectional: boolean;
+  bias: boolean;
+  batchFirst: boolean;
+  batched: boolean;
+  dtype: FloatDType;
+}
+
+/** Where batch_first came from, for the report. */
+export type LayoutSource = 'flag' | 'config' | 'shapes' | 'unbatched';
+
+/** Everything needed to run the reference and check it, validated. */
+export interface GruCase {
+  source: string;
+  config: GruConfig;
+  layoutSource: LayoutSource;
+  params: GruParams;
+  seqLen: number;
+  batchSize: number;
+  /** (T, B, I) seq-first, whatever the user's layout. */
+  input: FloatArray;
+  /** (L*D, B, H); zeros when the dump had no h0. */
+  h0: FloatArray;
+  h0Given: boolean;
+  /** (B) valid steps per sequence, each in 1..T; absent = all T. */
+  lengths?: Int32Array;
+  /** Expected tensors as dumped, in their own axis order; either may be absent, not both. */
+  expected: { output?: Tensor; h_n?: Tensor };
+  /** Module prefix the weights were found under ('' for none). */
+  prefix: string;
+}
