@@ -1,0 +1,23 @@
+#!/usr/bin/env node
+// Launcher only: the CLI lives in src/cli/main.ts, compiled to dist/ by `npm install` (prepare).
+// An unexpected crash still ends in one line and exit 2, never a stack trace, unless
+// GRU_CHECK_DEBUG is set.
+let main;
+try {
+  ({ main } = await import('../dist/cli/main.js'));
+} catch (e) {
+  process.stderr.write(`gru-check: error: cannot load the compiled CLI (${e.code ?? e.message}); run 'npm install' or 'npm run build' in the gru-check folder\n`);
+  process.exit(2);
+}
+// A reader that goes away (`gru-check run ... | head -1`) is not an error.
+process.stdout.on('error', (e) => {
+  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw e;
+});
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (e) {
+  if (process.env.GRU_CHECK_DEBUG) throw e;
+  process.stderr.write(`gru-check: error: internal error: ${String(e?.message ?? e).split('\n')[0]} (set GRU_CHECK_DEBUG=1 for a stack trace and report it)\n`);
+  process.exitCode = 2;
+}

@@ -1,0 +1,104 @@
+/**
+ * --format table (the default): per case, the inferred GRU config, one row per check, the
+ * tolerances and where they came from; for several cases a closing "N passed, M failed" line.
+ * A pure function of the result: colour is an option, not read from the terminal here.
+ */
+import { Chalk, type ChalkInstance } from 'chalk';
+import Table from 'cli-table3';
+import type { CaseResult } from '../check.js';
+import type { CheckResult } from '../compare/isclose.js';
+import type { RunSummary } from '../summary.js';
+import { fmtIndex, fmtShape, num, pct, sci } from './format.js';
+
+export interface TableOptions {
+  /** chalk colour level: 0 none, 1 basic, 2 256, 3 truecolor. */
+  colorLevel: 0 | 1 | 2 | 3;
+}
+
+const yesNo = (b: boolean): string => (b ? 'yes' : 'no');
+
+function configLine(c: CaseResult): string {
+  const k = c.config!;
+  const layout = !k.batched ? 'unbatched' : `batch_first=${k.batchFirst ? 'True' : 'False'} (from ${c.layoutSource === 'flag' ? 'flag' : c.layoutSource})`;
+  const parts = [
+    `input_size=${k.inputSize}`,
+    `hidden_size=${k.hiddenSize}`,
+    `num_layers=${k.numLayers}`,
+    `bidirectional=${k.bidirectional ? 'True' : 'False'}`,
+    `bias=${k.bias ? 'True' : 'False'}`,
+    layout,
+  ];
+  return `GRU(${parts.join(', ')})`;
+}
+
+function detailsLine(c: CaseResult): string {
+  const k = c.config!;
+  const bits = [`dtype ${k.dtype}`, `precision ${c.precision}`, `h0 ${c.h0Given ? 'from dump' : 'zeros (not in dump)'}`];
+  if (c.prefix) bits.push(`prefix ${c.prefix}`);
+  if (c.lengths) bits.push(`lengths [${c.lengths.join(', ')}]`);
+  return bits.join(', ');
+}
+
+function checkRow(k: CheckResult, ch: ChalkInstance): string[] {
+  const verdict = k.pass ? ch.green('PASS') : ch.red.bold('FAIL');
+  const name = k.subject === 'reference' && k.against === 'expected' ? k.tensor : `${k.tensor} (${k.subject} vs ${k.against})`;
+  if (k.error) return [name, fmtShape(k.shape), ch.red(k.error), '', '', '', '', '', verdict];
+  const mism = `${k.mismatched}/${k.total} (${pct(k.mismatched, k.total)})`;
+  const nonFinite = k.nonFiniteMismatched > 0 ? ch.yellow(` +${k.nonFiniteMismatched} NaN/inf`) : '';
+  return [
+    name,
+    fmtShape(k.shape),
+    k.mismatched > 0 ? ch.red(mism) : mism,
+    `${sci(k.maxAbsError)} ${ch.dim(fmtIndex(k.maxAbsIndex))}${nonFinite}`,
+    `${sci(k.maxRelError)} ${ch.dim(fmtIndex(k.maxRelIndex))}`,
+    sci(k.meanAbsError),
+    k.requiredAtol === null ? 'none' : sci(k.requiredAtol),
+    k.firstMismatchStep === null ? (k.tensor === 'output' ? '—' : '') : String(k.firstMismatchStep),
+    verdict,
+  ];
+}
+
+function toleranceLine(c: CaseResult): string {
+  const tols = Object.entries(c.tolerance ?? {});
+  const uniq = new Map<string, string[]>();
+  for (const [tensor, t] of tols) {
+    const src = t.rtolSource === t.atolSource ? t.rtolSource : `rtol ${t.rtolSource}, atol ${t.atolSource}`;
+    const key = `rtol=${num(t.rtol)} atol=${num(t.atol)} (${src.startsWith('default') ? `torch.testing.assert_close ${src}` : src})`;
+    uniq.set(key, [...(uniq.get(key) ?? []), tensor]);
+  }
+  const list = [...uniq.entries()].map(([k, ts]) => (uniq.size > 1 ? `${ts.join(', ')}: ${k}` : k));
+  return `tolerance: ${list.join('; ')}`;
+}
+
+export function renderCase(c: CaseResult, ch: ChalkInstance): string {
+  const lines: string[] = [ch.bold(c.case)];
+  if (c.error !== undefined) {
+    lines.push(`  ${ch.red('ERROR')} ${c.error}`);
+    return lines.join('\n');
+  }
+  lines.push(`  ${configLine(c)}`, `  ${ch.dim(detailsLine(c))}`);
+  const table = new Table({
+    head: ['tensor', 'shape', 'mismatched', 'max abs err [at]', 'max rel err [at]', 'mean abs err', 'atol needed', 'first bad step', 'result'],
+    style: { head: [], border: [], 'padding-left': 1, 'padding-right': 1 },
+    // no rule between body rows: two or three rows read better without
+    chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
+  });
+  for (const k of c.checks) table.push(checkRow(k, ch));
+  lines.push(table.toString().replace(/^/gm, '  '));
+  lines.push(`  ${toleranceLine(c)}`);
+  const zero = c.checks.filter((k) => k.zeroExpected > 0);
+  for (const k of zero) lines.push(`  ${ch.dim(`note: ${k.tensor}: ${k.zeroExpected} element(s) with expected value 0 and a non-zero difference are left out of max rel err`)}`);
+  lines.push(`  ${c.pass ? ch.green('PASS') : ch.red.bold('FAIL')}`);
+  return lines.join('\n');
+}
+
+export function renderTable(s: RunSummary, o: TableOptions): string {
+  const ch = new Chalk({ level: o.colorLevel });
+  const parts = s.cases.map((c) => renderCase(c, ch));
+  let out = parts.join('\n\n') + '\n';
+  if (s.cases.length > 1) {
+    const { passed, failed, errors } = s.summary;
+    out += `\n${passed} passed, ${failed} failed${errors > 0 ? `, ${errors} error${errors === 1 ? '' : 's'}` : ''}\n`;
+  }
+  return out;
+}
