@@ -1,0 +1,76 @@
+// Shared test helpers: paths, running the built CLI, loading samples.
+import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const SAMPLES = join(ROOT, 'samples');
+export const CASES = join(ROOT, 'test', 'fixtures', 'cases');
+export const BIN = join(ROOT, 'bin', 'gru-check.js');
+
+export const sample = (name: string): string => join(SAMPLES, name);
+export const fixture = (name: string): string => join(CASES, name);
+
+export function sampleFiles(): string[] {
+  return readdirSync(SAMPLES).filter((f) => f.endsWith('.npz')).sort().map((f) => join(SAMPLES, f));
+}
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built bin like a user would, colour off, from the repo root. */
+export function cli(args: string[], env: Record<string, string> = {}): CliRun {
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH ?? '', NO_COLOR: '1', ...env },
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { zipSync } from 'fflate';
+import { dump } from 'npyjs';
+import { readNpz } from '../src/io/npz.js';
+
+/** A fresh temporary directory for files a test writes. */
+export const tmp = (): string => mkdtempSync(join(tmpdir(), 'gru-check-test-'));
+
+/** The raw .npy members of an .npz, to edit and re-zip. */
+export function members(path: string): Record<string, Uint8Array> {
+  const out: Record<string, Uint8Array> = {};
+  for (const [name, bytes] of readNpz(new Uint8Array(readFileSync(path)))) out[name] = bytes.slice();
+  return out;
+}
+
+/** Writes members (name without .npy -> .npy bytes) as a stored .npz. */
+export function writeNpz(path: string, m: Record<string, Uint8Array>): string {
+  const files: Record<string, Uint8Array> = {};
+  for (const [name, bytes] of Object.entries(m)) files[`${name}.npy`] = bytes;
+  writeFileSync(path, zipSync(files, { level: 0 }));
+  return path;
+}
+
+/** .npy bytes via npyjs's writer. */
+export function npy(data: Float32Array | Float64Array | Int32Array | BigInt64Array, shape: number[]): Uint8Array {
+  return new Uint8Array(dump(data, shape));
+}
+
+/** A 0-d numpy unicode array (`np.array('...')`), as numpy writes it: '<U n', UTF-32LE. */
+export function npyString(s: string): Uint8Array {
+  const chars = [...s];
+  let header = `{'descr': '<U${chars.length}', 'fortran_order': False, 'shape': (), }`;
+  const pad = 64 - ((10 + header.length + 1) % 64);
+  header += ' '.repeat(pad === 64 ? 0 : pad) + '\n';
+  const out = new Uint8Array(10 + header.length + 4 * chars.length);
+  out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, header.length & 0xff, header.length >> 8]);
+  out.set(new TextEncoder().encode(header), 10);
+  const dv = new DataView(out.buffer);
+  chars.forEach((c, i) => dv.setUint32(10 + header.length + 4 * i, c.codePointAt(0)!, true));
+  return out;
+}
