@@ -73,6 +73,9 @@ export function toUserLayout(c: GruCase, r: GruRunResult): { output: UserTensor;
   };
 }
 
+/** Milliseconds to the microsecond: more digits are noise. */
+const ms = (x: number): number => Math.round(x * 1000) / 1000;
+
 export function defaultPrecision(dtype: FloatDType): Precision {
   return dtype === 'float64' ? 'f64' : 'f32';
 }
@@ -115,7 +118,7 @@ export function checkGruCase(c: GruCase, options: CheckOptions = {}, loadMs = 0)
     prefix: c.prefix.replace(/\.$/, ''),
     tolerance,
     checks,
-    timings: { loadMs, referenceMs: t1 - t0, compareMs: t2 - t1 },
+    timings: { loadMs: ms(loadMs), referenceMs: ms(t1 - t0), compareMs: ms(t2 - t1) },
   };
   if (c.lengths) result.lengths = Array.from(c.lengths);
   return result;

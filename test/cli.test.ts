@@ -158,3 +158,23 @@ test('input errors: each kind is one line naming the file and the array, exit 2'
   assert.equal(good.code, 0, good.stderr);
   assert.match(good.stdout, /batch_first=True \(from config\)/);
 });
+
+test('input errors inside an archive: duplicate member, short array, object and complex dtypes', () => {
+  const dir = tmp();
+  const base = members(sample('classic_batch_first.npz'));
+  const obj = readFileSync('test/fixtures/io/npy/refuse_object.npy');
+  const cplx = readFileSync('test/fixtures/io/npy/refuse_complex.npy');
+  const write = (name: string, m: Record<string, Uint8Array>) => writeNpz(join(dir, name), m);
+
+  assertOneLineError(cli(['run', write('obj.npz', { ...base, h0: new Uint8Array(obj) })]), /obj\.npz: member 'h0\.npy'.*object.*pickl/i);
+  assertOneLineError(cli(['run', write('cplx.npz', { ...base, h0: new Uint8Array(cplx) })]), /cplx\.npz: member 'h0\.npy'.*complex/i);
+  const short = base.weight_ih_l0!.slice(0, base.weight_ih_l0!.length - 8);
+  assertOneLineError(cli(['run', write('short.npz', { ...base, weight_ih_l0: short })]), /short\.npz: member 'weight_ih_l0\.npy'.*needs 240 bytes/);
+
+  // a duplicate name: rename one member in place so two entries say weight_ih_l0.npy
+  const zip = Buffer.from(readFileSync(write('dup-src.npz', base)));
+  let at = -1;
+  while ((at = zip.indexOf('weight_hh_l0.npy', at + 1)) >= 0) zip.write('weight_ih_l0.npy', at);
+  writeFileSync(join(dir, 'dup.npz'), zip);
+  assertOneLineError(cli(['run', join(dir, 'dup.npz')]), /dup\.npz: member 'weight_ih_l0\.npy' appears more than once in the archive/);
+});
