@@ -13,6 +13,7 @@ function assertOneLineError(r: { code: number | null; stdout: string; stderr: st
   assert.match(lines[0]!, /^gru-check: error: /);
   assert.match(lines[0]!, pattern);
   assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  assert.equal(r.stdout, '', 'nothing on stdout for a lone bad case');
 }
 
 test('exit 0 on a passing sample, with the config and both tensors in the table', () => {

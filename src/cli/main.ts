@@ -96,7 +96,10 @@ async function runCommand(cases: string[], flags: RunFlags, io: CliIO): Promise<
   }
   const summary = summarize(results);
   if (flags.format === 'json') io.stdout(renderJson(summary));
-  else io.stdout(renderTable(summary, { colorLevel: colorLevel(flags.color, io.env) }));
+  // A lone unreadable case has nothing to tabulate beyond the error line already on stderr.
+  else if (!(results.length === 1 && results[0]!.error !== undefined)) {
+    io.stdout(renderTable(summary, { colorLevel: colorLevel(flags.color, io.env) }));
+  }
   return exitCode(summary);
 }
 
