@@ -21,13 +21,15 @@ export function gruLayerBothWays(
   lengths: Int32Array | undefined,
   precision: Precision,
   math: GruMath,
+  /** The single direction runs backwards (ONNX direction="reverse"). */
+  reverseOnly = false,
 ): LayerResult {
   const D = dirs.length;
   const H = hiddenSize;
   const BH = batchSize * H;
   const rows = seqLen * batchSize;
   const results = dirs.map((p, d) =>
-    gruLayer(x, seqLen, batchSize, p, H, h0.subarray(d * BH, (d + 1) * BH), d === 1, lengths, precision, math),
+    gruLayer(x, seqLen, batchSize, p, H, h0.subarray(d * BH, (d + 1) * BH), d === 1 || reverseOnly, lengths, precision, math),
   );
   if (D === 1) return results[0]!;
   const output = new Float64Array(rows * D * H);

@@ -9,20 +9,24 @@
  *   n  = tanh(gi_n + W_hn (r ⊙ h) + b_hn)          linear_before_reset = 0 (ONNX default)
  *   h' = (1 − z) ⊙ n + z ⊙ h
  *
+ * GruMath's other switches (hard sigmoid, inverted update gate, b_hn outside the reset product) are
+ * the equations of known porting mistakes, for `diagnose`; PyTorch's GRU uses none of them.
+ *
  * Sums accumulate in double whatever the storage type; `round` is applied to h' only (Math.fround
  * for float32 precision, identity for float64), which is where a float32 model's state is stored.
  */
-import type { FloatArray } from '../model/types.js';
+import type { FloatArray, GruMath } from '../model/types.js';
 
-export interface GruMath {
-  /** true: PyTorch's placement of the reset gate (after the recurrent matmul). */
-  linearBeforeReset: boolean;
-}
+export type { GruMath };
 
-export const PYTORCH_MATH: GruMath = { linearBeforeReset: true };
+export { PYTORCH_MATH } from '../model/math.js';
 
 export function sigmoid(x: number): number {
   return 1 / (1 + Math.exp(-x));
+}
+
+export function hardSigmoid(x: number): number {
+  return Math.min(1, Math.max(0, 0.2 * x + 0.5));
 }
 
 const identity = (x: number): number => x;
@@ -66,6 +70,9 @@ export function gruCell(
 ): void {
   const H = hiddenSize;
   const { gh, rh, r } = s;
+  const act = math.hardSigmoid ? hardSigmoid : sigmoid;
+  const inv = math.updateInverted === true;
+  const outside = math.bHnOutsideReset === true && biasHh !== undefined;
   // r and z gates: recurrent products for rows [0, 2H).
   for (let row = 0; row < 2 * H; row++) {
     let acc = biasHh ? biasHh[row]! : 0;
@@ -73,9 +80,10 @@ export function gruCell(
     for (let j = 0; j < H; j++) acc += weightHh[w + j]! * h[hOffset + j]!;
     gh[row] = acc;
   }
-  for (let j = 0; j < H; j++) r[j] = sigmoid(gi[giOffset + j]! + gh[j]!);
+  for (let j = 0; j < H; j++) r[j] = act(gi[giOffset + j]! + gh[j]!);
 
   if (math.linearBeforeReset) {
+    // gh_n = W_hn h + b_hn; r multiplies all of it (or, as a mistake, only the matmul part)
     for (let row = 2 * H; row < 3 * H; row++) {
       let acc = biasHh ? biasHh[row]! : 0;
       const w = row * H;
@@ -83,9 +91,11 @@ export function gruCell(
       gh[row] = acc;
     }
     for (let j = 0; j < H; j++) {
-      const z = sigmoid(gi[giOffset + H + j]! + gh[H + j]!);
-      const n = Math.tanh(gi[giOffset + 2 * H + j]! + r[j]! * gh[2 * H + j]!);
-      out[outOffset + j] = round((1 - z) * n + z * h[hOffset + j]!);
+      const z = act(gi[giOffset + H + j]! + gh[H + j]!);
+      const bOut = outside ? biasHh![2 * H + j]! : 0;
+      const n = Math.tanh(gi[giOffset + 2 * H + j]! + bOut + r[j]! * (gh[2 * H + j]! - bOut));
+      const hj = h[hOffset + j]!;
+      out[outOffset + j] = round(inv ? z * n + (1 - z) * hj : (1 - z) * n + z * hj);
     }
   } else {
     for (let j = 0; j < H; j++) rh[j] = r[j]! * h[hOffset + j]!;
@@ -96,9 +106,10 @@ export function gruCell(
       gh[row] = acc;
     }
     for (let j = 0; j < H; j++) {
-      const z = sigmoid(gi[giOffset + H + j]! + gh[H + j]!);
+      const z = act(gi[giOffset + H + j]! + gh[H + j]!);
       const n = Math.tanh(gi[giOffset + 2 * H + j]! + gh[2 * H + j]!);
-      out[outOffset + j] = round((1 - z) * n + z * h[hOffset + j]!);
+      const hj = h[hOffset + j]!;
+      out[outOffset + j] = round(inv ? z * n + (1 - z) * hj : (1 - z) * n + z * hj);
     }
   }
 }

@@ -45,7 +45,7 @@ export function runGruStack(run: GruRunInput, options: GruRunOptions): GruRunRes
   let output: Float64Array = new Float64Array(0);
   for (let k = 0; k < params.numLayers; k++) {
     const layer = gruLayerBothWays(
-      x, seqLen, batchSize, params.layers[k]!, H, h0.subarray(k * slice, (k + 1) * slice), lengths, options.precision, math,
+      x, seqLen, batchSize, params.layers[k]!, H, h0.subarray(k * slice, (k + 1) * slice), lengths, options.precision, math, params.reverseOnly ?? false,
     );
     hN.set(layer.hN, k * slice);
     output = layer.output;

@@ -46,3 +46,30 @@ export function toStorage(data: FloatArray, dtype: FloatDType): FloatArray {
   if (dtype === 'float64') return data instanceof Float64Array ? data : Float64Array.from(data);
   return data instanceof Float32Array ? data : Float32Array.from(data);
 }
+
+/** Checks lengths: integers, shape (B,), each in 1..T. */
+export function readLengths(a: NdArray, B: number, T: number, file: string): Int32Array {
+  const lengths = intVector(a, file);
+  expectShape(a, a.name, [B], 'batch', file);
+  for (let b = 0; b < B; b++) {
+    const v = lengths[b]!;
+    const raw = (a.data as ArrayLike<number | bigint>)[b];
+    if (!(v >= 1 && v <= T) || Number(raw) !== v) {
+      throw new GruCheckError('BAD_LENGTHS', `${a.name}[${b}]: expected a value in 1..${T} (seq length), got ${String(raw)}`, { file });
+    }
+  }
+  return lengths;
+}
+
+export function zerosLike(dtype: FloatDType, n: number): FloatArray {
+  return dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
+}
+
+/** (d0, d1, F) in the user's order -> (T, B, F) seq-first. */
+export function toSeqFirst(data: FloatArray, d0: number, d1: number, F: number): FloatArray {
+  const out = new (data.constructor as Float32ArrayConstructor | Float64ArrayConstructor)(data.length);
+  for (let i = 0; i < d0; i++) {
+    for (let j = 0; j < d1; j++) out.set(data.subarray((i * d1 + j) * F, (i * d1 + j + 1) * F), (j * d0 + i) * F);
+  }
+  return out;
+}

@@ -6,9 +6,12 @@
  */
 import { GruCheckError } from '../errors.js';
 import type { ArrayBundle, NdArray } from '../io/types.js';
-import { expectShape, floatTensor, fmtShape, intVector, toStorage } from './arrays.js';
+import { expectShape, floatTensor, fmtShape, readLengths, toSeqFirst, toStorage, zerosLike } from './arrays.js';
 import { choosePrefix, pytorchParams } from './pytorch.js';
-import type { FloatArray, GruCase, LayoutSource, Tensor } from './types.js';
+import type { FloatArray, GruCase, Layout, LayoutSource, Tensor } from './types.js';
+import { buildKerasCase, looksKeras } from './keras.js';
+import { buildOnnxCase, looksOnnx } from './onnx.js';
+import { PYTORCH_MATH } from './math.js';
 
 export interface CaseOptions {
   /** Module prefix of the GRU's weights (`encoder.rnn`), when the file holds several. */
@@ -17,10 +20,24 @@ export interface CaseOptions {
   batchFirst?: boolean | undefined;
   /** Weights from a separate file (--weights); then the case's own weights are ignored. */
   weights?: ArrayBundle | undefined;
+  /** Weight names and tensor layout; default: config.layout, else recognised from the array names. */
+  layout?: Layout | undefined;
+  /** ONNX only: linear_before_reset (default: config, else 0 as in ONNX). */
+  linearBeforeReset?: boolean | undefined;
+  /** false: a case without expected tensors is fine (a candidate will be checked against the reference). */
+  requireExpected?: boolean | undefined;
+  /** ONNX only: direction (default: config, else from W's first dim: 1 forward, 2 bidirectional). */
+  direction?: OnnxDirection | undefined;
 }
+
+export type OnnxDirection = 'forward' | 'reverse' | 'bidirectional';
 
 export interface CaseConfig {
   batch_first?: boolean;
+  layout?: Layout;
+  linear_before_reset?: number | boolean;
+  direction?: OnnxDirection;
+  reset_after?: boolean;
   [key: string]: unknown;
 }
 
@@ -39,26 +56,38 @@ export function readConfig(a: NdArray | undefined, file: string): CaseConfig {
     throw new GruCheckError('BAD_CONFIG', 'config: expected a JSON object', { file });
   }
   const c = parsed as CaseConfig;
-  if ('batch_first' in c && typeof c.batch_first !== 'boolean') {
-    throw new GruCheckError('BAD_CONFIG', `config: batch_first must be true or false, got ${JSON.stringify(c.batch_first)}`, { file });
-  }
+  const bad = (key: string, want: string): never => {
+    throw new GruCheckError('BAD_CONFIG', `config: ${key} must be ${want}, got ${JSON.stringify(c[key])}`, { file });
+  };
+  if ('batch_first' in c && typeof c.batch_first !== 'boolean') bad('batch_first', 'true or false');
+  if ('layout' in c && !['pytorch', 'onnx', 'keras'].includes(c.layout as string)) bad('layout', '"pytorch", "onnx" or "keras"');
+  if ('linear_before_reset' in c && ![0, 1, true, false].includes(c.linear_before_reset as number)) bad('linear_before_reset', '0 or 1');
+  if ('direction' in c && !['forward', 'reverse', 'bidirectional'].includes(c.direction as string)) bad('direction', '"forward", "reverse" or "bidirectional"');
+  if ('reset_after' in c && typeof c.reset_after !== 'boolean') bad('reset_after', 'true or false');
   return c;
 }
 
-/** (d0, d1, F) in the user's order -> (T, B, F) seq-first. */
-export function toSeqFirst(data: FloatArray, d0: number, d1: number, F: number): FloatArray {
-  const out = new (data.constructor as Float32ArrayConstructor | Float64ArrayConstructor)(data.length);
-  for (let i = 0; i < d0; i++) {
-    for (let j = 0; j < d1; j++) out.set(data.subarray((i * d1 + j) * F, (i * d1 + j + 1) * F), (j * d0 + i) * F);
-  }
-  return out;
-}
 
 function pick(arrays: Map<string, NdArray>, prefix: string, name: string): NdArray | undefined {
   return arrays.get(name) ?? (prefix ? arrays.get(`${prefix}${name}`) : undefined);
 }
 
+/** Validates a case in any layout: flag, then config.layout, then the array names decide. */
 export function buildCase(bundle: ArrayBundle, options: CaseOptions = {}): GruCase {
+  const config = readConfig(bundle.arrays.get('config'), bundle.source);
+  const names = [...(options.weights ?? bundle).arrays.keys()];
+  const layout: Layout = options.layout ?? config.layout ?? (looksOnnx(names) ? 'onnx' : looksKeras(names) ? 'keras' : 'pytorch');
+  const c = layout === 'onnx' ? buildOnnxCase(bundle, options, config) : layout === 'keras' ? buildKerasCase(bundle, options, config) : buildPytorchCase(bundle, options, config);
+  if (!c.expected.output && !c.expected.h_n && options.requireExpected !== false) {
+    const [o, h] = layout === 'onnx' ? ['Y', 'Y_h'] : ['output', 'h_n'];
+    throw new GruCheckError('NO_EXPECTED', `nothing to check: neither ${o} nor ${h} is present`, { file: bundle.source, hint: `dump the GRU's ${o} and/or ${h}, or pass --candidate` });
+  }
+  return c;
+}
+
+
+
+export function buildPytorchCase(bundle: ArrayBundle, options: CaseOptions, config: CaseConfig): GruCase {
   const file = bundle.source;
   const weightBundle = options.weights ?? bundle;
   const wfile = weightBundle.source;
@@ -67,7 +96,6 @@ export function buildCase(bundle: ArrayBundle, options: CaseOptions = {}): GruCa
   const { inputSize: I, hiddenSize: H, numLayers: L } = params;
   const D = params.bidirectional ? 2 : 1;
   const arrays = bundle.arrays;
-  const config = readConfig(pick(arrays, prefix, 'config'), file);
 
   const inputArr = pick(arrays, prefix, 'input');
   if (!inputArr) throw new GruCheckError('MISSING_ARRAY', 'missing array input', { file, hint: 'the case must hold the GRU\'s input as "input"' });
@@ -78,9 +106,6 @@ export function buildCase(bundle: ArrayBundle, options: CaseOptions = {}): GruCa
   const hnArr = pick(arrays, prefix, 'h_n');
   const output = outArr ? floatTensor(outArr, file) : undefined;
   const hN = hnArr ? floatTensor(hnArr, file) : undefined;
-  if (!output && !hN) {
-    throw new GruCheckError('NO_EXPECTED', 'nothing to check: neither output nor h_n is present', { file, hint: 'dump the GRU\'s output and/or h_n' });
-  }
   const lengthsArr = pick(arrays, prefix, 'lengths');
 
   if (input.shape.length !== 2 && input.shape.length !== 3) {
@@ -131,21 +156,10 @@ export function buildCase(bundle: ArrayBundle, options: CaseOptions = {}): GruCa
     expectShape(h0, 'h0', stateShape, stateWhat, file);
     h0Data = toStorage(h0.data, params.dtype);
   } else {
-    h0Data = params.dtype === 'float64' ? new Float64Array(L * D * B * H) : new Float32Array(L * D * B * H);
+    h0Data = zerosLike(params.dtype, L * D * B * H);
   }
 
-  let lengths: Int32Array | undefined;
-  if (lengthsArr) {
-    lengths = intVector(lengthsArr, file);
-    expectShape(lengthsArr, 'lengths', [B], 'batch', file);
-    for (let b = 0; b < B; b++) {
-      const v = lengths[b]!;
-      const raw = (lengthsArr.data as ArrayLike<number | bigint>)[b];
-      if (!(v >= 1 && v <= T) || Number(raw) !== v) {
-        throw new GruCheckError('BAD_LENGTHS', `lengths[${b}]: expected a value in 1..${T} (seq length), got ${String(raw)}`, { file });
-      }
-    }
-  }
+  const lengths = lengthsArr ? readLengths(lengthsArr, B, T, file) : undefined;
 
   let seqInput = toStorage(input.data, params.dtype);
   if (batched && batchFirst) seqInput = toSeqFirst(seqInput, B, T, I);
@@ -155,7 +169,7 @@ export function buildCase(bundle: ArrayBundle, options: CaseOptions = {}): GruCa
   if (hN) expected.h_n = hN;
   const gruCase: GruCase = {
     source: file,
-    config: { inputSize: I, hiddenSize: H, numLayers: L, bidirectional: params.bidirectional, bias: params.bias, batchFirst, batched, dtype: params.dtype },
+    config: { layout: 'pytorch', inputSize: I, hiddenSize: H, numLayers: L, bidirectional: params.bidirectional, bias: params.bias, batchFirst, batched, dtype: params.dtype },
     layoutSource,
     params,
     seqLen: T,
@@ -165,6 +179,7 @@ export function buildCase(bundle: ArrayBundle, options: CaseOptions = {}): GruCa
     h0Given: h0 !== undefined,
     expected,
     prefix,
+    math: PYTORCH_MATH,
   };
   if (lengths) gruCase.lengths = lengths;
   return gruCase;

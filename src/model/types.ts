@@ -9,6 +9,29 @@
  */
 
 export type FloatArray = Float32Array | Float64Array;
+
+/** Weight naming and tensor layout of the dump: PyTorch state_dict, ONNX GRU node, Keras GRU layer. */
+export type Layout = 'pytorch' | 'onnx' | 'keras';
+
+/** Where the reset gate applies to the candidate state n (the one equation GRU variants differ in). */
+export interface GruMath {
+  /**
+   * true (PyTorch; ONNX linear_before_reset=1; Keras reset_after=True):
+   *   n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))
+   * false (ONNX default linear_before_reset=0; Keras reset_after=False):
+   *   n = tanh(W_in x + b_in + W_hn (r ⊙ h) + b_hn)
+   */
+  linearBeforeReset: boolean;
+  /**
+   * The equations a port may have used instead; `diagnose` re-runs the reference with each. All
+   * absent in PyTorch's GRU. hardSigmoid is clip(0.2x + 0.5, 0, 1) for r and z (ONNX HardSigmoid
+   * defaults, old Keras's recurrent_activation); updateInverted: h' = z ⊙ n + (1 − z) ⊙ h;
+   * bHnOutsideReset: n = tanh(W_in x + b_in + b_hn + r ⊙ (W_hn h)).
+   */
+  hardSigmoid?: boolean;
+  updateInverted?: boolean;
+  bHnOutsideReset?: boolean;
+}
 export type FloatDType = 'float16' | 'float32' | 'float64';
 export type Precision = 'f32' | 'f64';
 
@@ -35,6 +58,8 @@ export interface GruParams {
   dtype: FloatDType;
   /** layers[k][d]: d = 0 forward, 1 reverse. */
   layers: GruDirectionParams[][];
+  /** A single direction that runs backwards in time (ONNX direction="reverse"). */
+  reverseOnly?: boolean;
 }
 
 /** A tensor in the user's own axis order. */
@@ -45,6 +70,7 @@ export interface Tensor {
 }
 
 export interface GruConfig {
+  layout: Layout;
   inputSize: number;
   hiddenSize: number;
   numLayers: number;
@@ -56,7 +82,7 @@ export interface GruConfig {
 }
 
 /** Where batch_first came from, for the report. */
-export type LayoutSource = 'flag' | 'config' | 'shapes' | 'unbatched';
+export type LayoutSource = 'flag' | 'config' | 'shapes' | 'unbatched' | 'layout';
 
 /** Everything needed to run the reference and check it, validated. */
 export interface GruCase {
@@ -77,4 +103,5 @@ export interface GruCase {
   expected: { output?: Tensor; h_n?: Tensor };
   /** Module prefix the weights were found under ('' for none). */
   prefix: string;
+  math: GruMath;
 }
