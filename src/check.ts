@@ -7,7 +7,8 @@
 import { GruCheckError, formatError } from './errors.js';
 import type { ArrayBundle } from './io/types.js';
 import { buildCase, type CaseOptions } from './model/case.js';
-import type { FloatDType, GruCase, GruConfig, LayoutSource, Precision } from './model/types.js';
+import type { FloatDType, GruCase, GruConfig, LayoutSource, Precision, Tensor } from './model/types.js';
+import { floatTensor } from './model/arrays.js';
 import { runGruStack, type GruRunResult } from './gru/stack.js';
 import { compareTensors, type CheckResult } from './compare/isclose.js';
 import { resolveTolerance, type Tolerance } from './compare/tolerance.js';
@@ -18,12 +19,26 @@ export interface CheckOptions extends CaseOptions {
   equalNan?: boolean | undefined;
   /** Default: f64 for a float64 model, else f32. */
   precision?: Precision | undefined;
+  /** A port's outputs to check against the reference and the expected tensors. */
+  candidate?: CandidateTensors | undefined;
 }
 
 export interface Timings {
   loadMs: number;
   referenceMs: number;
   compareMs: number;
+}
+
+/** One porting mistake re-enacted by `diagnose`, scored against the tensors under test. */
+export interface DiagnosisEntry {
+  /** Stable name, e.g. 'gate-order:zrn', 'reset-before-matmul'. */
+  variant: string;
+  /** The variant passes the isclose check(s) the tensors under test failed. */
+  matches: boolean;
+  /** Greatest |variant - tested| over the tensors under test. */
+  maxAbsError: number;
+  /** One line: what to change in the port. */
+  fix: string;
 }
 
 export interface CaseResult {
@@ -36,6 +51,12 @@ export interface CaseResult {
   /** How batch_first was decided. */
   layoutSource?: LayoutSource;
   precision?: Precision;
+  /** Reset-gate placement used: true is PyTorch's (ONNX linear_before_reset=1). */
+  linearBeforeReset?: boolean;
+  /** ONNX direction="reverse": the single direction runs backwards. */
+  reverseOnly?: boolean;
+  /** Path of the candidate (port) outputs, when checked. */
+  candidate?: string;
   /** Whether h0 came from the dump (else zeros). */
   h0Given?: boolean;
   /** Module prefix of the GRU's weights, '' if none. */
@@ -43,6 +64,8 @@ export interface CaseResult {
   lengths?: number[];
   tolerance?: Record<string, Tolerance>;
   checks: CheckResult[];
+  /** Set by `diagnose`: every variant tried, best first. */
+  diagnosis?: DiagnosisEntry[];
   timings: Timings;
 }
 
@@ -51,12 +74,26 @@ export interface UserTensor {
   data: Float64Array;
 }
 
-/** The reference's output and h_n in the dump's own axis order. */
+/**
+ * The reference's output and h_n in the dump's own axis order:
+ *   pytorch  output (T, B, D*H) / (B, T, D*H) batch_first / (T, D*H) unbatched; h_n (L*D, B, H) / (L*D, H)
+ *   onnx     Y (T, D, B, H); Y_h (D, B, H)
+ *   keras    output (B, T, H); h_n (B, H)
+ */
 export function toUserLayout(c: GruCase, r: GruRunResult): { output: UserTensor; h_n: UserTensor } {
   const { seqLen: T, batchSize: B } = c;
-  const { numLayers: L, hiddenSize: H, bidirectional, batched, batchFirst } = c.config;
+  const { numLayers: L, hiddenSize: H, bidirectional, batched, batchFirst, layout } = c.config;
   const D = bidirectional ? 2 : 1;
   const F = D * H;
+  if (layout === 'onnx') {
+    const y = new Float64Array(r.output.length);
+    for (let t = 0; t < T; t++) {
+      for (let b = 0; b < B; b++) {
+        for (let d = 0; d < D; d++) y.set(r.output.subarray((t * B + b) * F + d * H, (t * B + b) * F + (d + 1) * H), ((t * D + d) * B + b) * H);
+      }
+    }
+    return { output: { shape: [T, D, B, H], data: y }, h_n: { shape: [D, B, H], data: r.hN } };
+  }
   if (!batched) {
     return { output: { shape: [T, F], data: r.output }, h_n: { shape: [L * D, H], data: r.hN } };
   }
@@ -69,8 +106,13 @@ export function toUserLayout(c: GruCase, r: GruRunResult): { output: UserTensor;
   }
   return {
     output: { shape: batchFirst ? [B, T, F] : [T, B, F], data: out },
-    h_n: { shape: [L * D, B, H], data: r.hN },
+    h_n: { shape: layout === 'keras' ? [B, H] : [L * D, B, H], data: r.hN },
   };
+}
+
+/** Which axis of `output` is time, in the dump's own layout. */
+export function outputTimeAxis(c: GruCase): number {
+  return c.config.batched && c.config.batchFirst ? 1 : 0;
 }
 
 /** Milliseconds to the microsecond: more digits are noise. */
@@ -83,29 +125,82 @@ export function defaultPrecision(dtype: FloatDType): Precision {
 export function runReference(c: GruCase, precision: Precision): { output: UserTensor; h_n: UserTensor } {
   const r = runGruStack(
     { params: c.params, input: c.input, seqLen: c.seqLen, batchSize: c.batchSize, h0: c.h0, lengths: c.lengths },
-    { precision },
+    { precision, math: c.math },
   );
   return toUserLayout(c, r);
 }
 
+/** The port's tensors: `output`/`h_n` (ONNX names `Y`/`Y_h` also accepted), as dumped. */
+export interface CandidateTensors {
+  source: string;
+  output?: Tensor;
+  h_n?: Tensor;
+}
+
+export function readCandidate(bundle: ArrayBundle): CandidateTensors {
+  const file = bundle.source;
+  const get = (a: string, b: string): Tensor | undefined => {
+    const arr = bundle.arrays.get(a) ?? bundle.arrays.get(b);
+    return arr ? floatTensor(arr, file) : undefined;
+  };
+  const cand: CandidateTensors = { source: file };
+  const output = get('output', 'Y');
+  const hN = get('h_n', 'Y_h');
+  if (output) cand.output = output;
+  if (hN) cand.h_n = hN;
+  if (!output && !hN) {
+    throw new GruCheckError('NO_EXPECTED', 'candidate holds neither output nor h_n', { file, hint: 'save the port\'s results as "output" and/or "h_n"' });
+  }
+  return cand;
+}
+
+type Subject = CheckResult['subject'];
+type Against = CheckResult['against'];
+
+/** One comparison of two tensors of the case; tolerances from the `against`-side dtype unless overridden. */
+export function checkPair(
+  c: GruCase,
+  tensor: 'output' | 'h_n',
+  subject: Subject,
+  actual: { shape: number[]; data: ArrayLike<number> },
+  against: Against,
+  reference: { shape: number[]; data: ArrayLike<number> },
+  tol: Tolerance,
+  equalNan: boolean,
+): CheckResult {
+  const timeAxis = tensor === 'output' ? outputTimeAxis(c) : undefined;
+  return compareTensors(actual, reference, {
+    tensor, subject, against, timeAxis,
+    mapRowAxis: timeAxis ?? 0,
+    mapRowLabel: tensor === 'output' ? 'time step' : c.config.layout === 'keras' ? 'batch' : 'layer*direction',
+    mapColLabel: tensor === 'output' ? 'feature' : 'hidden unit',
+  }, { rtol: tol.rtol, atol: tol.atol, equalNan });
+}
+
+/**
+ * Runs the reference and makes every check the case allows: reference vs expected (the dump's own
+ * sanity) and, with a candidate, candidate vs reference and candidate vs expected.
+ */
 export function checkGruCase(c: GruCase, options: CheckOptions = {}, loadMs = 0): CaseResult {
   const precision = options.precision ?? defaultPrecision(c.config.dtype);
+  const equalNan = options.equalNan ?? false;
   const t0 = performance.now();
   const ref = runReference(c, precision);
   const t1 = performance.now();
   const checks: CheckResult[] = [];
   const tolerance: Record<string, Tolerance> = {};
+  const cand = options.candidate;
   for (const tensor of ['output', 'h_n'] as const) {
     const exp = c.expected[tensor];
-    if (!exp) continue;
-    const tol = resolveTolerance(exp.dtype, options);
+    const got = cand?.[tensor];
+    if (!exp && !got) continue;
+    const tol = resolveTolerance((exp ?? got)!.dtype, options);
     tolerance[tensor] = tol;
-    const timeAxis = tensor === 'output' ? (c.config.batched && c.config.batchFirst ? 1 : 0) : undefined;
-    checks.push(
-      compareTensors(ref[tensor], exp, { tensor, subject: 'reference', against: 'expected', timeAxis }, {
-        rtol: tol.rtol, atol: tol.atol, equalNan: options.equalNan ?? false,
-      }),
-    );
+    if (exp) checks.push(checkPair(c, tensor, 'reference', ref[tensor], 'expected', exp, tol, equalNan));
+    if (got) {
+      checks.push(checkPair(c, tensor, 'candidate', got, 'reference', ref[tensor], tol, equalNan));
+      if (exp) checks.push(checkPair(c, tensor, 'candidate', got, 'expected', exp, tol, equalNan));
+    }
   }
   const t2 = performance.now();
   const result: CaseResult = {
@@ -114,19 +209,22 @@ export function checkGruCase(c: GruCase, options: CheckOptions = {}, loadMs = 0)
     config: c.config,
     layoutSource: c.layoutSource,
     precision,
+    linearBeforeReset: c.math.linearBeforeReset,
     h0Given: c.h0Given,
     prefix: c.prefix.replace(/\.$/, ''),
     tolerance,
     checks,
     timings: { loadMs: ms(loadMs), referenceMs: ms(t1 - t0), compareMs: ms(t2 - t1) },
   };
+  if (cand) result.candidate = cand.source;
+  if (c.params.reverseOnly) result.reverseOnly = true;
   if (c.lengths) result.lengths = Array.from(c.lengths);
   return result;
 }
 
 /** Validates and checks a loaded case. Input errors propagate as GruCheckError. */
 export function checkBundle(bundle: ArrayBundle, options: CheckOptions = {}, loadMs = 0): CaseResult {
-  return checkGruCase(buildCase(bundle, options), options, loadMs);
+  return checkGruCase(buildCase(bundle, { ...options, requireExpected: options.candidate === undefined }), options, loadMs);
 }
 
 /** A case that could not be checked, as a result (for multi-case runs and JSON). */

@@ -42,8 +42,15 @@ export interface CheckResult {
   zeroExpected: number;
   /** Max |a - e| per time step (output only), for the drift sparkline. */
   stepMaxAbs?: number[];
+  /**
+   * Max |a - e| over every axis but two, for the heatmap: output -> rows = time steps, cols =
+   * features (D*H); h_n -> rows = layer*direction, cols = hidden units. values is row-major.
+   */
+  errorMap?: { rows: number; cols: number; rowLabel: string; colLabel: string; values: number[] };
   /** Set when the check could not be made element-wise, e.g. shapes disagree. */
   error?: string;
+  /** Set with --baseline: the recorded error and whether this run regressed past factor × it. */
+  baseline?: { recorded: number; factor: number; limit: number; regressed: boolean };
 }
 
 export interface CheckTarget {
@@ -52,6 +59,10 @@ export interface CheckTarget {
   against: 'expected' | 'reference';
   /** Which axis of the tensor is time (output only). */
   timeAxis?: number | undefined;
+  /** Heatmap axes: rows along this axis, columns along the last; max over the others. */
+  mapRowAxis?: number | undefined;
+  mapRowLabel?: string;
+  mapColLabel?: string;
 }
 
 export function unravel(flat: number, shape: readonly number[]): number[] {
@@ -99,6 +110,12 @@ export function compareTensors(
   const steps = timeAxis === undefined ? 0 : shape[timeAxis]!;
   const stepMaxAbs = timeAxis === undefined ? undefined : new Array<number>(steps).fill(0);
 
+  const rowAxis = target.mapRowAxis;
+  const cols = shape.length > 0 ? shape[shape.length - 1]! : 1;
+  const rowInner = rowAxis === undefined ? 1 : shape.slice(rowAxis + 1).reduce((x, y) => x * y, 1);
+  const rows = rowAxis === undefined ? 0 : shape[rowAxis]!;
+  const map = rowAxis === undefined ? undefined : new Array<number>(rows * cols).fill(0);
+
   let mismatched = 0;
   let nonFinite = 0;
   let zeroExpected = 0;
@@ -132,6 +149,10 @@ export function compareTensors(
       maxAbsAt = i;
     }
     if (stepMaxAbs && d > stepMaxAbs[step]!) stepMaxAbs[step] = d;
+    if (map) {
+      const cell = (Math.floor(i / rowInner) % rows) * cols + (i % cols);
+      if (d > map[cell]!) map[cell] = d;
+    }
     if (ei !== 0) {
       const r = d / Math.abs(ei);
       if (r > maxRel || maxRelAt < 0) {
@@ -161,5 +182,6 @@ export function compareTensors(
     zeroExpected,
   };
   if (stepMaxAbs) result.stepMaxAbs = stepMaxAbs;
+  if (map) result.errorMap = { rows, cols, rowLabel: target.mapRowLabel ?? `axis ${rowAxis}`, colLabel: target.mapColLabel ?? 'last axis', values: map };
   return result;
 }

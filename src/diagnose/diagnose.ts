@@ -1,0 +1,46 @@
+/**
+ * `diagnose`: which known porting mistake explains the tensors under test? The tensors under test
+ * are the candidate's (a port's outputs) or, without one, the dump's expected tensors. They are
+ * first checked against the reference; if they fail, every applicable variant (variants.ts) is
+ * re-run and held to the same isclose check. A variant "matches" when the tensors under test pass
+ * against it — every tensor, so a variant that fixes h_n but breaks output does not count.
+ * Ranking: matches first, then the greatest |variant - tested| ascending.
+ */
+import type { GruCase } from '../model/types.js';
+import { checkGruCase, checkPair, defaultPrecision, type CaseResult, type CheckOptions, type DiagnosisEntry } from '../check.js';
+import { resolveTolerance } from '../compare/tolerance.js';
+import { VARIANTS } from './variants.js';
+
+export function diagnoseCase(c: GruCase, options: CheckOptions = {}, loadMs = 0): CaseResult {
+  const base = checkGruCase(c, options, loadMs);
+  // The check that decides: candidate vs reference, or reference vs expected without a candidate.
+  const cand = options.candidate;
+  const decisive = base.checks.filter((k) => (cand ? k.subject === 'candidate' && k.against === 'reference' : k.subject === 'reference'));
+  const result: CaseResult = { ...base, checks: decisive, pass: decisive.every((k) => k.pass), diagnosis: [] };
+  // Nothing to diagnose when they pass; and no variant changes shapes, so a shape error is the answer.
+  if (result.pass || decisive.some((k) => k.error !== undefined)) return result;
+
+  const precision = options.precision ?? defaultPrecision(c.config.dtype);
+  const equalNan = options.equalNan ?? false;
+  const entries: DiagnosisEntry[] = [];
+  for (const v of VARIANTS) {
+    if (!v.applies(c)) continue;
+    const out = v.run(c, precision);
+    let matches = true;
+    let maxAbsError = 0;
+    for (const tensor of ['output', 'h_n'] as const) {
+      const tested = cand ? cand[tensor] : c.expected[tensor];
+      if (!tested) continue;
+      const tol = resolveTolerance(tested.dtype, options);
+      const k = cand
+        ? checkPair(c, tensor, 'candidate', tested, 'reference', out[tensor], tol, equalNan)
+        : checkPair(c, tensor, 'reference', out[tensor], 'expected', tested, tol, equalNan);
+      matches &&= k.pass;
+      maxAbsError = Math.max(maxAbsError, k.error || k.nonFiniteMismatched > 0 ? Infinity : k.maxAbsError);
+    }
+    entries.push({ variant: v.name, matches, maxAbsError, fix: v.fix });
+  }
+  entries.sort((a, b) => Number(b.matches) - Number(a.matches) || a.maxAbsError - b.maxAbsError);
+  result.diagnosis = entries;
+  return result;
+}
