@@ -1,17 +1,29 @@
 /**
  * The command line: the only file that knows commander. Parses flags, loads files through io/,
- * runs the pure check, renders, writes to stdout/stderr and returns the exit code (the launcher
- * sets it). Errors are one line on stderr, `gru-check: error: <file>: <what> (<hint>)`, exit 2.
+ * runs the pure core (check, diagnose, inspect), renders, writes to stdout/stderr and returns the
+ * exit code (the launcher sets it). Errors are one line on stderr,
+ * `gru-check: error: <file>: <what> (<hint>)`, exit 2.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { extname } from 'node:path';
 import { GruCheckError, formatError } from '../errors.js';
 import { loadArrays } from '../io/load.js';
 import type { ArrayBundle } from '../io/types.js';
-import { caseError, checkBundle, type CaseResult, type CheckOptions } from '../check.js';
-import { EXIT_INPUT_ERROR, exitCode, summarize } from '../summary.js';
+import { buildCase, type OnnxDirection } from '../model/case.js';
+import type { Layout } from '../model/types.js';
+import { caseError, checkBundle, readCandidate, type CaseResult, type CheckOptions } from '../check.js';
+import { diagnoseCase } from '../diagnose/diagnose.js';
+import { inspectBundle } from '../inspect.js';
+import { applyBaseline, makeBaseline, parseBaseline } from '../baseline.js';
+import { EXIT_INPUT_ERROR, EXIT_MISMATCH, EXIT_PASS, exitCode, summarize, type RunSummary } from '../summary.js';
 import { renderJson } from '../report/json.js';
 import { renderTable } from '../report/table.js';
+import { renderJunit } from '../report/junit.js';
+import { renderMarkdown } from '../report/markdown.js';
+import { renderHtml } from '../report/html.js';
+import { renderDiagnosisJson, renderDiagnosisTable } from '../report/diagnosis.js';
+import { renderInspectJson, renderInspectTable } from '../report/inspect.js';
 import { colorLevel } from './color.js';
 
 export interface CliIO {
@@ -41,104 +53,219 @@ function nonNegative(flag: string) {
   };
 }
 
-interface RunFlags {
+function atLeastOne(flag: string) {
+  return (value: string): number => {
+    const x = Number(value);
+    if (value.trim() === '' || !Number.isFinite(x) || x < 1) throw new InvalidArgumentError(`${flag} expects a number >= 1, got '${value}'`);
+    return x;
+  };
+}
+
+type RunFormat = 'table' | 'json' | 'junit' | 'markdown' | 'html';
+
+interface CommonFlags {
   weights?: string;
   prefix?: string;
   batchFirst?: boolean;
   seqFirst?: boolean;
+  layout?: Layout;
+  linearBeforeReset?: '0' | '1';
+  direction?: OnnxDirection;
+  color: boolean;
+}
+
+interface CheckFlags extends CommonFlags {
+  candidate?: string;
   rtol?: number;
   atol?: number;
   equalNan?: boolean;
   precision?: 'f32' | 'f64';
-  format: 'table' | 'json';
-  color: boolean;
 }
 
-function errorLine(e: GruCheckError): string {
-  return `gru-check: error: ${formatError(e)}\n`;
+interface RunFlags extends CheckFlags {
+  format: RunFormat;
+  report?: string;
+  saveBaseline?: string;
+  baseline?: string;
+  baselineFactor: number;
 }
 
-async function runCommand(cases: string[], flags: RunFlags, io: CliIO): Promise<number> {
-  let weights: ArrayBundle | undefined;
-  if (flags.weights !== undefined) {
-    try {
-      weights = await loadArrays(flags.weights);
-    } catch (e) {
-      if (!(e instanceof GruCheckError)) throw e;
-      if (!e.file) e.file = flags.weights;
-      io.stderr(errorLine(e));
-      return EXIT_INPUT_ERROR;
-    }
-  }
-  const options: CheckOptions = {
-    prefix: flags.prefix,
-    batchFirst: flags.batchFirst ? true : flags.seqFirst ? false : undefined,
-    weights,
-    rtol: flags.rtol,
-    atol: flags.atol,
-    equalNan: flags.equalNan ?? false,
-    precision: flags.precision,
-  };
-  const results: CaseResult[] = [];
-  for (const path of cases) {
-    const t0 = performance.now();
-    let loadMs = 0;
-    try {
-      const bundle = await loadArrays(path);
-      loadMs = performance.now() - t0;
-      results.push(checkBundle(bundle, options, loadMs));
-    } catch (e) {
-      if (!(e instanceof GruCheckError)) throw e;
-      if (!e.file) e.file = path;
-      io.stderr(errorLine(e));
-      results.push(caseError(path, e, loadMs));
-    }
-  }
-  const summary = summarize(results);
-  if (flags.format === 'json') io.stdout(renderJson(summary));
-  // A lone unreadable case has nothing to tabulate beyond the error line already on stderr.
-  else if (!(results.length === 1 && results[0]!.error !== undefined)) {
-    io.stdout(renderTable(summary, { colorLevel: colorLevel(flags.color, io.env) }));
-  }
-  return exitCode(summary);
-}
+const errorLine = (e: GruCheckError): string => `gru-check: error: ${formatError(e)}\n`;
 
 /** commander's "error: ..." as our one line, with where to look. */
 function usageError(str: string, write: (s: string) => void): void {
   write(`gru-check: ${str.trim().replace(/\s*\n\s*/g, ' ')} (see gru-check --help)\n`);
 }
 
-export function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
-  const program = new Command('gru-check');
-  program
-    .description('Check that a GRU matches PyTorch: recompute nn.GRU from dumped weights and compare output and h_n.')
-    .version(version(), '-V, --version')
-    .configureOutput({
-      writeOut: io.stdout,
-      writeErr: io.stderr,
-      outputError: usageError,
-    })
-    .exitOverride();
+/** Loads a path, naming it as the file of any error. */
+async function load(path: string): Promise<ArrayBundle> {
+  try {
+    return await loadArrays(path);
+  } catch (e) {
+    if (e instanceof GruCheckError && !e.file) e.file = path;
+    throw e;
+  }
+}
 
-  program
-    .command('run')
-    .description('recompute the GRU of each case and compare it with the dumped output and h_n')
-    .argument('<case...>', '.npz file or directory of .npy files')
+async function checkOptions(flags: CheckFlags): Promise<CheckOptions> {
+  const o: CheckOptions = {
+    prefix: flags.prefix,
+    batchFirst: flags.batchFirst ? true : flags.seqFirst ? false : undefined,
+    layout: flags.layout,
+    linearBeforeReset: flags.linearBeforeReset === undefined ? undefined : flags.linearBeforeReset === '1',
+    direction: flags.direction,
+    rtol: flags.rtol,
+    atol: flags.atol,
+    equalNan: flags.equalNan ?? false,
+    precision: flags.precision,
+  };
+  if (flags.weights !== undefined) o.weights = await load(flags.weights);
+  if (flags.candidate !== undefined) o.candidate = readCandidate(await load(flags.candidate));
+  return o;
+}
+
+const REPORT_FORMATS: Record<string, RunFormat> = { '.json': 'json', '.xml': 'junit', '.md': 'markdown', '.html': 'html', '.htm': 'html' };
+
+function render(format: RunFormat, s: RunSummary, flags: CommonFlags, io: CliIO): string {
+  switch (format) {
+    case 'json': return renderJson(s);
+    case 'junit': return renderJunit(s);
+    case 'markdown': return renderMarkdown(s);
+    case 'html': return renderHtml(s);
+    default: return renderTable(s, { colorLevel: colorLevel(flags.color, io.env) });
+  }
+}
+
+function writeFile(path: string, text: string): void {
+  try {
+    writeFileSync(path, text);
+  } catch (e) {
+    throw new GruCheckError('UNREADABLE', `cannot write: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file: path });
+  }
+}
+
+async function runCommand(cases: string[], flags: RunFlags, io: CliIO): Promise<number> {
+  const reportFormat = flags.report !== undefined ? REPORT_FORMATS[extname(flags.report).toLowerCase()] : undefined;
+  if (flags.report !== undefined && !reportFormat) {
+    throw new GruCheckError('USAGE', `--report: cannot tell the format from the extension of '${flags.report}'`, { hint: 'use .xml (JUnit), .md, .html or .json' });
+  }
+  const baseline = flags.baseline !== undefined ? parseBaseline(readText(flags.baseline), flags.baseline) : undefined;
+  const options = await checkOptions(flags);
+  const results: CaseResult[] = [];
+  for (const path of cases) {
+    const t0 = performance.now();
+    let loadMs = 0;
+    try {
+      const bundle = await load(path);
+      loadMs = performance.now() - t0;
+      results.push(checkBundle(bundle, options, loadMs));
+    } catch (e) {
+      if (!(e instanceof GruCheckError)) throw e;
+      e.file ??= path;
+      io.stderr(errorLine(e));
+      results.push(caseError(path, e, loadMs));
+    }
+  }
+  let summary = summarize(results);
+  if (baseline) summary = applyBaseline(summary, baseline, flags.baselineFactor);
+  if (flags.saveBaseline !== undefined) writeFile(flags.saveBaseline, `${JSON.stringify(makeBaseline(summary), null, 2)}\n`);
+  if (flags.report !== undefined) writeFile(flags.report, render(reportFormat!, summary, flags, io));
+  // A lone unreadable case has nothing to tabulate beyond the error line already on stderr.
+  if (flags.format !== 'table' || !(results.length === 1 && results[0]!.error !== undefined)) {
+    io.stdout(render(flags.format, summary, flags, io));
+  }
+  return exitCode(summary);
+}
+
+function readText(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new GruCheckError(code === 'ENOENT' ? 'NOT_FOUND' : 'UNREADABLE', code === 'ENOENT' ? 'no such file or directory' : `cannot read: ${code}`, { file: path });
+  }
+}
+
+async function diagnoseCommand(path: string, flags: CheckFlags & { format: 'table' | 'json' }, io: CliIO): Promise<number> {
+  const options = await checkOptions(flags);
+  const bundle = await load(path);
+  const c = buildCase(bundle, { ...options, requireExpected: options.candidate === undefined });
+  const result = diagnoseCase(c, options);
+  io.stdout(flags.format === 'json' ? renderDiagnosisJson(result) : renderDiagnosisTable(result, { colorLevel: colorLevel(flags.color, io.env) }));
+  return result.pass ? EXIT_PASS : EXIT_MISMATCH;
+}
+
+async function inspectCommand(path: string, flags: CommonFlags & { format: 'table' | 'json' }, io: CliIO): Promise<number> {
+  const bundle = await load(path);
+  const weights = flags.weights !== undefined ? await load(flags.weights) : undefined;
+  const r = inspectBundle(bundle, {
+    prefix: flags.prefix,
+    batchFirst: flags.batchFirst ? true : flags.seqFirst ? false : undefined,
+    layout: flags.layout,
+    weights,
+  });
+  io.stdout(flags.format === 'json' ? renderInspectJson(r) : renderInspectTable(r, { colorLevel: colorLevel(flags.color, io.env) }));
+  return EXIT_PASS;
+}
+
+/** Flags every command that reads a case understands. */
+function caseFlags(cmd: Command): Command {
+  return cmd
     .option('--weights <file>', 'take the weights from this .npz / .npy directory instead of the case')
     .option('--prefix <prefix>', 'module prefix of the GRU weights when the file holds several (e.g. encoder.rnn)')
     .addOption(new Option('--batch-first', 'input and output are (batch, seq, feature)').conflicts('seqFirst'))
     .addOption(new Option('--seq-first', 'input and output are (seq, batch, feature)'))
-    .option('--rtol <r>', 'relative tolerance (default: torch.testing.assert_close\'s for the dtype)', nonNegative('--rtol'))
-    .option('--atol <a>', 'absolute tolerance (default: torch.testing.assert_close\'s for the dtype)', nonNegative('--atol'))
+    .addOption(new Option('--layout <layout>', 'weight names and tensor layout (default: config.layout, else recognised from the names)').choices(['pytorch', 'onnx', 'keras']))
+    .addOption(new Option('--linear-before-reset <n>', 'ONNX layout: linear_before_reset (default: config, else 0 as in ONNX)').choices(['0', '1']))
+    .addOption(new Option('--direction <d>', 'ONNX layout: direction (default: config, else from W)').choices(['forward', 'reverse', 'bidirectional']))
+    .option('--no-color', 'no colours (also NO_COLOR=1)');
+}
+
+function checkFlags(cmd: Command): Command {
+  return caseFlags(cmd)
+    .option('--candidate <file>', "a port's output and/or h_n (.npz or .npy directory) to check against the reference")
+    .option('--rtol <r>', "relative tolerance (default: torch.testing.assert_close's for the dtype)", nonNegative('--rtol'))
+    .option('--atol <a>', "absolute tolerance (default: torch.testing.assert_close's for the dtype)", nonNegative('--atol'))
     .option('--equal-nan', 'count NaN == NaN as a match')
-    .addOption(new Option('--precision <p>', 'f32: round the state to float32 each step; f64: keep float64 (default: f64 for float64 dumps, else f32)').choices(['f32', 'f64']))
-    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
-    .option('--no-color', 'no colours in the table (also NO_COLOR=1)')
+    .addOption(new Option('--precision <p>', 'f32: round the state to float32 each step; f64: keep float64 (default: f64 for float64 dumps, else f32)').choices(['f32', 'f64']));
+}
+
+export function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
+  const out = { writeOut: io.stdout, writeErr: io.stderr, outputError: usageError };
+  const program = new Command('gru-check');
+  program
+    .description('Check that a GRU matches PyTorch: recompute nn.GRU from dumped weights and compare output and h_n.')
+    .version(version(), '-V, --version')
+    .configureOutput(out)
+    .exitOverride();
+
+  checkFlags(program.command('run'))
+    .description('recompute the GRU of each case and compare it with the dumped output and h_n (and a port\'s, with --candidate)')
+    .argument('<case...>', '.npz file or directory of .npy files')
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'junit', 'markdown', 'html']).default('table'))
+    .option('--report <file>', 'also write a report to this file; format from the extension: .xml (JUnit), .md, .html, .json')
+    .option('--save-baseline <file>', "record each check's max abs error to this file")
+    .option('--baseline <file>', 'fail any check whose max abs error grew past --baseline-factor x the recorded one')
+    .option('--baseline-factor <x>', 'allowed growth over the baseline', atLeastOne('--baseline-factor'), 2)
     .exitOverride()
-    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr, outputError: usageError })
-    .action(async (cases: string[], flags: RunFlags) => {
-      setExit(await runCommand(cases, flags, io));
-    });
+    .configureOutput(out)
+    .action(async (cases: string[], flags: RunFlags) => setExit(await runCommand(cases, flags, io)));
+
+  checkFlags(program.command('diagnose'))
+    .description('name the porting mistake: re-run the reference under each known mistake and rank them by how well they reproduce the tensors under test (the candidate, else the expected ones)')
+    .argument('<case>', '.npz file or directory of .npy files')
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .exitOverride()
+    .configureOutput(out)
+    .action(async (path: string, flags: CheckFlags & { format: 'table' | 'json' }) => setExit(await diagnoseCommand(path, flags, io)));
+
+  caseFlags(program.command('inspect'))
+    .description('list every array (dtype, shape, min/max/mean, NaN/Inf) and the GRU configuration inferred from them')
+    .argument('<file>', '.npz file, .npy file or directory of .npy files')
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .exitOverride()
+    .configureOutput(out)
+    .action(async (path: string, flags: CommonFlags & { format: 'table' | 'json' }) => setExit(await inspectCommand(path, flags, io)));
   return program;
 }
 

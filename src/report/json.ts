@@ -7,7 +7,7 @@ import type { RunSummary } from '../summary.js';
 export function renderJson(s: RunSummary): string {
   const cases = s.cases.map((c) => {
     const { tolerance: _t, layoutSource: _l, ...rest } = c;
-    return { ...rest, checks: c.checks.map(({ stepMaxAbs: _s, ...k }) => k) };
+    return { ...rest, checks: c.checks.map(({ stepMaxAbs: _s, errorMap: _m, ...k }) => k) };
   });
   return `${JSON.stringify({ pass: s.pass, summary: s.summary, cases }, null, 2)}\n`;
 }

@@ -8,35 +8,13 @@ import Table from 'cli-table3';
 import type { CaseResult } from '../check.js';
 import type { CheckResult } from '../compare/isclose.js';
 import type { RunSummary } from '../summary.js';
-import { fmtIndex, fmtShape, num, pct, sci } from './format.js';
+import { fmtIndex, fmtShape, pct, sci } from './format.js';
+import { configText, detailsText, toleranceText } from './describe.js';
+import { sparklineLine } from './sparkline.js';
 
 export interface TableOptions {
   /** chalk colour level: 0 none, 1 basic, 2 256, 3 truecolor. */
   colorLevel: 0 | 1 | 2 | 3;
-}
-
-const yesNo = (b: boolean): string => (b ? 'yes' : 'no');
-
-function configLine(c: CaseResult): string {
-  const k = c.config!;
-  const layout = !k.batched ? 'unbatched' : `batch_first=${k.batchFirst ? 'True' : 'False'} (from ${c.layoutSource === 'flag' ? 'flag' : c.layoutSource})`;
-  const parts = [
-    `input_size=${k.inputSize}`,
-    `hidden_size=${k.hiddenSize}`,
-    `num_layers=${k.numLayers}`,
-    `bidirectional=${k.bidirectional ? 'True' : 'False'}`,
-    `bias=${k.bias ? 'True' : 'False'}`,
-    layout,
-  ];
-  return `GRU(${parts.join(', ')})`;
-}
-
-function detailsLine(c: CaseResult): string {
-  const k = c.config!;
-  const bits = [`dtype ${k.dtype}`, `precision ${c.precision}`, `h0 ${c.h0Given ? 'from dump' : 'zeros (not in dump)'}`];
-  if (c.prefix) bits.push(`prefix ${c.prefix}`);
-  if (c.lengths) bits.push(`lengths [${c.lengths.join(', ')}]`);
-  return bits.join(', ');
 }
 
 function checkRow(k: CheckResult, ch: ChalkInstance): string[] {
@@ -58,25 +36,13 @@ function checkRow(k: CheckResult, ch: ChalkInstance): string[] {
   ];
 }
 
-function toleranceLine(c: CaseResult): string {
-  const tols = Object.entries(c.tolerance ?? {});
-  const uniq = new Map<string, string[]>();
-  for (const [tensor, t] of tols) {
-    const src = t.rtolSource === t.atolSource ? t.rtolSource : `rtol ${t.rtolSource}, atol ${t.atolSource}`;
-    const key = `rtol=${num(t.rtol)} atol=${num(t.atol)} (${src.startsWith('default') ? `torch.testing.assert_close ${src}` : src})`;
-    uniq.set(key, [...(uniq.get(key) ?? []), tensor]);
-  }
-  const list = [...uniq.entries()].map(([k, ts]) => (uniq.size > 1 ? `${ts.join(', ')}: ${k}` : k));
-  return `tolerance: ${list.join('; ')}`;
-}
-
 export function renderCase(c: CaseResult, ch: ChalkInstance): string {
   const lines: string[] = [ch.bold(c.case)];
   if (c.error !== undefined) {
     lines.push(`  ${ch.red('ERROR')} ${c.error}`);
     return lines.join('\n');
   }
-  lines.push(`  ${configLine(c)}`, `  ${ch.dim(detailsLine(c))}`);
+  lines.push(`  ${configText(c)}`, `  ${ch.dim(detailsText(c))}`);
   const table = new Table({
     head: ['tensor', 'shape', 'mismatched', 'max abs err [at]', 'max rel err [at]', 'mean abs err', 'atol needed', 'first bad step', 'result'],
     style: { head: [], border: [], 'padding-left': 1, 'padding-right': 1 },
@@ -85,7 +51,12 @@ export function renderCase(c: CaseResult, ch: ChalkInstance): string {
   });
   for (const k of c.checks) table.push(checkRow(k, ch));
   lines.push(table.toString().replace(/^/gm, '  '));
-  lines.push(`  ${toleranceLine(c)}`);
+  // Drift at a glance: one sparkline of max |err| per time step for each output check.
+  for (const k of c.checks) {
+    const spark = k.tensor === 'output' ? sparklineLine(k) : null;
+    if (spark !== null) lines.push(`  ${ch.dim(spark)}`);
+  }
+  lines.push(`  tolerance: ${toleranceText(c)}`);
   const zero = c.checks.filter((k) => k.zeroExpected > 0);
   for (const k of zero) lines.push(`  ${ch.dim(`note: ${k.tensor}: ${k.zeroExpected} element(s) with expected value 0 and a non-zero difference are left out of max rel err`)}`);
   lines.push(`  ${c.pass ? ch.green('PASS') : ch.red.bold('FAIL')}`);

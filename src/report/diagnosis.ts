@@ -1,0 +1,48 @@
+/**
+ * Renderers for `diagnose`: the decisive check(s), then the variants that explain the tensors under
+ * test, best first, each with its fix; when none does, the closest few, marked as not matching.
+ */
+import { Chalk } from 'chalk';
+import type { CaseResult } from '../check.js';
+import { summarize } from '../summary.js';
+import { sci } from './format.js';
+import { renderCase } from './table.js';
+
+export function renderDiagnosisTable(r: CaseResult, o: { colorLevel: 0 | 1 | 2 | 3 }): string {
+  const ch = new Chalk({ level: o.colorLevel });
+  const lines = [renderCase(r, ch)];
+  const under = r.candidate ? `the candidate (${r.candidate})` : 'the expected tensors';
+  const d = r.diagnosis ?? [];
+  if (r.pass) {
+    lines.push(ch.green(`diagnosis: ${under} match PyTorch's GRU; nothing to diagnose`));
+  } else if (r.checks.some((k) => k.error)) {
+    lines.push(ch.yellow(`diagnosis: shapes disagree, so no GRU mistake is tried: ${r.checks.find((k) => k.error)!.error}`));
+  } else {
+    const matching = d.filter((e) => e.matches);
+    if (matching.length > 0) {
+      lines.push(ch.bold(`diagnosis: ${matching.length === 1 ? 'one known porting mistake reproduces' : `${matching.length} known porting mistakes reproduce`} ${under}:`));
+      matching.forEach((e, i) => {
+        lines.push(`  ${i + 1}. ${ch.bold(e.variant)}  ${ch.dim(`(max abs diff ${sci(e.maxAbsError)})`)}`);
+        lines.push(`     fix: ${e.fix}`);
+      });
+    } else {
+      lines.push(ch.yellow(`diagnosis: no known porting mistake reproduces ${under}. Closest (none within tolerance):`));
+      for (const e of d.slice(0, 3)) lines.push(`  - ${e.variant}  ${ch.dim(`max abs diff ${sci(e.maxAbsError)}`)}`);
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export function renderDiagnosisJson(r: CaseResult): string {
+  const s = summarize([r]);
+  const doc = {
+    pass: r.pass,
+    case: r.case,
+    ...(r.candidate ? { candidate: r.candidate } : {}),
+    config: r.config,
+    checks: r.checks.map(({ stepMaxAbs: _s, errorMap: _m, ...k }) => k),
+    diagnosis: (r.diagnosis ?? []).map((e) => ({ ...e, maxAbsError: Number.isFinite(e.maxAbsError) ? e.maxAbsError : null })),
+    summary: s.summary,
+  };
+  return `${JSON.stringify(doc, null, 2)}\n`;
+}

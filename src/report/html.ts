@@ -1,0 +1,448 @@
+/**
+ * --format html: ONE self-contained HTML file (inline CSS and SVG; no scripts, fonts, images or
+ * URLs to fetch, so it works as a CI artifact opened offline). Per case: the GRU config, the
+ * checks table, the diagnosis when present, and per check with data
+ *   - a line plot of max |error| per time step (stepMaxAbs), log-scale y, dashed line at atol;
+ *   - a heatmap of errorMap (time step x feature for output, layer*direction x hidden unit for
+ *     h_n), colour = log10 |error|, with a colour bar.
+ *
+ * Pure string building. Every piece of user text (case paths, error messages, prefixes) goes
+ * through esc(): a case path is attacker-controlled in CI (a file name in a PR), and this file is
+ * opened in a browser.
+ *
+ * Markup contract used by the tests (keep stable): svg.plot[data-tensor], svg.heatmap with
+ * data-rows/data-cols (drawn, after bucketing) and data-src-rows/data-src-cols, rect.cell with
+ * data-row/data-col (first source index the cell covers) and data-value (its max |error|).
+ */
+import type { CaseResult, DiagnosisEntry } from '../check.js';
+import type { CheckResult } from '../compare/isclose.js';
+import type { RunSummary } from '../summary.js';
+import { fmtIndex, fmtShape, pct, sci } from './format.js';
+import { configText, detailsText, toleranceText } from './describe.js';
+import { countsText, diagnosisVerdict } from './markdown.js';
+import { argMax, checkLabel, downsampleMax, logFloor } from './sparkline.js';
+
+export interface HtmlOptions {
+  /** Heatmaps larger than this per axis are bucketed by max (default 200: 40,000 cells at most). */
+  maxCells?: number;
+  /** Line plots with more steps are bucketed by max (default 1000: beyond the plot's pixels). */
+  maxPoints?: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Escaping
+
+/**
+ * Text and attribute values alike (attributes are always double-quoted, but `'` is escaped too so
+ * the function is safe anywhere). C0 controls other than tab/newline are dropped: they are parse
+ * errors in HTML and carry nothing a reader needs.
+ */
+export function esc(s: string): string {
+  return s
+    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/g, '')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
+}
+
+/** Coordinates: two decimals is sub-pixel, more only grows the file. */
+const f2 = (x: number): string => String(Math.round(x * 100) / 100);
+
+/** `1e-5` for a decade tick: shorter than 1.00e-5 and exact. */
+const decade = (d: number): string => (d === 0 ? '1' : `1e${d}`);
+
+// ---------------------------------------------------------------------------------------------
+// Colour: ColorBrewer YlOrRd, pale yellow (small error) to dark red (large): reads as "red = bad"
+// on a light page and stays ordered in greyscale print.
+
+const YLORRD = ['#ffffcc', '#ffeda0', '#fed976', '#feb24c', '#fd8d3c', '#fc4e2a', '#e31a1c', '#bd0026', '#800026'];
+
+function colorAt(t: number): string {
+  const x = Math.min(1, Math.max(0, t)) * (YLORRD.length - 1);
+  const i = Math.min(YLORRD.length - 2, Math.floor(x));
+  const a = YLORRD[i]!;
+  const b = YLORRD[i + 1]!;
+  const mix = (k: number): number => {
+    const ca = parseInt(a.slice(k, k + 2), 16);
+    const cb = parseInt(b.slice(k, k + 2), 16);
+    return Math.round(ca + (cb - ca) * (x - i));
+  };
+  return `#${[1, 3, 5].map((k) => mix(k).toString(16).padStart(2, '0')).join('')}`;
+}
+
+/**
+ * The log10 range a plot or heatmap maps onto: up to the larger of the data's max and atol (so a
+ * passing check looks pale and the atol mark is always on the scale), down to a floor chosen like
+ * the sparkline's (smallest positive value, but at most 6 decades below the top). Zeros sit at
+ * the bottom. Returns null when there is nothing positive at all (all zero and atol 0).
+ */
+function logDomain(values: readonly number[], atol: number): { lo: number; hi: number } | null {
+  const pos = values.filter((v) => v > 0 && Number.isFinite(v));
+  if (atol > 0) pos.push(atol);
+  if (pos.length === 0) return null;
+  const floor = logFloor(pos);
+  const hi = Math.log10(pos.reduce((a, b) => Math.max(a, b), 0));
+  let lo = Math.log10(floor);
+  if (hi - lo < 1e-9) lo = hi - 1; // flat: give the scale one decade of room
+  return { lo, hi };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Line plot: max |error| per time step
+
+function niceStep(span: number, maxTicks: number): number {
+  const raw = Math.max(1, span / maxTicks);
+  const p = 10 ** Math.floor(Math.log10(raw));
+  for (const m of [1, 2, 5, 10]) if (m * p >= raw) return Math.max(1, m * p);
+  return 10 * p;
+}
+
+function linePlot(k: CheckResult, maxPoints: number): string {
+  const steps = k.stepMaxAbs!;
+  const T = steps.length;
+  const W = 560;
+  const H = 260;
+  const m = { l: 64, r: 20, t: 18, b: 44 };
+  const pw = W - m.l - m.r;
+  const ph = H - m.t - m.b;
+
+  // Bucket long series by max, like the sparkline: a single bad step must survive.
+  const pts = downsampleMax(steps, maxPoints);
+  const per = T / pts.length;
+  const xOf = (step: number): number => m.l + (T > 1 ? (step / (T - 1)) * pw : pw / 2);
+
+  const dom = logDomain(steps, k.atol) ?? { lo: -1, hi: 0 };
+  // Whole decades on the axis so every tick is a labelled power of ten.
+  const dLo = Math.floor(dom.lo);
+  // A little headroom: a max (or atol) that is an exact power of ten would sit on the frame.
+  const dHi = Math.max(Math.ceil(dom.hi + 0.15), dLo + 1);
+  const yOf = (v: number): number => {
+    const l = v > 0 && Number.isFinite(v) ? Math.log10(v) : v > 0 ? dHi : dLo; // 0 -> bottom, inf -> top
+    const c = Math.min(dHi, Math.max(dLo, l));
+    return m.t + ph - ((c - dLo) / (dHi - dLo)) * ph;
+  };
+
+  const out: string[] = [];
+  out.push(
+    `<svg class="plot" data-tensor="${esc(k.tensor)}" data-steps="${T}" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(`${checkLabel(k)}: max |error| per time step, log scale`)}">`,
+  );
+  out.push(`<rect x="${m.l}" y="${m.t}" width="${pw}" height="${ph}" class="plot-bg"/>`);
+
+  // y ticks: every decade, or every 2nd/3rd... when the range is wide, labelled 1e-k.
+  const every = Math.max(1, Math.ceil((dHi - dLo) / 8));
+  for (let d = dLo; d <= dHi; d += every) {
+    const y = yOf(10 ** d);
+    out.push(`<line class="grid" x1="${m.l}" x2="${m.l + pw}" y1="${f2(y)}" y2="${f2(y)}"/>`);
+    out.push(`<text class="tick" x="${m.l - 6}" y="${f2(y + 4)}" text-anchor="end">${decade(d)}</text>`);
+  }
+  // x ticks: a 1-2-5 step, at most ~10 labels.
+  const xs = niceStep(Math.max(1, T - 1), 10);
+  for (let s = 0; s <= T - 1; s += xs) {
+    const x = xOf(s);
+    out.push(`<line class="axis" x1="${f2(x)}" x2="${f2(x)}" y1="${m.t + ph}" y2="${m.t + ph + 5}"/>`);
+    out.push(`<text class="tick" x="${f2(x)}" y="${m.t + ph + 18}" text-anchor="middle">${s}</text>`);
+  }
+  out.push(`<line class="axis" x1="${m.l}" x2="${m.l}" y1="${m.t}" y2="${m.t + ph}"/>`);
+  out.push(`<line class="axis" x1="${m.l}" x2="${m.l + pw}" y1="${m.t + ph}" y2="${m.t + ph}"/>`);
+  out.push(`<text class="label" x="${m.l + pw / 2}" y="${H - 6}" text-anchor="middle">time step${per > 1 ? ` (max over buckets of ~${Math.ceil(per)})` : ''}</text>`);
+  out.push(`<text class="label" transform="translate(14 ${m.t + ph / 2}) rotate(-90)" text-anchor="middle">max |error| (log)</text>`);
+
+  // The tolerance: atol only — the per-element bound is atol + rtol*|expected|, so points a bit
+  // above the line can still pass; the label says which it is.
+  if (k.atol > 0) {
+    const y = yOf(k.atol);
+    out.push(`<line class="atol" x1="${m.l}" x2="${m.l + pw}" y1="${f2(y)}" y2="${f2(y)}"/>`);
+    out.push(`<text class="atol-label" x="${m.l + pw - 4}" y="${f2(y - 5)}" text-anchor="end">atol ${esc(sci(k.atol))}</text>`);
+  }
+
+  const coords = pts.map((v, i) => [xOf(Math.min(T - 1, Math.floor(i * per))), yOf(v)] as const);
+  if (coords.length > 1) out.push(`<polyline class="series" points="${coords.map(([x, y]) => `${f2(x)},${f2(y)}`).join(' ')}"/>`);
+  // Markers only while they stay distinguishable; each carries its value as a hover title.
+  if (coords.length <= 80) {
+    coords.forEach(([x, y], i) => {
+      const s = Math.floor(i * per);
+      out.push(`<circle class="pt" cx="${f2(x)}" cy="${f2(y)}" r="3"><title>step ${s}: ${sci(pts[i])}</title></circle>`);
+    });
+  }
+  if (k.firstMismatchStep !== null) {
+    const s = k.firstMismatchStep;
+    const x = xOf(s);
+    const y = yOf(steps[s]!);
+    out.push(`<circle class="bad" cx="${f2(x)}" cy="${f2(y)}" r="6"><title>first bad step ${s}</title></circle>`);
+    const right = x > m.l + pw * 0.7;
+    out.push(`<text class="bad-label" x="${f2(right ? x - 10 : x + 10)}" y="${f2(Math.max(m.t + 12, y - 8))}" text-anchor="${right ? 'end' : 'start'}">first bad step ${s}</text>`);
+  }
+  out.push('</svg>');
+  return out.join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Heatmap: errorMap rows x cols
+
+interface Buckets {
+  /** First source index of each bucket, plus the end as a last entry. */
+  edges: number[];
+}
+
+function buckets(n: number, max: number): Buckets {
+  const w = Math.min(n, Math.max(1, max));
+  return { edges: Array.from({ length: w + 1 }, (_, b) => Math.floor((b * n) / w)) };
+}
+
+function heatmap(k: CheckResult, id: string, maxCells: number): string {
+  const em = k.errorMap!;
+  const rb = buckets(em.rows, maxCells);
+  const cb = buckets(em.cols, maxCells);
+  const R = rb.edges.length - 1;
+  const C = cb.edges.length - 1;
+  // Max over each bucket: the hottest element must stay hot however much the map is shrunk.
+  const vals = new Array<number>(R * C).fill(0);
+  for (let r = 0; r < R; r++) {
+    for (let c = 0; c < C; c++) {
+      let mx = 0;
+      for (let i = rb.edges[r]!; i < rb.edges[r + 1]!; i++) {
+        for (let j = cb.edges[c]!; j < cb.edges[c + 1]!; j++) {
+          const v = em.values[i * em.cols + j]!;
+          if (v > mx || Number.isNaN(v)) mx = Number.isNaN(v) ? Infinity : v;
+        }
+      }
+      vals[r * C + c] = mx;
+    }
+  }
+  const bucketed = R < em.rows || C < em.cols;
+
+  // Cells up to 32 px, shrinking to fit ~560 x 380; rows and columns scale independently so a
+  // long, narrow map (many steps, few features) still fills the space.
+  const cw = Math.min(32, 560 / C);
+  const chh = Math.min(32, 380 / R);
+  const m = { l: 60, t: 12, b: 44 };
+  const gw = cw * C;
+  const gh = chh * R;
+  // The colour bar needs ~120 px to carry a few decade labels; a short grid (h_n of a one-layer
+  // GRU is a single row) is centred on it, which also leaves room for the rotated row label.
+  const barH = Math.max(gh, 120);
+  const gy = m.t + (barH - gh) / 2;
+  const barX = m.l + gw + 20;
+  const W = barX + 14 + 56;
+  const H = m.t + barH + m.b;
+
+  const dom = logDomain(vals, k.atol);
+  const tOf = (v: number): number => {
+    if (!dom) return 0;
+    if (!Number.isFinite(v)) return 1;
+    if (!(v > 0)) return 0;
+    return (Math.log10(v) - dom.lo) / (dom.hi - dom.lo);
+  };
+
+  const out: string[] = [];
+  out.push(
+    `<svg class="heatmap" data-tensor="${esc(k.tensor)}" data-rows="${R}" data-cols="${C}" data-src-rows="${em.rows}" data-src-cols="${em.cols}" width="${f2(W)}" height="${f2(H)}" viewBox="0 0 ${f2(W)} ${f2(H)}" role="img" aria-label="${esc(`${checkLabel(k)}: max |error| per ${em.rowLabel} and ${em.colLabel}, log colour scale`)}">`,
+  );
+  // Titles (hover tooltips) cost ~60 bytes a cell: keep them while the map is small enough to
+  // hover over meaningfully.
+  const titles = R * C <= 4096;
+  out.push(`<g shape-rendering="crispEdges">`);
+  for (let r = 0; r < R; r++) {
+    for (let c = 0; c < C; c++) {
+      const v = vals[r * C + c]!;
+      const r0 = rb.edges[r]!;
+      const c0 = cb.edges[c]!;
+      const where = `${em.rowLabel} ${r0}${rb.edges[r + 1]! - 1 > r0 ? `–${rb.edges[r + 1]! - 1}` : ''}, ${em.colLabel} ${c0}${cb.edges[c + 1]! - 1 > c0 ? `–${cb.edges[c + 1]! - 1}` : ''}`;
+      const title = titles ? `<title>${esc(`${where}: ${sci(v)}`)}</title>` : '';
+      out.push(
+        `<rect class="cell" data-row="${r0}" data-col="${c0}" data-value="${v}" x="${f2(m.l + c * cw)}" y="${f2(gy + r * chh)}" width="${f2(cw)}" height="${f2(chh)}" fill="${colorAt(tOf(v))}">${title}</rect>`,
+      );
+    }
+  }
+  out.push('</g>');
+  out.push(`<rect class="frame" x="${m.l}" y="${f2(gy)}" width="${f2(gw)}" height="${f2(gh)}"/>`);
+  // With cells a few pixels wide one hot element is a speck: ring the hottest cell so it cannot
+  // be missed (bucketing already kept its value; this keeps it visible).
+  if (Math.min(cw, chh) < 10 && dom) {
+    const at = argMax(vals);
+    if (at >= 0 && vals[at]! > 0) {
+      const cx = m.l + ((at % C) + 0.5) * cw;
+      const cy = gy + (Math.floor(at / C) + 0.5) * chh;
+      out.push(`<circle class="hot" cx="${f2(cx)}" cy="${f2(cy)}" r="9"><title>max ${esc(sci(vals[at]))}</title></circle>`);
+    }
+  }
+
+  // Axis ticks at bucket starts, about 8 per axis, labelled with source indices.
+  const tickEvery = (n: number, px: number): number => Math.max(1, Math.ceil(n / Math.max(1, Math.min(10, Math.floor(px / 28)))));
+  const rEvery = tickEvery(R, gh);
+  for (let r = 0; r < R; r += rEvery) {
+    out.push(`<text class="tick" x="${m.l - 6}" y="${f2(gy + (r + 0.5) * chh + 4)}" text-anchor="end">${rb.edges[r]}</text>`);
+  }
+  const cEvery = tickEvery(C, gw);
+  for (let c = 0; c < C; c += cEvery) {
+    out.push(`<text class="tick" x="${f2(m.l + (c + 0.5) * cw)}" y="${f2(gy + gh + 16)}" text-anchor="middle">${cb.edges[c]}</text>`);
+  }
+  const note = bucketed ? ' (bucketed, max)' : '';
+  out.push(`<text class="label" x="${f2(m.l + gw / 2)}" y="${f2(gy + gh + 36)}" text-anchor="middle">${esc(em.colLabel)}${note}</text>`);
+  out.push(`<text class="label" transform="translate(14 ${f2(gy + gh / 2)}) rotate(-90)" text-anchor="middle">${esc(em.rowLabel)}</text>`);
+
+  // Colour bar: the same ramp top (large) to bottom (small), decade ticks, atol marked.
+  out.push(`<defs><linearGradient id="${id}" x1="0" y1="1" x2="0" y2="0">`);
+  YLORRD.forEach((c, i) => out.push(`<stop offset="${f2(i / (YLORRD.length - 1))}" stop-color="${c}"/>`));
+  out.push('</linearGradient></defs>');
+  out.push(`<rect class="colorbar" x="${f2(barX)}" y="${m.t}" width="14" height="${f2(barH)}" fill="url(#${id})"/>`);
+  if (dom) {
+    const yOf = (l: number): number => m.t + barH - ((l - dom.lo) / (dom.hi - dom.lo)) * barH;
+    const span = dom.hi - dom.lo;
+    const every = Math.max(1, Math.ceil(span / 6));
+    const atolY = k.atol > 0 ? yOf(Math.log10(k.atol)) : null;
+    // The top of the bar is the map's max (or atol): label it with its value unless atol is there.
+    const topLabelled = atolY === null || Math.abs(atolY - m.t) >= 11;
+    if (topLabelled) out.push(`<text class="tick" x="${f2(barX + 20)}" y="${f2(m.t + 4)}">${esc(sci(10 ** dom.hi))}</text>`);
+    for (let d = Math.ceil(dom.lo); d <= Math.floor(dom.hi); d += every) {
+      const y = yOf(d);
+      out.push(`<line class="axis" x1="${f2(barX + 14)}" x2="${f2(barX + 18)}" y1="${f2(y)}" y2="${f2(y)}"/>`);
+      // atol and the max label take precedence over a decade label they would overprint.
+      const clash = (atolY !== null && Math.abs(y - atolY) < 11) || (topLabelled && Math.abs(y - m.t) < 11);
+      if (!clash) out.push(`<text class="tick" x="${f2(barX + 20)}" y="${f2(y + 4)}">${decade(d)}</text>`);
+    }
+    if (atolY !== null) {
+      out.push(`<line class="atol" x1="${f2(barX - 2)}" x2="${f2(barX + 18)}" y1="${f2(atolY)}" y2="${f2(atolY)}"/>`);
+      out.push(`<text class="atol-label" x="${f2(barX + 20)}" y="${f2(atolY + 4)}">atol</text>`);
+    }
+  } else {
+    out.push(`<text class="tick" x="${f2(barX + 20)}" y="${m.t + barH}">0</text>`);
+  }
+  out.push(`<text class="tick" x="${f2(barX)}" y="${f2(m.t + barH + 16)}">|error|</text>`);
+  out.push('</svg>');
+  return out.join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Page
+
+function checksTable(c: CaseResult): string {
+  const head = ['tensor', 'subject vs against', 'shape', 'mismatched', 'max abs err [index]', 'max rel err [index]', 'mean abs err', 'atol needed', 'first bad step', 'result'];
+  const rows = c.checks.map((k) => {
+    const verdict = k.pass ? '<td class="verdict pass">PASS</td>' : '<td class="verdict fail">FAIL</td>';
+    const lead = `<td>${esc(k.tensor)}</td><td>${esc(`${k.subject} vs ${k.against}`)}</td><td>${esc(fmtShape(k.shape))}</td>`;
+    if (k.error) return `<tr class="fail">${lead}<td colspan="6">${esc(k.error)}</td>${verdict}</tr>`;
+    const nonFinite = k.nonFiniteMismatched > 0 ? ` <span class="warn">+${k.nonFiniteMismatched} NaN/inf</span>` : '';
+    const cells = [
+      `${k.mismatched}/${k.total} (${pct(k.mismatched, k.total)})`,
+      `${sci(k.maxAbsError)} <span class="idx">${esc(fmtIndex(k.maxAbsIndex))}</span>${nonFinite}`,
+      `${sci(k.maxRelError)} <span class="idx">${esc(fmtIndex(k.maxRelIndex))}</span>`,
+      sci(k.meanAbsError),
+      k.requiredAtol === null ? 'none' : sci(k.requiredAtol),
+      k.firstMismatchStep === null ? (k.tensor === 'output' ? '—' : '') : String(k.firstMismatchStep),
+    ];
+    return `<tr class="${k.pass ? 'pass' : 'fail'}">${lead}${cells.map((x) => `<td>${x}</td>`).join('')}${verdict}</tr>`;
+  });
+  // Wrapped so a narrow window scrolls the table, not the whole page.
+  return `<div class="table-wrap"><table class="checks"><thead><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>\n${rows.join('\n')}\n</tbody></table></div>`;
+}
+
+function diagnosisList(ds: DiagnosisEntry[]): string {
+  const items = ds.map(
+    (d) =>
+      `<li class="${d.matches ? 'match' : 'nomatch'}"><span class="badge ${d.matches ? 'pass' : 'muted'}">${d.matches ? 'matches' : 'no match'}</span> <code>${esc(d.variant)}</code> — ${esc(d.fix)} <span class="idx">(${esc(diagnosisVerdict(d))})</span></li>`,
+  );
+  return `<div class="diagnosis"><h3>Diagnosis <span class="idx">porting mistakes re-enacted, best first</span></h3><ol>\n${items.join('\n')}\n</ol></div>`;
+}
+
+function caseSection(c: CaseResult, ci: number, o: Required<HtmlOptions>): string {
+  const state = c.error !== undefined ? 'error' : c.pass ? 'pass' : 'fail';
+  const badge = `<span class="badge ${state}">${state === 'error' ? 'ERROR' : state.toUpperCase()}</span>`;
+  const out: string[] = [`<section class="case ${state}" id="case-${ci}">`, `<h2>${badge} <code>${esc(c.case)}</code></h2>`];
+  if (c.error !== undefined) {
+    out.push(`<p class="error-msg">${c.errorCode ? `<code>${esc(c.errorCode)}</code> ` : ''}${esc(c.error)}</p>`, '</section>');
+    return out.join('\n');
+  }
+  out.push(`<p class="config"><code>${esc(configText(c))}</code></p>`);
+  out.push(`<p class="details">${esc(detailsText(c))}<br>tolerance: ${esc(toleranceText(c))}</p>`);
+  out.push(checksTable(c));
+  if (c.diagnosis && c.diagnosis.length > 0) out.push(diagnosisList(c.diagnosis));
+  c.checks.forEach((k, ki) => {
+    if (!k.stepMaxAbs && !k.errorMap) return;
+    out.push(`<figure class="check-fig ${k.pass ? 'pass' : 'fail'}">`);
+    out.push(`<figcaption>${esc(checkLabel(k))} <span class="badge ${k.pass ? 'pass' : 'fail'}">${k.pass ? 'PASS' : 'FAIL'}</span> <span class="idx">max |error| ${sci(k.maxAbsError)} ${esc(fmtIndex(k.maxAbsIndex))}</span></figcaption>`);
+    out.push('<div class="figs">');
+    if (k.stepMaxAbs && k.stepMaxAbs.length > 0) out.push(`<div><h4>max |error| per time step</h4>\n${linePlot(k, o.maxPoints)}</div>`);
+    if (k.errorMap && k.errorMap.rows > 0 && k.errorMap.cols > 0) {
+      out.push(`<div><h4>max |error| per ${esc(k.errorMap.rowLabel)} × ${esc(k.errorMap.colLabel)}</h4>\n${heatmap(k, `cb-${ci}-${ki}`, o.maxCells)}</div>`);
+    }
+    out.push('</div></figure>');
+  });
+  out.push('</section>');
+  return out.join('\n');
+}
+
+const CSS = `
+:root { color-scheme: light; --pass: #1a7f37; --fail: #cf222e; --err: #9a6700; --muted: #57606a; --line: #d0d7de; }
+* { box-sizing: border-box; }
+body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1f2328; background: #fff; margin: 0; padding: 24px 32px; max-width: 1280px; }
+h1 { font-size: 22px; margin: 0 0 12px; }
+h2 { font-size: 17px; margin: 0 0 8px; }
+h3 { font-size: 14px; margin: 12px 0 4px; }
+h4 { font-size: 12px; font-weight: 600; color: var(--muted); margin: 0 0 4px; }
+code { font: 12.5px/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; word-break: break-all; }
+.banner { padding: 12px 16px; border-radius: 6px; font-size: 16px; font-weight: 600; margin-bottom: 16px; border: 1px solid; }
+.banner.pass { background: #dafbe1; border-color: #4ac26b; color: #116329; }
+.banner.fail { background: #ffebe9; border-color: #ff8182; color: #a40e26; }
+.index { margin: 0 0 20px; padding-left: 20px; }
+.badge { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; font-weight: 700; color: #fff; vertical-align: 1px; }
+.badge.pass { background: var(--pass); } .badge.fail { background: var(--fail); } .badge.error { background: var(--err); } .badge.muted { background: #8c959f; }
+.case { border: 1px solid var(--line); border-left: 6px solid var(--line); border-radius: 6px; padding: 14px 18px; margin: 0 0 20px; }
+.case.pass { border-left-color: var(--pass); } .case.fail { border-left-color: var(--fail); } .case.error { border-left-color: var(--err); }
+.config { margin: 4px 0; } .details { margin: 4px 0 10px; color: var(--muted); }
+.error-msg { color: #a40e26; }
+.table-wrap { overflow-x: auto; }
+table.checks { border-collapse: collapse; font-size: 13px; margin: 6px 0 10px; }
+table.checks th, table.checks td { border: 1px solid var(--line); padding: 4px 8px; text-align: left; white-space: nowrap; }
+table.checks th { background: #f6f8fa; }
+table.checks tr.fail td { background: #fff5f5; }
+td.verdict { font-weight: 700; } td.verdict.pass { color: var(--pass); } td.verdict.fail { color: var(--fail); }
+.idx { color: var(--muted); font-size: 12px; font-weight: 400; }
+.warn { color: var(--err); }
+.diagnosis ol { margin: 4px 0 10px; padding-left: 24px; } .diagnosis li { margin: 2px 0; } .diagnosis li.nomatch { color: var(--muted); }
+figure.check-fig { margin: 12px 0 4px; }
+figcaption { font-weight: 600; margin-bottom: 6px; }
+.figs { display: flex; flex-wrap: wrap; gap: 24px; align-items: flex-start; }
+svg { font: 11px system-ui, sans-serif; overflow: visible; }
+svg .plot-bg { fill: #fff; stroke: none; }
+svg .grid { stroke: #eaeef2; } svg .axis { stroke: #57606a; } svg .frame { fill: none; stroke: #57606a; }
+svg .tick { fill: #57606a; } svg .label { fill: #1f2328; font-size: 12px; }
+svg .series { fill: none; stroke: #0969da; stroke-width: 1.5; } svg .pt { fill: #0969da; }
+svg .atol { stroke: #cf222e; stroke-width: 1.2; stroke-dasharray: 5 4; } svg .atol-label { fill: #cf222e; }
+svg .bad { fill: none; stroke: #cf222e; stroke-width: 2; } svg .bad-label { fill: #cf222e; font-weight: 600; }
+svg .colorbar { stroke: #57606a; stroke-width: 0.5; }
+svg .hot { fill: none; stroke: #0969da; stroke-width: 2; }
+footer { color: var(--muted); font-size: 12px; margin-top: 24px; }
+`;
+
+export function renderHtml(s: RunSummary, options: HtmlOptions = {}): string {
+  const o: Required<HtmlOptions> = { maxCells: options.maxCells ?? 200, maxPoints: options.maxPoints ?? 1000 };
+  const verdict = s.pass ? 'pass' : 'fail';
+  const index = s.cases
+    .map((c, i) => {
+      const st = c.error !== undefined ? 'error' : c.pass ? 'pass' : 'fail';
+      return `<li><span class="badge ${st}">${st.toUpperCase()}</span> <a href="#case-${i}"><code>${esc(c.case)}</code></a></li>`;
+    })
+    .join('\n');
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>gru-check: ${esc(countsText(s))}</title>
+<style>${CSS}</style>
+</head>
+<body>
+<h1>gru-check report</h1>
+<div class="banner ${verdict}">${s.pass ? '✔ PASS' : '✘ FAIL'} — ${esc(countsText(s))}</div>
+<ul class="index">
+${index}
+</ul>
+${s.cases.map((c, i) => caseSection(c, i, o)).join('\n')}
+<footer>Errors are |reference − expected| (or candidate − …) per element; plots and heatmaps show the max over the other axes. Log scales: zeros are drawn at the bottom of the scale.</footer>
+</body>
+</html>
+`;
+}

@@ -1,0 +1,33 @@
+/** Renderers for `inspect`: a table of arrays and the inferred GRU, or the same as JSON. */
+import { Chalk } from 'chalk';
+import Table from 'cli-table3';
+import type { InspectResult } from '../inspect.js';
+import { fmtShape } from './format.js';
+
+const g = (x: number | null): string => (x === null ? '—' : Number(x.toPrecision(4)).toString());
+
+export function renderInspectTable(r: InspectResult, o: { colorLevel: 0 | 1 | 2 | 3 }): string {
+  const ch = new Chalk({ level: o.colorLevel });
+  const t = new Table({
+    head: ['array', 'dtype', 'shape', 'min', 'max', 'mean', 'NaN', 'Inf'],
+    style: { head: [], border: [] },
+    chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
+  });
+  for (const a of r.arrays) {
+    if (a.text !== undefined) t.push([a.name, a.dtype, fmtShape(a.shape), { colSpan: 5, content: a.text }]);
+    else t.push([a.name, a.dtype, fmtShape(a.shape), g(a.min), g(a.max), g(a.mean), a.nan ? ch.red(String(a.nan)) : '0', a.inf ? ch.red(String(a.inf)) : '0']);
+  }
+  const lines = [ch.bold(r.source), t.toString()];
+  if (r.config) {
+    const k = r.config;
+    const layout = k.batched ? `batch_first=${k.batchFirst ? 'True' : 'False'} (from ${r.layoutSource})` : 'unbatched';
+    lines.push(`inferred: ${k.layout} GRU(input_size=${k.inputSize}, hidden_size=${k.hiddenSize}, num_layers=${k.numLayers}, bidirectional=${k.bidirectional ? 'True' : 'False'}, bias=${k.bias ? 'True' : 'False'}, ${layout}), dtype ${k.dtype}, seq ${r.seqLen}, batch ${r.batchSize}${r.prefix ? `, prefix ${r.prefix}` : ''}`);
+  } else {
+    lines.push(ch.yellow(`no GRU configuration: ${r.configError}`));
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export function renderInspectJson(r: InspectResult): string {
+  return `${JSON.stringify(r, null, 2)}\n`;
+}

@@ -1,0 +1,123 @@
+/**
+ * --format markdown: GitHub-flavoured markdown for a pull-request comment or $GITHUB_STEP_SUMMARY.
+ * Owns that renderer and the plain-text descriptions of a case (GRU config line, tolerance line,
+ * one-line mismatch summary) that the junit and html renderers reuse, so the three say the same
+ * thing in the same words. (table.ts keeps its own copies of the config/tolerance lines; they
+ * could move to format.ts together.)
+ *
+ * Everything user-controlled (case paths, error messages) goes through mdText/mdCell: GitHub
+ * renders inline HTML and markdown in comments, so a path like `<img src=x onerror=...>.npz` or
+ * `a|b.npz` must come out as text and must not split a table row.
+ */
+import type { CaseResult, DiagnosisEntry } from '../check.js';
+import type { CheckResult } from '../compare/isclose.js';
+import type { RunSummary } from '../summary.js';
+import { fmtIndex, fmtShape, num, pct, sci } from './format.js';
+import { sparklineParts } from './sparkline.js';
+import { configText, detailsText, toleranceText } from './describe.js';
+
+// ---------------------------------------------------------------------------------------------
+// Shared plain-text descriptions (no markup; each renderer escapes them its own way).
+
+/**
+ * One line saying why a check failed (or what it measured): mismatched/total, the max abs error and
+ * where, the atol that would pass, the tolerances in force, the first bad step. Used as the JUnit
+ * failure message, so it must stand alone.
+ */
+export function mismatchText(k: CheckResult): string {
+  if (k.error) return k.error;
+  const parts = [`${k.mismatched}/${k.total} mismatched (${pct(k.mismatched, k.total)})`];
+  if (k.maxAbsIndex) parts.push(`max abs error ${sci(k.maxAbsError)} at ${fmtIndex(k.maxAbsIndex)}`);
+  if (k.nonFiniteMismatched > 0) parts.push(`${k.nonFiniteMismatched} NaN/inf mismatch(es)`);
+  parts.push(k.requiredAtol === null ? 'no atol can pass (NaN/inf)' : `needs atol >= ${sci(k.requiredAtol)}`);
+  parts.push(`tolerance rtol=${num(k.rtol)} atol=${num(k.atol)}`);
+  if (k.firstMismatchStep !== null) parts.push(`first bad step ${k.firstMismatchStep}`);
+  return parts.join('; ');
+}
+
+/** `N passed, M failed[, K errors]`. */
+export function countsText(s: RunSummary): string {
+  const { passed, failed, errors } = s.summary;
+  return `${passed} passed, ${failed} failed${errors > 0 ? `, ${errors} error${errors === 1 ? '' : 's'}` : ''}`;
+}
+
+/** `gate-order:zrn matches, max abs err 0` — the verdict part of a diagnosis line. */
+export function diagnosisVerdict(d: DiagnosisEntry): string {
+  return `${d.matches ? 'matches' : 'does not match'}, max abs err ${sci(d.maxAbsError)}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Markdown escaping.
+
+/**
+ * Inline text: HTML-significant characters become entities (GitHub renders inline HTML), inline
+ * markdown punctuation gets a backslash (`*`, `_`, `~`, backticks, `[..]` links, `|` cells),
+ * newlines become spaces (a line break would end a table row or a list item). Line-start syntax
+ * (`#`, `-`, `1.`) needs no escape: our callers never put user text at the start of a line.
+ */
+export function mdText(s: string): string {
+  return s
+    .replace(/[\r\n]+/g, ' ')
+    .replace(/[\\`*_[\]|~]/g, (m) => `\\${m}`)
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;');
+}
+
+/** A table cell of our own (non-user) text: only `|` and newlines can break the row. */
+export const mdCell = (s: string): string => s.replace(/\|/g, '\\|').replace(/[\r\n]+/g, ' ');
+
+// ---------------------------------------------------------------------------------------------
+// Renderer.
+
+const HEAD = ['tensor', 'subject vs against', 'shape', 'mismatched', 'max abs err [index]', 'atol needed', 'first bad step', 'result'];
+
+function row(k: CheckResult): string[] {
+  const verdict = k.pass ? '✅ pass' : '❌ FAIL';
+  const vs = `${k.subject} vs ${k.against}`;
+  if (k.error) return [k.tensor, vs, fmtShape(k.shape), mdText(k.error), '', '', '', verdict];
+  const nonFinite = k.nonFiniteMismatched > 0 ? ` (+${k.nonFiniteMismatched} NaN/inf)` : '';
+  return [
+    k.tensor,
+    vs,
+    fmtShape(k.shape),
+    `${k.mismatched}/${k.total} (${pct(k.mismatched, k.total)})${nonFinite}`,
+    `${sci(k.maxAbsError)} ${fmtIndex(k.maxAbsIndex)}`.trim(),
+    k.requiredAtol === null ? 'none' : sci(k.requiredAtol),
+    k.firstMismatchStep === null ? (k.tensor === 'output' ? '—' : '') : String(k.firstMismatchStep),
+    verdict,
+  ].map(mdCell);
+}
+
+function renderCaseMd(c: CaseResult): string {
+  const icon = c.error !== undefined ? '⚠️' : c.pass ? '✅' : '❌';
+  const out: string[] = [`### ${icon} ${mdText(c.case)}`, ''];
+  if (c.error !== undefined) {
+    out.push(`**error**${c.errorCode ? ` (${mdText(c.errorCode)})` : ''}: ${mdText(c.error)}`, '');
+    return out.join('\n');
+  }
+  // Config and details are our own text, but the prefix inside detailsText comes from the dump.
+  // configText is all ours (no backticks), so a code span is safe; details carry the dump's prefix.
+  out.push(`\`${configText(c)}\`  `, mdText(detailsText(c)), '');
+  out.push(`| ${HEAD.join(' | ')} |`, `|${HEAD.map(() => ' --- ').join('|')}|`);
+  for (const k of c.checks) out.push(`| ${row(k).join(' | ')} |`);
+  out.push('', `tolerance: ${mdText(toleranceText(c))}`, '');
+  // The sparkline goes in a code span so the block characters keep a monospaced width.
+  for (const k of c.checks) {
+    const p = k.tensor === 'output' ? sparklineParts(k) : null;
+    if (p) out.push(`${mdText(p.label)} \\|err\\| over time: \`${p.blocks}\` ${mdText(p.note)}`, '');
+  }
+  if (c.diagnosis && c.diagnosis.length > 0) {
+    out.push('**Diagnosis** (porting mistakes re-enacted, best first):', '');
+    c.diagnosis.forEach((d, i) => {
+      out.push(`${i + 1}. ${d.matches ? '✅' : '▫️'} **${mdText(d.variant)}** — ${mdText(d.fix)} _(${mdText(diagnosisVerdict(d))})_`);
+    });
+    out.push('');
+  }
+  return out.join('\n');
+}
+
+export function renderMarkdown(s: RunSummary): string {
+  const head = `## ${s.pass ? '✅' : '❌'} gru-check: ${countsText(s)}`;
+  return `${[head, '', ...s.cases.map(renderCaseMd)].join('\n').trimEnd()}\n`;
+}
