@@ -56,7 +56,7 @@ test('--format json: one JSON document with the stable names, nothing else on st
   const c = doc.cases[0];
   assert.equal(c.case, 'samples/bidir_2layer.npz');
   assert.equal(c.pass, true);
-  assert.deepEqual(c.config, { inputSize: 6, hiddenSize: 5, numLayers: 2, bidirectional: true, bias: true, batchFirst: false, batched: true, dtype: 'float32' });
+  assert.deepEqual(c.config, { layout: 'pytorch', inputSize: 6, hiddenSize: 5, numLayers: 2, bidirectional: true, bias: true, batchFirst: false, batched: true, dtype: 'float32' });
   assert.deepEqual(Object.keys(c.timings).sort(), ['compareMs', 'loadMs', 'referenceMs']);
   const names = ['tensor', 'subject', 'against', 'pass', 'shape', 'total', 'mismatched', 'maxAbsError', 'maxAbsIndex', 'maxRelError', 'maxRelIndex', 'meanAbsError', 'atol', 'rtol', 'requiredAtol', 'firstMismatchStep'];
   for (const k of c.checks) for (const n of names) assert.ok(n in k, `check has ${n}`);
