@@ -20,7 +20,15 @@ export { runGruStack as runGru, type GruRunInput, type GruRunOptions, type GruRu
 export { compareTensors, isClose, type CheckResult, type CompareOptions } from './compare/isclose.js';
 export { DEFAULT_TOLERANCES, resolveTolerance } from './compare/tolerance.js';
 export { checkGruCase, checkBundle, runReference, toUserLayout, type CaseResult, type CheckOptions, type Timings } from './check.js';
+export { readCandidate, type CandidateTensors, type DiagnosisEntry } from './check.js';
+export { diagnoseCase } from './diagnose/diagnose.js';
+export { VARIANTS, type Variant } from './diagnose/variants.js';
+export { inspectBundle, type InspectResult, type ArrayStats } from './inspect.js';
+export { makeBaseline, applyBaseline, parseBaseline, type Baseline } from './baseline.js';
 export { summarize, exitCode, type RunSummary } from './summary.js';
+export { renderJunit } from './report/junit.js';
+export { renderMarkdown } from './report/markdown.js';
+export { renderHtml } from './report/html.js';
 export { renderJson } from './report/json.js';
 export { renderTable } from './report/table.js';
 

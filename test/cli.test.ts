@@ -179,3 +179,25 @@ test('input errors inside an archive: duplicate member, short array, object and 
   writeFileSync(join(dir, 'dup.npz'), zip);
   assertOneLineError(cli(['run', join(dir, 'dup.npz')]), /dup\.npz: member 'weight_ih_l0\.npy' appears more than once in the archive/);
 });
+
+test('--format junit|markdown|html on stdout, and --report FILE alongside the table', async () => {
+  const { XMLParser } = await import('fast-xml-parser');
+  const dir = tmp();
+  const junit = cli(['run', 'samples/mismatch.npz', 'samples/no_bias.npz', '--format', 'junit']);
+  assert.equal(junit.code, 1);
+  const doc = new XMLParser({ ignoreAttributes: false }).parse(junit.stdout);
+  assert.equal(doc.testsuites['@_tests'], '4');
+  assert.equal(doc.testsuites['@_failures'], '1');
+  const md = cli(['run', 'samples/mismatch.npz', '--format', 'markdown']);
+  assert.match(md.stdout, /\| output \|/);
+  const html = cli(['run', 'samples/mismatch.npz', '--format', 'html']);
+  assert.match(html.stdout, /^<!DOCTYPE html>/i);
+  const report = join(dir, 'report.xml');
+  const r = cli(['run', 'samples/mismatch.npz', '--report', report]);
+  assert.equal(r.code, 1);
+  assert.match(r.stdout, /│ output │/, 'the terminal still shows the table');
+  const rep = new XMLParser({ ignoreAttributes: false }).parse(readFileSync(report, 'utf8'));
+  assert.equal(rep.testsuites['@_failures'], '1');
+  assertOneLineError(cli(['run', 'samples/mismatch.npz', '--report', join(dir, 'report.pdf')]), /--report: cannot tell the format from the extension of/);
+  assertOneLineError(cli(['run', 'samples/mismatch.npz', '--report', join(dir, 'no/such/dir/r.xml')]), /r\.xml: cannot write: ENOENT/);
+});

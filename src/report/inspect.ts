@@ -14,10 +14,12 @@ export function renderInspectTable(r: InspectResult, o: { colorLevel: 0 | 1 | 2 
     chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
   });
   for (const a of r.arrays) {
-    if (a.text !== undefined) t.push([a.name, a.dtype, fmtShape(a.shape), { colSpan: 5, content: a.text }]);
+    if (a.text !== undefined) t.push([a.name, a.dtype, fmtShape(a.shape), '', '', '', '', '']);
     else t.push([a.name, a.dtype, fmtShape(a.shape), g(a.min), g(a.max), g(a.mean), a.nan ? ch.red(String(a.nan)) : '0', a.inf ? ch.red(String(a.inf)) : '0']);
   }
   const lines = [ch.bold(r.source), t.toString()];
+  // Text arrays (the JSON config) below the table: a long string would stretch every column.
+  for (const a of r.arrays) if (a.text !== undefined) lines.push(`${a.name}: ${a.text}`);
   if (r.config) {
     const k = r.config;
     const layout = k.batched ? `batch_first=${k.batchFirst ? 'True' : 'False'} (from ${r.layoutSource})` : 'unbatched';
