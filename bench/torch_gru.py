@@ -1,0 +1,37 @@
+"""Times PyTorch's CPU nn.GRU for bench/bench.ts, on one thread, inside Python.
+
+Usage: python3 torch_gru.py '<json list of {name, B, T, I, H, L, bidirectional}>' [runs]
+Prints one JSON object {name: median_ms, "torch": version} on stdout. The caller sets
+OPENBLAS_NUM_THREADS=1 too: set_num_threads does not reach a "generic" BLAS. Random data and PyTorch's
+default init: the bench compares speed, not values.
+"""
+import json
+import sys
+import time
+
+import torch
+
+
+def main() -> None:
+    workloads = json.loads(sys.argv[1])
+    runs = int(sys.argv[2]) if len(sys.argv) > 2 else 5
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    out = {"torch": torch.__version__}
+    for w in workloads:
+        gru = torch.nn.GRU(w["I"], w["H"], w["L"], bidirectional=w["bidirectional"]).eval()
+        x = torch.randn(w["T"], w["B"], w["I"])
+        times = []
+        with torch.no_grad():
+            gru(x)  # warm-up
+            for _ in range(runs):
+                t0 = time.perf_counter()
+                gru(x)
+                times.append((time.perf_counter() - t0) * 1e3)
+        times.sort()
+        out[w["name"]] = times[len(times) // 2]
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,323 @@
+;; f32x4 SIMD matrix product for the fast GRU engine (src/engine/wasm.ts loads it).
+;;
+;;   C[m, 8*np] (= or +=) A[m, k] · P        A, P float32; C float64
+;;
+;; A is row-major f32 with a row stride of lda elements (the layer input rows, or the hidden
+;; states). P is a weight matrix W (N x k, PyTorch's row-major (3H, I) layout) transposed and packed
+;; into np "panels" of 8 output columns: panel j holds P[j][kk][c] = W[8j + c][kk] as k rows of 8
+;; contiguous floats, zero-padded past N, and panels sit ps bytes apart. C is row-major f64 with a
+;; row stride of ldc elements; the padding is why ldc must be a multiple of 8 (the caller pads).
+;; All addresses are byte offsets. `accum` != 0 adds to C instead of overwriting it, which lets the
+;; caller split k into cache-sized blocks.
+;;
+;; Why this shape: a panel of 8 columns by k (32*k bytes) stays in L1 while every row of A streams
+;; past it, and the 4x8 register tile (8 f32x4 accumulators, 2 weight vectors, 1 broadcast) fits the
+;; 16 SIMD registers V8 has on x64. Baseline wasm SIMD has no FMA, so each step is a mul and an add.
+;;
+;; Accuracy: float32 sums lose about sqrt(k/4) roundings on a long dot product, which over
+;; thousands of recurrent steps drifted past 1e-6 from the double-accumulating reference. So the
+;; float32 accumulators only ever hold KB = 16 consecutive k (4 roundings per lane), then are
+;; widened and added into C in float64: the long sum is a double sum, as in the reference, for
+;; about 15% more work than an all-float32 sum.
+(module
+  (memory (export "memory") 1)
+
+  ;; Four rows of A against one panel: C rows c0..c3 (f64, 64 bytes each) += A rows · panel.
+  (func $tile4 (param $a0 i32) (param $ldab i32) (param $k i32) (param $p i32)
+               (param $c0 i32) (param $ldcb i32) (param $accum i32)
+    (local $a1 i32) (local $a2 i32) (local $a3 i32)
+    (local $c1 i32) (local $c2 i32) (local $c3 i32) (local $end i32) (local $bend i32)
+    (local $w0 v128) (local $w1 v128) (local $x v128)
+    (local $s00 v128) (local $s01 v128) (local $s10 v128) (local $s11 v128)
+    (local $s20 v128) (local $s21 v128) (local $s30 v128) (local $s31 v128)
+    (local.set $a1 (i32.add (local.get $a0) (local.get $ldab)))
+    (local.set $a2 (i32.add (local.get $a1) (local.get $ldab)))
+    (local.set $a3 (i32.add (local.get $a2) (local.get $ldab)))
+    (local.set $c1 (i32.add (local.get $c0) (local.get $ldcb)))
+    (local.set $c2 (i32.add (local.get $c1) (local.get $ldcb)))
+    (local.set $c3 (i32.add (local.get $c2) (local.get $ldcb)))
+    (if (i32.eqz (local.get $accum))
+      (then
+        (v128.store offset=0 (local.get $c0) (v128.const i64x2 0 0))
+        (v128.store offset=16 (local.get $c0) (v128.const i64x2 0 0))
+        (v128.store offset=32 (local.get $c0) (v128.const i64x2 0 0))
+        (v128.store offset=48 (local.get $c0) (v128.const i64x2 0 0))
+        (v128.store offset=0 (local.get $c1) (v128.const i64x2 0 0))
+        (v128.store offset=16 (local.get $c1) (v128.const i64x2 0 0))
+        (v128.store offset=32 (local.get $c1) (v128.const i64x2 0 0))
+        (v128.store offset=48 (local.get $c1) (v128.const i64x2 0 0))
+        (v128.store offset=0 (local.get $c2) (v128.const i64x2 0 0))
+        (v128.store offset=16 (local.get $c2) (v128.const i64x2 0 0))
+        (v128.store offset=32 (local.get $c2) (v128.const i64x2 0 0))
+        (v128.store offset=48 (local.get $c2) (v128.const i64x2 0 0))
+        (v128.store offset=0 (local.get $c3) (v128.const i64x2 0 0))
+        (v128.store offset=16 (local.get $c3) (v128.const i64x2 0 0))
+        (v128.store offset=32 (local.get $c3) (v128.const i64x2 0 0))
+        (v128.store offset=48 (local.get $c3) (v128.const i64x2 0 0))
+      ))
+    (local.set $end (i32.add (local.get $p) (i32.shl (local.get $k) (i32.const 5))))
+    (block $done
+      (loop $blocks
+        (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
+        ;; KB = 16 steps of k per float32 block (16 * 32 bytes of panel)
+        (local.set $bend (select (local.get $end) (i32.add (local.get $p) (i32.const 512))
+          (i32.lt_u (i32.sub (local.get $end) (local.get $p)) (i32.const 512))))
+        (local.set $s00 (v128.const i64x2 0 0))
+        (local.set $s01 (v128.const i64x2 0 0))
+        (local.set $s10 (v128.const i64x2 0 0))
+        (local.set $s11 (v128.const i64x2 0 0))
+        (local.set $s20 (v128.const i64x2 0 0))
+        (local.set $s21 (v128.const i64x2 0 0))
+        (local.set $s30 (v128.const i64x2 0 0))
+        (local.set $s31 (v128.const i64x2 0 0))
+        (loop $kk
+          (local.set $w0 (v128.load (local.get $p)))
+          (local.set $w1 (v128.load offset=16 (local.get $p)))
+          (local.set $x (v128.load32_splat (local.get $a0)))
+          (local.set $s00 (f32x4.add (local.get $s00) (f32x4.mul (local.get $x) (local.get $w0))))
+          (local.set $s01 (f32x4.add (local.get $s01) (f32x4.mul (local.get $x) (local.get $w1))))
+          (local.set $x (v128.load32_splat (local.get $a1)))
+          (local.set $s10 (f32x4.add (local.get $s10) (f32x4.mul (local.get $x) (local.get $w0))))
+          (local.set $s11 (f32x4.add (local.get $s11) (f32x4.mul (local.get $x) (local.get $w1))))
+          (local.set $x (v128.load32_splat (local.get $a2)))
+          (local.set $s20 (f32x4.add (local.get $s20) (f32x4.mul (local.get $x) (local.get $w0))))
+          (local.set $s21 (f32x4.add (local.get $s21) (f32x4.mul (local.get $x) (local.get $w1))))
+          (local.set $x (v128.load32_splat (local.get $a3)))
+          (local.set $s30 (f32x4.add (local.get $s30) (f32x4.mul (local.get $x) (local.get $w0))))
+          (local.set $s31 (f32x4.add (local.get $s31) (f32x4.mul (local.get $x) (local.get $w1))))
+          (local.set $a0 (i32.add (local.get $a0) (i32.const 4)))
+          (local.set $a1 (i32.add (local.get $a1) (i32.const 4)))
+          (local.set $a2 (i32.add (local.get $a2) (i32.const 4)))
+          (local.set $a3 (i32.add (local.get $a3) (i32.const 4)))
+          (local.set $p (i32.add (local.get $p) (i32.const 32)))
+          (br_if $kk (i32.lt_u (local.get $p) (local.get $bend))))
+        (v128.store offset=0 (local.get $c0)
+          (f64x2.add (v128.load offset=0 (local.get $c0)) (f64x2.promote_low_f32x4 (local.get $s00))))
+        (v128.store offset=16 (local.get $c0)
+          (f64x2.add (v128.load offset=16 (local.get $c0))
+            (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $s00) (local.get $s00)))))
+        (v128.store offset=32 (local.get $c0)
+          (f64x2.add (v128.load offset=32 (local.get $c0)) (f64x2.promote_low_f32x4 (local.get $s01))))
+        (v128.store offset=48 (local.get $c0)
+          (f64x2.add (v128.load offset=48 (local.get $c0))
+            (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $s01) (local.get $s01)))))
+        (v128.store offset=0 (local.get $c1)
+          (f64x2.add (v128.load offset=0 (local.get $c1)) (f64x2.promote_low_f32x4 (local.get $s10))))
+        (v128.store offset=16 (local.get $c1)
+          (f64x2.add (v128.load offset=16 (local.get $c1))
+            (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $s10) (local.get $s10)))))
+        (v128.store offset=32 (local.get $c1)
+          (f64x2.add (v128.load offset=32 (local.get $c1)) (f64x2.promote_low_f32x4 (local.get $s11))))
+        (v128.store offset=48 (local.get $c1)
+          (f64x2.add (v128.load offset=48 (local.get $c1))
+            (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $s11) (local.get $s11)))))
+        (v128.store offset=0 (local.get $c2)
+          (f64x2.add (v128.load offset=0 (local.get $c2)) (f64x2.promote_low_f32x4 (local.get $s20))))
+        (v128.store offset=16 (local.get $c2)
+          (f64x2.add (v128.load offset=16 (local.get $c2))
+            (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $s20) (local.get $s20)))))
+        (v128.store offset=32 (local.get $c2)
+          (f64x2.add (v128.load offset=32 (local.get $c2)) (f64x2.promote_low_f32x4 (local.get $s21))))
+        (v128.store offset=48 (local.get $c2)
+          (f64x2.add (v128.load offset=48 (local.get $c2))
+            (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $s21) (local.get $s21)))))
+        (v128.store offset=0 (local.get $c3)
+          (f64x2.add (v128.load offset=0 (local.get $c3)) (f64x2.promote_low_f32x4 (local.get $s30))))
+        (v128.store offset=16 (local.get $c3)
+          (f64x2.add (v128.load offset=16 (local.get $c3))
+            (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $s30) (local.get $s30)))))
+        (v128.store offset=32 (local.get $c3)
+          (f64x2.add (v128.load offset=32 (local.get $c3)) (f64x2.promote_low_f32x4 (local.get $s31))))
+        (v128.store offset=48 (local.get $c3)
+          (f64x2.add (v128.load offset=48 (local.get $c3))
+            (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $s31) (local.get $s31)))))
+        (br $blocks))))
+
+  ;; One row of A against one panel, in exactly the order $tile4 sums each of its rows (one float32
+  ;; chain per column over a KB block, then into float64), so a row's result does not depend on
+  ;; which tile computed it — results are the same whatever the batch split across threads.
+  (func $tile1 (param $a0 i32) (param $k i32) (param $p i32) (param $c0 i32) (param $accum i32)
+    (local $end i32) (local $bend i32) (local $x v128) (local $s00 v128) (local $s01 v128)
+    (if (i32.eqz (local.get $accum))
+      (then
+        (v128.store offset=0 (local.get $c0) (v128.const i64x2 0 0))
+        (v128.store offset=16 (local.get $c0) (v128.const i64x2 0 0))
+        (v128.store offset=32 (local.get $c0) (v128.const i64x2 0 0))
+        (v128.store offset=48 (local.get $c0) (v128.const i64x2 0 0))))
+    (local.set $end (i32.add (local.get $p) (i32.shl (local.get $k) (i32.const 5))))
+    (block $done
+      (loop $blocks
+        (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
+        (local.set $bend (select (local.get $end) (i32.add (local.get $p) (i32.const 512))
+          (i32.lt_u (i32.sub (local.get $end) (local.get $p)) (i32.const 512))))
+        (local.set $s00 (v128.const i64x2 0 0))
+        (local.set $s01 (v128.const i64x2 0 0))
+        (loop $kk
+          (local.set $x (v128.load32_splat (local.get $a0)))
+          (local.set $s00 (f32x4.add (local.get $s00) (f32x4.mul (local.get $x) (v128.load (local.get $p)))))
+          (local.set $s01 (f32x4.add (local.get $s01) (f32x4.mul (local.get $x) (v128.load offset=16 (local.get $p)))))
+          (local.set $a0 (i32.add (local.get $a0) (i32.const 4)))
+          (local.set $p (i32.add (local.get $p) (i32.const 32)))
+          (br_if $kk (i32.lt_u (local.get $p) (local.get $bend))))
+        (v128.store offset=0 (local.get $c0)
+          (f64x2.add (v128.load offset=0 (local.get $c0)) (f64x2.promote_low_f32x4 (local.get $s00))))
+        (v128.store offset=16 (local.get $c0)
+          (f64x2.add (v128.load offset=16 (local.get $c0))
+            (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $s00) (local.get $s00)))))
+        (v128.store offset=32 (local.get $c0)
+          (f64x2.add (v128.load offset=32 (local.get $c0)) (f64x2.promote_low_f32x4 (local.get $s01))))
+        (v128.store offset=48 (local.get $c0)
+          (f64x2.add (v128.load offset=48 (local.get $c0))
+            (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $s01) (local.get $s01)))))
+        (br $blocks))))
+
+  ;; gemm(a, lda, m, k, p, ps, np, c, ldc, accum): see the top of the file.
+  (func (export "gemm") (param $a i32) (param $lda i32) (param $m i32) (param $k i32)
+        (param $p i32) (param $ps i32) (param $np i32) (param $c i32) (param $ldc i32) (param $accum i32)
+    (local $j i32) (local $i i32) (local $ldab i32) (local $ldcb i32)
+    (local $ar i32) (local $cr i32) (local $pp i32) (local $m4 i32)
+    (local.set $ldab (i32.shl (local.get $lda) (i32.const 2)))
+    (local.set $ldcb (i32.shl (local.get $ldc) (i32.const 3)))
+    (local.set $m4 (i32.and (local.get $m) (i32.const -4)))
+    (local.set $pp (local.get $p))
+    (block $done
+      (loop $panels
+        (br_if $done (i32.ge_s (local.get $j) (local.get $np)))
+        (local.set $ar (local.get $a))
+        (local.set $cr (i32.add (local.get $c) (i32.shl (local.get $j) (i32.const 6))))
+        (local.set $i (i32.const 0))
+        (block $rows4done
+          (loop $rows4
+            (br_if $rows4done (i32.ge_s (local.get $i) (local.get $m4)))
+            (call $tile4 (local.get $ar) (local.get $ldab) (local.get $k) (local.get $pp)
+                         (local.get $cr) (local.get $ldcb) (local.get $accum))
+            (local.set $ar (i32.add (local.get $ar) (i32.shl (local.get $ldab) (i32.const 2))))
+            (local.set $cr (i32.add (local.get $cr) (i32.shl (local.get $ldcb) (i32.const 2))))
+            (local.set $i (i32.add (local.get $i) (i32.const 4)))
+            (br $rows4)))
+        (block $rows1done
+          (loop $rows1
+            (br_if $rows1done (i32.ge_s (local.get $i) (local.get $m)))
+            (call $tile1 (local.get $ar) (local.get $k) (local.get $pp) (local.get $cr) (local.get $accum))
+            (local.set $ar (i32.add (local.get $ar) (local.get $ldab)))
+            (local.set $cr (i32.add (local.get $cr) (local.get $ldcb)))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $rows1)))
+        (local.set $pp (i32.add (local.get $pp) (local.get $ps)))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $panels))))
+
+  ;; ---- GRU gates, in float64 ---------------------------------------------------------------------
+  ;; The products above feed these: every sum, the nonlinearities and the state update are in
+  ;; double, as in src/gru/cell.ts. exp is computed here rather than by Math.exp because the gate
+  ;; loop was half the run time in JS: range reduction x = k·ln2 + r, |r| <= ln2/2 (ln2 split in
+  ;; fdlibm's hi/lo parts), then the degree-13 Taylor polynomial (truncation < 1e-17 relative),
+  ;; evaluated by Estrin's scheme because Horner's 13-long dependency chain made it latency-bound,
+  ;; and 2^k built in the exponent bits. tanh(x) = 1 - 2/(e^(2x) + 1) and σ(x) = 1/(1 + e^(-x)).
+  ;; test/engine-wasm.test.ts checks exp against Math.exp (within 1 ulp) and the gates against the
+  ;; JS formulas. The passes run over a whole row with independent iterations, so the CPU overlaps
+  ;; the exp latency of neighbouring pairs.
+  (func $exp (param $x v128) (result v128)
+    (local $k v128) (local $kd v128) (local $r v128) (local $r2 v128) (local $r4 v128) (local $p v128)
+    ;; e^709 is near the largest finite power; below -708 the result underflows to ~0 anyway.
+    (local.set $x (f64x2.max (f64x2.min (local.get $x) (f64x2.splat (f64.const 709))) (f64x2.splat (f64.const -708))))
+    ;; k = round(x / ln2) by the 1.5·2^52 shifter: its low mantissa bits then hold k as an integer,
+    ;; which shifted into the exponent field gives 2^k (the shifter's own bits shift out).
+    (local.set $kd (f64x2.add (f64x2.mul (local.get $x) (f64x2.splat (f64.const 1.4426950408889634))) (f64x2.splat (f64.const 0x1.8p52))))
+    (local.set $k (f64x2.sub (local.get $kd) (f64x2.splat (f64.const 0x1.8p52))))
+    (local.set $r (f64x2.sub (f64x2.sub (local.get $x)
+        (f64x2.mul (local.get $k) (f64x2.splat (f64.const 0x1.62e42fee00000p-1))))
+        (f64x2.mul (local.get $k) (f64x2.splat (f64.const 0x1.a39ef35793c76p-33)))))
+    (local.set $r2 (f64x2.mul (local.get $r) (local.get $r)))
+    (local.set $r4 (f64x2.mul (local.get $r2) (local.get $r2)))
+    (local.set $p (f64x2.add
+      (f64x2.add
+        (f64x2.add (f64x2.add (f64x2.splat (f64.const 1.0)) (f64x2.mul (f64x2.splat (f64.const 1.0)) (local.get $r))) (f64x2.mul (f64x2.add (f64x2.splat (f64.const 0.5)) (f64x2.mul (f64x2.splat (f64.const 0.16666666666666666)) (local.get $r))) (local.get $r2)))
+        (f64x2.mul (f64x2.add (f64x2.add (f64x2.splat (f64.const 0.041666666666666664)) (f64x2.mul (f64x2.splat (f64.const 0.008333333333333333)) (local.get $r))) (f64x2.mul (f64x2.add (f64x2.splat (f64.const 0.001388888888888889)) (f64x2.mul (f64x2.splat (f64.const 0.0001984126984126984)) (local.get $r))) (local.get $r2))) (local.get $r4)))
+      (f64x2.mul
+        (f64x2.add
+          (f64x2.add (f64x2.add (f64x2.splat (f64.const 2.48015873015873e-05)) (f64x2.mul (f64x2.splat (f64.const 2.7557319223985893e-06)) (local.get $r))) (f64x2.mul (f64x2.add (f64x2.splat (f64.const 2.755731922398589e-07)) (f64x2.mul (f64x2.splat (f64.const 2.505210838544172e-08)) (local.get $r))) (local.get $r2)))
+          (f64x2.mul (f64x2.add (f64x2.splat (f64.const 2.08767569878681e-09)) (f64x2.mul (f64x2.splat (f64.const 1.6059043836821613e-10)) (local.get $r))) (local.get $r4)))
+        (f64x2.mul (local.get $r4) (local.get $r4)))))
+    (f64x2.mul (local.get $p)
+      (i64x2.shl (i64x2.add (local.get $kd) (i64x2.splat (i64.const 1023))) (i32.const 52))))
+
+  ;; dst[j] = σ(gi[j] + bi[j] + (gh[j] + bh[j])) for j < n, all f64; writes dst up to n rounded up
+  ;; to even (dst is scratch with room for it). The r and z blocks are contiguous in gi, gh and the
+  ;; biases, so one call does both gates.
+  (func (export "sigmoid_pass") (param $gi i32) (param $gh i32) (param $bi i32) (param $bh i32)
+        (param $dst i32) (param $n i32)
+    (local $o i32) (local $end i32)
+    (local.set $end (i32.shl (local.get $n) (i32.const 3)))
+    (block $done
+      (loop $pairs
+        (br_if $done (i32.ge_s (local.get $o) (local.get $end)))
+        (v128.store (i32.add (local.get $dst) (local.get $o))
+          (f64x2.div (f64x2.splat (f64.const 1))
+            (f64x2.add (f64x2.splat (f64.const 1))
+              (call $exp (f64x2.neg (f64x2.add
+                (f64x2.add (v128.load (i32.add (local.get $gi) (local.get $o))) (v128.load (i32.add (local.get $bi) (local.get $o))))
+                (f64x2.add (v128.load (i32.add (local.get $gh) (local.get $o))) (v128.load (i32.add (local.get $bh) (local.get $o))))))))))
+        (local.set $o (i32.add (local.get $o) (i32.const 16)))
+        (br $pairs))))
+
+  ;; The state update for n hidden units, h (f32) in place:
+  ;;   lbr != 0 (PyTorch):  n = tanh(gi_n + b_in + r·(gh_n + b_hn))
+  ;;   lbr == 0 (ONNX):     n = tanh(gi_n + b_in + (gh_n + b_hn))   (gh_n was computed from r ⊙ h)
+  ;;   h' = (1 - z)·n + z·h, rounded to float32 by the store; only valid lanes are stored.
+  ;; gi, gh, bi, bh point at the n-gate blocks; r and z at f64 gate values from sigmoid_pass.
+  (func (export "update_pass") (param $gi i32) (param $gh i32) (param $bi i32) (param $bh i32)
+        (param $r i32) (param $z i32) (param $h i32) (param $n i32) (param $lbr i32)
+    (local $j i32) (local $o i32) (local $q i32) (local $gn v128) (local $z2 v128) (local $e v128) (local $c v128) (local $hv v128)
+    (block $done
+      (loop $pairs
+        (br_if $done (i32.ge_s (local.get $j) (local.get $n)))
+        (local.set $o (i32.shl (local.get $j) (i32.const 3)))
+        (local.set $q (i32.shl (local.get $j) (i32.const 2)))
+        (local.set $gn (f64x2.add (v128.load (i32.add (local.get $gh) (local.get $o))) (v128.load (i32.add (local.get $bh) (local.get $o)))))
+        (if (local.get $lbr)
+          (then (local.set $gn (f64x2.mul (v128.load (i32.add (local.get $r) (local.get $o))) (local.get $gn)))))
+        (local.set $gn (f64x2.add
+          (f64x2.add (v128.load (i32.add (local.get $gi) (local.get $o))) (v128.load (i32.add (local.get $bi) (local.get $o))))
+          (local.get $gn)))
+        (local.set $e (call $exp (f64x2.add (local.get $gn) (local.get $gn))))
+        (local.set $c (f64x2.sub (f64x2.splat (f64.const 1))
+          (f64x2.div (f64x2.splat (f64.const 2)) (f64x2.add (local.get $e) (f64x2.splat (f64.const 1))))))
+        (local.set $z2 (v128.load (i32.add (local.get $z) (local.get $o))))
+        (local.set $hv (f32x4.demote_f64x2_zero (f64x2.add
+          (f64x2.mul (f64x2.sub (f64x2.splat (f64.const 1)) (local.get $z2)) (local.get $c))
+          (f64x2.mul (local.get $z2)
+            (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $h) (local.get $q))))))))
+        (if (i32.lt_s (i32.add (local.get $j) (i32.const 1)) (local.get $n))
+          (then (v128.store64_lane 0 (i32.add (local.get $h) (local.get $q)) (local.get $hv)))
+          (else (v128.store32_lane 0 (i32.add (local.get $h) (local.get $q)) (local.get $hv))))
+        (local.set $j (i32.add (local.get $j) (i32.const 2)))
+        (br $pairs))))
+
+  ;; rh = f32(r · h) for n units (r f64, h and rh f32): the ONNX placement's product operand.
+  (func (export "reset_pass") (param $r i32) (param $h i32) (param $rh i32) (param $n i32)
+    (local $j i32) (local $q i32) (local $v v128)
+    (block $done
+      (loop $pairs
+        (br_if $done (i32.ge_s (local.get $j) (local.get $n)))
+        (local.set $q (i32.shl (local.get $j) (i32.const 2)))
+        (local.set $v (f32x4.demote_f64x2_zero (f64x2.mul
+          (v128.load (i32.add (local.get $r) (i32.shl (local.get $j) (i32.const 3))))
+          (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $h) (local.get $q)))))))
+        (if (i32.lt_s (i32.add (local.get $j) (i32.const 1)) (local.get $n))
+          (then (v128.store64_lane 0 (i32.add (local.get $rh) (local.get $q)) (local.get $v)))
+          (else (v128.store32_lane 0 (i32.add (local.get $rh) (local.get $q)) (local.get $v))))
+        (local.set $j (i32.add (local.get $j) (i32.const 2)))
+        (br $pairs))))
+
+  ;; dst[i] = e^src[i] for i < n (n even; f64 arrays): only for tests of $exp against Math.exp.
+  (func (export "exp_f64") (param $src i32) (param $dst i32) (param $n i32)
+    (local $j i32)
+    (block $done
+      (loop $pairs
+        (br_if $done (i32.ge_s (local.get $j) (local.get $n)))
+        (v128.store (i32.add (local.get $dst) (i32.shl (local.get $j) (i32.const 3)))
+          (call $exp (v128.load (i32.add (local.get $src) (i32.shl (local.get $j) (i32.const 3))))))
+        (local.set $j (i32.add (local.get $j) (i32.const 2)))
+        (br $pairs))))
+)
