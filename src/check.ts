@@ -9,6 +9,8 @@ import type { ArrayBundle } from './io/types.js';
 import { buildCase, type CaseOptions } from './model/case.js';
 import type { FloatDType, GruCase, GruConfig, LayoutSource, Precision, Tensor } from './model/types.js';
 import { floatTensor } from './model/arrays.js';
+import { availableParallelism } from 'node:os';
+import { MIN_PARALLEL_FLOPS, gruFlops, runGruFast } from './engine/fast.js';
 import { runGruStack, type GruRunResult } from './gru/stack.js';
 import { compareTensors, type CheckResult } from './compare/isclose.js';
 import { resolveTolerance, type Tolerance } from './compare/tolerance.js';
@@ -21,12 +23,22 @@ export interface CheckOptions extends CaseOptions {
   precision?: Precision | undefined;
   /** A port's outputs to check against the reference and the expected tensors. */
   candidate?: CandidateTensors | undefined;
+  /** 'fast' (default for runCheck): blocked wasm/worker engine; 'reference': the plain loops. */
+  engine?: Engine | undefined;
+  /** Worker threads for the fast engine; default: available cores for long runs, else 1. */
+  threads?: number | undefined;
 }
+
+export type Engine = 'fast' | 'reference';
 
 export interface Timings {
   loadMs: number;
+  /** Time to compute the reference GRU, with whichever engine. */
   referenceMs: number;
   compareMs: number;
+  engine?: Engine;
+  /** Threads the fast engine was allowed (1 = in-process); 1 for the reference engine. */
+  threads?: number;
 }
 
 /** One porting mistake re-enacted by `diagnose`, scored against the tensors under test. */
@@ -178,14 +190,11 @@ export function checkPair(
 }
 
 /**
- * Runs the reference and makes every check the case allows: reference vs expected (the dump's own
- * sanity) and, with a candidate, candidate vs reference and candidate vs expected.
+ * Makes every check the case allows, given the reference's tensors: reference vs expected (the
+ * dump's own sanity) and, with a candidate, candidate vs reference and candidate vs expected.
  */
-export function checkGruCase(c: GruCase, options: CheckOptions = {}, loadMs = 0): CaseResult {
-  const precision = options.precision ?? defaultPrecision(c.config.dtype);
+export function compareCase(c: GruCase, ref: { output: UserTensor; h_n: UserTensor }, options: CheckOptions, precision: Precision, timings: Omit<Timings, 'compareMs'>): CaseResult {
   const equalNan = options.equalNan ?? false;
-  const t0 = performance.now();
-  const ref = runReference(c, precision);
   const t1 = performance.now();
   const checks: CheckResult[] = [];
   const tolerance: Record<string, Tolerance> = {};
@@ -214,7 +223,7 @@ export function checkGruCase(c: GruCase, options: CheckOptions = {}, loadMs = 0)
     prefix: c.prefix.replace(/\.$/, ''),
     tolerance,
     checks,
-    timings: { loadMs: ms(loadMs), referenceMs: ms(t1 - t0), compareMs: ms(t2 - t1) },
+    timings: { loadMs: ms(timings.loadMs), referenceMs: ms(timings.referenceMs), compareMs: ms(t2 - t1), ...(timings.engine ? { engine: timings.engine, threads: timings.threads ?? 1 } : {}) },
   };
   if (cand) result.candidate = cand.source;
   if (c.params.reverseOnly) result.reverseOnly = true;
@@ -222,9 +231,33 @@ export function checkGruCase(c: GruCase, options: CheckOptions = {}, loadMs = 0)
   return result;
 }
 
+/** Checks a case with the plain reference engine, synchronously. */
+export function checkGruCase(c: GruCase, options: CheckOptions = {}, loadMs = 0): CaseResult {
+  const precision = options.precision ?? defaultPrecision(c.config.dtype);
+  const t0 = performance.now();
+  const ref = runReference(c, precision);
+  return compareCase(c, ref, options, precision, { loadMs, referenceMs: performance.now() - t0, engine: 'reference', threads: 1 });
+}
+
+/** Checks a case with the engine the options choose (default: the fast engine). */
+export async function runCheck(c: GruCase, options: CheckOptions = {}, loadMs = 0): Promise<CaseResult> {
+  if (options.engine === 'reference') return checkGruCase(c, options, loadMs);
+  const precision = options.precision ?? defaultPrecision(c.config.dtype);
+  const t0 = performance.now();
+  const run = { params: c.params, input: c.input, seqLen: c.seqLen, batchSize: c.batchSize, h0: c.h0, lengths: c.lengths };
+  const threads = options.threads ?? (gruFlops(run) >= MIN_PARALLEL_FLOPS ? availableParallelism() : 1);
+  const r = await runGruFast(run, { precision, math: c.math, threads });
+  return compareCase(c, toUserLayout(c, r), options, precision, { loadMs, referenceMs: performance.now() - t0, engine: 'fast', threads });
+}
+
 /** Validates and checks a loaded case. Input errors propagate as GruCheckError. */
 export function checkBundle(bundle: ArrayBundle, options: CheckOptions = {}, loadMs = 0): CaseResult {
   return checkGruCase(buildCase(bundle, { ...options, requireExpected: options.candidate === undefined }), options, loadMs);
+}
+
+/** buildCase + runCheck: what `gru-check run` does for one loaded case. */
+export async function runCheckBundle(bundle: ArrayBundle, options: CheckOptions = {}, loadMs = 0): Promise<CaseResult> {
+  return runCheck(buildCase(bundle, { ...options, requireExpected: options.candidate === undefined }), options, loadMs);
 }
 
 /** A case that could not be checked, as a result (for multi-case runs and JSON). */

@@ -57,7 +57,7 @@ test('--format json: one JSON document with the stable names, nothing else on st
   assert.equal(c.case, 'samples/bidir_2layer.npz');
   assert.equal(c.pass, true);
   assert.deepEqual(c.config, { layout: 'pytorch', inputSize: 6, hiddenSize: 5, numLayers: 2, bidirectional: true, bias: true, batchFirst: false, batched: true, dtype: 'float32' });
-  assert.deepEqual(Object.keys(c.timings).sort(), ['compareMs', 'loadMs', 'referenceMs']);
+  assert.deepEqual(Object.keys(c.timings).sort(), ['compareMs', 'engine', 'loadMs', 'referenceMs', 'threads']);
   const names = ['tensor', 'subject', 'against', 'pass', 'shape', 'total', 'mismatched', 'maxAbsError', 'maxAbsIndex', 'maxRelError', 'maxRelIndex', 'meanAbsError', 'atol', 'rtol', 'requiredAtol', 'firstMismatchStep'];
   for (const k of c.checks) for (const n of names) assert.ok(n in k, `check has ${n}`);
   assert.deepEqual(c.checks.map((k: { tensor: string }) => k.tensor), ['output', 'h_n']);
@@ -200,4 +200,21 @@ test('--format junit|markdown|html on stdout, and --report FILE alongside the ta
   assert.equal(rep.testsuites['@_failures'], '1');
   assertOneLineError(cli(['run', 'samples/mismatch.npz', '--report', join(dir, 'report.pdf')]), /--report: cannot tell the format from the extension of/);
   assertOneLineError(cli(['run', 'samples/mismatch.npz', '--report', join(dir, 'no/such/dir/r.xml')]), /r\.xml: cannot write: ENOENT/);
+});
+
+test('--engine fast (default) and --engine reference agree; timings name the engine and threads', () => {
+  const fast = JSON.parse(cli(['run', 'samples/lengths.npz', '--format', 'json']).stdout).cases[0];
+  const ref = JSON.parse(cli(['run', 'samples/lengths.npz', '--format', 'json', '--engine', 'reference']).stdout).cases[0];
+  const two = JSON.parse(cli(['run', 'samples/lengths.npz', '--format', 'json', '--threads', '2']).stdout).cases[0];
+  assert.equal(fast.timings.engine, 'fast');
+  assert.equal(ref.timings.engine, 'reference');
+  assert.equal(two.timings.threads, 2);
+  for (const k of ['loadMs', 'referenceMs', 'compareMs']) assert.equal(typeof fast.timings[k], 'number');
+  for (const r of [fast, ref, two]) assert.equal(r.pass, true);
+  // both engines land within float32 rounding of PyTorch, and of each other
+  for (let i = 0; i < fast.checks.length; i++) {
+    assert.ok(Math.abs(fast.checks[i].maxAbsError - ref.checks[i].maxAbsError) < 1e-6);
+  }
+  assertOneLineError(cli(['run', 'samples/lengths.npz', '--threads', '0']), /--threads expects a whole number from 1 to 256, got '0'/);
+  assertOneLineError(cli(['run', 'samples/lengths.npz', '--engine', 'gpu']), /--engine/);
 });

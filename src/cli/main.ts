@@ -12,7 +12,7 @@ import { loadArrays } from '../io/load.js';
 import type { ArrayBundle } from '../io/types.js';
 import { buildCase, type OnnxDirection } from '../model/case.js';
 import type { Layout } from '../model/types.js';
-import { caseError, checkBundle, readCandidate, type CaseResult, type CheckOptions } from '../check.js';
+import { caseError, readCandidate, runCheckBundle, type CaseResult, type CheckOptions, type Engine } from '../check.js';
 import { diagnoseCase } from '../diagnose/diagnose.js';
 import { inspectBundle } from '../inspect.js';
 import { applyBaseline, makeBaseline, parseBaseline } from '../baseline.js';
@@ -61,6 +61,14 @@ function atLeastOne(flag: string) {
   };
 }
 
+function wholeNumber(flag: string) {
+  return (value: string): number => {
+    const x = Number(value);
+    if (!/^\s*\d+\s*$/.test(value) || x < 1 || x > 256) throw new InvalidArgumentError(`${flag} expects a whole number from 1 to 256, got '${value}'`);
+    return x;
+  };
+}
+
 type RunFormat = 'table' | 'json' | 'junit' | 'markdown' | 'html';
 
 interface CommonFlags {
@@ -80,6 +88,8 @@ interface CheckFlags extends CommonFlags {
   atol?: number;
   equalNan?: boolean;
   precision?: 'f32' | 'f64';
+  engine: Engine;
+  threads?: number;
 }
 
 interface RunFlags extends CheckFlags {
@@ -118,6 +128,8 @@ async function checkOptions(flags: CheckFlags): Promise<CheckOptions> {
     atol: flags.atol,
     equalNan: flags.equalNan ?? false,
     precision: flags.precision,
+    engine: flags.engine,
+    threads: flags.threads,
   };
   if (flags.weights !== undefined) o.weights = await load(flags.weights);
   if (flags.candidate !== undefined) o.candidate = readCandidate(await load(flags.candidate));
@@ -158,7 +170,7 @@ async function runCommand(cases: string[], flags: RunFlags, io: CliIO): Promise<
     try {
       const bundle = await load(path);
       loadMs = performance.now() - t0;
-      results.push(checkBundle(bundle, options, loadMs));
+      results.push(await runCheckBundle(bundle, options, loadMs));
     } catch (e) {
       if (!(e instanceof GruCheckError)) throw e;
       e.file ??= path;
@@ -227,7 +239,9 @@ function checkFlags(cmd: Command): Command {
     .option('--rtol <r>', "relative tolerance (default: torch.testing.assert_close's for the dtype)", nonNegative('--rtol'))
     .option('--atol <a>', "absolute tolerance (default: torch.testing.assert_close's for the dtype)", nonNegative('--atol'))
     .option('--equal-nan', 'count NaN == NaN as a match')
-    .addOption(new Option('--precision <p>', 'f32: round the state to float32 each step; f64: keep float64 (default: f64 for float64 dumps, else f32)').choices(['f32', 'f64']));
+    .addOption(new Option('--precision <p>', 'f32: round the state to float32 each step; f64: keep float64 (default: f64 for float64 dumps, else f32)').choices(['f32', 'f64']))
+    .addOption(new Option('--engine <engine>', 'fast: blocked wasm SIMD products on worker threads; reference: the plain loops, easy to audit').choices(['fast', 'reference']).default('fast'))
+    .option('--threads <n>', 'worker threads for the fast engine (default: all cores for long runs, 1 for short ones)', wholeNumber('--threads'));
 }
 
 export function buildProgram(io: CliIO, setExit: (code: number) => void): Command {

@@ -34,7 +34,7 @@ export interface FastOptions {
  * Below this many flops a run with the default thread count stays in-process: starting workers
  * costs more than it saves. An explicit `threads` is always honoured.
  */
-const MIN_PARALLEL_FLOPS = 2e8;
+export const MIN_PARALLEL_FLOPS = 2e8;
 
 let inProcess: KernelSource | undefined;
 
