@@ -9,6 +9,13 @@ try {
   process.stderr.write(`gru-check: error: cannot load the compiled CLI (${e.code ?? e.message}); run 'npm install' or 'npm run build' in the gru-check folder\n`);
   process.exit(2);
 }
+// Ctrl-C: both engines keep the event loop turning during long runs, so this runs promptly.
+// 130 = 128 + SIGINT, what a shell reports for an interrupted command.
+process.on('SIGINT', () => {
+  // On a terminal, start a fresh line after the ^C echo (or a progress bar).
+  process.stderr.write(`${process.stderr.isTTY ? '\r\x1b[K' : ''}gru-check: interrupted (SIGINT)\n`);
+  process.exit(130);
+});
 // A reader that goes away (`gru-check run ... | head -1`) is not an error.
 process.stdout.on('error', (e) => {
   if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);

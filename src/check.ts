@@ -11,6 +11,8 @@ import type { FloatDType, GruCase, GruConfig, LayoutSource, Precision, Tensor } 
 import { floatTensor } from './model/arrays.js';
 import { availableParallelism } from 'node:os';
 import { MIN_PARALLEL_FLOPS, gruFlops, runGruFast } from './engine/fast.js';
+import type { RunControl } from './engine/control.js';
+import { runGruStackAsync } from './engine/reference-async.js';
 import { runGruStack, type GruRunResult } from './gru/stack.js';
 import { compareTensors, type CheckResult } from './compare/isclose.js';
 import { resolveTolerance, type Tolerance } from './compare/tolerance.js';
@@ -239,14 +241,20 @@ export function checkGruCase(c: GruCase, options: CheckOptions = {}, loadMs = 0)
   return compareCase(c, ref, options, precision, { loadMs, referenceMs: performance.now() - t0, engine: 'reference', threads: 1 });
 }
 
-/** Checks a case with the engine the options choose (default: the fast engine). */
-export async function runCheck(c: GruCase, options: CheckOptions = {}, loadMs = 0): Promise<CaseResult> {
-  if (options.engine === 'reference') return checkGruCase(c, options, loadMs);
+/**
+ * Checks a case with the engine the options choose (default: the fast engine). Both engines keep
+ * the event loop turning, report progress in flops and stop on `control.signal` (AbortError).
+ */
+export async function runCheck(c: GruCase, options: CheckOptions = {}, loadMs = 0, control: RunControl = {}): Promise<CaseResult> {
   const precision = options.precision ?? defaultPrecision(c.config.dtype);
   const t0 = performance.now();
   const run = { params: c.params, input: c.input, seqLen: c.seqLen, batchSize: c.batchSize, h0: c.h0, lengths: c.lengths };
+  if (options.engine === 'reference') {
+    const r = await runGruStackAsync(run, { precision, math: c.math, ...control });
+    return compareCase(c, toUserLayout(c, r), options, precision, { loadMs, referenceMs: performance.now() - t0, engine: 'reference', threads: 1 });
+  }
   const threads = options.threads ?? (gruFlops(run) >= MIN_PARALLEL_FLOPS ? availableParallelism() : 1);
-  const r = await runGruFast(run, { precision, math: c.math, threads });
+  const r = await runGruFast(run, { precision, math: c.math, threads, ...control });
   return compareCase(c, toUserLayout(c, r), options, precision, { loadMs, referenceMs: performance.now() - t0, engine: 'fast', threads });
 }
 
@@ -256,8 +264,8 @@ export function checkBundle(bundle: ArrayBundle, options: CheckOptions = {}, loa
 }
 
 /** buildCase + runCheck: what `gru-check run` does for one loaded case. */
-export async function runCheckBundle(bundle: ArrayBundle, options: CheckOptions = {}, loadMs = 0): Promise<CaseResult> {
-  return runCheck(buildCase(bundle, { ...options, requireExpected: options.candidate === undefined }), options, loadMs);
+export async function runCheckBundle(bundle: ArrayBundle, options: CheckOptions = {}, loadMs = 0, control: RunControl = {}): Promise<CaseResult> {
+  return runCheck(buildCase(bundle, { ...options, requireExpected: options.candidate === undefined }), options, loadMs, control);
 }
 
 /** A case that could not be checked, as a result (for multi-case runs and JSON). */

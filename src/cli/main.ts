@@ -25,17 +25,23 @@ import { renderHtml } from '../report/html.js';
 import { renderDiagnosisJson, renderDiagnosisTable } from '../report/diagnosis.js';
 import { renderInspectJson, renderInspectTable } from '../report/inspect.js';
 import { colorLevel } from './color.js';
+import { Progress, type ProgressSink } from './progress.js';
+
+const NO_SINK: ProgressSink = { isTTY: false, write: () => {} };
 
 export interface CliIO {
   stdout: (s: string) => void;
   stderr: (s: string) => void;
   env: NodeJS.ProcessEnv;
+  /** Where the progress bar goes (stderr); it draws only on a terminal. */
+  progress?: ProgressSink;
 }
 
 const defaultIO: CliIO = {
   stdout: (s) => void process.stdout.write(s),
   stderr: (s) => void process.stderr.write(s),
   env: process.env,
+  progress: { isTTY: process.stderr.isTTY === true, columns: process.stderr.columns, write: (s) => void process.stderr.write(s) },
 };
 
 function version(): string {
@@ -170,7 +176,12 @@ async function runCommand(cases: string[], flags: RunFlags, io: CliIO): Promise<
     try {
       const bundle = await load(path);
       loadMs = performance.now() - t0;
-      results.push(await runCheckBundle(bundle, options, loadMs));
+      const bar = new Progress(io.progress ?? NO_SINK, `computing ${path}`);
+      try {
+        results.push(await runCheckBundle(bundle, options, loadMs, { onProgress: (d, t) => bar.update(d, t) }));
+      } finally {
+        bar.end();
+      }
     } catch (e) {
       if (!(e instanceof GruCheckError)) throw e;
       e.file ??= path;

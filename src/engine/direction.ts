@@ -10,6 +10,12 @@
  *
  * Time is processed in chunks: the input projection of a chunk's rows is one matrix product, then
  * the chunk's steps run. Chunks bound the memory for gi and keep the rows being projected in cache.
+ *
+ * The loop is a generator so that its caller can stop between pieces of work without the loop
+ * knowing why: the in-process engine yields to the event loop there (timers, SIGINT, progress),
+ * workers publish progress and look for a cancel flag. It yields the flops done since its last
+ * yield, at a step boundary or between slices of a projection, once at least `grain` flops
+ * accumulated, and a last time at the end. The yields never change what is computed.
  */
 import type { FloatArray, GruDirectionParams, Precision } from '../model/types.js';
 import type { Kernel } from './kernel.js';
@@ -46,15 +52,22 @@ export function chunkSteps(seqLen: number, batch: number): number {
   return Math.max(1, Math.min(seqLen, Math.ceil(CHUNK_ROWS / batch)));
 }
 
-/** Runs the task; `kernel` must already be set up for its shape and params. */
-export function runDirection(task: DirectionTask, k: Kernel): void {
-  const { seqLen: T, batchSize: B, inputSize: I, hiddenSize: H, b0, b1, lengths, input, output, h0, hN } = task;
+/**
+ * A chunk's projection is cut into equal row slices of about this many flops (at least 16 rows), so
+ * that one piece of work between yields stays short even for very wide layers (~5 ms in wasm).
+ */
+export const PROJECT_SLICE_FLOPS = 1e8;
+
+/**
+ * Runs the task, yielding flops done (see the top of this file); the yields sum to
+ * 2·T·Bw·3H·(I + H), the task's share of gruFlops. `kernel` must already be set up for its shape
+ * and params.
+ */
+export function* directionWork(task: DirectionTask, k: Kernel, grain: number): Generator<number, void, void> {
+  const { seqLen: T, batchSize: B, inputSize: I, hiddenSize: H, b0, b1, input, h0, hN } = task;
   const reverse = task.direction === 1;
-  const lbr = task.linearBeforeReset;
   const f32 = task.precision === 'f32';
   const Bw = b1 - b0;
-  const F = task.numDirections * H;
-  const col = task.direction * H;
   const { x, h } = k;
 
   // The reference rounds h0 to the state's precision before the first step.
@@ -66,6 +79,9 @@ export function runDirection(task: DirectionTask, k: Kernel): void {
   }
 
   const Tc = chunkSteps(T, Bw);
+  const rowFlops = 2 * I * 3 * H;
+  const stepFlops = 2 * Bw * H * 3 * H;
+  let pending = 0;
   for (let c0 = 0; c0 < T; c0 += Tc) {
     // Steps [ta, tb) in time order; the reverse direction takes chunks from the end.
     const n = Math.min(Tc, T - c0);
@@ -73,35 +89,66 @@ export function runDirection(task: DirectionTask, k: Kernel): void {
     for (let t = ta; t < ta + n; t++) {
       x.set(input.subarray((t * B + b0) * I, (t * B + b1) * I), (t - ta) * Bw * I);
     }
-    k.project(n * Bw);
+    const rows = n * Bw;
+    const slices = Math.max(1, Math.min(Math.floor(rows / 16), Math.round((rows * rowFlops) / PROJECT_SLICE_FLOPS)));
+    const sliceRows = Math.ceil(rows / slices / 4) * 4;
+    for (let r0 = 0; r0 < rows; r0 += sliceRows) {
+      const r1 = Math.min(rows, r0 + sliceRows);
+      k.project(r0, r1);
+      pending += (r1 - r0) * rowFlops;
+      if (pending >= grain) {
+        yield pending;
+        pending = 0;
+      }
+    }
 
     for (let s = 0; s < n; s++) {
       const t = reverse ? ta + n - 1 - s : ta + s;
-      const giRow0 = (t - ta) * Bw;
-      // Every row's product is computed even when its sequence has ended: rows stay contiguous for
-      // the kernel, and an ended row's state is simply not updated.
-      k.recurRz();
-      if (lbr) {
-        k.recurN(false);
-      } else {
-        for (let bl = 0; bl < Bw; bl++) k.gatesR(bl, giRow0 + bl);
-        k.recurN(true);
-      }
-      for (let bl = 0; bl < Bw; bl++) {
-        const b = b0 + bl;
-        const out = (t * B + b) * F + col;
-        if (lengths && t >= lengths[b]!) {
-          // Past the end of this sequence: no step, output 0 (the buffer may hold an older layer).
-          output.fill(0, out, out + H);
-          continue;
-        }
-        if (lbr) k.gatesLbr(bl, giRow0 + bl);
-        else k.gatesZn(bl, giRow0 + bl);
-        output.set(h.subarray(bl * H, (bl + 1) * H), out);
+      step(task, k, t, (t - ta) * Bw);
+      pending += stepFlops;
+      if (pending >= grain) {
+        yield pending;
+        pending = 0;
       }
     }
   }
   for (let bl = 0; bl < Bw; bl++) {
     for (let j = 0; j < H; j++) hN[(b0 + bl) * H + j] = h[bl * H + j]!;
+  }
+  if (pending > 0) yield pending;
+}
+
+/**
+ * Time step t for every row; gi rows for the step start at giRow0. A plain function rather than
+ * part of the generator: V8 optimizes it like any hot function, where code resumed inside a
+ * generator measured a few percent slower.
+ */
+function step(task: DirectionTask, k: Kernel, t: number, giRow0: number): void {
+  const { batchSize: B, hiddenSize: H, b0, b1, lengths, output } = task;
+  const lbr = task.linearBeforeReset;
+  const Bw = b1 - b0;
+  const F = task.numDirections * H;
+  const col = task.direction * H;
+  const h = k.h;
+  // Every row's product is computed even when its sequence has ended: rows stay contiguous for
+  // the kernel, and an ended row's state is simply not updated.
+  k.recurRz();
+  if (lbr) {
+    k.recurN(false);
+  } else {
+    for (let bl = 0; bl < Bw; bl++) k.gatesR(bl, giRow0 + bl);
+    k.recurN(true);
+  }
+  for (let bl = 0; bl < Bw; bl++) {
+    const b = b0 + bl;
+    const out = (t * B + b) * F + col;
+    if (lengths && t >= lengths[b]!) {
+      // Past the end of this sequence: no step, output 0 (the buffer may hold an older layer).
+      output.fill(0, out, out + H);
+      continue;
+    }
+    if (lbr) k.gatesLbr(bl, giRow0 + bl);
+    else k.gatesZn(bl, giRow0 + bl);
+    output.set(h.subarray(bl * H, (bl + 1) * H), out);
   }
 }

@@ -11,6 +11,10 @@
  *     models, f64 precision, or no wasm SIMD — uses the double-precision JS kernel.
  *   - directions and batch ranges are split across worker threads (pool.ts) sharing their buffers.
  *
+ * The main thread stays responsive either way (control.ts): in-process runs turn the event loop
+ * every SLICE_MS of work, runs on workers only await them; both report progress in flops and stop
+ * on an AbortSignal.
+ *
  * Axis order: input (T, B, I) seq-first; output (T, B, D*H) with features [forward | backward];
  * h0 and hN (L*D, B, H) with index layer*D + direction.
  */
@@ -18,12 +22,13 @@ import { availableParallelism } from 'node:os';
 import type { FloatArray } from '../model/types.js';
 import { PYTORCH_MATH } from '../gru/cell.js';
 import type { GruRunInput, GruRunOptions, GruRunResult } from '../gru/stack.js';
-import { KernelSource, runLayerItem, type KernelKind, type StackJob } from './job.js';
+import { Pacer, throwIfAborted, type RunControl } from './control.js';
+import { KernelSource, layerItemWork, type KernelKind, type StackJob } from './job.js';
 import { closeWorkers, runOnWorkers } from './pool.js';
 import type { WorkerJob } from './worker.js';
 import { wasmModule } from './wasm.js';
 
-export interface FastOptions {
+export interface FastOptions extends RunControl {
   /** Worker threads; default os.availableParallelism(). 1 runs in-process with no workers. */
   threads?: number;
   /** 'auto' (default): wasm SIMD when it applies and is available; 'js' forces the JS kernel. */
@@ -36,7 +41,14 @@ export interface FastOptions {
  */
 export const MIN_PARALLEL_FLOPS = 2e8;
 
-let inProcess: KernelSource | undefined;
+/**
+ * Kernel sources for in-process runs. A run holds one while it computes; since runs now yield to
+ * the event loop, two can overlap, and each needs its own wasm instance (its memory is the scratch).
+ */
+const idleSources: KernelSource[] = [];
+
+/** Flops of in-process work between two looks at the clock (~0.1 ms): makes pacing nearly free. */
+const IN_PROCESS_GRAIN = 2e6;
 
 /** Which kernel a run with these inputs would use, for reports and tests. */
 export function fastKernelFor(run: GruRunInput, options: GruRunOptions & FastOptions): KernelKind {
@@ -60,6 +72,7 @@ export function gruFlops(run: GruRunInput): number {
 }
 
 export async function runGruFast(run: GruRunInput, options: GruRunOptions & FastOptions): Promise<GruRunResult> {
+  throwIfAborted(options.signal);
   const { params, seqLen: T, batchSize: B } = run;
   const D = params.bidirectional ? 2 : 1;
   const H = params.hiddenSize;
@@ -100,23 +113,47 @@ export async function runGruFast(run: GruRunInput, options: GruRunOptions & Fast
     hN: alloc64(L * D * B * H),
   };
 
+  const pacer = new Pacer(gruFlops(run), options);
   if (!parallel) {
-    inProcess ??= new KernelSource(wasmModule());
-    for (let k = 0; k < L; k++) {
-      for (let d = 0; d < D; d++) runLayerItem(job, k, d, 0, B, params.layers[k]![d]!, inProcess);
+    const source = idleSources.pop() ?? new KernelSource(wasmModule());
+    try {
+      let done = 0;
+      for (let k = 0; k < L; k++) {
+        for (let d = 0; d < D; d++) {
+          for (const flops of layerItemWork(job, k, d, 0, B, params.layers[k]![d]!, source, IN_PROCESS_GRAIN)) {
+            done += flops;
+            if (pacer.due()) await pacer.pause(done);
+          }
+        }
+      }
+    } finally {
+      idleSources.push(source);
     }
   } else {
     const sync = new Int32Array(new SharedArrayBuffer(4 * (L + 1)));
+    const items = D * splits;
+    const progress = new BigInt64Array(new SharedArrayBuffer(8 * items));
     const jobs: Omit<WorkerJob, 'id'>[] = [];
     for (let d = 0; d < D; d++) {
       for (let s = 0; s < splits; s++) {
         const b0 = Math.floor((B * s) / splits);
         const b1 = Math.floor((B * (s + 1)) / splits);
-        jobs.push({ job, direction: d, b0, b1, layers: params.layers.map((l) => l[d]!), sync, items: D * splits });
+        jobs.push({ job, direction: d, b0, b1, layers: params.layers.map((l) => l[d]!), sync, items, progress, slot: jobs.length });
       }
     }
-    await runOnWorkers(jobs, kind === 'wasm' ? wasmModule() : undefined);
+    const cancel = (): void => {
+      Atomics.store(sync, L, 2);
+      for (let k = 0; k < L; k++) Atomics.notify(sync, k);
+    };
+    const tick = (): void => {
+      let done = 0;
+      for (let i = 0; i < items; i++) done += Number(Atomics.load(progress, i));
+      pacer.report(done);
+    };
+    // Always hand workers the wasm module: a worker started by a JS-kernel run may serve a wasm one later.
+    await runOnWorkers(jobs, wasmModule(), { signal: options.signal, cancel, tick: options.onProgress && tick });
   }
+  pacer.finish();
   return { output: Float64Array.from(job.bufs[(L - 1) % 2]!), hN: Float64Array.from(job.hN) };
 }
 

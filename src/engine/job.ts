@@ -1,6 +1,6 @@
 /**
  * One run of the whole stack, described as plain data that can be posted to a worker: shapes,
- * options and the buffers the layers read and write. `runLayerItem` runs one (layer, direction,
+ * options and the buffers the layers read and write. `layerItemWork` runs one (layer, direction,
  * batch range) of it; the in-process path and the workers both go through it, so threads only
  * change who runs an item, never what it computes.
  *
@@ -10,7 +10,7 @@
  * serve any depth.
  */
 import type { FloatArray, GruDirectionParams, Precision } from '../model/types.js';
-import { chunkSteps, runDirection } from './direction.js';
+import { chunkSteps, directionWork } from './direction.js';
 import { JsKernel, WasmKernel, type Kernel } from './kernel.js';
 
 export type KernelKind = 'wasm' | 'js';
@@ -49,7 +49,12 @@ export class KernelSource {
   }
 }
 
-export function runLayerItem(
+/**
+ * Runs one (layer, direction, batch range) item. A generator of flops done, yielding about every
+ * `grain` flops (see direction.ts): the kernel is set up by the call, the time loop runs as the
+ * generator is drained.
+ */
+export function layerItemWork(
   job: StackJob,
   layer: number,
   direction: number,
@@ -57,7 +62,8 @@ export function runLayerItem(
   b1: number,
   params: GruDirectionParams,
   kernels: KernelSource,
-): void {
+  grain: number,
+): Generator<number, void, void> {
   const { seqLen: T, batchSize: B, hiddenSize: H, numDirections: D } = job;
   const inputSize = layer === 0 ? job.inputSize : D * H;
   const slice = (layer * D + direction) * B * H;
@@ -66,7 +72,7 @@ export function runLayerItem(
     { inputSize, hiddenSize: H, batch: Bw, chunkRows: chunkSteps(T, Bw) * Bw, precision: job.precision },
     params,
   );
-  runDirection(
+  return directionWork(
     {
       seqLen: T,
       batchSize: B,
@@ -86,5 +92,6 @@ export function runLayerItem(
       params,
     },
     kernel,
+    grain,
   );
 }

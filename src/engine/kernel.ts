@@ -28,8 +28,8 @@ export interface Kernel {
   ldGi: number;
   ldRz: number;
   ldN: number;
-  /** gi[0..rows) = x[0..rows) · W_ihᵀ */
-  project(rows: number): void;
+  /** gi[r0..r1) = x[r0..r1) · W_ihᵀ (rows are independent: slicing never changes a value). */
+  project(r0: number, r1: number): void;
   /** ghRz = h · W_h(r|z)ᵀ */
   recurRz(): void;
   /** ghN = h · W_hnᵀ, or (r ⊙ h) · W_hnᵀ when fromRh. */
@@ -131,8 +131,9 @@ export class WasmKernel implements Kernel {
     }
   }
 
-  project(rows: number): void {
-    this.gemm(this.a.x, this.I, rows, this.I, this.a.pIh, this.ldGi / PANEL, this.a.gi, this.ldGi);
+  project(r0: number, r1: number): void {
+    const { a, I, ldGi } = this;
+    this.gemm(a.x + r0 * I * 4, I, r1 - r0, I, a.pIh, ldGi / PANEL, a.gi + r0 * ldGi * 8, ldGi);
   }
 
   recurRz(): void {
@@ -253,8 +254,9 @@ export class JsKernel implements Kernel {
     return this;
   }
 
-  project(rows: number): void {
-    gemmJs(this.x, this.I, rows, this.I, this.wIh, 0, 3 * this.H, this.gi, this.ldGi);
+  project(r0: number, r1: number): void {
+    const { I, ldGi } = this;
+    gemmJs(this.x.subarray(r0 * I), I, r1 - r0, I, this.wIh, 0, 3 * this.H, this.gi.subarray(r0 * ldGi), ldGi);
   }
 
   recurRz(): void {

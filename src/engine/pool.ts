@@ -6,9 +6,25 @@
  * Under tsx (tests, bench) this file is src/engine/pool.ts and the worker is a .ts file that plain
  * Node cannot load in a worker (loader hooks are not inherited on Node 20), so the worker is then
  * started through a tiny bootstrap that registers tsx first.
+ *
+ * While a run waits, the main thread stays free: `tick` runs on a timer (progress polling), and an
+ * aborted signal asks the workers to stop (`cancel`, a shared flag they look at between pieces of
+ * work); any that have not stopped after ABORT_GRACE_MS (inside one very long step) are terminated.
  */
 import { Worker } from 'node:worker_threads';
+import { AbortError, REPORT_MS } from './control.js';
 import type { WorkerJob, WorkerReply } from './worker.js';
+
+export interface WorkerRunControl {
+  signal?: AbortSignal | undefined;
+  /** Asks the running jobs to stop soon; called once, when the signal aborts. */
+  cancel: () => void;
+  /** Called every REPORT_MS while the jobs run. */
+  tick?: (() => void) | undefined;
+}
+
+/** How long aborted workers get to stop by themselves before they are terminated. */
+export const ABORT_GRACE_MS = 100;
 
 interface Slot {
   worker: Worker;
@@ -53,8 +69,15 @@ function spawn(module: WebAssembly.Module | undefined): Slot {
   return slot;
 }
 
-/** Runs each job on its own worker; resolves when all are done, rejects with the first failure. */
-export async function runOnWorkers(jobs: Omit<WorkerJob, 'id'>[], module: WebAssembly.Module | undefined): Promise<void> {
+/**
+ * Runs each job on its own worker; resolves when all are done. Otherwise rejects once all have
+ * stopped: with an AbortError if the signal aborted, else with the first failure.
+ */
+export async function runOnWorkers(
+  jobs: Omit<WorkerJob, 'id'>[],
+  module: WebAssembly.Module | undefined,
+  control?: WorkerRunControl,
+): Promise<void> {
   const taken: Slot[] = [];
   for (const s of slots) {
     if (taken.length === jobs.length) break;
@@ -65,8 +88,19 @@ export async function runOnWorkers(jobs: Omit<WorkerJob, 'id'>[], module: WebAss
     s.busy = true;
     s.worker.ref();
   }
+  const signal = control?.signal;
+  let grace: NodeJS.Timeout | undefined;
+  const onAbort = (): void => {
+    control!.cancel();
+    grace = setTimeout(() => {
+      for (const s of taken) if (s.pending) void s.worker.terminate();
+    }, ABORT_GRACE_MS);
+  };
+  if (signal?.aborted) onAbort();
+  else signal?.addEventListener('abort', onAbort, { once: true });
+  const ticker = control?.tick ? setInterval(control.tick, REPORT_MS) : undefined;
   try {
-    await Promise.all(
+    const settled = await Promise.allSettled(
       jobs.map(
         (job, i) =>
           new Promise<void>((resolve, reject) => {
@@ -77,7 +111,13 @@ export async function runOnWorkers(jobs: Omit<WorkerJob, 'id'>[], module: WebAss
           }),
       ),
     );
+    // Aborted jobs fail (stop flag) or are terminated; jobs that finished first still count.
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (failed) throw signal?.aborted ? new AbortError(signal.reason) : failed.reason;
   } finally {
+    signal?.removeEventListener('abort', onAbort);
+    clearTimeout(grace);
+    clearInterval(ticker);
     for (const s of taken) {
       s.busy = false;
       s.worker.unref();
