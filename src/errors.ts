@@ -4,6 +4,8 @@
  * failure is never an error: it is a result (see compare/).
  */
 
+import { escapeControls } from './io/text.js';
+
 export type ErrorCode =
   | 'USAGE' // bad flag value or combination
   | 'NOT_FOUND' // path does not exist
@@ -47,9 +49,13 @@ export function isGruCheckError(e: unknown): e is GruCheckError {
   return e instanceof GruCheckError;
 }
 
-/** One line, no stack: `<file>: <message> (<hint>)`. The CLI prefixes `gru-check: error: `. */
+/**
+ * One line, no stack: `<file>: <message> (<hint>)`. The CLI prefixes `gru-check: error: `. The path
+ * comes from the user or a directory listing, so its control characters are escaped too: an ESC in
+ * a file name must not recolour or rewrite a CI log.
+ */
 export function formatError(e: GruCheckError): string {
-  const where = e.file ? `${e.file}: ` : '';
+  const where = e.file ? `${escapeControls(e.file)}: ` : '';
   const hint = e.hint ? ` (${e.hint})` : '';
-  return `${where}${e.message}${hint}`.replace(/[\r\n]+/g, ' ');
+  return escapeControls(`${where}${e.message}${hint}`);
 }

@@ -8,7 +8,8 @@
  * over elements whose difference is finite; mismatches involving NaN or an infinity are counted in
  * nonFiniteMismatched instead (and then no atol can pass: requiredAtol is null). The relative
  * error skips elements whose expected value is 0 (it is infinite there) and says how many it
- * skipped in zeroExpected. Indices are in the tensor's own axis order.
+ * skipped in zeroExpected (with those whose expected value is so small, subnormal, that the ratio
+ * overflows). Indices are in the tensor's own axis order.
  */
 
 export interface CompareOptions {
@@ -38,7 +39,10 @@ export interface CheckResult {
   firstMismatchStep: number | null;
   /** Mismatches where a or e is NaN or infinite. */
   nonFiniteMismatched: number;
-  /** Elements left out of maxRelError because the expected value is 0 and the difference is not. */
+  /**
+   * Elements left out of maxRelError because the expected value is 0 (or so small that the relative
+   * error overflows to infinity) and the difference is not.
+   */
   zeroExpected: number;
   /** Max |a - e| per time step (output only), for the drift sparkline. */
   stepMaxAbs?: number[];
@@ -104,13 +108,16 @@ export function compareTensors(
   const n = expected.data.length;
   const a = actual.data;
   const e = expected.data;
-  const timeAxis = target.timeAxis;
+  // The per-step and heatmap summaries are sized by axes, so they are only made where the element
+  // count bounds them: an empty tensor may still declare a 2**40-long axis, and a row axis that is
+  // also the column (last) axis would square the size.
+  const timeAxis = n > 0 && target.timeAxis !== undefined && target.timeAxis < shape.length ? target.timeAxis : undefined;
   // Size of one step along the time axis, and how many steps, for firstMismatchStep / stepMaxAbs.
   const inner = timeAxis === undefined ? 1 : shape.slice(timeAxis + 1).reduce((x, y) => x * y, 1);
   const steps = timeAxis === undefined ? 0 : shape[timeAxis]!;
   const stepMaxAbs = timeAxis === undefined ? undefined : new Array<number>(steps).fill(0);
 
-  const rowAxis = target.mapRowAxis;
+  const rowAxis = n > 0 && target.mapRowAxis !== undefined && target.mapRowAxis < shape.length - 1 ? target.mapRowAxis : undefined;
   const cols = shape.length > 0 ? shape[shape.length - 1]! : 1;
   const rowInner = rowAxis === undefined ? 1 : shape.slice(rowAxis + 1).reduce((x, y) => x * y, 1);
   const rows = rowAxis === undefined ? 0 : shape[rowAxis]!;
@@ -125,6 +132,8 @@ export function compareTensors(
   let maxRelAt = -1;
   let sumAbs = 0;
   let finiteCount = 0;
+  // Fallback for when sumAbs overflows (float64 differences near 1e308): a mean cannot.
+  let runningMean = 0;
   let required = 0;
   let firstStep: number | null = null;
   for (let i = 0; i < n; i++) {
@@ -144,6 +153,7 @@ export function compareTensors(
     }
     finiteCount++;
     sumAbs += d;
+    runningMean += (d - runningMean) / finiteCount;
     if (d > maxAbs || maxAbsAt < 0) {
       maxAbs = d;
       maxAbsAt = i;
@@ -153,8 +163,10 @@ export function compareTensors(
       const cell = (Math.floor(i / rowInner) % rows) * cols + (i % cols);
       if (d > map[cell]!) map[cell] = d;
     }
-    if (ei !== 0) {
-      const r = d / Math.abs(ei);
+    // A subnormal expected value can make d / |e| overflow to Infinity just as 0 does: both are
+    // left out of maxRelError (which stays finite) and counted in zeroExpected.
+    const r = ei !== 0 ? d / Math.abs(ei) : Infinity;
+    if (r !== Infinity) {
       if (r > maxRel || maxRelAt < 0) {
         maxRel = r;
         maxRelAt = i;
@@ -175,7 +187,7 @@ export function compareTensors(
     maxAbsIndex: maxAbsAt >= 0 ? unravel(maxAbsAt, shape) : null,
     maxRelError: maxRel,
     maxRelIndex: maxRelAt >= 0 ? unravel(maxRelAt, shape) : null,
-    meanAbsError: finiteCount > 0 ? sumAbs / finiteCount : 0,
+    meanAbsError: finiteCount === 0 ? 0 : Number.isFinite(sumAbs) ? sumAbs / finiteCount : runningMean,
     requiredAtol: nonFinite > 0 ? null : required,
     firstMismatchStep: firstStep,
     nonFiniteMismatched: nonFinite,

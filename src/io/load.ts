@@ -15,6 +15,7 @@ import { basename, extname, join } from 'node:path';
 import { GruCheckError, isGruCheckError, type ErrorCode } from '../errors.js';
 import { parseNpy } from './npy.js';
 import { readNpz } from './npz.js';
+import { sanitizeError, showName } from './text.js';
 import type { ArrayBundle, NdArray } from './types.js';
 
 export interface LoadOptions {
@@ -42,7 +43,7 @@ export async function loadArrays(path: string, options: LoadOptions = {}): Promi
   } catch (e) {
     const err = isGruCheckError(e) ? e : toGruError(e, 'UNREADABLE');
     err.file ??= path;
-    throw err;
+    throw sanitizeError(err);
   }
 }
 
@@ -67,7 +68,7 @@ function loadNpzBytes(bytes: Uint8Array, path: string, options: LoadOptions): Ma
   if (members.size === 0) fail('MISSING_ARRAY', path, 'zip archive holds no .npy members');
   const arrays = new Map<string, NdArray>();
   for (const [name, npy] of members) {
-    arrays.set(name, parseNpy(npy, name, { label: `member '${name}.npy'` }));
+    arrays.set(name, parseNpy(npy, name, { label: `member '${showName(name)}.npy'` }));
   }
   return arrays;
 }
@@ -144,7 +145,7 @@ async function statPath(path: string): Promise<Stats> {
       const link = await lstat(path).catch(() => undefined);
       if (link?.isSymbolicLink()) {
         const target = await readlink(path).catch(() => '?');
-        fail('NOT_FOUND', path, `broken symbolic link: its target '${target}' does not exist`);
+        fail('NOT_FOUND', path, `broken symbolic link: its target '${showName(target)}' does not exist`);
       }
     }
     throw fsError(e, path);

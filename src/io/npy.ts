@@ -21,6 +21,7 @@ import { constants as bufferConstants } from 'node:buffer';
 import { float16ToFloat32 } from 'npyjs';
 import { GruCheckError, isGruCheckError, type ErrorCode } from '../errors.js';
 import type { DType, NdArray, NumericData } from './types.js';
+import { sanitizeError, showName } from './text.js';
 
 export interface ParseNpyOptions {
   /**
@@ -82,12 +83,12 @@ interface Header {
  * unmodified for as long as the array is used.
  */
 export function parseNpy(bytes: Uint8Array, name: string, options: ParseNpyOptions = {}): NdArray {
-  const label = options.label ?? `array '${name}'`;
+  const label = options.label ?? `array '${showName(name)}'`;
   try {
     const header = readHeader(bytes, label);
     return decode(bytes, header, name, label);
   } catch (e) {
-    throw wrapUnexpected(e, label, 'BAD_HEADER');
+    throw sanitizeError(wrapUnexpected(e, label, 'BAD_HEADER'));
   }
 }
 
@@ -379,6 +380,11 @@ function decode(bytes: Uint8Array, h: Header, name: string, label: string): NdAr
     const code = have < needed ? 'TRUNCATED' : 'BAD_HEADER';
     const tail = have > needed ? ` (${have - needed} unexpected trailing bytes)` : '';
     fail(code, label, `array data is ${have} bytes, header says shape ${shapeText(shape)} ${dtypeText(descr)} needs ${needed} bytes${tail}`);
+  }
+  // Items of size 0 ('<U0') cost no bytes, so the data-length check above cannot bound them: a
+  // 100-byte file could claim 2**31 empty strings. Hold them to one element per byte of the file.
+  if (itemsize === 0 && count > bytes.length) {
+    fail('TOO_LARGE', label, `shape ${shapeText(shape)} ${dtypeText(descr)} claims ${count} zero-size elements from a ${bytes.length}-byte file`);
   }
   if (count > MAX_TYPED_LENGTH) {
     fail('TOO_LARGE', label, `shape ${shapeText(shape)} has ${count} elements, more than a typed array can hold (${MAX_TYPED_LENGTH})`);

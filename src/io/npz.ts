@@ -16,6 +16,7 @@
 import * as zlib from 'node:zlib';
 import { Inflate } from 'fflate';
 import { GruCheckError, isGruCheckError, type ErrorCode } from '../errors.js';
+import { sanitizeError, showName } from './text.js';
 
 export interface ReadNpzOptions {
   /** Refuse (TOO_LARGE) archives whose members total more than this many uncompressed bytes. */
@@ -31,7 +32,7 @@ const EOCD_SIZE = 22;
 const CENTRAL_SIZE = 46;
 const LOCAL_SIZE = 30;
 
-/** Compressed bytes handed to the inflater per step: bounds the overshoot of a zip bomb
+/** Most compressed bytes handed to the inflater per step: bounds the overshoot of a zip bomb
  * (DEFLATE expands at most ~1032x, so one step yields < 34 MB) before we notice and stop. */
 const INFLATE_SLICE = 32 * 1024;
 /** DEFLATE's best case is a 258-byte match in 2 bits: ~1032x. */
@@ -57,7 +58,7 @@ export function readNpz(bytes: Uint8Array, options: ReadNpzOptions = {}): Map<st
   try {
     return read(bytes, options);
   } catch (e) {
-    throw wrap(e, 'zip archive', 'NOT_ZIP');
+    throw sanitizeError(wrap(e, 'zip archive', 'NOT_ZIP'));
   }
 }
 
@@ -142,7 +143,7 @@ function read(bytes: Uint8Array, options: ReadNpzOptions): Map<string, Uint8Arra
   const seen = new Set<string>();
   let total = 0;
   for (const e of entries) {
-    const m = `member '${e.name}'`;
+    const m = `member '${showName(e.name)}'`;
     if (seen.has(e.name)) fail('DUPLICATE_MEMBER', `${m} appears more than once in the archive`);
     seen.add(e.name);
     if (!e.name.endsWith('.npy') || e.name.length === 4) fail('BAD_MEMBER', `${m}: expected an .npy member, got another file`);
@@ -166,7 +167,7 @@ function read(bytes: Uint8Array, options: ReadNpzOptions): Map<string, Uint8Arra
 
   const out = new Map<string, Uint8Array>();
   for (const e of entries) {
-    const m = `member '${e.name}'`;
+    const m = `member '${showName(e.name)}'`;
     try {
       const data = memberData(bytes, dv, e, cdOffset, m);
       const got = crc32(data);
@@ -198,11 +199,11 @@ function applyZip64Extra(e: Entry, start: number, len: number, dv: DataView, u64
   for (let p = start; p + 4 <= end; ) {
     const id = dv.getUint16(p, true);
     const size = dv.getUint16(p + 2, true);
-    if (p + 4 + size > end) fail('BAD_MEMBER', `member '${e.name}': extra field runs past its entry`);
+    if (p + 4 + size > end) fail('BAD_MEMBER', `member '${showName(e.name)}': extra field runs past its entry`);
     if (id === 1) {
       let q = p + 4;
       const take = (): number => {
-        if (q + 8 > p + 4 + size) fail('BAD_MEMBER', `member '${e.name}': ZIP64 extra field is too short`);
+        if (q + 8 > p + 4 + size) fail('BAD_MEMBER', `member '${showName(e.name)}': ZIP64 extra field is too short`);
         const v = u64(q);
         q += 8;
         return v;
@@ -226,7 +227,7 @@ function memberData(bytes: Uint8Array, dv: DataView, e: Entry, cdOffset: number,
   const start = lo + LOCAL_SIZE + nameLen + extraLen;
   if (start > cdOffset) fail('TRUNCATED', `${m}: local header runs past the central directory`);
   const localName = decodeName(bytes.subarray(lo + LOCAL_SIZE, lo + LOCAL_SIZE + nameLen), dv.getUint16(lo + 6, true));
-  if (localName !== e.name) fail('BAD_MEMBER', `${m}: local header names '${localName}' instead`);
+  if (localName !== e.name) fail('BAD_MEMBER', `${m}: local header names '${showName(localName)}' instead`);
   const end = start + e.compressedSize;
   if (end > cdOffset) {
     fail('TRUNCATED', `${m}: data is ${cdOffset - start} bytes before the central directory, expected ${e.compressedSize}`);
@@ -252,9 +253,13 @@ function inflateExact(raw: Uint8Array, size: number, m: string): Uint8Array {
     if (final) done = true;
   });
   try {
+    // No more compressed bytes per step than could produce the declared size (plus 1 KB): a small
+    // member lying about its size then overshoots by about 1 MB, not by a full slice's 32 MB, and
+    // is refused in milliseconds; members of 32 MB and more keep the full slice.
+    const slice = Math.min(INFLATE_SLICE, Math.ceil(size / MAX_DEFLATE_RATIO) + 1024);
     let off = 0;
     do {
-      const end = Math.min(off + INFLATE_SLICE, raw.length);
+      const end = Math.min(off + slice, raw.length);
       inflater.push(raw.subarray(off, end), end === raw.length);
       off = end;
     } while (off < raw.length);

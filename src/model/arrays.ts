@@ -27,6 +27,18 @@ export function expectShape(t: { shape: number[] }, name: string, expected: numb
   }
 }
 
+/**
+ * Refuses an input with no time steps or no batch elements. PyTorch refuses them too, and an empty
+ * axis lets the other one claim any length for free: (0, 2**40, I) holds no bytes yet would drive
+ * the time loop and the per-step metrics 2**40 times.
+ */
+export function expectNonEmpty(name: string, shape: readonly number[], T: number, B: number, what: string, file: string): void {
+  if (T === 0 || B === 0) {
+    const which = T === 0 && B === 0 ? 'no time steps and no batch elements' : T === 0 ? 'no time steps' : 'no batch elements';
+    throw new GruCheckError('SHAPE_MISMATCH', `${name}: expected at least one time step and one batch element (${what}), got ${fmtShape(shape)}: ${which}`, { file });
+  }
+}
+
 /** Integer array -> Int32Array, refusing floats and values that do not fit. */
 export function intVector(a: NdArray, file: string): Int32Array {
   const d = a.data;

@@ -4,9 +4,10 @@
  * output / h_n (at least one), optional lengths and JSON config, batch_first resolution
  * (flag > config > shapes), unbatched inputs.
  */
-import { GruCheckError } from '../errors.js';
+import { GruCheckError, isGruCheckError } from '../errors.js';
+import { sanitizeError } from '../io/text.js';
 import type { ArrayBundle, NdArray } from '../io/types.js';
-import { expectShape, floatTensor, fmtShape, readLengths, toSeqFirst, toStorage, zerosLike } from './arrays.js';
+import { expectNonEmpty, expectShape, floatTensor, fmtShape, readLengths, toSeqFirst, toStorage, zerosLike } from './arrays.js';
 import { choosePrefix, pytorchParams } from './pytorch.js';
 import type { FloatArray, GruCase, Layout, LayoutSource, Tensor } from './types.js';
 import { buildKerasCase, looksKeras } from './keras.js';
@@ -74,6 +75,16 @@ function pick(arrays: Map<string, NdArray>, prefix: string, name: string): NdArr
 
 /** Validates a case in any layout: flag, then config.layout, then the array names decide. */
 export function buildCase(bundle: ArrayBundle, options: CaseOptions = {}): GruCase {
+  try {
+    return buildAnyCase(bundle, options);
+  } catch (e) {
+    // Messages quote array names and module prefixes, which come from the file: keep them one
+    // printable line however the arrays were named.
+    throw isGruCheckError(e) ? sanitizeError(e) : e;
+  }
+}
+
+function buildAnyCase(bundle: ArrayBundle, options: CaseOptions): GruCase {
   const config = readConfig(bundle.arrays.get('config'), bundle.source);
   const names = [...(options.weights ?? bundle).arrays.keys()];
   const layout: Layout = options.layout ?? config.layout ?? (looksOnnx(names) ? 'onnx' : looksKeras(names) ? 'keras' : 'pytorch');
@@ -148,6 +159,7 @@ export function buildPytorchCase(bundle: ArrayBundle, options: CaseOptions, conf
     T = batchFirst ? d1 : d0;
     B = batchFirst ? d0 : d1;
   }
+  expectNonEmpty('input', input.shape, T, B, !batched ? 'seq, input_size' : batchFirst ? 'batch, seq, input_size' : 'seq, batch, input_size', file);
 
   const stateShape = batched ? [L * D, B, H] : [L * D, H];
   const stateWhat = batched ? 'num_layers*num_directions, batch, hidden_size' : 'num_layers*num_directions, hidden_size';

@@ -8,7 +8,7 @@
  */
 import { GruCheckError } from '../errors.js';
 import type { ArrayBundle } from '../io/types.js';
-import { expectShape, floatTensor, fmtShape, readLengths, toSeqFirst, toStorage, zerosLike } from './arrays.js';
+import { expectNonEmpty, expectShape, floatTensor, fmtShape, readLengths, toSeqFirst, toStorage, zerosLike } from './arrays.js';
 import type { CaseConfig, CaseOptions } from './case.js';
 import { reorderRows, transpose } from './gates.js';
 import type { GruCase, GruDirectionParams, GruParams } from './types.js';
@@ -89,6 +89,7 @@ export function buildKerasCase(bundle: ArrayBundle, options: CaseOptions, config
     throw new GruCheckError('SHAPE_MISMATCH', `input: expected shape [batch, timesteps, ${I}] (input_dim from ${prefix}kernel), got ${fmtShape(input.shape)}`, { file });
   }
   const [B, T] = input.shape as [number, number, number];
+  expectNonEmpty('input', input.shape, T, B, 'batch, timesteps, input_dim', file);
   const h0a = arrays.get('h0');
   const h0 = h0a ? floatTensor(h0a, file) : undefined;
   if (h0) expectShape(h0, 'h0', [B, H], 'batch, units', file);

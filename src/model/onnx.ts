@@ -8,7 +8,7 @@
  */
 import { GruCheckError } from '../errors.js';
 import type { ArrayBundle, NdArray } from '../io/types.js';
-import { expectShape, floatTensor, fmtShape, readLengths, toSeqFirst, toStorage, zerosLike } from './arrays.js';
+import { expectNonEmpty, expectShape, floatTensor, fmtShape, readLengths, toSeqFirst, toStorage, zerosLike } from './arrays.js';
 import type { CaseConfig, CaseOptions, OnnxDirection } from './case.js';
 import { reorderRows } from './gates.js';
 import type { GruCase, GruDirectionParams, GruParams, Tensor } from './types.js';
@@ -72,6 +72,7 @@ export function buildOnnxCase(bundle: ArrayBundle, options: CaseOptions, config:
     throw new GruCheckError('SHAPE_MISMATCH', `X: expected shape [seq_length, batch_size, ${I}] (input_size from W), got ${fmtShape(X.shape)}`, { file });
   }
   const [T, B] = X.shape as [number, number, number];
+  expectNonEmpty('X', X.shape, T, B, 'seq_length, batch_size, input_size', file);
   const h0a = arrays.get('initial_h');
   const h0 = h0a ? floatTensor(h0a, file) : undefined;
   if (h0) expectShape(h0, 'initial_h', [D, B, H], 'num_directions, batch_size, hidden_size', file);

@@ -1,0 +1,41 @@
+/**
+ * Owns how names that come from a file (zip member names, file names in a directory, array names,
+ * symlink targets) appear in error messages. They are attacker-controlled in a CI gate: a member
+ * named "x\n...npy" would break the one-line error contract, and an ESC or a bidi override would
+ * rewrite what the CI log shows. So control characters (C0, DEL, C1), Unicode line/paragraph
+ * separators, bidi controls and BOM are shown as escapes, and long names are clipped.
+ */
+import type { GruCheckError } from '../errors.js';
+
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/g;
+
+/** `a\nb` -> `a\\nb`, ESC -> `\\x1b`, U+202E -> `\\u202e`; everything else unchanged. */
+export function escapeControls(s: string): string {
+  return s.replace(UNSAFE, (c) => {
+    if (c === '\n') return '\\n';
+    if (c === '\r') return '\\r';
+    if (c === '\t') return '\\t';
+    const code = c.charCodeAt(0);
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}
+
+/** A name as messages show it: escaped, and clipped past `max` characters. */
+export function showName(name: string, max = 100): string {
+  const s = escapeControls(name);
+  return s.length > max ? `${s.slice(0, max)}… (${name.length} characters)` : s;
+}
+
+/**
+ * Last line of defence at each public entry point: whatever a message or hint was built from, it
+ * leaves as one printable line of bounded length.
+ */
+export function sanitizeError<E extends GruCheckError>(e: E, maxLength = 2000): E {
+  const clip = (s: string): string => {
+    const t = escapeControls(s);
+    return t.length > maxLength ? `${t.slice(0, maxLength)}… (message clipped)` : t;
+  };
+  e.message = clip(e.message);
+  if (e.hint !== undefined) (e as { hint: string | undefined }).hint = clip(e.hint);
+  return e;
+}
