@@ -218,3 +218,15 @@ test('--engine fast (default) and --engine reference agree; timings name the eng
   assertOneLineError(cli(['run', 'samples/lengths.npz', '--threads', '0']), /--threads expects a whole number from 1 to 256, got '0'/);
   assertOneLineError(cli(['run', 'samples/lengths.npz', '--engine', 'gpu']), /--engine/);
 });
+
+test('--max-bytes refuses archives and computations past the limit before allocating them', () => {
+  assertOneLineError(cli(['run', 'samples/bidir_2layer.npz', '--max-bytes', '1K']), /bidir_2layer\.npz: zip archive: members total \d+ bytes uncompressed, more than the limit of 1024 bytes/);
+  // a few KB of weights asking for T = 2^19 steps: refused from the shapes, before any allocation
+  const dir = tmp();
+  const base = members(sample('classic_batch_first.npz'));
+  const T = 2 ** 19;
+  const huge = writeNpz(join(dir, 'huge.npz'), { ...base, input: npy(new Float32Array(2 * T * 4), [2, T, 4]), output: npy(new Float32Array(2 * T * 5), [2, T, 5]) });
+  assertOneLineError(cli(['run', huge, '--max-bytes', '64M']), /huge\.npz: computing this GRU needs about 200 MiB \(T=524288, B=2, 1x5 features\), over the 64 MiB limit \(raise --max-bytes/);
+  assertOneLineError(cli(['run', 'samples/no_bias.npz', '--max-bytes', 'lots']), /--max-bytes expects a size such as 4G, 512M or 1000000, got 'lots'/);
+  assert.equal(cli(['run', 'samples/no_bias.npz', '--max-bytes', '1M']).code, 0);
+});

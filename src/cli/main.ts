@@ -77,6 +77,17 @@ function wholeNumber(flag: string) {
 
 type RunFormat = 'table' | 'json' | 'junit' | 'markdown' | 'html';
 
+/** 4 GiB: far above any real GRU dump, far below what would take the machine down. */
+export const DEFAULT_MAX_BYTES = 4 * 2 ** 30;
+
+function byteSize(flag: string) {
+  return (value: string): number => {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$/i.exec(value);
+    if (!m) throw new InvalidArgumentError(`${flag} expects a size such as 4G, 512M or 1000000, got '${value}'`);
+    return Math.floor(Number(m[1]) * 1024 ** ' kmgt'.indexOf((m[2] || ' ').toLowerCase()));
+  };
+}
+
 interface CommonFlags {
   weights?: string;
   prefix?: string;
@@ -85,6 +96,7 @@ interface CommonFlags {
   layout?: Layout;
   linearBeforeReset?: '0' | '1';
   direction?: OnnxDirection;
+  maxBytes: number;
   color: boolean;
 }
 
@@ -113,17 +125,20 @@ function usageError(str: string, write: (s: string) => void): void {
   write(`gru-check: ${str.trim().replace(/\s*\n\s*/g, ' ')} (see gru-check --help)\n`);
 }
 
-/** Loads a path, naming it as the file of any error. */
-async function load(path: string): Promise<ArrayBundle> {
+/** Loads a path, naming it as the file of any error; a progress bar for a long load on a terminal. */
+async function load(path: string, maxBytes: number, io: CliIO): Promise<ArrayBundle> {
+  const bar = new Progress(io.progress ?? NO_SINK, `loading ${path}`);
   try {
-    return await loadArrays(path);
+    return await loadArrays(path, { maxBytes, onProgress: (d, t) => bar.update(d, t) });
   } catch (e) {
     if (e instanceof GruCheckError && !e.file) e.file = path;
     throw e;
+  } finally {
+    bar.end();
   }
 }
 
-async function checkOptions(flags: CheckFlags): Promise<CheckOptions> {
+async function checkOptions(flags: CheckFlags, io: CliIO): Promise<CheckOptions> {
   const o: CheckOptions = {
     prefix: flags.prefix,
     batchFirst: flags.batchFirst ? true : flags.seqFirst ? false : undefined,
@@ -136,9 +151,10 @@ async function checkOptions(flags: CheckFlags): Promise<CheckOptions> {
     precision: flags.precision,
     engine: flags.engine,
     threads: flags.threads,
+    maxBytes: flags.maxBytes,
   };
-  if (flags.weights !== undefined) o.weights = await load(flags.weights);
-  if (flags.candidate !== undefined) o.candidate = readCandidate(await load(flags.candidate));
+  if (flags.weights !== undefined) o.weights = await load(flags.weights, flags.maxBytes, io);
+  if (flags.candidate !== undefined) o.candidate = readCandidate(await load(flags.candidate, flags.maxBytes, io));
   return o;
 }
 
@@ -168,13 +184,13 @@ async function runCommand(cases: string[], flags: RunFlags, io: CliIO): Promise<
     throw new GruCheckError('USAGE', `--report: cannot tell the format from the extension of '${flags.report}'`, { hint: 'use .xml (JUnit), .md, .html or .json' });
   }
   const baseline = flags.baseline !== undefined ? parseBaseline(readText(flags.baseline), flags.baseline) : undefined;
-  const options = await checkOptions(flags);
+  const options = await checkOptions(flags, io);
   const results: CaseResult[] = [];
   for (const path of cases) {
     const t0 = performance.now();
     let loadMs = 0;
     try {
-      const bundle = await load(path);
+      const bundle = await load(path, flags.maxBytes, io);
       loadMs = performance.now() - t0;
       const bar = new Progress(io.progress ?? NO_SINK, `computing ${path}`);
       try {
@@ -210,8 +226,8 @@ function readText(path: string): string {
 }
 
 async function diagnoseCommand(path: string, flags: CheckFlags & { format: 'table' | 'json' }, io: CliIO): Promise<number> {
-  const options = await checkOptions(flags);
-  const bundle = await load(path);
+  const options = await checkOptions(flags, io);
+  const bundle = await load(path, flags.maxBytes, io);
   const c = buildCase(bundle, { ...options, requireExpected: options.candidate === undefined });
   const result = diagnoseCase(c, options);
   io.stdout(flags.format === 'json' ? renderDiagnosisJson(result) : renderDiagnosisTable(result, { colorLevel: colorLevel(flags.color, io.env) }));
@@ -219,8 +235,8 @@ async function diagnoseCommand(path: string, flags: CheckFlags & { format: 'tabl
 }
 
 async function inspectCommand(path: string, flags: CommonFlags & { format: 'table' | 'json' }, io: CliIO): Promise<number> {
-  const bundle = await load(path);
-  const weights = flags.weights !== undefined ? await load(flags.weights) : undefined;
+  const bundle = await load(path, flags.maxBytes, io);
+  const weights = flags.weights !== undefined ? await load(flags.weights, flags.maxBytes, io) : undefined;
   const r = inspectBundle(bundle, {
     prefix: flags.prefix,
     batchFirst: flags.batchFirst ? true : flags.seqFirst ? false : undefined,
@@ -241,6 +257,7 @@ function caseFlags(cmd: Command): Command {
     .addOption(new Option('--layout <layout>', 'weight names and tensor layout (default: config.layout, else recognised from the names)').choices(['pytorch', 'onnx', 'keras']))
     .addOption(new Option('--linear-before-reset <n>', 'ONNX layout: linear_before_reset (default: config, else 0 as in ONNX)').choices(['0', '1']))
     .addOption(new Option('--direction <d>', 'ONNX layout: direction (default: config, else from W)').choices(['forward', 'reverse', 'bidirectional']))
+    .option('--max-bytes <size>', 'refuse inputs, or a computation, needing more memory than this (e.g. 512M, 8G)', byteSize('--max-bytes'), DEFAULT_MAX_BYTES)
     .option('--no-color', 'no colours (also NO_COLOR=1)');
 }
 

@@ -10,11 +10,11 @@
  * member, the .npy inside a directory for a bad file), with a one-line message.
  */
 import { lstat, readdir, readFile, readlink, stat } from 'node:fs/promises';
-import type { Stats } from 'node:fs';
+import { closeSync, openSync, readSync, type Stats } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { GruCheckError, isGruCheckError, type ErrorCode } from '../errors.js';
 import { parseNpy } from './npy.js';
-import { readNpz } from './npz.js';
+import { readNpz, type ByteSource } from './npz.js';
 import { sanitizeError, showName } from './text.js';
 import type { ArrayBundle, NdArray } from './types.js';
 
@@ -24,6 +24,8 @@ export interface LoadOptions {
    * member sizes of an .npz, the file sizes of .npy files. Checked before reading/inflating.
    */
   maxBytes?: number;
+  /** Progress while reading an .npz, member by member: bytes read and the file's size. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 /**
@@ -50,21 +52,24 @@ export async function loadArrays(path: string, options: LoadOptions = {}): Promi
 async function loadFile(path: string, st: Stats, options: LoadOptions): Promise<Map<string, NdArray>> {
   if (!st.isFile()) fail('UNREADABLE', path, 'expected a regular file or a directory, got a special file');
   if (st.size === 0) fail('EMPTY_FILE', path, 'file is empty (0 bytes)');
+  // A zip is read member by member from the open file (see npz.ts): never the whole file at once.
+  const zip = withFile(path, (fd) => {
+    const src = fileSource(fd, st.size, path);
+    const head = src.read(0, Math.min(4, st.size));
+    const isZip = head[0] === 0x50 && head[1] === 0x4b; // "PK"
+    const isNpy = head[0] === 0x93 && head[1] === 0x4e; // "\x93N"
+    return isZip || (!isNpy && extname(path).toLowerCase() === '.npz') ? readMembers(src, path, options) : undefined;
+  });
+  if (zip) return zip;
+  checkCap(st.size, options, path);
   const bytes = await readBytes(path);
   if (bytes.length === 0) fail('EMPTY_FILE', path, 'file is empty (0 bytes)');
-
-  const isZip = bytes[0] === 0x50 && bytes[1] === 0x4b; // "PK"
-  const isNpy = bytes[0] === 0x93 && bytes[1] === 0x4e; // "\x93N"
-  if (isZip || (!isNpy && extname(path).toLowerCase() === '.npz')) {
-    return loadNpzBytes(bytes, path, options);
-  }
-  checkCap(st.size, options, path);
   const name = stem(path);
   return new Map([[name, parseNpy(bytes, name)]]);
 }
 
-function loadNpzBytes(bytes: Uint8Array, path: string, options: LoadOptions): Map<string, NdArray> {
-  const members = readNpz(bytes, options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes });
+function readMembers(src: ByteSource, path: string, options: LoadOptions): Map<string, NdArray> {
+  const members = readNpz(src, { ...(options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes }), ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
   if (members.size === 0) fail('MISSING_ARRAY', path, 'zip archive holds no .npy members');
   const arrays = new Map<string, NdArray>();
   for (const [name, npy] of members) {
@@ -122,6 +127,42 @@ function checkCap(total: number, options: LoadOptions, file: string): void {
   if (options.maxBytes !== undefined && total > options.maxBytes) {
     fail('TOO_LARGE', file, `arrays total ${total} bytes, more than the limit of ${options.maxBytes} bytes`);
   }
+}
+
+function withFile<T>(path: string, f: (fd: number) => T): T {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    throw fsError(e, path);
+  }
+  try {
+    return f(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Random access to an open file; every read is a fresh buffer of its own. */
+function fileSource(fd: number, size: number, path: string): ByteSource {
+  return {
+    size,
+    read(offset, length) {
+      const n = Math.max(0, Math.min(length, size - offset));
+      const out = new Uint8Array(n);
+      let got = 0;
+      try {
+        while (got < n) {
+          const r = readSync(fd, out, got, n - got, offset + got);
+          if (r === 0) break;
+          got += r;
+        }
+      } catch (e) {
+        throw fsError(e, path);
+      }
+      return got === n ? out : out.subarray(0, got);
+    },
+  };
 }
 
 async function readBytes(path: string): Promise<Uint8Array> {

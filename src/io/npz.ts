@@ -1,6 +1,12 @@
 /**
- * Owns reading an .npz (a zip of .npy members) from bytes already in memory: the zip container
- * only, returning each member's raw .npy bytes. Decoding the .npy is npy.ts's job.
+ * Owns reading an .npz (a zip of .npy members): the zip container only, returning each member's raw
+ * .npy bytes. Decoding the .npy is npy.ts's job.
+ *
+ * It reads through a ByteSource (random access): bytes already in memory, or an open file. From a
+ * file only the end record, the central directory and then each member are read, each member into
+ * its own buffer — so the whole file is never held besides the arrays, and a stored member's data
+ * (at a 64-byte-aligned offset inside its .npy) lands aligned and becomes a typed-array view, not a
+ * copy. Peak memory for a stored .npz is then about its size, not twice it.
  *
  * We parse the central directory ourselves rather than use fflate's unzipSync because what we need
  * is exactly what it skips: CRC-32 checks, the inflated length equal to the declared size, refusing
@@ -21,6 +27,21 @@ import { sanitizeError, showName } from './text.js';
 export interface ReadNpzOptions {
   /** Refuse (TOO_LARGE) archives whose members total more than this many uncompressed bytes. */
   maxBytes?: number;
+  /** Called after each member with bytes read so far and the archive's size. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/**
+ * Random access to the archive's bytes. `read` returns exactly `length` bytes from `offset`, or
+ * fewer only when the source ends first (callers check); the result may be a view or a fresh buffer.
+ */
+export interface ByteSource {
+  size: number;
+  read(offset: number, length: number): Uint8Array;
+}
+
+export function memorySource(bytes: Uint8Array): ByteSource {
+  return { size: bytes.length, read: (o, l) => bytes.subarray(o, o + l) };
 }
 
 const SIG_LOCAL = 0x04034b50;
@@ -50,13 +71,14 @@ interface Entry {
 
 /**
  * Split an .npz into its members: member name without `.npy` -> that member's .npy bytes.
- * Stored members are views of `bytes` (keep it unmodified while they are used); deflated ones are
- * inflated once into their own buffer. Throws only GruCheckError: EMPTY_FILE, NOT_ZIP, TRUNCATED,
- * CRC_MISMATCH, DUPLICATE_MEMBER, BAD_MEMBER, TOO_LARGE.
+ * From bytes in memory, stored members are views of them (keep them unmodified while used); from a
+ * file source each member is its own buffer. Deflated members are inflated once into their own
+ * buffer. Throws only GruCheckError: EMPTY_FILE, NOT_ZIP, TRUNCATED, CRC_MISMATCH,
+ * DUPLICATE_MEMBER, BAD_MEMBER, TOO_LARGE.
  */
-export function readNpz(bytes: Uint8Array, options: ReadNpzOptions = {}): Map<string, Uint8Array> {
+export function readNpz(input: Uint8Array | ByteSource, options: ReadNpzOptions = {}): Map<string, Uint8Array> {
   try {
-    return read(bytes, options);
+    return read(input instanceof Uint8Array ? memorySource(input) : input, options);
   } catch (e) {
     throw sanitizeError(wrap(e, 'zip archive', 'NOT_ZIP'));
   }
@@ -75,34 +97,56 @@ function fail(code: ErrorCode, message: string): never {
   throw new GruCheckError(code, message);
 }
 
-function read(bytes: Uint8Array, options: ReadNpzOptions): Map<string, Uint8Array> {
-  if (bytes.length === 0) fail('EMPTY_FILE', 'file is empty (0 bytes)');
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const u16 = (o: number) => dv.getUint16(o, true);
-  const u32 = (o: number) => dv.getUint32(o, true);
-  const u64 = (o: number) => {
-    const v = dv.getBigUint64(o, true);
+/** A little-endian reader over one buffer whose first byte is at absolute offset `base`. */
+function reader(buf: Uint8Array, base: number) {
+  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const u64 = (o: number): number => {
+    const v = dv.getBigUint64(o - base, true);
     if (v > BigInt(Number.MAX_SAFE_INTEGER)) fail('NOT_ZIP', `zip archive: 64-bit field ${v} is past any real file size`);
     return Number(v);
   };
+  return {
+    dv,
+    u16: (o: number) => dv.getUint16(o - base, true),
+    u32: (o: number) => dv.getUint32(o - base, true),
+    u64,
+    bytes: (o: number, n: number) => buf.subarray(o - base, o - base + n),
+  };
+}
 
-  const eocd = findEocd(bytes, dv);
-  let count = u16(eocd + 10);
-  let cdSize = u32(eocd + 12);
-  let cdOffset = u32(eocd + 16);
-  if (u16(eocd + 4) !== 0 || u16(eocd + 6) !== 0 || u16(eocd + 8) !== count) {
+/** Reads exactly `length` bytes or fails with TRUNCATED naming what was being read. */
+function readExact(src: ByteSource, offset: number, length: number, what: string): Uint8Array {
+  const b = offset + length <= src.size ? src.read(offset, length) : undefined;
+  if (!b || b.length !== length) {
+    fail('TRUNCATED', `zip archive: ${what} at offset ${offset} (+${length} bytes) runs past the end of the ${src.size}-byte file`);
+  }
+  return b;
+}
+
+function read(src: ByteSource, options: ReadNpzOptions): Map<string, Uint8Array> {
+  if (src.size === 0) fail('EMPTY_FILE', 'file is empty (0 bytes)');
+  // The end record sits in the last 22 bytes plus at most a 64 KiB comment.
+  const tailStart = Math.max(0, src.size - EOCD_SIZE - 0xffff);
+  const tailBuf = src.read(tailStart, src.size - tailStart);
+  const tail = reader(tailBuf, tailStart);
+  const eocd = findEocd(tailBuf, tailStart, src);
+  let count = tail.u16(eocd + 10);
+  let cdSize = tail.u32(eocd + 12);
+  let cdOffset = tail.u32(eocd + 16);
+  if (tail.u16(eocd + 4) !== 0 || tail.u16(eocd + 6) !== 0 || tail.u16(eocd + 8) !== count) {
     fail('NOT_ZIP', 'zip archive spans several disks: expected a single-file archive');
   }
   // ZIP64 end record: present when a count/size/offset overflowed (Python writes it only then).
   const loc = eocd - 20;
-  if (loc >= 0 && u32(loc) === SIG_ZIP64_LOCATOR) {
-    const z64 = u64(loc + 8);
-    if (z64 + 56 > loc || u32(z64) !== SIG_ZIP64_EOCD) {
-      fail('TRUNCATED', `zip archive: ZIP64 end record expected at offset ${z64}, not found (file is ${bytes.length} bytes)`);
+  if (loc >= tailStart && tail.u32(loc) === SIG_ZIP64_LOCATOR) {
+    const z64 = tail.u64(loc + 8);
+    const rec = z64 + 56 <= loc ? reader(src.read(z64, 56), z64) : undefined;
+    if (!rec || rec.u32(z64) !== SIG_ZIP64_EOCD) {
+      fail('TRUNCATED', `zip archive: ZIP64 end record expected at offset ${z64}, not found (file is ${src.size} bytes)`);
     }
-    count = u64(z64 + 32);
-    cdSize = u64(z64 + 40);
-    cdOffset = u64(z64 + 48);
+    count = rec.u64(z64 + 32);
+    cdSize = rec.u64(z64 + 40);
+    cdOffset = rec.u64(z64 + 48);
   }
   const cdEnd = cdOffset + cdSize;
   if (cdEnd > eocd) {
@@ -111,6 +155,8 @@ function read(bytes: Uint8Array, options: ReadNpzOptions): Map<string, Uint8Arra
   if (count * CENTRAL_SIZE > cdSize) {
     fail('TRUNCATED', `zip archive: ${count} members cannot fit in a ${cdSize}-byte central directory`);
   }
+  const cd = reader(readExact(src, cdOffset, cdSize, 'central directory'), cdOffset);
+  const { u16, u32 } = cd;
 
   const entries: Entry[] = [];
   let p = cdOffset;
@@ -124,7 +170,7 @@ function read(bytes: Uint8Array, options: ReadNpzOptions): Map<string, Uint8Arra
     const commentLen = u16(p + 32);
     const next = p + CENTRAL_SIZE + nameLen + extraLen + commentLen;
     if (next > cdEnd) fail('TRUNCATED', `zip archive: central directory entry ${i + 1} runs past the directory`);
-    const name = decodeName(bytes.subarray(p + CENTRAL_SIZE, p + CENTRAL_SIZE + nameLen), flags);
+    const name = decodeName(cd.bytes(p + CENTRAL_SIZE, nameLen), flags);
     const e: Entry = {
       name,
       flags,
@@ -134,7 +180,7 @@ function read(bytes: Uint8Array, options: ReadNpzOptions): Map<string, Uint8Arra
       size: u32(p + 24),
       localOffset: u32(p + 42),
     };
-    applyZip64Extra(e, p + CENTRAL_SIZE + nameLen, extraLen, dv, u64);
+    applyZip64Extra(e, p + CENTRAL_SIZE + nameLen, extraLen, cd);
     entries.push(e);
     p = next;
   }
@@ -166,13 +212,16 @@ function read(bytes: Uint8Array, options: ReadNpzOptions): Map<string, Uint8Arra
   }
 
   const out = new Map<string, Uint8Array>();
+  let done = 0;
   for (const e of entries) {
     const m = `member '${showName(e.name)}'`;
     try {
-      const data = memberData(bytes, dv, e, cdOffset, m);
+      const data = memberData(src, e, cdOffset, m);
       const got = crc32(data);
       if (got !== e.crc) fail('CRC_MISMATCH', `${m}: CRC-32 mismatch: expected ${hex32(e.crc)}, got ${hex32(got)}`);
       out.set(e.name.slice(0, -4), data);
+      done += e.compressedSize;
+      options.onProgress?.(done, src.size);
     } catch (err) {
       throw wrap(err, m, 'BAD_MEMBER');
     }
@@ -180,25 +229,27 @@ function read(bytes: Uint8Array, options: ReadNpzOptions): Map<string, Uint8Arra
   return out;
 }
 
-/** Find the end-of-central-directory record: the last signature whose comment length fits. */
-function findEocd(bytes: Uint8Array, dv: DataView): number {
-  const min = Math.max(0, bytes.length - EOCD_SIZE - 0xffff);
-  for (let i = bytes.length - EOCD_SIZE; i >= min; i--) {
-    if (dv.getUint32(i, true) === SIG_EOCD && i + EOCD_SIZE + dv.getUint16(i + 20, true) <= bytes.length) return i;
+/** Find the end-of-central-directory record in the tail: the last signature whose comment length fits. */
+function findEocd(tail: Uint8Array, base: number, src: ByteSource): number {
+  const dv = new DataView(tail.buffer, tail.byteOffset, tail.byteLength);
+  for (let i = tail.length - EOCD_SIZE; i >= 0; i--) {
+    if (dv.getUint32(i, true) === SIG_EOCD && i + EOCD_SIZE + dv.getUint16(i + 20, true) <= tail.length) return base + i;
   }
+  const head = src.read(0, Math.min(4, src.size));
   // A zip whose end was cut off still starts with a local header.
-  if (bytes.length >= 4 && dv.getUint32(0, true) === SIG_LOCAL) {
-    fail('TRUNCATED', `zip archive is truncated: no end-of-central-directory record in its ${bytes.length} bytes`);
+  if (head.length >= 4 && new DataView(head.buffer, head.byteOffset, 4).getUint32(0, true) === SIG_LOCAL) {
+    fail('TRUNCATED', `zip archive is truncated: no end-of-central-directory record in its ${src.size} bytes`);
   }
-  fail('NOT_ZIP', `expected a zip archive (.npz), got ${bytes.length >= 4 ? 'bytes ' + hexBytes(bytes, 4) : `${bytes.length} bytes`}`);
+  fail('NOT_ZIP', `expected a zip archive (.npz), got ${head.length >= 4 ? 'bytes ' + hexBytes(head, 4) : `${src.size} bytes`}`);
 }
 
 /** ZIP64 extra field (id 1): 64-bit values for whichever 32-bit fields are 0xFFFFFFFF, in order. */
-function applyZip64Extra(e: Entry, start: number, len: number, dv: DataView, u64: (o: number) => number): void {
+function applyZip64Extra(e: Entry, start: number, len: number, r: ReturnType<typeof reader>): void {
+  const { u16, u64 } = r;
   const end = start + len;
   for (let p = start; p + 4 <= end; ) {
-    const id = dv.getUint16(p, true);
-    const size = dv.getUint16(p + 2, true);
+    const id = u16(p);
+    const size = u16(p + 2);
     if (p + 4 + size > end) fail('BAD_MEMBER', `member '${showName(e.name)}': extra field runs past its entry`);
     if (id === 1) {
       let q = p + 4;
@@ -216,23 +267,24 @@ function applyZip64Extra(e: Entry, start: number, len: number, dv: DataView, u64
   }
 }
 
-/** The member's uncompressed bytes: a view when stored, a fresh buffer when deflated. */
-function memberData(bytes: Uint8Array, dv: DataView, e: Entry, cdOffset: number, m: string): Uint8Array {
+/** The member's uncompressed bytes: as the source gives them when stored, a fresh buffer when deflated. */
+function memberData(src: ByteSource, e: Entry, cdOffset: number, m: string): Uint8Array {
   const lo = e.localOffset;
-  if (lo + LOCAL_SIZE > cdOffset || dv.getUint32(lo, true) !== SIG_LOCAL) {
+  const head = lo + LOCAL_SIZE <= cdOffset ? reader(src.read(lo, LOCAL_SIZE), lo) : undefined;
+  if (!head || head.u32(lo) !== SIG_LOCAL) {
     fail('TRUNCATED', `${m}: local header expected at offset ${lo}, not found`);
   }
-  const nameLen = dv.getUint16(lo + 26, true);
-  const extraLen = dv.getUint16(lo + 28, true);
+  const nameLen = head.u16(lo + 26);
+  const extraLen = head.u16(lo + 28);
   const start = lo + LOCAL_SIZE + nameLen + extraLen;
   if (start > cdOffset) fail('TRUNCATED', `${m}: local header runs past the central directory`);
-  const localName = decodeName(bytes.subarray(lo + LOCAL_SIZE, lo + LOCAL_SIZE + nameLen), dv.getUint16(lo + 6, true));
+  const localName = decodeName(src.read(lo + LOCAL_SIZE, nameLen), head.u16(lo + 6));
   if (localName !== e.name) fail('BAD_MEMBER', `${m}: local header names '${showName(localName)}' instead`);
   const end = start + e.compressedSize;
   if (end > cdOffset) {
     fail('TRUNCATED', `${m}: data is ${cdOffset - start} bytes before the central directory, expected ${e.compressedSize}`);
   }
-  const raw = bytes.subarray(start, end);
+  const raw = src.read(start, e.compressedSize);
   return e.method === 0 ? raw : inflateExact(raw, e.size, m);
 }
 

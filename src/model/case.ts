@@ -25,6 +25,8 @@ export interface CaseOptions {
   layout?: Layout | undefined;
   /** ONNX only: linear_before_reset (default: config, else 0 as in ONNX). */
   linearBeforeReset?: boolean | undefined;
+  /** Refuse (TOO_LARGE) a case whose computation would need more memory than this. */
+  maxBytes?: number | undefined;
   /** false: a case without expected tensors is fine (a candidate will be checked against the reference). */
   requireExpected?: boolean | undefined;
   /** ONNX only: direction (default: config, else from W's first dim: 1 forward, 2 bidirectional). */
@@ -93,7 +95,34 @@ function buildAnyCase(bundle: ArrayBundle, options: CaseOptions): GruCase {
     const [o, h] = layout === 'onnx' ? ['Y', 'Y_h'] : ['output', 'h_n'];
     throw new GruCheckError('NO_EXPECTED', `nothing to check: neither ${o} nor ${h} is present`, { file: bundle.source, hint: `dump the GRU's ${o} and/or ${h}, or pass --candidate` });
   }
+  if (options.maxBytes !== undefined) {
+    // A few kilobytes of weights can ask for a huge run: refuse before allocating any of it.
+    const need = workingBytes(c);
+    if (need > options.maxBytes) {
+      throw new GruCheckError('TOO_LARGE', `computing this GRU needs about ${fmtBytes(need)} (T=${c.seqLen}, B=${c.batchSize}, ${c.params.bidirectional ? 2 : 1}x${c.params.hiddenSize} features), over the ${fmtBytes(options.maxBytes)} limit`, { file: bundle.source, hint: 'raise --max-bytes if the machine has the memory' });
+    }
+  }
   return c;
+}
+
+/**
+ * Memory the reference needs beyond the inputs, in float64: per layer and direction the input
+ * projection (3H) and the output (H) for every step, plus the concatenated layer output (D*H) and
+ * one copy in the dump's layout — about 40 bytes x T x B x D x H.
+ */
+export function workingBytes(c: GruCase): number {
+  const D = c.params.bidirectional ? 2 : 1;
+  return 8 * c.seqLen * c.batchSize * D * c.params.hiddenSize * 5;
+}
+
+export function fmtBytes(n: number): string {
+  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) {
+    n /= 1024;
+    i++;
+  }
+  return i === 0 ? `${n} bytes` : `${Number(n.toPrecision(3))} ${units[i]}`;
 }
 
 
