@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { runGruStack, type GruRunInput } from '../src/gru/stack.js';
 import { closeFastEngine, fastKernelFor, gruFlops, runGruFast } from '../src/engine/fast.js';
 import type { GruParams } from '../src/model/types.js';
+import { loadBench } from './load.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const RUNS = 5;
@@ -149,8 +150,8 @@ async function main(): Promise<void> {
   if (typeof torch === 'string') notes.push(`PyTorch not timed: ${torch}.`);
   else notes.push(`PyTorch ${torch.torch}, torch.set_num_threads(1) and OPENBLAS/OMP/MKL_NUM_THREADS=1, timed inside Python.`);
 
-  rows.push('| workload | shape (B, T, I=H, layers, dirs) | reference ms (GFLOP/s) | fast 1 thread ms (GFLOP/s) | fast 2 threads ms (speed-up) | PyTorch 1 thread ms (GFLOP/s) | fast / PyTorch |');
-  rows.push('|---|---|---|---|---|---|---|');
+  rows.push('| workload | shape (B, T, I=H, layers, dirs) | reference ms (GFLOP/s) | fast 1 thread ms (GFLOP/s) | fast 2 threads ms (speed-up) | PyTorch 1 thread ms (GFLOP/s) | fast / PyTorch | peak RSS MB |');
+  rows.push('|---|---|---|---|---|---|---|---|');
   for (const w of WORKLOADS) {
     const run = makeRun(w);
     const flops = gruFlops(run);
@@ -170,12 +171,13 @@ async function main(): Promise<void> {
     const torchCell = t === undefined ? 'n/a' : `${f1(t)} (${f1(gflops(flops, t))})`;
     const ratio = t === undefined ? 'n/a' : `${Math.round((100 * t) / fast1)}%`;
     rows.push(
-      `| ${w.name} | ${w.B}, ${w.T}, ${w.I}, ${w.L}, ${w.bidirectional ? 2 : 1} | ${refCell} | ${f1(fast1)} (${f1(gflops(flops, fast1))}) | ${f1(fast2)} (${(fast1 / fast2).toFixed(2)}x) | ${torchCell} | ${ratio} |`,
+      `| ${w.name} | ${w.B}, ${w.T}, ${w.I}, ${w.L}, ${w.bidirectional ? 2 : 1} | ${refCell} | ${f1(fast1)} (${f1(gflops(flops, fast1))}) | ${f1(fast2)} (${(fast1 / fast2).toFixed(2)}x) | ${torchCell} | ${ratio} | ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} |`,
     );
   }
   await closeFastEngine();
   notes.push('fast / PyTorch = PyTorch time / fast 1-thread time (100% = as fast as PyTorch).');
   notes.push('2 threads: the batch is split for one direction, directions go to separate workers when bidirectional.');
+  notes.push('peak RSS MB: the bench process\'s peak so far (it only grows), after the workload\'s runs.');
 
   log('bench: CLI wall time...');
   const cli = cliTimes();
@@ -191,6 +193,8 @@ async function main(): Promise<void> {
     out.push('| `gru-check run <sample> --format json` | wall ms (median of 3) | exit |', '|---|---|---|');
     for (const c of cli) out.push(`| ${c.file} | ${c.ms.toFixed(0)}${c.ms < 300 ? '' : ' (over 300 ms target)'} | ${c.code} |`);
   }
+  log('bench: loading a 1 GiB .npz (stored and deflated), each in a fresh process...');
+  out.push('', ...loadBench(1024));
   process.stdout.write(`${out.join('\n')}\n`);
 }
 

@@ -7,7 +7,7 @@
  * (fflate) in the same layout numpy's np.savez uses (one .npy per member).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,7 +44,21 @@ async function child(file: string): Promise<void> {
   const ms = performance.now() - t0;
   let elements = 0;
   for (const a of bundle.arrays.values()) elements += a.shape.reduce((x, y) => x * y, 1);
-  process.stdout.write(`${JSON.stringify({ ms, maxRssMiB: process.resourceUsage().maxRSS / 1024, elements })}\n`);
+  process.stdout.write(`${JSON.stringify({ ms, maxRssMiB: peakRssMiB(), elements })}\n`);
+}
+
+/**
+ * Peak RSS of this process. Linux's getrusage maxrss (process.resourceUsage) survives exec, so a
+ * child forked from a big parent reports the parent's peak; VmHWM in /proc is this image's own.
+ */
+export function peakRssMiB(): number {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (m) return Number(m[1]) / 1024;
+  } catch {
+    // not Linux: fall back to getrusage
+  }
+  return process.resourceUsage().maxRSS / 1024;
 }
 
 export function loadBench(mib: number): string[] {

@@ -8,7 +8,7 @@ import { GruCheckError, formatError } from './errors.js';
 import type { ArrayBundle } from './io/types.js';
 import { buildCase, type CaseOptions } from './model/case.js';
 import type { FloatDType, GruCase, GruConfig, LayoutSource, Precision, Tensor } from './model/types.js';
-import { floatTensor } from './model/arrays.js';
+import { floatTensor, swapFirstAxes } from './model/arrays.js';
 import { availableParallelism } from 'node:os';
 import { MIN_PARALLEL_FLOPS, gruFlops, runGruFast } from './engine/fast.js';
 import type { RunControl } from './engine/control.js';
@@ -111,13 +111,7 @@ export function toUserLayout(c: GruCase, r: GruRunResult): { output: UserTensor;
   if (!batched) {
     return { output: { shape: [T, F], data: r.output }, h_n: { shape: [L * D, H], data: r.hN } };
   }
-  let out = r.output;
-  if (batchFirst) {
-    out = new Float64Array(r.output.length);
-    for (let t = 0; t < T; t++) {
-      for (let b = 0; b < B; b++) out.set(r.output.subarray((t * B + b) * F, (t * B + b + 1) * F), (b * T + t) * F);
-    }
-  }
+  const out = batchFirst ? (swapFirstAxes(r.output, T, B, F) as Float64Array) : r.output;
   return {
     output: { shape: batchFirst ? [B, T, F] : [T, B, F], data: out },
     h_n: { shape: layout === 'keras' ? [B, H] : [L * D, B, H], data: r.hN },

@@ -19,7 +19,10 @@ export type { GruCase, GruParams, GruConfig, GruDirectionParams, Tensor, Precisi
 export { runGruStack as runGru, type GruRunInput, type GruRunOptions, type GruRunResult } from './gru/stack.js';
 export { compareTensors, isClose, type CheckResult, type CompareOptions } from './compare/isclose.js';
 export { DEFAULT_TOLERANCES, resolveTolerance } from './compare/tolerance.js';
-export { checkGruCase, checkBundle, runReference, toUserLayout, type CaseResult, type CheckOptions, type Timings } from './check.js';
+export { checkGruCase, checkBundle, runCheck, runCheckBundle, runReference, toUserLayout, type CaseResult, type CheckOptions, type Engine, type Timings } from './check.js';
+export { runGruFast, closeFastEngine } from './engine/fast.js';
+export { runGruStackAsync } from './engine/reference-async.js';
+export { AbortError, type RunControl } from './engine/control.js';
 export { readCandidate, type CandidateTensors, type DiagnosisEntry } from './check.js';
 export { diagnoseCase } from './diagnose/diagnose.js';
 export { VARIANTS, type Variant } from './diagnose/variants.js';

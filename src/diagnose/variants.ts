@@ -11,6 +11,7 @@ import type { FloatArray, GruCase, GruDirectionParams, GruMath, GruParams, Preci
 import { gruLayer } from '../gru/layer.js';
 import { toUserLayout, type UserTensor } from '../check.js';
 import { reorderRows, transpose } from '../model/gates.js';
+import { swapFirstAxes } from '../model/arrays.js';
 
 export interface VariantOutput {
   output: UserTensor;
@@ -48,7 +49,7 @@ function runMistaken(c: GruCase, precision: Precision, k: RunKnobs): VariantOutp
   let x: FloatArray = c.input;
   let lengths = c.lengths;
   if (k.batchTimeSwapped) {
-    x = swap01(c.input, T, B, params.inputSize);
+    x = swapFirstAxes(c.input, T, B, params.inputSize);
     [T, B] = [B, T];
     lengths = undefined;
   }
@@ -80,17 +81,12 @@ function runMistaken(c: GruCase, precision: Precision, k: RunKnobs): VariantOutp
     x = output;
   }
   if (k.batchTimeSwapped) {
-    output = swap01(output, T, B, D * H) as Float64Array;
+    output = swapFirstAxes(output, T, B, D * H) as Float64Array;
     [T, B] = [B, T];
   }
   return toUserLayout(c, { output, hN });
 }
 
-function swap01(data: FloatArray, d0: number, d1: number, F: number): FloatArray {
-  const out = new (data.constructor as Float64ArrayConstructor)(data.length);
-  for (let i = 0; i < d0; i++) for (let j = 0; j < d1; j++) out.set(data.subarray((i * d1 + j) * F, (i * d1 + j + 1) * F), (j * d0 + i) * F);
-  return out;
-}
 
 /** Row s holds the state computed at reverse step s (input time len-1-s). */
 function processingOrder(out: Float64Array, T: number, B: number, H: number, lengths: Int32Array | undefined): Float64Array {

@@ -77,8 +77,8 @@ export function zerosLike(dtype: FloatDType, n: number): FloatArray {
   return dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
 }
 
-/** (d0, d1, F) in the user's order -> (T, B, F) seq-first. */
-export function toSeqFirst(data: FloatArray, d0: number, d1: number, F: number): FloatArray {
+/** (d0, d1, F) -> (d1, d0, F), C order: batch-first <-> seq-first. */
+export function swapFirstAxes(data: FloatArray, d0: number, d1: number, F: number): FloatArray {
   const out = new (data.constructor as Float32ArrayConstructor | Float64ArrayConstructor)(data.length);
   for (let i = 0; i < d0; i++) {
     for (let j = 0; j < d1; j++) out.set(data.subarray((i * d1 + j) * F, (i * d1 + j + 1) * F), (j * d0 + i) * F);

@@ -7,7 +7,7 @@
 import { GruCheckError, isGruCheckError } from '../errors.js';
 import { sanitizeError } from '../io/text.js';
 import type { ArrayBundle, NdArray } from '../io/types.js';
-import { expectNonEmpty, expectShape, floatTensor, fmtShape, readLengths, toSeqFirst, toStorage, zerosLike } from './arrays.js';
+import { expectNonEmpty, expectShape, floatTensor, fmtShape, readLengths, swapFirstAxes, toStorage, zerosLike } from './arrays.js';
 import { choosePrefix, pytorchParams } from './pytorch.js';
 import type { FloatArray, GruCase, Layout, LayoutSource, Tensor } from './types.js';
 import { buildKerasCase, looksKeras } from './keras.js';
@@ -203,7 +203,7 @@ export function buildPytorchCase(bundle: ArrayBundle, options: CaseOptions, conf
   const lengths = lengthsArr ? readLengths(lengthsArr, B, T, file) : undefined;
 
   let seqInput = toStorage(input.data, params.dtype);
-  if (batched && batchFirst) seqInput = toSeqFirst(seqInput, B, T, I);
+  if (batched && batchFirst) seqInput = swapFirstAxes(seqInput, B, T, I);
 
   const expected: { output?: Tensor; h_n?: Tensor } = {};
   if (output) expected.output = output;

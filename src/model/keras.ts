@@ -8,7 +8,7 @@
  */
 import { GruCheckError } from '../errors.js';
 import type { ArrayBundle } from '../io/types.js';
-import { expectNonEmpty, expectShape, floatTensor, fmtShape, readLengths, toSeqFirst, toStorage, zerosLike } from './arrays.js';
+import { expectNonEmpty, expectShape, floatTensor, fmtShape, readLengths, swapFirstAxes, toStorage, zerosLike } from './arrays.js';
 import type { CaseConfig, CaseOptions } from './case.js';
 import { reorderRows, transpose } from './gates.js';
 import type { GruCase, GruDirectionParams, GruParams } from './types.js';
@@ -102,7 +102,7 @@ export function buildKerasCase(bundle: ArrayBundle, options: CaseOptions, config
     params,
     seqLen: T,
     batchSize: B,
-    input: toSeqFirst(toStorage(input.data, dtype), B, T, I),
+    input: swapFirstAxes(toStorage(input.data, dtype), B, T, I),
     h0: h0 ? toStorage(h0.data, dtype) : zerosLike(dtype, B * H),
     h0Given: h0 !== undefined,
     expected: {},
