@@ -8,7 +8,7 @@
  */
 import { GruCheckError } from '../errors.js';
 import type { ArrayBundle, NdArray } from '../io/types.js';
-import { expectNonEmpty, expectShape, floatTensor, fmtShape, readLengths, swapFirstAxes, toStorage, zerosLike } from './arrays.js';
+import { expectNonEmpty, expectShape, floatTensor, fmtShape, readLengths, toStorage, zerosLike } from './arrays.js';
 import type { CaseConfig, CaseOptions, OnnxDirection } from './case.js';
 import { reorderRows } from './gates.js';
 import type { GruCase, GruDirectionParams, GruParams, Tensor } from './types.js';
