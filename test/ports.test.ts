@@ -31,7 +31,7 @@ for (const p of ports) {
     for (const k of run.checks.filter((k) => k.subject === 'reference')) assert.equal(k.pass, true);
     assert.equal(run.checks.filter((k) => k.subject === 'candidate').length, 4, 'candidate vs reference and vs expected, for output and h_n');
     assert.equal(run.pass, p.expect === 'pass');
-    const d = diagnoseCase(c, { candidate });
+    const d = await diagnoseCase(c, { candidate });
     if (p.expect === 'pass') {
       assert.equal(d.pass, true);
       assert.equal(d.diagnosis!.filter((e) => e.matches).length, 0);
@@ -46,11 +46,11 @@ for (const p of ports) {
 }
 
 test('diagnose without --candidate tests the expected tensors: a clean dump has nothing to diagnose', async () => {
-  const d = diagnoseCase(buildCase(await loadArrays(sample('bidir_2layer.npz'))));
+  const d = await diagnoseCase(buildCase(await loadArrays(sample('bidir_2layer.npz'))));
   assert.equal(d.pass, true);
   assert.deepEqual(d.diagnosis, []);
   // a planted single-element change is no known mistake
-  const m = diagnoseCase(buildCase(await loadArrays(sample('mismatch.npz'))));
+  const m = await diagnoseCase(buildCase(await loadArrays(sample('mismatch.npz'))));
   assert.equal(m.pass, false);
   assert.equal(m.diagnosis!.filter((e) => e.matches).length, 0);
 });

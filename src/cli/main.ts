@@ -229,7 +229,8 @@ async function diagnoseCommand(path: string, flags: CheckFlags & { format: 'tabl
   const options = await checkOptions(flags, io);
   const bundle = await load(path, flags.maxBytes, io);
   const c = buildCase(bundle, { ...options, requireExpected: options.candidate === undefined });
-  const result = diagnoseCase(c, options);
+  const bar = new Progress(io.progress ?? NO_SINK, `diagnosing ${path}`);
+  const result = await diagnoseCase(c, options, 0, (d, t) => bar.update(d, t)).finally(() => bar.end());
   io.stdout(flags.format === 'json' ? renderDiagnosisJson(result) : renderDiagnosisTable(result, { colorLevel: colorLevel(flags.color, io.env) }));
   return result.pass ? EXIT_PASS : EXIT_MISMATCH;
 }
