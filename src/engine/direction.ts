@@ -28,8 +28,10 @@ export interface DirectionTask {
   /** Batch range [b0, b1) this task runs. */
   b0: number;
   b1: number;
-  /** 0 forward, 1 reverse. */
+  /** 0 forward, 1 backward: which half of the output features and of h0/hN it owns. */
   direction: number;
+  /** Runs backwards in time: the backward direction, or ONNX's single direction="reverse". */
+  reverse: boolean;
   numDirections: number;
   lengths: Int32Array | undefined;
   precision: Precision;
@@ -65,7 +67,7 @@ export const PROJECT_SLICE_FLOPS = 1e8;
  */
 export function* directionWork(task: DirectionTask, k: Kernel, grain: number): Generator<number, void, void> {
   const { seqLen: T, batchSize: B, inputSize: I, hiddenSize: H, b0, b1, input, h0, hN } = task;
-  const reverse = task.direction === 1;
+  const reverse = task.reverse;
   const f32 = task.precision === 'f32';
   const Bw = b1 - b0;
   const { x, h } = k;

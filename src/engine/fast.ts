@@ -106,6 +106,7 @@ export async function runGruFast(run: GruRunInput, options: GruRunOptions & Fast
     numDirections: D,
     precision: options.precision,
     linearBeforeReset: (options.math ?? PYTORCH_MATH).linearBeforeReset,
+    reverseOnly: params.reverseOnly ?? false,
     lengths: run.lengths ? Int32Array.from(run.lengths) : undefined,
     input,
     bufs: [alloc(T * B * D * H), L > 1 ? alloc(T * B * D * H) : alloc(0)],

@@ -25,6 +25,8 @@ export interface StackJob {
   numDirections: number;
   precision: Precision;
   linearBeforeReset: boolean;
+  /** The single direction runs backwards (ONNX direction="reverse"). */
+  reverseOnly: boolean;
   lengths: Int32Array | undefined;
   /** (T, B, I): Float32Array for the wasm kernel, Float64Array for the JS one. */
   input: FloatArray;
@@ -81,6 +83,7 @@ export function layerItemWork(
       b0,
       b1,
       direction,
+      reverse: direction === 1 || job.reverseOnly,
       numDirections: D,
       lengths: job.lengths,
       precision: job.precision,
