@@ -14,7 +14,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runGruStack, type GruRunInput } from '../src/gru/stack.js';
 import { closeFastEngine, fastKernelFor, gruFlops, runGruFast } from '../src/engine/fast.js';
-import type { GruParams } from '../src/model/types.js';
+import { lcg, randomRun } from '../test/random-run.js';
 import { loadBench } from './load.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -39,34 +39,11 @@ const WORKLOADS: Workload[] = [
   { name: 'deep-bidir', B: 8, T: 100, I: 256, H: 256, L: 2, bidirectional: true },
 ];
 
-let seed = 20240531;
-function rand(): number {
-  // xorshift32: reproducible without a dependency
-  seed ^= seed << 13;
-  seed ^= seed >>> 17;
-  seed ^= seed << 5;
-  return (seed >>> 0) / 4294967296;
-}
-const uniform = (n: number, s: number): Float32Array => Float32Array.from({ length: n }, () => (2 * rand() - 1) * s);
+const rand = lcg(20240531);
 
+/** PyTorch's default init (U(-1/sqrt(H), 1/sqrt(H))), input U(-1, 1), h0 U(-0.5, 0.5), float32. */
 function makeRun(w: Workload, T = w.T): GruRunInput {
-  const D = w.bidirectional ? 2 : 1;
-  const s = 1 / Math.sqrt(w.H);
-  const params: GruParams = {
-    inputSize: w.I,
-    hiddenSize: w.H,
-    numLayers: w.L,
-    bidirectional: w.bidirectional,
-    bias: true,
-    dtype: 'float32',
-    layers: Array.from({ length: w.L }, (_, k) =>
-      Array.from({ length: D }, () => {
-        const I = k === 0 ? w.I : D * w.H;
-        return { weightIh: uniform(3 * w.H * I, s), weightHh: uniform(3 * w.H * w.H, s), biasIh: uniform(3 * w.H, s), biasHh: uniform(3 * w.H, s), inputSize: I };
-      }),
-    ),
-  };
-  return { params, input: uniform(T * w.B * w.I, 1), seqLen: T, batchSize: w.B, h0: uniform(w.L * D * w.B * w.H, 0.5) };
+  return randomRun({ T, B: w.B, I: w.I, H: w.H, L: w.L, bidir: w.bidirectional, inputScale: 1, h0Scale: 0.5 }, rand);
 }
 
 async function median(fn: () => unknown, runs = RUNS, warmups = 2): Promise<number> {

@@ -4,20 +4,10 @@
  */
 import { closeFastEngine, runGruFast } from '../src/engine/fast.js';
 import type { GruRunInput } from '../src/gru/stack.js';
-import type { GruParams } from '../src/model/types.js';
+import { lcg, randomRun } from '../test/random-run.js';
 
-function run(B: number, T: number, H: number, L: number, bidir: boolean): GruRunInput {
-  let s = 7;
-  const r = (n: number, k: number) => Float32Array.from({ length: n }, () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32 - 0.5) * 2 * k);
-  const D = bidir ? 2 : 1;
-  const k = 1 / Math.sqrt(H);
-  const layers = Array.from({ length: L }, (_, l) => Array.from({ length: D }, () => {
-    const I = l === 0 ? H : D * H;
-    return { weightIh: r(3 * H * I, k), weightHh: r(3 * H * H, k), biasIh: r(3 * H, k), biasHh: r(3 * H, k), inputSize: I };
-  }));
-  const params: GruParams = { inputSize: H, hiddenSize: H, numLayers: L, bidirectional: bidir, bias: true, dtype: 'float32', layers };
-  return { params, input: r(T * B * H, 1), seqLen: T, batchSize: B, h0: r(L * D * B * H, 1) };
-}
+const rand = lcg(7);
+const run = (B: number, T: number, H: number, L: number, bidir: boolean): GruRunInput => randomRun({ T, B, I: H, H, L, bidir, inputScale: 1, h0Scale: 1 }, rand);
 
 const rounds = Number(process.argv[2] ?? 9);
 for (const [name, w] of [['M', run(16, 200, 256, 1, false)], ['L', run(32, 100, 512, 1, false)], ['deep-bidir', run(8, 100, 256, 2, true)]] as const) {

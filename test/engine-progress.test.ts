@@ -11,55 +11,17 @@ import fc from 'fast-check';
 import { loadArrays } from '../src/io/load.js';
 import { buildCase, type CaseOptions } from '../src/model/case.js';
 import { runGruStack, type GruRunInput, type GruRunOptions, type GruRunResult } from '../src/gru/stack.js';
-import type { GruParams } from '../src/model/types.js';
 import { closeFastEngine, gruFlops, runGruFast, type FastOptions } from '../src/engine/fast.js';
 import { runGruStackAsync } from '../src/engine/reference-async.js';
 import { AbortError, REPORT_MS } from '../src/engine/control.js';
 import { CASES, ROOT, SAMPLES } from './helpers.js';
+import { lcg, randomRun as sharedRandomRun, type RandomRunSpec } from './random-run.js';
 
 after(() => closeFastEngine());
 
-function randomRun(
-  s: { T: number; B: number; I: number; H: number; L: number; bidir: boolean; bias?: boolean; f64?: boolean; lengths?: boolean; reverseOnly?: boolean },
-  seed = 1,
-): GruRunInput {
-  let st = seed;
-  const r = (): number => {
-    st = (Math.imul(st, 1103515245) + 12345) >>> 0;
-    return st / 4294967296;
-  };
-  const D = s.bidir ? 2 : 1;
-  const Arr = s.f64 ? Float64Array : Float32Array;
-  const u = (n: number, sc: number): Float32Array | Float64Array => {
-    const a = new Arr(n);
-    for (let i = 0; i < n; i++) a[i] = (2 * r() - 1) * sc;
-    return a;
-  };
-  const w = 1.5 / Math.sqrt(s.H);
-  const params: GruParams = {
-    inputSize: s.I,
-    hiddenSize: s.H,
-    numLayers: s.L,
-    bidirectional: s.bidir,
-    bias: s.bias ?? true,
-    dtype: s.f64 ? 'float64' : 'float32',
-    layers: Array.from({ length: s.L }, (_, k) =>
-      Array.from({ length: D }, () => {
-        const I = k === 0 ? s.I : D * s.H;
-        return {
-          weightIh: u(3 * s.H * I, w),
-          weightHh: u(3 * s.H * s.H, w),
-          ...((s.bias ?? true) ? { biasIh: u(3 * s.H, w), biasHh: u(3 * s.H, w) } : {}),
-          inputSize: I,
-        };
-      }),
-    ),
-  };
-  if (s.reverseOnly) params.reverseOnly = true;
-  const run: GruRunInput = { params, input: u(s.T * s.B * s.I, 1.5), seqLen: s.T, batchSize: s.B, h0: u(s.L * D * s.B * s.H, 0.8) };
-  // 0 included: an empty sequence keeps h0 and outputs zeros.
-  if (s.lengths) run.lengths = Int32Array.from({ length: s.B }, () => Math.floor(r() * (s.T + 1)));
-  return run;
+/** The shared builder, seeded per call, weights at 1.5x PyTorch's init scale, lengths from 0. */
+function randomRun(s: RandomRunSpec, seed = 1): GruRunInput {
+  return sharedRandomRun({ weightScale: 1.5, minLength: 0, ...s }, lcg(seed));
 }
 
 /** Runs `fn` with a progress recorder; checks monotone, throttled, ending at exactly (total, total). */

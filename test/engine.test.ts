@@ -11,10 +11,10 @@ import fc from 'fast-check';
 import { loadArrays } from '../src/io/load.js';
 import { buildCase, type CaseOptions } from '../src/model/case.js';
 import { runGruStack, type GruRunInput } from '../src/gru/stack.js';
-import type { GruParams } from '../src/model/types.js';
 import { closeFastEngine, fastKernelFor, runGruFast } from '../src/engine/fast.js';
 import { wasmModule } from '../src/engine/wasm.js';
 import { CASES, ROOT, SAMPLES } from './helpers.js';
+import { lcg, randomRun } from './random-run.js';
 
 const TOL = 1e-6;
 
@@ -97,40 +97,8 @@ test('f64 precision and float64 models use the double JS kernel and agree to rou
   }
 });
 
-let seed = 7;
-const rnd = (): number => {
-  seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-  return seed / 4294967296;
-};
+const rnd = lcg(7);
 
-function randomRun(s: { T: number; B: number; I: number; H: number; L: number; bidir: boolean; bias: boolean; f64: boolean; lengths: boolean; scale: number }, r = rnd): GruRunInput {
-  const D = s.bidir ? 2 : 1;
-  const Arr = s.f64 ? Float64Array : Float32Array;
-  const u = (n: number, sc: number) => Arr.from({ length: n }, () => (2 * r() - 1) * sc);
-  const w = s.scale / Math.sqrt(s.H);
-  const params: GruParams = {
-    inputSize: s.I,
-    hiddenSize: s.H,
-    numLayers: s.L,
-    bidirectional: s.bidir,
-    bias: s.bias,
-    dtype: s.f64 ? 'float64' : 'float32',
-    layers: Array.from({ length: s.L }, (_, k) =>
-      Array.from({ length: D }, () => {
-        const I = k === 0 ? s.I : D * s.H;
-        return {
-          weightIh: u(3 * s.H * I, w),
-          weightHh: u(3 * s.H * s.H, w),
-          ...(s.bias ? { biasIh: u(3 * s.H, w), biasHh: u(3 * s.H, w) } : {}),
-          inputSize: I,
-        };
-      }),
-    ),
-  };
-  const run: GruRunInput = { params, input: u(s.T * s.B * s.I, 1.5), seqLen: s.T, batchSize: s.B, h0: u(s.L * D * s.B * s.H, 0.8) };
-  if (s.lengths) run.lengths = Int32Array.from({ length: s.B }, () => 1 + Math.floor(r() * s.T));
-  return run;
-}
 
 test('randomized shapes (fast-check, fixed seed): fast == reference within 1e-6', async () => {
   const shape = fc.record({
@@ -157,7 +125,7 @@ test('randomized shapes (fast-check, fixed seed): fast == reference within 1e-6'
         st = (Math.imul(st, 1103515245) + 12345) >>> 0;
         return st / 4294967296;
       };
-      const run = randomRun(s, r);
+      const run = randomRun({ ...s, weightScale: s.scale }, r);
       await crossCheck(run, JSON.stringify(s), { precision: s.precision, lbr: s.lbr, threads: s.threads, ...(s.js ? { kernel: 'js' as const } : {}) });
     }),
     { seed: 20240531, numRuns: 120 },
@@ -166,19 +134,19 @@ test('randomized shapes (fast-check, fixed seed): fast == reference within 1e-6'
 
 test('long sequence, H = 128: float32 products summed in double stay within 1e-6 over 400 steps', async () => {
   for (const lbr of [true, false]) {
-    const run = randomRun({ T: 400, B: 5, I: 40, H: 128, L: 1, bidir: false, bias: true, f64: false, lengths: true, scale: 1.5 });
+    const run = randomRun({ T: 400, B: 5, I: 40, H: 128, L: 1, bidir: false, bias: true, f64: false, lengths: true, weightScale: 1.5 }, rnd);
     await crossCheck(run, 'long', { precision: 'f32', lbr, threads: 1 });
   }
 });
 
 test('bidirectional 2-layer run split over 2 workers equals 1 thread exactly', async () => {
-  const run = randomRun({ T: 30, B: 6, I: 9, H: 24, L: 2, bidir: true, bias: true, f64: false, lengths: true, scale: 1 });
+  const run = randomRun({ T: 30, B: 6, I: 9, H: 24, L: 2, bidir: true, bias: true, f64: false, lengths: true, weightScale: 1 }, rnd);
   const one = await runGruFast(run, { precision: 'f32', threads: 1 });
   const two = await runGruFast(run, { precision: 'f32', threads: 2 });
   // Same kernel, same order of operations per (direction, row): threads change nothing.
   assert.deepEqual(two.output, one.output);
   assert.deepEqual(two.hN, one.hN);
-  const uni = randomRun({ T: 30, B: 6, I: 9, H: 24, L: 2, bidir: false, bias: true, f64: false, lengths: false, scale: 1 });
+  const uni = randomRun({ T: 30, B: 6, I: 9, H: 24, L: 2, bidir: false, bias: true, f64: false, lengths: false, weightScale: 1 }, rnd);
   assert.deepEqual((await runGruFast(uni, { precision: 'f32', threads: 2 })).output, (await runGruFast(uni, { precision: 'f32', threads: 1 })).output);
 });
 

@@ -6,7 +6,8 @@ import { loadArrays } from '../src/io/load.js';
 import { buildCase } from '../src/model/case.js';
 import { checkGruCase } from '../src/check.js';
 import { runGruStack } from '../src/gru/stack.js';
-import type { GruDirectionParams, GruParams } from '../src/model/types.js';
+import type { GruParams } from '../src/model/types.js';
+import { lcg, randomRun } from './random-run.js';
 import { fixture, sample, sampleFiles } from './helpers.js';
 
 const load = async (path: string, opts = {}) => buildCase(await loadArrays(path), opts);
@@ -86,25 +87,9 @@ test('lengths: padded steps are zero and h_n holds each sequence\'s last valid s
 
 // ---- properties over random GRUs (no PyTorch needed: these compare the reference with itself) ----
 
-function rand(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32 - 0.5;
-  };
-}
-
+/** Random GRU parameters (PyTorch's init scale) with the shared builder. */
 function randomParams(r: () => number, I: number, H: number, L: number, D: number, bias: boolean): GruParams {
-  const f = (n: number) => Float32Array.from({ length: n }, () => r());
-  const layers: GruDirectionParams[][] = [];
-  for (let k = 0; k < L; k++) {
-    const Ik = k === 0 ? I : D * H;
-    layers.push(Array.from({ length: D }, () => ({
-      weightIh: f(3 * H * Ik), weightHh: f(3 * H * H), inputSize: Ik,
-      ...(bias ? { biasIh: f(3 * H), biasHh: f(3 * H) } : {}),
-    })));
-  }
-  return { inputSize: I, hiddenSize: H, numLayers: L, bidirectional: D === 2, bias, dtype: 'float32', layers };
+  return randomRun({ T: 0, B: 0, I, H, L, bidir: D === 2, bias }, r).params;
 }
 
 const shapes = fc.record({
@@ -114,10 +99,10 @@ const shapes = fc.record({
 
 test('property: the forward half of a bidirectional run equals a unidirectional run', () => {
   fc.assert(fc.property(shapes, ({ I, H, T, B, bias, seed }) => {
-    const r = rand(seed);
+    const r = lcg(seed);
     const bi = randomParams(r, I, H, 1, 2, bias);
-    const x = Float32Array.from({ length: T * B * I }, () => 2 * r());
-    const h0 = Float32Array.from({ length: 2 * B * H }, () => r());
+    const x = Float32Array.from({ length: T * B * I }, () => (2 * r() - 1));
+    const h0 = Float32Array.from({ length: 2 * B * H }, () => 2 * r() - 1);
     const both = runGruStack({ params: bi, input: x, seqLen: T, batchSize: B, h0 }, { precision: 'f64' });
     const uni = { ...bi, bidirectional: false, layers: [[bi.layers[0]![0]!]] };
     const fwd = runGruStack({ params: uni, input: x, seqLen: T, batchSize: B, h0: h0.subarray(0, B * H) }, { precision: 'f64' });
@@ -130,11 +115,11 @@ test('property: the forward half of a bidirectional run equals a unidirectional 
 
 test('property: a 2-layer stack equals two chained 1-layer runs', () => {
   fc.assert(fc.property(shapes, fc.boolean(), ({ I, H, T, B, bias, seed }, bidir) => {
-    const r = rand(seed);
+    const r = lcg(seed);
     const D = bidir ? 2 : 1;
     const p = randomParams(r, I, H, 2, D, bias);
-    const x = Float32Array.from({ length: T * B * I }, () => 2 * r());
-    const h0 = Float32Array.from({ length: 2 * D * B * H }, () => r());
+    const x = Float32Array.from({ length: T * B * I }, () => (2 * r() - 1));
+    const h0 = Float32Array.from({ length: 2 * D * B * H }, () => 2 * r() - 1);
     const stack = runGruStack({ params: p, input: x, seqLen: T, batchSize: B, h0 }, { precision: 'f32' });
     const one = (k: number) => ({ ...p, numLayers: 1, inputSize: p.layers[k]![0]!.inputSize, layers: [p.layers[k]!] });
     const slice = D * B * H;
@@ -148,10 +133,10 @@ test('property: a 2-layer stack equals two chained 1-layer runs', () => {
 
 test('property: f64 and f32 precision agree to float32 rounding', () => {
   fc.assert(fc.property(shapes, ({ I, H, T, B, bias, seed }) => {
-    const r = rand(seed);
+    const r = lcg(seed);
     const p = randomParams(r, I, H, 2, 2, bias);
-    const x = Float32Array.from({ length: T * B * I }, () => 2 * r());
-    const h0 = Float32Array.from({ length: 4 * B * H }, () => r());
+    const x = Float32Array.from({ length: T * B * I }, () => (2 * r() - 1));
+    const h0 = Float32Array.from({ length: 4 * B * H }, () => 2 * r() - 1);
     const a = runGruStack({ params: p, input: x, seqLen: T, batchSize: B, h0 }, { precision: 'f32' });
     const b = runGruStack({ params: p, input: x, seqLen: T, batchSize: B, h0 }, { precision: 'f64' });
     let maxDiff = 0;

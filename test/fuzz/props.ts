@@ -818,7 +818,7 @@ export function runPathResizeProperty(dir: string): fc.IAsyncPropertyWithHooks<[
     writeFileSync(path, zipSync(files, { level: 0 }));
     const where = `run(${s.name} edits ${JSON.stringify(edits)} fast ${fast})`;
     const t0 = performance.now();
-    await runPath(path, { equalNan: false, fast }, where);
+    await runPath(path, { equalNan: false, fast } as Parameters<typeof runPath>[1], where);
     const ms = performance.now() - t0;
     assert.ok(ms < 1500, `${where}: took ${ms.toFixed(0)} ms for a file no larger than the sample`);
   });
