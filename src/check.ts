@@ -6,16 +6,16 @@
  */
 import { GruCheckError, formatError } from './errors.js';
 import type { ArrayBundle } from './io/types.js';
+import { loadArrays } from './io/load.js';
 import { buildCase, type CaseOptions } from './model/case.js';
 import type { FloatDType, GruCase, GruConfig, LayoutSource, Precision, Tensor } from './model/types.js';
 import { floatTensor, swapFirstAxes } from './model/arrays.js';
-import { availableParallelism } from 'node:os';
-import { MIN_PARALLEL_FLOPS, gruFlops, runGruFast } from './engine/fast.js';
-import type { RunControl } from './engine/control.js';
-import { runGruStackAsync } from './engine/reference-async.js';
-import { runGruStack, type GruRunResult } from './gru/stack.js';
+import { fastRunner, type FastOptions } from './engine/fast.js';
+import { runStack, type GruRunInput, type GruRunResult, type Runner } from './gru/stack.js';
+import { REFERENCE_RUNNER } from './gru/layer.js';
 import { compareTensors, type CheckResult } from './compare/isclose.js';
 import { resolveTolerance, type Tolerance } from './compare/tolerance.js';
+import type { GateMath } from './gru/math.js';
 
 export interface CheckOptions extends CaseOptions {
   rtol?: number | undefined;
@@ -25,15 +25,20 @@ export interface CheckOptions extends CaseOptions {
   precision?: Precision | undefined;
   /** A port's outputs to check against the reference and the expected tensors. */
   candidate?: CandidateTensors | undefined;
-  /** 'fast' (default for runCheck): blocked wasm/worker engine; 'reference': the plain loops. */
+  /** 'fast' (default): blocked wasm/worker engine; 'reference': the plain loops of src/gru. */
   engine?: Engine | undefined;
-  /** Worker threads for the fast engine; default: available cores for long runs, else 1. */
+  /** Threads for the fast engine; default: the engine's policy (all cores for long runs, else 1). */
   threads?: number | undefined;
+  /** Aborting rejects the check with an AbortError, within about 50 ms. */
+  signal?: AbortSignal | undefined;
+  /** Progress of loading (bytes) and of computing (flops). */
+  onProgress?: ((done: number, total: number, phase: 'load' | 'compute') => void) | undefined;
 }
 
 export type Engine = 'fast' | 'reference';
 
 export interface Timings {
+  /** Loading and validating the case (0 when checkCase was given a validated case). */
   loadMs: number;
   /** Time to compute the reference GRU, with whichever engine. */
   referenceMs: number;
@@ -130,12 +135,73 @@ export function defaultPrecision(dtype: FloatDType): Precision {
   return dtype === 'float64' ? 'f64' : 'f32';
 }
 
-export function runReference(c: GruCase, precision: Precision): { output: UserTensor; h_n: UserTensor } {
-  const r = runGruStack(
-    { params: c.params, input: c.input, seqLen: c.seqLen, batchSize: c.batchSize, h0: c.h0, lengths: c.lengths },
-    { precision, math: c.math },
-  );
-  return toUserLayout(c, r);
+/** How the reference is computed: engine, threads and what the run may change (diagnose's variants). */
+export interface ComputeOptions {
+  engine?: Engine | undefined;
+  threads?: number | undefined;
+  precision: Precision;
+  /** Default: the case's own. */
+  math?: GateMath | readonly GateMath[] | undefined;
+  /** Wraps the engine's runner (diagnose's structural mistakes). */
+  decorate?: ((r: Runner) => Runner) | undefined;
+  signal?: AbortSignal | undefined;
+  onProgress?: ((done: number, total: number) => void) | undefined;
+}
+
+export interface Computed {
+  result: GruRunResult;
+  engine: Engine;
+  threads: number;
+  ms: number;
+}
+
+/** The case's GRU as the stack driver runs it, seq-first; `run` may replace parts of the case. */
+export async function computeGru(c: GruCase, o: ComputeOptions, run?: GruRunInput): Promise<Computed> {
+  const t0 = performance.now();
+  const input: GruRunInput = run ?? { params: c.params, input: c.input, seqLen: c.seqLen, batchSize: c.batchSize, h0: c.h0, lengths: c.lengths };
+  const runOptions = { precision: o.precision, math: o.math ?? c.directionMath ?? c.math };
+  const engine = o.engine ?? 'fast';
+  let runner: Runner;
+  let threads = 1;
+  if (engine === 'reference') {
+    runner = REFERENCE_RUNNER;
+  } else {
+    const fast = fastRunner(input, { ...runOptions, threads: o.threads } satisfies FastOptions & typeof runOptions);
+    threads = fast.threads;
+    runner = fast;
+  }
+  if (o.decorate) runner = o.decorate(runner);
+  const result = await runStack(input, runOptions, runner, { signal: o.signal, onProgress: o.onProgress });
+  return { result, engine, threads, ms: performance.now() - t0 };
+}
+
+/**
+ * The one entry point for checking a case: a path (loaded here, with options.maxBytes), a loaded
+ * bundle, or a validated case. Runs the engine the options choose, compares every tensor the case
+ * allows and returns a plain result with timings measured here. Input errors reject with
+ * GruCheckError; a mismatch is a result, not an error.
+ */
+export async function checkCase(input: string | ArrayBundle | GruCase, options: CheckOptions = {}): Promise<CaseResult> {
+  const t0 = performance.now();
+  let c: GruCase;
+  if (typeof input === 'string' || 'arrays' in input) {
+    const bundle = typeof input === 'string'
+      ? await loadArrays(input, { ...(options.maxBytes !== undefined ? { maxBytes: options.maxBytes } : {}), ...(options.onProgress ? { onProgress: (d: number, t: number) => options.onProgress!(d, t, 'load') } : {}) })
+      : input;
+    c = buildCase(bundle, { ...options, requireExpected: options.candidate === undefined });
+  } else {
+    c = input;
+  }
+  const loadMs = performance.now() - t0;
+  const precision = options.precision ?? defaultPrecision(c.config.dtype);
+  const computed = await computeGru(c, {
+    engine: options.engine,
+    threads: options.threads,
+    precision,
+    signal: options.signal,
+    onProgress: options.onProgress && ((d, t) => options.onProgress!(d, t, 'compute')),
+  });
+  return compareCase(c, toUserLayout(c, computed.result), options, precision, { loadMs, referenceMs: computed.ms, engine: computed.engine, threads: computed.threads });
 }
 
 /** The port's tensors: `output`/`h_n` (ONNX names `Y`/`Y_h` also accepted), as dumped. */
@@ -225,41 +291,6 @@ export function compareCase(c: GruCase, ref: { output: UserTensor; h_n: UserTens
   if (c.params.reverseOnly) result.reverseOnly = true;
   if (c.lengths) result.lengths = Array.from(c.lengths);
   return result;
-}
-
-/** Checks a case with the plain reference engine, synchronously. */
-export function checkGruCase(c: GruCase, options: CheckOptions = {}, loadMs = 0): CaseResult {
-  const precision = options.precision ?? defaultPrecision(c.config.dtype);
-  const t0 = performance.now();
-  const ref = runReference(c, precision);
-  return compareCase(c, ref, options, precision, { loadMs, referenceMs: performance.now() - t0, engine: 'reference', threads: 1 });
-}
-
-/**
- * Checks a case with the engine the options choose (default: the fast engine). Both engines keep
- * the event loop turning, report progress in flops and stop on `control.signal` (AbortError).
- */
-export async function runCheck(c: GruCase, options: CheckOptions = {}, loadMs = 0, control: RunControl = {}): Promise<CaseResult> {
-  const precision = options.precision ?? defaultPrecision(c.config.dtype);
-  const t0 = performance.now();
-  const run = { params: c.params, input: c.input, seqLen: c.seqLen, batchSize: c.batchSize, h0: c.h0, lengths: c.lengths };
-  if (options.engine === 'reference') {
-    const r = await runGruStackAsync(run, { precision, math: c.math, ...control });
-    return compareCase(c, toUserLayout(c, r), options, precision, { loadMs, referenceMs: performance.now() - t0, engine: 'reference', threads: 1 });
-  }
-  const threads = options.threads ?? (gruFlops(run) >= MIN_PARALLEL_FLOPS ? availableParallelism() : 1);
-  const r = await runGruFast(run, { precision, math: c.math, threads, ...control });
-  return compareCase(c, toUserLayout(c, r), options, precision, { loadMs, referenceMs: performance.now() - t0, engine: 'fast', threads });
-}
-
-/** Validates and checks a loaded case. Input errors propagate as GruCheckError. */
-export function checkBundle(bundle: ArrayBundle, options: CheckOptions = {}, loadMs = 0): CaseResult {
-  return checkGruCase(buildCase(bundle, { ...options, requireExpected: options.candidate === undefined }), options, loadMs);
-}
-
-/** buildCase + runCheck: what `gru-check run` does for one loaded case. */
-export async function runCheckBundle(bundle: ArrayBundle, options: CheckOptions = {}, loadMs = 0, control: RunControl = {}): Promise<CaseResult> {
-  return runCheck(buildCase(bundle, { ...options, requireExpected: options.candidate === undefined }), options, loadMs, control);
 }
 
 /** A case that could not be checked, as a result (for multi-case runs and JSON). */

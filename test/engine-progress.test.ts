@@ -12,8 +12,13 @@ import { loadArrays } from '../src/io/load.js';
 import { buildCase, type CaseOptions } from '../src/model/case.js';
 import { runGruStack, type GruRunInput, type GruRunOptions, type GruRunResult } from '../src/gru/stack.js';
 import { closeFastEngine, gruFlops, runGruFast, type FastOptions } from '../src/engine/fast.js';
-import { runGruStackAsync } from '../src/engine/reference-async.js';
-import { AbortError, REPORT_MS } from '../src/engine/control.js';
+import { runStack } from '../src/gru/stack.js';
+import { REFERENCE_RUNNER } from '../src/gru/layer.js';
+import { AbortError, REPORT_MS, type RunControl } from '../src/gru/control.js';
+import { PYTORCH_MATH, withMath } from '../src/gru/math.js';
+
+/** The reference runner on the event loop (the first version's runGruStackAsync). */
+const runGruStackAsync = (run: GruRunInput, o: GruRunOptions & RunControl & { pieceRows?: number }): Promise<GruRunResult> => runStack(run, o, REFERENCE_RUNNER, o);
 import { CASES, ROOT, SAMPLES } from './helpers.js';
 import { lcg, randomRun as sharedRandomRun, type RandomRunSpec } from './random-run.js';
 
@@ -196,7 +201,7 @@ test('runGruStackAsync == runGruStack bit for bit on random shapes and piece siz
   await fc.assert(
     fc.asyncProperty(shape, async (s) => {
       const run = randomRun({ ...s, reverseOnly: s.reverseOnly && !s.bidir }, s.seed);
-      const opts = { precision: s.precision, math: { linearBeforeReset: s.lbr } };
+      const opts = { precision: s.precision, math: withMath(PYTORCH_MATH, { linearBeforeReset: s.lbr }) };
       let last = -1;
       const got = await runGruStackAsync(run, {
         ...opts,

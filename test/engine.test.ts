@@ -13,6 +13,7 @@ import { buildCase, type CaseOptions } from '../src/model/case.js';
 import { runGruStack, type GruRunInput } from '../src/gru/stack.js';
 import { closeFastEngine, fastKernelFor, runGruFast } from '../src/engine/fast.js';
 import { wasmModule } from '../src/engine/wasm.js';
+import { PYTORCH_MATH, withMath } from '../src/gru/math.js';
 import { CASES, ROOT, SAMPLES } from './helpers.js';
 import { lcg, randomRun } from './random-run.js';
 
@@ -38,7 +39,7 @@ function maxAbsDiff(a: Float64Array, b: Float64Array): number {
 }
 
 async function crossCheck(run: GruRunInput, label: string, opts: { precision: 'f32' | 'f64'; lbr: boolean; threads: number; kernel?: 'js' }, tol = TOL): Promise<void> {
-  const math = { linearBeforeReset: opts.lbr };
+  const math = withMath(PYTORCH_MATH, { linearBeforeReset: opts.lbr });
   const ref = runGruStack(run, { precision: opts.precision, math });
   const fast = await runGruFast(run, { precision: opts.precision, math, threads: opts.threads, ...(opts.kernel ? { kernel: opts.kernel } : {}) });
   const dOut = maxAbsDiff(ref.output, fast.output);

@@ -4,11 +4,11 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { loadArrays } from '../src/io/load.js';
 import { buildCase } from '../src/model/case.js';
-import { checkGruCase } from '../src/check.js';
+
 import { runGruStack } from '../src/gru/stack.js';
 import type { GruParams } from '../src/model/types.js';
 import { lcg, randomRun } from './random-run.js';
-import { fixture, sample, sampleFiles } from './helpers.js';
+import { fixture, sample, sampleFiles, checkRef } from './helpers.js';
 
 const load = async (path: string, opts = {}) => buildCase(await loadArrays(path), opts);
 
@@ -17,7 +17,7 @@ test('every sample except mismatch.npz passes with default tolerances; float32 o
   assert.ok(files.length >= 7, `expected at least 7 samples, found ${files.length}`);
   for (const f of files) {
     const c = await load(f);
-    const r = checkGruCase(c);
+    const r = await checkRef(c);
     const shouldPass = !f.endsWith('mismatch.npz');
     assert.equal(r.pass, shouldPass, `${f}: ${JSON.stringify(r.checks.map((k) => [k.tensor, k.maxAbsError, k.mismatched]))}`);
     assert.ok(r.checks.length >= 1);
@@ -28,7 +28,7 @@ test('every sample except mismatch.npz passes with default tolerances; float32 o
 });
 
 test('mismatch.npz fails exactly at the planted element output[2, 1, 3], h_n still passes', async () => {
-  const r = checkGruCase(await load(sample('mismatch.npz')));
+  const r = await checkRef(await load(sample('mismatch.npz')));
   const out = r.checks.find((k) => k.tensor === 'output')!;
   const hn = r.checks.find((k) => k.tensor === 'h_n')!;
   assert.equal(out.pass, false);
@@ -41,19 +41,19 @@ test('mismatch.npz fails exactly at the planted element output[2, 1, 3], h_n sti
 
 test('fixtures: prefixes, big-endian + Fortran arrays, 3 bidirectional layers without bias, partial expectations', async () => {
   for (const name of ['prefixed.npz', 'big_endian_fortran.npz', 'layers3_bidir_nobias.npz', 'only_h_n.npz', 'only_output.npz', 'ambiguous_with_config.npz']) {
-    const r = checkGruCase(await load(fixture(name)));
+    const r = await checkRef(await load(fixture(name)));
     assert.equal(r.pass, true, `${name}: ${JSON.stringify(r.checks.map((k) => [k.tensor, k.maxAbsError]))}`);
     for (const k of r.checks) assert.ok(k.maxAbsError <= 2e-6, `${name} ${k.tensor}: ${k.maxAbsError}`);
   }
-  assert.deepEqual(checkGruCase(await load(fixture('only_h_n.npz'))).checks.map((k) => k.tensor), ['h_n']);
-  assert.deepEqual(checkGruCase(await load(fixture('only_output.npz'))).checks.map((k) => k.tensor), ['output']);
-  const two = checkGruCase(await load(fixture('two_grus.npz'), { prefix: 'enc' }));
+  assert.deepEqual((await checkRef(await load(fixture('only_h_n.npz')))).checks.map((k) => k.tensor), ['h_n']);
+  assert.deepEqual((await checkRef(await load(fixture('only_output.npz')))).checks.map((k) => k.tensor), ['output']);
+  const two = await checkRef(await load(fixture('two_grus.npz'), { prefix: 'enc' }));
   assert.equal(two.pass, true);
 });
 
 test('the ambiguous fixture read the wrong way round fails by a wide margin (a guess would not be silent)', async () => {
-  const wrong = checkGruCase(await load(fixture('ambiguous.npz'), { batchFirst: false }));
-  const right = checkGruCase(await load(fixture('ambiguous.npz'), { batchFirst: true }));
+  const wrong = await checkRef(await load(fixture('ambiguous.npz'), { batchFirst: false }));
+  const right = await checkRef(await load(fixture('ambiguous.npz'), { batchFirst: true }));
   assert.equal(right.pass, true);
   assert.equal(wrong.pass, false);
   assert.ok(wrong.checks[0]!.maxAbsError > 1e-2);
@@ -61,28 +61,28 @@ test('the ambiguous fixture read the wrong way round fails by a wide margin (a g
 
 test('f64 precision is at least as close to a float64 PyTorch run as f32 precision', async () => {
   const c = await load(sample('float64.npz'));
-  const f64 = checkGruCase(c, { precision: 'f64' });
-  const f32 = checkGruCase(c, { precision: 'f32' });
+  const f64 = await checkRef(c, { precision: 'f64' });
+  const f32 = await checkRef(c, { precision: 'f32' });
   for (let i = 0; i < f64.checks.length; i++) {
     assert.ok(f64.checks[i]!.maxAbsError <= f32.checks[i]!.maxAbsError);
     assert.ok(f64.checks[i]!.maxAbsError < 1e-12);
   }
   // and on float32 dumps both precisions stay inside the float32 tolerances
   for (const f of sampleFiles().filter((f) => !f.endsWith('mismatch.npz'))) {
-    const r = checkGruCase(await load(f), { precision: 'f64' });
+    const r = await checkRef(await load(f), { precision: 'f64' });
     assert.equal(r.pass, true, f);
   }
 });
 
 test('lengths: padded steps are zero and h_n holds each sequence\'s last valid state (vs PyTorch)', async () => {
   const c = await load(sample('lengths.npz'));
-  const r = checkGruCase(c);
+  const r = await checkRef(c);
   assert.equal(r.pass, true);
   assert.deepEqual(r.lengths, [5, 2, 7, 4]);
   // ignoring lengths must fail: the padded steps hold non-zero input
   const noLengths = { ...c, lengths: undefined } as typeof c;
   delete (noLengths as { lengths?: unknown }).lengths;
-  assert.equal(checkGruCase(noLengths).pass, false);
+  assert.equal((await checkRef(noLengths)).pass, false);
 });
 
 // ---- properties over random GRUs (no PyTorch needed: these compare the reference with itself) ----

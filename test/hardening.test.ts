@@ -16,10 +16,11 @@ import { readNpz } from '../src/io/npz.js';
 import { loadArrays } from '../src/io/load.js';
 import type { ArrayBundle, NdArray } from '../src/io/types.js';
 import { buildCase } from '../src/model/case.js';
-import { checkBundle, readCandidate, runReference, type CaseResult } from '../src/check.js';
+import { readCandidate, toUserLayout, type CaseResult } from '../src/check.js';
 import { compareTensors } from '../src/compare/isclose.js';
+import { runGruStack } from '../src/gru/stack.js';
 import type { CheckResult } from '../src/compare/isclose.js';
-import { BIN, members, npy, sample, tmp, writeNpz } from './helpers.js';
+import { BIN, members, npy, sample, tmp, writeNpz, checkRef } from './helpers.js';
 import { assertGruError, assertGruErrorAsync, makeZip, npyBytes } from './fixtures/io/helpers.js';
 
 let dir: string;
@@ -139,13 +140,13 @@ describe('hardening: the file system', () => {
     writeFileSync(join(d, 'sub', 'input.npy'), 'garbage that must not be read');
     const bundle = await loadArrays(d);
     assert.deepEqual([...bundle.arrays.keys()].sort(), ['bias_hh_l0', 'bias_ih_l0', 'config', 'h0', 'h_n', 'input', 'output', 'weight_hh_l0', 'weight_ih_l0']);
-    assert.equal(checkBundle(bundle).pass, true);
+    assert.equal((await checkRef(bundle)).pass, true);
   });
 
   it('a symlink to a file is followed (also inside a case directory)', async () => {
     const link = join(dir, 'link.npz');
     symlinkSync(sample('classic_batch_first.npz'), link);
-    assert.equal(checkBundle(await loadArrays(link)).pass, true);
+    assert.equal((await checkRef(await loadArrays(link))).pass, true);
     const d = join(dir, 'linked-dir');
     mkdirSync(d);
     const src = join(dir, 'real-input.npy');
@@ -155,7 +156,7 @@ describe('hardening: the file system', () => {
         symlinkSync(src, join(d, 'input.npy'));
       } else writeFileSync(join(d, `${k}.npy`), v);
     }
-    assert.equal(checkBundle(await loadArrays(d)).pass, true);
+    assert.equal((await checkRef(await loadArrays(d))).pass, true);
   });
 
   it('a broken symlink -> NOT_FOUND naming its target', async () => {
@@ -279,7 +280,7 @@ describe('hardening: zip bombs and size claims', () => {
     ]);
   });
 
-  it('an input with an empty batch but a 2**40-step time axis -> SHAPE_MISMATCH at once (no 2**40-step loop)', () => {
+  it('an input with an empty batch but a 2**40-step time axis -> SHAPE_MISMATCH at once (no 2**40-step loop)', async () => {
     const a = arraysOf('classic_batch_first.npz'); // batch_first: input (B, T, I), h0 (1, B, H)
     const empty = (name: string, shape: number[]): NdArray => ({ name, dtype: 'float32', shape, data: new Float32Array(0) });
     a.set('input', empty('input', [0, 2 ** 40, 4]));
@@ -287,7 +288,7 @@ describe('hardening: zip bombs and size claims', () => {
     a.set('h0', empty('h0', [1, 0, 5]));
     a.set('h_n', empty('h_n', [1, 0, 5]));
     const t0 = performance.now();
-    assertGruError(() => checkBundle({ source: 'x.npz', arrays: a }), 'SHAPE_MISMATCH', [
+    await assertGruErrorAsync(() => checkRef({ source: 'x.npz', arrays: a }), 'SHAPE_MISMATCH', [
       'input: expected at least one time step and one batch element', '[0, 1099511627776, 4]',
     ]);
     assert.ok(performance.now() - t0 < 100);
@@ -316,7 +317,7 @@ describe('hardening: NaN, Inf and tiny values', () => {
   it('NaN in the input: propagates in the reference; fails honestly (nonFiniteMismatched, requiredAtol null)', async () => {
     const a = arraysOf('classic_batch_first.npz'); // input (B=2, T=3, I=4); output (2, 3, 5)
     a.set('input', withValue(a.get('input')!, flatIndex([1, 1, 2], [2, 3, 4]), NaN));
-    const r = checkBundle(await loadArrays(writeCase('nan-input.npz', a)));
+    const r = await checkRef(await loadArrays(writeCase('nan-input.npz', a)));
     assert.equal(r.pass, false);
     const out = check(r, 'output');
     // batch 1 is NaN from step 1 on (2 steps x 5 features); batch 0 is untouched.
@@ -335,7 +336,7 @@ describe('hardening: NaN, Inf and tiny values', () => {
     a.set('weight_hh_l0', withValue(a.get('weight_hh_l0')!, 0, NaN)); // every state goes NaN after step 0
     const bundle: ArrayBundle = { source: 'nan-w.npz', arrays: a };
     const c = buildCase(bundle);
-    const ref = runReference(c, 'f32');
+    const ref = toUserLayout(c, runGruStack({ params: c.params, input: c.input, seqLen: c.seqLen, batchSize: c.batchSize, h0: c.h0, lengths: c.lengths }, { precision: 'f32' }));
     const refNan = Array.from(ref.output.data).filter(Number.isNaN).length;
     assert.ok(refNan > 0 && refNan < ref.output.data.length, `reference NaN count ${refNan}`);
     // Expected = PyTorch's output with NaN exactly where the reference has NaN.
@@ -346,11 +347,11 @@ describe('hardening: NaN, Inf and tiny values', () => {
     });
     a.set('output', { ...exp, data });
     a.delete('h_n');
-    const strict = check(checkBundle(bundle), 'output');
+    const strict = check(await checkRef(bundle), 'output');
     assert.equal(strict.pass, false);
     assert.equal(strict.nonFiniteMismatched, refNan);
     assert.equal(strict.requiredAtol, null);
-    const lenient = check(checkBundle(bundle, { equalNan: true }), 'output');
+    const lenient = check(await checkRef(bundle, { equalNan: true }), 'output');
     assert.equal(lenient.pass, true, JSON.stringify(lenient));
     assert.equal(lenient.nonFiniteMismatched, 0);
     assert.equal(lenient.requiredAtol, 0);
@@ -360,7 +361,7 @@ describe('hardening: NaN, Inf and tiny values', () => {
     for (const [name, v] of [['weight_ih_l0', Infinity], ['weight_hh_l0', -Infinity], ['bias_hh_l0', Infinity], ['h0', NaN], ['input', 3.4e38]] as const) {
       const a = arraysOf('classic_batch_first.npz');
       a.set(name, withValue(a.get(name)!, 3, v));
-      const r = checkBundle(await loadArrays(writeCase(`inf-${name}.npz`, a)));
+      const r = await checkRef(await loadArrays(writeCase(`inf-${name}.npz`, a)));
       for (const k of r.checks) {
         for (const m of [k.maxAbsError, k.maxRelError, k.meanAbsError]) assert.ok(Number.isFinite(m), `${name}: ${JSON.stringify(k)}`);
         if (k.nonFiniteMismatched > 0) assert.equal(k.requiredAtol, null);
@@ -371,7 +372,7 @@ describe('hardening: NaN, Inf and tiny values', () => {
   it('zero expected values: relative error stays finite and zeroExpected counts them', async () => {
     const a = arraysOf('classic_batch_first.npz');
     a.set('output', withValue(withValue(a.get('output')!, 0, 0), 7, 0));
-    const out = check(checkBundle(await loadArrays(writeCase('zeros.npz', a))), 'output');
+    const out = check(await checkRef(await loadArrays(writeCase('zeros.npz', a))), 'output');
     assert.equal(out.zeroExpected, 2);
     assert.ok(Number.isFinite(out.maxRelError), String(out.maxRelError));
     assert.equal(out.mismatched, 2);
@@ -380,7 +381,7 @@ describe('hardening: NaN, Inf and tiny values', () => {
   it('subnormal expected values (float64 5e-324): the ratio would overflow; counted in zeroExpected, maxRelError finite', async () => {
     const a = arraysOf('float64.npz');
     a.set('output', withValue(a.get('output')!, 5, 5e-324));
-    const out = check(checkBundle(await loadArrays(writeCase('subnormal.npz', a))), 'output');
+    const out = check(await checkRef(await loadArrays(writeCase('subnormal.npz', a))), 'output');
     assert.equal(out.zeroExpected, 1);
     assert.ok(Number.isFinite(out.maxRelError), String(out.maxRelError));
     assert.deepEqual(JSON.parse(JSON.stringify(out)).maxRelError, out.maxRelError, 'JSON keeps the number (Infinity would become null)');
@@ -401,7 +402,7 @@ describe("hardening: indices in the tensor's own axis order", () => {
     const t = a.get(arr)!;
     const flat = flatIndex(idx, t.shape);
     a.set(arr, withValue(t, flat, (t.data as Float32Array)[flat]! + delta));
-    const r = checkBundle(await loadArrays(writeCase(name, a)));
+    const r = await checkRef(await loadArrays(writeCase(name, a)));
     const c = check(r, arr === 'Y' || arr === 'output' ? 'output' : 'h_n');
     assert.equal(c.pass, false);
     assert.equal(c.mismatched, 1);
@@ -439,7 +440,7 @@ describe("hardening: indices in the tensor's own axis order", () => {
 
   it('a candidate identical to the expected tensors passes all three checks (sanity for the planted ones)', async () => {
     const bundle = await loadArrays(sample('keras_reset_after.npz'));
-    const r = checkBundle(bundle, { candidate: readCandidate(bundle) });
+    const r = await checkRef(bundle, { candidate: readCandidate(bundle) });
     assert.equal(r.pass, true);
     assert.equal(r.checks.length, 6);
   });

@@ -74,3 +74,12 @@ export function npyString(s: string): Uint8Array {
   chars.forEach((c, i) => dv.setUint32(10 + header.length + 4 * i, c.codePointAt(0)!, true));
   return out;
 }
+
+import { checkCase, type CheckOptions, type CaseResult } from '../src/check.js';
+import type { ArrayBundle } from '../src/io/types.js';
+import type { GruCase } from '../src/model/types.js';
+
+/** checkCase on the plain reference loops (what the first version's synchronous checkGruCase ran). */
+export function checkRef(c: GruCase | ArrayBundle, options: CheckOptions = {}): Promise<CaseResult> {
+  return checkCase(c, { engine: 'reference', ...options });
+}

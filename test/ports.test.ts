@@ -7,10 +7,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadArrays } from '../src/io/load.js';
 import { buildCase } from '../src/model/case.js';
-import { checkGruCase, readCandidate } from '../src/check.js';
+import { readCandidate } from '../src/check.js';
 import { diagnoseCase } from '../src/diagnose/diagnose.js';
 import { VARIANTS } from '../src/diagnose/variants.js';
-import { ROOT, cli, sample } from './helpers.js';
+import { ROOT, cli, sample, checkRef } from './helpers.js';
 
 const PORTS = join(ROOT, 'test', 'fixtures', 'ports');
 interface Port { name: string; file: string; base: string; expect: 'pass' | 'fail' }
@@ -26,7 +26,7 @@ for (const p of ports) {
   test(`port ${p.name}: run --candidate ${p.expect === 'pass' ? 'passes' : 'fails'} and diagnose ${p.expect === 'pass' ? 'names nothing' : 'names it first'}`, async () => {
     const c = buildCase(await loadArrays(join(PORTS, p.base)));
     const candidate = readCandidate(await loadArrays(join(PORTS, p.file)));
-    const run = checkGruCase(c, { candidate });
+    const run = await checkRef(c, { candidate });
     // the dump's own sanity check always passes; the candidate's checks decide
     for (const k of run.checks.filter((k) => k.subject === 'reference')) assert.equal(k.pass, true);
     assert.equal(run.checks.filter((k) => k.subject === 'candidate').length, 4, 'candidate vs reference and vs expected, for output and h_n');
@@ -60,14 +60,14 @@ test('ONNX (linear_before_reset 0 and 1) and Keras (reset_after True and False) 
     const c = buildCase(await loadArrays(sample(name)));
     assert.equal(c.config.layout, layout);
     assert.equal(c.math.linearBeforeReset, lbr, name);
-    const r = checkGruCase(c);
+    const r = await checkRef(c);
     assert.equal(r.pass, true, `${name}: ${JSON.stringify(r.checks.map((k) => [k.tensor, k.maxAbsError]))}`);
     for (const k of r.checks) assert.ok(k.maxAbsError <= 2e-6, `${name} ${k.tensor} ${k.maxAbsError}`);
   }
   // the other reset placement fails: the flag is really used
-  const flipped = checkGruCase(buildCase(await loadArrays(sample('onnx_lbr1.npz')), { linearBeforeReset: false }));
+  const flipped = await checkRef(buildCase(await loadArrays(sample('onnx_lbr1.npz')), { linearBeforeReset: false }));
   assert.equal(flipped.pass, false);
-  const onnx = checkGruCase(buildCase(await loadArrays(sample('onnx_lbr1.npz'))));
+  const onnx = await checkRef(buildCase(await loadArrays(sample('onnx_lbr1.npz'))));
   assert.deepEqual(onnx.checks.map((k) => k.shape), [[6, 2, 3, 5], [2, 3, 5]], 'Y [T,D,B,H] and Y_h [D,B,H] in their own axis order');
   assert.deepEqual(onnx.lengths, [6, 3, 5]);
 });

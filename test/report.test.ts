@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { JSDOM } from 'jsdom';
 import { loadArrays } from '../src/io/load.js';
-import { caseError, checkBundle, type CaseResult, type DiagnosisEntry } from '../src/check.js';
+import { caseError, type CaseResult, type DiagnosisEntry } from '../src/check.js';
 import { GruCheckError } from '../src/errors.js';
 import { summarize } from '../src/summary.js';
 import { BLOCKS, downsampleMax, sparkline, sparklineLine } from '../src/report/sparkline.js';
@@ -14,13 +14,13 @@ import { caseStem, renderJunit } from '../src/report/junit.js';
 import { renderMarkdown } from '../src/report/markdown.js';
 import { renderHtml } from '../src/report/html.js';
 import { renderTable } from '../src/report/table.js';
-import { sample } from './helpers.js';
+import { sample, checkRef } from './helpers.js';
 
 /** Fresh results each call: tests mutate them (paths, diagnosis) without affecting each other. */
 async function real(): Promise<{ mismatch: CaseResult; bidir: CaseResult }> {
   return {
-    mismatch: checkBundle(await loadArrays(sample('mismatch.npz'))),
-    bidir: checkBundle(await loadArrays(sample('bidir_2layer.npz'))),
+    mismatch: await checkRef(await loadArrays(sample('mismatch.npz'))),
+    bidir: await checkRef(await loadArrays(sample('bidir_2layer.npz'))),
   };
 }
 

@@ -12,7 +12,8 @@ import { loadArrays } from '../io/load.js';
 import type { ArrayBundle } from '../io/types.js';
 import { buildCase, type OnnxDirection } from '../model/case.js';
 import type { Layout } from '../model/types.js';
-import { caseError, readCandidate, runCheckBundle, type CaseResult, type CheckOptions, type Engine } from '../check.js';
+import { caseError, checkCase, readCandidate, type CaseResult, type CheckOptions, type Engine } from '../check.js';
+import { prewarmFastEngine } from '../engine/fast.js';
 import { diagnoseCase } from '../diagnose/diagnose.js';
 import { inspectBundle } from '../inspect.js';
 import { applyBaseline, makeBaseline, parseBaseline } from '../baseline.js';
@@ -139,6 +140,8 @@ async function load(path: string, maxBytes: number, io: CliIO): Promise<ArrayBun
 }
 
 async function checkOptions(flags: CheckFlags, io: CliIO): Promise<CheckOptions> {
+  // Workers start while the case loads (they are unref'd: a run that needs none exits as usual).
+  if (flags.engine === 'fast' && flags.threads !== 1) prewarmFastEngine(flags.threads);
   const o: CheckOptions = {
     prefix: flags.prefix,
     batchFirst: flags.batchFirst ? true : flags.seqFirst ? false : undefined,
@@ -188,21 +191,17 @@ async function runCommand(cases: string[], flags: RunFlags, io: CliIO): Promise<
   const results: CaseResult[] = [];
   for (const path of cases) {
     const t0 = performance.now();
-    let loadMs = 0;
+    const bars = { load: new Progress(io.progress ?? NO_SINK, `loading ${path}`), compute: new Progress(io.progress ?? NO_SINK, `computing ${path}`) };
     try {
-      const bundle = await load(path, flags.maxBytes, io);
-      loadMs = performance.now() - t0;
-      const bar = new Progress(io.progress ?? NO_SINK, `computing ${path}`);
-      try {
-        results.push(await runCheckBundle(bundle, options, loadMs, { onProgress: (d, t) => bar.update(d, t) }));
-      } finally {
-        bar.end();
-      }
+      results.push(await checkCase(path, { ...options, onProgress: (d, t, phase) => bars[phase].update(d, t) }));
     } catch (e) {
       if (!(e instanceof GruCheckError)) throw e;
       e.file ??= path;
       io.stderr(errorLine(e));
-      results.push(caseError(path, e, loadMs));
+      results.push(caseError(path, e, performance.now() - t0));
+    } finally {
+      bars.load.end();
+      bars.compute.end();
     }
   }
   let summary = summarize(results);
@@ -230,7 +229,7 @@ async function diagnoseCommand(path: string, flags: CheckFlags & { format: 'tabl
   const bundle = await load(path, flags.maxBytes, io);
   const c = buildCase(bundle, { ...options, requireExpected: options.candidate === undefined });
   const bar = new Progress(io.progress ?? NO_SINK, `diagnosing ${path}`);
-  const result = await diagnoseCase(c, options, 0, (d, t) => bar.update(d, t)).finally(() => bar.end());
+  const result = await diagnoseCase(c, { ...options, onProgress: (d, t) => bar.update(d, t) }).finally(() => bar.end());
   io.stdout(flags.format === 'json' ? renderDiagnosisJson(result) : renderDiagnosisTable(result, { colorLevel: colorLevel(flags.color, io.env) }));
   return result.pass ? EXIT_PASS : EXIT_MISMATCH;
 }

@@ -1,7 +1,8 @@
 /**
- * The fast engine's time loop: one direction of one layer for a contiguous range of the batch, the
- * same step order and lengths handling as src/gru/layer.ts, with the matrix products and the gate
- * equations of src/gru/cell.ts delegated to a Kernel (kernel.ts).
+ * The fast engine's time loop: one direction of one layer (a DirectionJob of the stack driver,
+ * src/gru/stack.ts) for a contiguous range [b0, b1) of the batch, the same step order and lengths
+ * handling as the reference's src/gru/layer.ts, with the matrix products and the gate equations
+ * delegated to a Kernel (kernel.ts).
  *
  * Axis order: the layer input is (T, B, I) seq-first; the layer output buffer is (T, B, D*H) with
  * this direction's features at columns [d*H, (d+1)*H) (forward first, as nn.GRU); h0 and hN are the
@@ -17,35 +18,8 @@
  * yield, at a step boundary or between slices of a projection, once at least `grain` flops
  * accumulated, and a last time at the end. The yields never change what is computed.
  */
-import type { FloatArray, GruDirectionParams, Precision } from '../model/types.js';
+import type { DirectionJob } from '../gru/stack.js';
 import type { Kernel } from './kernel.js';
-
-export interface DirectionTask {
-  seqLen: number;
-  batchSize: number;
-  inputSize: number;
-  hiddenSize: number;
-  /** Batch range [b0, b1) this task runs. */
-  b0: number;
-  b1: number;
-  /** 0 forward, 1 backward: which half of the output features and of h0/hN it owns. */
-  direction: number;
-  /** Runs backwards in time: the backward direction, or ONNX's single direction="reverse". */
-  reverse: boolean;
-  numDirections: number;
-  lengths: Int32Array | undefined;
-  precision: Precision;
-  linearBeforeReset: boolean;
-  /** (T, B, I) */
-  input: FloatArray;
-  /** (T, B, D*H), written at this direction's columns. */
-  output: FloatArray;
-  /** (B, H) for this layer and direction. */
-  h0: FloatArray;
-  /** (B, H) for this layer and direction, written. */
-  hN: Float64Array;
-  params: GruDirectionParams;
-}
 
 /** Rows (time steps x batch) projected per chunk: enough to amortise a pass over W_ih. */
 export const CHUNK_ROWS = 256;
@@ -65,8 +39,8 @@ export const PROJECT_SLICE_FLOPS = 1e8;
  * 2·T·Bw·3H·(I + H), the task's share of gruFlops. `kernel` must already be set up for its shape
  * and params.
  */
-export function* directionWork(task: DirectionTask, k: Kernel, grain: number): Generator<number, void, void> {
-  const { seqLen: T, batchSize: B, inputSize: I, hiddenSize: H, b0, b1, input, h0, hN } = task;
+export function* directionWork(task: DirectionJob, b0: number, b1: number, k: Kernel, grain: number): Generator<number, void, void> {
+  const { seqLen: T, batchSize: B, inputSize: I, hiddenSize: H, input, h0, hN } = task;
   const reverse = task.reverse;
   const f32 = task.precision === 'f32';
   const Bw = b1 - b0;
@@ -106,7 +80,7 @@ export function* directionWork(task: DirectionTask, k: Kernel, grain: number): G
 
     for (let s = 0; s < n; s++) {
       const t = reverse ? ta + n - 1 - s : ta + s;
-      step(task, k, t, (t - ta) * Bw);
+      step(task, b0, b1, k, t, (t - ta) * Bw);
       pending += stepFlops;
       if (pending >= grain) {
         yield pending;
@@ -125,9 +99,9 @@ export function* directionWork(task: DirectionTask, k: Kernel, grain: number): G
  * part of the generator: V8 optimizes it like any hot function, where code resumed inside a
  * generator measured a few percent slower.
  */
-function step(task: DirectionTask, k: Kernel, t: number, giRow0: number): void {
-  const { batchSize: B, hiddenSize: H, b0, b1, lengths, output } = task;
-  const lbr = task.linearBeforeReset;
+function step(task: DirectionJob, b0: number, b1: number, k: Kernel, t: number, giRow0: number): void {
+  const { batchSize: B, hiddenSize: H, lengths, output } = task;
+  const lbr = task.math.linearBeforeReset;
   const Bw = b1 - b0;
   const F = task.numDirections * H;
   const col = task.direction * H;
@@ -144,11 +118,8 @@ function step(task: DirectionTask, k: Kernel, t: number, giRow0: number): void {
   for (let bl = 0; bl < Bw; bl++) {
     const b = b0 + bl;
     const out = (t * B + b) * F + col;
-    if (lengths && t >= lengths[b]!) {
-      // Past the end of this sequence: no step, output 0 (the buffer may hold an older layer).
-      output.fill(0, out, out + H);
-      continue;
-    }
+    // Past the end of this sequence: no step; its output stays 0 (the driver zeroed the buffer).
+    if (lengths && t >= lengths[b]!) continue;
     if (lbr) k.gatesLbr(bl, giRow0 + bl);
     else k.gatesZn(bl, giRow0 + bl);
     output.set(h.subarray(bl * H, (bl + 1) * H), out);

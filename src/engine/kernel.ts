@@ -7,8 +7,10 @@
  *     f64 precision, and the fallback when wasm SIMD is unavailable.
  *
  * Each also owns the gate arithmetic of one batch row (gatesLbr, or gatesR then gatesZn for the ONNX
- * placement): sums, σ, tanh and the update in double, the new state stored in place in h (rounded to
- * float32 in f32 precision), exactly the equations of src/gru/cell.ts.
+ * placement): sums, activations and the update in double, the new state stored in place in h
+ * (rounded to float32 in f32 precision), the equations of src/gru/math.ts for any GateMath. The JS
+ * kernel runs gates.ts's rows; the wasm kernel runs its SIMD passes (wasm/gemm.wat) for the plain
+ * sigmoid/tanh math and gates.ts's rows, on its own memory, for everything else.
  *
  * A kernel owns, for one (layer, direction, batch range): the packed weights, a chunk of layer input
  * rows x (rows x I), their input projection gi (rows x ldGi, always float64), the state h (Bw x H), r ⊙ h (Bw x H)
@@ -16,6 +18,8 @@
  * are products only: biases are added in double by the gate code, as the reference's sums are.
  */
 import type { FloatArray, GruDirectionParams, Precision } from '../model/types.js';
+import { compileMath, isPlainMath, PYTORCH_MATH, type CompiledMath, type GateMath } from '../gru/math.js';
+import { gatesLbrRow, gatesRRow, gatesZnRow } from './gates.js';
 import { packPanels, panels, PANEL, WasmGemm } from './wasm.js';
 
 export interface Kernel {
@@ -50,9 +54,11 @@ export interface KernelShape {
   /** Rows of x / gi held at once (a chunk of time steps times batch). */
   chunkRows: number;
   precision: Precision;
+  math: GateMath;
 }
 
-const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
+/** Float32Array states round by being stored: no rounding function needed. */
+const keep = (v: number): number => v;
 
 function biasOrZeros(b: FloatArray | undefined, n: number): Float64Array {
   return b ? Float64Array.from(b) : new Float64Array(n);
@@ -76,6 +82,10 @@ export class WasmKernel implements Kernel {
   private H = 0;
   private B = 0;
   private a = { pIh: 0, pRz: 0, pN: 0, x: 0, gi: 0, h: 0, rh: 0, ghRz: 0, ghN: 0, bih: 0, bhh: 0, s: 0 };
+  /** null: the SIMD passes compute the gates; else gates.ts's rows with this math. */
+  private math: CompiledMath | null = null;
+  private bih: Float64Array = new Float64Array(0);
+  private bhh: Float64Array = new Float64Array(0);
 
   constructor(module: WebAssembly.Module) {
     this.g = new WasmGemm(module);
@@ -121,6 +131,9 @@ export class WasmKernel implements Kernel {
     this.rh = g.f32(a.rh, B * H);
     this.ghRz = g.f64(a.ghRz, B * this.ldRz);
     this.ghN = g.f64(a.ghN, B * this.ldN);
+    this.bih = g.f64(a.bih, 3 * H);
+    this.bhh = g.f64(a.bhh, 3 * H);
+    this.math = isPlainMath(shape.math) ? null : compileMath(shape.math);
     return this;
   }
 
@@ -146,6 +159,10 @@ export class WasmKernel implements Kernel {
 
   gatesLbr(row: number, giRow: number): void {
     const { a, H } = this;
+    if (this.math) {
+      gatesLbrRow(this.math, H, this.gi, giRow * this.ldGi, this.bih, this.ghRz, row * this.ldRz, this.ghN, row * this.ldN, this.bhh, this.h, row * H, keep);
+      return;
+    }
     const ex = this.g.exports;
     const gi = a.gi + giRow * this.ldGi * 8;
     ex.sigmoid_pass(gi, a.ghRz + row * this.ldRz * 8, a.bih, a.bhh, a.s, 2 * H);
@@ -154,6 +171,10 @@ export class WasmKernel implements Kernel {
 
   gatesR(row: number, giRow: number): void {
     const { a, H } = this;
+    if (this.math) {
+      gatesRRow(this.math, H, this.gi, giRow * this.ldGi, this.bih, this.ghRz, row * this.ldRz, this.bhh, this.h, row * H, this.rh);
+      return;
+    }
     const ex = this.g.exports;
     ex.sigmoid_pass(a.gi + giRow * this.ldGi * 8, a.ghRz + row * this.ldRz * 8, a.bih, a.bhh, a.s, H);
     ex.reset_pass(a.s, a.h + row * H * 4, a.rh + row * H * 4, H);
@@ -161,6 +182,10 @@ export class WasmKernel implements Kernel {
 
   gatesZn(row: number, giRow: number): void {
     const { a, H } = this;
+    if (this.math) {
+      gatesZnRow(this.math, H, this.gi, giRow * this.ldGi, this.bih, this.ghRz, row * this.ldRz, this.ghN, row * this.ldN, this.bhh, this.h, row * H, keep);
+      return;
+    }
     const ex = this.g.exports;
     const gi = a.gi + giRow * this.ldGi * 8;
     ex.sigmoid_pass(gi + 8 * H, a.ghRz + (row * this.ldRz + H) * 8, a.bih + 8 * H, a.bhh + 8 * H, a.s, H);
@@ -226,6 +251,7 @@ export class JsKernel implements Kernel {
   private bih: Float64Array = new Float64Array(0);
   private bhh: Float64Array = new Float64Array(0);
   private round: (x: number) => number = Math.fround;
+  private math: CompiledMath = compileMath(PYTORCH_MATH);
   private I = 0;
   private H = 0;
   private B = 0;
@@ -244,7 +270,8 @@ export class JsKernel implements Kernel {
     this.wHh = Float64Array.from(p.weightHh);
     this.bih = biasOrZeros(p.biasIh, 3 * H);
     this.bhh = biasOrZeros(p.biasHh, 3 * H);
-    this.round = shape.precision === 'f32' ? Math.fround : (v: number): number => v;
+    this.round = shape.precision === 'f32' ? Math.fround : keep;
+    this.math = compileMath(shape.math);
     this.x = new Float64Array(chunkRows * I);
     this.gi = new Float64Array(chunkRows * this.ldGi);
     this.h = new Float64Array(B * H);
@@ -268,40 +295,14 @@ export class JsKernel implements Kernel {
   }
 
   gatesLbr(row: number, giRow: number): void {
-    const { gi, ghRz, ghN, h, bih, bhh, H, round } = this;
-    const g = giRow * this.ldGi;
-    const q = row * this.ldRz;
-    const qn = row * this.ldN;
-    const hb = row * H;
-    for (let j = 0; j < H; j++) {
-      const r = sigmoid(gi[g + j]! + bih[j]! + (ghRz[q + j]! + bhh[j]!));
-      const z = sigmoid(gi[g + H + j]! + bih[H + j]! + (ghRz[q + H + j]! + bhh[H + j]!));
-      const n = Math.tanh(gi[g + 2 * H + j]! + bih[2 * H + j]! + r * (ghN[qn + j]! + bhh[2 * H + j]!));
-      h[hb + j] = round((1 - z) * n + z * h[hb + j]!);
-    }
+    gatesLbrRow(this.math, this.H, this.gi, giRow * this.ldGi, this.bih, this.ghRz, row * this.ldRz, this.ghN, row * this.ldN, this.bhh, this.h, row * this.H, this.round);
   }
 
   gatesR(row: number, giRow: number): void {
-    const { gi, ghRz, h, rh, bih, bhh, H } = this;
-    const g = giRow * this.ldGi;
-    const q = row * this.ldRz;
-    const hb = row * H;
-    for (let j = 0; j < H; j++) {
-      const r = sigmoid(gi[g + j]! + bih[j]! + (ghRz[q + j]! + bhh[j]!));
-      rh[hb + j] = r * h[hb + j]!;
-    }
+    gatesRRow(this.math, this.H, this.gi, giRow * this.ldGi, this.bih, this.ghRz, row * this.ldRz, this.bhh, this.h, row * this.H, this.rh);
   }
 
   gatesZn(row: number, giRow: number): void {
-    const { gi, ghRz, ghN, h, bih, bhh, H, round } = this;
-    const g = giRow * this.ldGi;
-    const q = row * this.ldRz;
-    const qn = row * this.ldN;
-    const hb = row * H;
-    for (let j = 0; j < H; j++) {
-      const z = sigmoid(gi[g + H + j]! + bih[H + j]! + (ghRz[q + H + j]! + bhh[H + j]!));
-      const n = Math.tanh(gi[g + 2 * H + j]! + bih[2 * H + j]! + (ghN[qn + j]! + bhh[2 * H + j]!));
-      h[hb + j] = round((1 - z) * n + z * h[hb + j]!);
-    }
+    gatesZnRow(this.math, this.H, this.gi, giRow * this.ldGi, this.bih, this.ghRz, row * this.ldRz, this.ghN, row * this.ldN, this.bhh, this.h, row * this.H, this.round);
   }
 }

@@ -7,20 +7,22 @@
  * Node cannot load in a worker (loader hooks are not inherited on Node 20), so the worker is then
  * started through a tiny bootstrap that registers tsx first.
  *
- * While a run waits, the main thread stays free: `tick` runs on a timer (progress polling), and an
- * aborted signal asks the workers to stop (`cancel`, a shared flag they look at between pieces of
- * work); any that have not stopped after ABORT_GRACE_MS (inside one very long step) are terminated.
+ * An aborted signal asks the workers to stop (`cancel`, a shared flag they look at between pieces
+ * of work); any that have not stopped after ABORT_GRACE_MS (inside one very long step) are
+ * terminated.
+ *
+ * `prewarm(n)` starts workers ahead of need (the CLI calls it while the case loads): a cold worker
+ * costs an isolate, Node's bootstrap, this module graph and a first compile of its hot code, all
+ * of which then overlap the load instead of adding to the run.
  */
 import { Worker } from 'node:worker_threads';
-import { AbortError, REPORT_MS } from './control.js';
-import type { WorkerJob, WorkerReply } from './worker.js';
+import { AbortError } from '../gru/control.js';
+import type { WorkerMessage, WorkerPiece, WorkerReply } from './worker.js';
 
 export interface WorkerRunControl {
   signal?: AbortSignal | undefined;
-  /** Asks the running jobs to stop soon; called once, when the signal aborts. */
+  /** Asks the running pieces to stop soon; called once, when the signal aborts. */
   cancel: () => void;
-  /** Called every REPORT_MS while the jobs run. */
-  tick?: (() => void) | undefined;
 }
 
 /** How long aborted workers get to stop by themselves before they are terminated. */
@@ -30,6 +32,8 @@ interface Slot {
   worker: Worker;
   busy: boolean;
   pending: { id: number; resolve: () => void; reject: (e: Error) => void } | undefined;
+  /** Set while the worker runs its warm-up piece: settles when it is done. */
+  warming: Promise<void> | undefined;
 }
 
 const slots: Slot[] = [];
@@ -47,7 +51,7 @@ function spawn(module: WebAssembly.Module | undefined): Slot {
   } else {
     worker = new Worker(url, { workerData });
   }
-  const slot: Slot = { worker, busy: false, pending: undefined };
+  const slot: Slot = { worker, busy: false, pending: undefined, warming: undefined };
   worker.on('message', (r: WorkerReply) => {
     const p = slot.pending;
     if (!p || p.id !== r.id) return;
@@ -69,15 +73,50 @@ function spawn(module: WebAssembly.Module | undefined): Slot {
   return slot;
 }
 
+function post(slot: Slot, m: Omit<WorkerPiece, 'id'> | { warm: true }): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const id = nextId++;
+    slot.pending = { id, resolve, reject };
+    slot.worker.postMessage({ ...m, id } as WorkerMessage);
+  });
+}
+
 /**
- * Runs each job on its own worker; resolves when all are done. Otherwise rejects once all have
+ * Makes sure `n` workers exist and have run their warm-up piece (without waiting for it). Idle
+ * workers stay unref'd: a process that never needs them exits as if they were not there.
+ */
+export function prewarm(n: number, module: WebAssembly.Module | undefined): void {
+  while (slots.length < n) {
+    const slot = spawn(module);
+    slot.busy = true;
+    const done = (): void => {
+      slot.busy = false;
+      slot.warming = undefined;
+    };
+    slot.warming = post(slot, { warm: true }).then(done, done);
+  }
+}
+
+/**
+ * Runs each piece on its own worker; resolves when all are done. Otherwise rejects once all have
  * stopped: with an AbortError if the signal aborted, else with the first failure.
  */
 export async function runOnWorkers(
-  jobs: Omit<WorkerJob, 'id'>[],
+  jobs: Omit<WorkerPiece, 'id'>[],
   module: WebAssembly.Module | undefined,
   control?: WorkerRunControl,
 ): Promise<void> {
+  // Workers still warming up are worth waiting for: they are closer to ready than a new one.
+  const warming = slots.filter((s) => s.warming !== undefined);
+  if (warming.length > 0 && slots.filter((s) => !s.busy).length < jobs.length) {
+    // ref'd while we wait: an await on an unref'd worker alone would let the process exit.
+    for (const s of warming) s.worker.ref();
+    try {
+      await Promise.all(warming.map((s) => s.warming));
+    } finally {
+      for (const s of warming) s.worker.unref();
+    }
+  }
   const taken: Slot[] = [];
   for (const s of slots) {
     if (taken.length === jobs.length) break;
@@ -98,26 +137,14 @@ export async function runOnWorkers(
   };
   if (signal?.aborted) onAbort();
   else signal?.addEventListener('abort', onAbort, { once: true });
-  const ticker = control?.tick ? setInterval(control.tick, REPORT_MS) : undefined;
   try {
-    const settled = await Promise.allSettled(
-      jobs.map(
-        (job, i) =>
-          new Promise<void>((resolve, reject) => {
-            const slot = taken[i]!;
-            const id = nextId++;
-            slot.pending = { id, resolve, reject };
-            slot.worker.postMessage({ ...job, id } satisfies WorkerJob);
-          }),
-      ),
-    );
+    const settled = await Promise.allSettled(jobs.map((job, i) => post(taken[i]!, job)));
     // Aborted jobs fail (stop flag) or are terminated; jobs that finished first still count.
     const failed = settled.find((r) => r.status === 'rejected');
     if (failed) throw signal?.aborted ? new AbortError(signal.reason) : failed.reason;
   } finally {
     signal?.removeEventListener('abort', onAbort);
     clearTimeout(grace);
-    clearInterval(ticker);
     for (const s of taken) {
       s.busy = false;
       s.worker.unref();

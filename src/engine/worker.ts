@@ -1,78 +1,79 @@
 /**
- * Worker entry of the fast engine: runs one (direction, batch range) of a StackJob through every
- * layer. Between layers it waits at a barrier on shared memory until every item of the job has
- * finished the layer, because layer k+1 reads both directions of layer k's output.
+ * Worker entry of the fast engine: runs pieces (itemWork: a direction of one layer over a batch
+ * range) that the split runner (fast.ts) posts, on buffers shared with the main thread. The stack
+ * driver waits for every piece of a layer before it starts the next, so there is no barrier here.
  *
- * Barrier layout (`sync`, Int32Array on a SharedArrayBuffer): sync[k] counts items done with layer
- * k; sync[L] != 0 means stop: 1 when some item failed, 2 when the run was aborted. Items look at it
- * between pieces of work (about every WORKER_GRAIN flops) and at barriers, so they stop soon
- * instead of finishing a layer or waiting forever.
+ * Between pieces of work (about every WORKER_GRAIN flops) a worker publishes its flops done in
+ * `progress[slot]` (BigInt64Array on shared memory: one piece can exceed 2^31 flops) and looks at
+ * `stop[0]`: non-zero means the run was aborted, and the piece ends at once.
  *
- * Progress: `progress[slot]` (BigInt64Array on shared memory) holds this item's flops done so far;
- * the main thread polls the sum (fast.ts). 64 bits because one item can exceed 2^31 flops.
+ * A `warm` message runs a tiny piece with each kernel so the first real piece starts with its code
+ * compiled (see prewarm in pool.ts).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { GruDirectionParams } from '../model/types.js';
-import { KernelSource, layerItemWork, type StackJob } from './job.js';
+import type { DirectionJob } from '../gru/stack.js';
+import { PYTORCH_MATH } from '../gru/math.js';
+import { itemWork, KernelSource, type KernelKind } from './item.js';
 
-export interface WorkerJob {
+export interface WorkerPiece {
   id: number;
-  job: StackJob;
-  direction: number;
+  job: DirectionJob;
   b0: number;
   b1: number;
-  /** params for this direction, one per layer. */
-  layers: GruDirectionParams[];
-  sync: Int32Array;
-  items: number;
+  kind: KernelKind;
   progress: BigInt64Array;
-  /** This item's index in progress. */
   slot: number;
+  stop: Int32Array;
 }
+
+export type WorkerMessage = WorkerPiece | { id: number; warm: true };
 
 /** Flops between a worker's progress updates and stop-flag checks (~0.1 ms of work). */
 export const WORKER_GRAIN = 2e6;
 
-/** Thrown inside a worker when the stop flag is set. */
-const STOPPED = 'stopped: the run was aborted or another worker failed';
+export type WorkerReply = { id: number; ok: true } | { id: number; ok: false; stopped: boolean; message: string };
 
-export type WorkerReply = { id: number; ok: true } | { id: number; ok: false; message: string };
+const module = (workerData as { module?: WebAssembly.Module } | undefined)?.module;
+const kernels = new KernelSource(module);
 
-const kernels = new KernelSource((workerData as { module?: WebAssembly.Module } | undefined)?.module);
+class Stopped extends Error {}
 
-function run(w: WorkerJob): void {
-  const { job, sync, items, progress, slot } = w;
-  const L = job.numLayers;
+function run(p: WorkerPiece): void {
   let done = 0;
-  for (let k = 0; k < L; k++) {
-    for (const flops of layerItemWork(job, k, w.direction, w.b0, w.b1, w.layers[k]!, kernels, WORKER_GRAIN)) {
-      done += flops;
-      Atomics.store(progress, slot, BigInt(done));
-      if (Atomics.load(sync, L) !== 0) throw new Error(STOPPED);
-    }
-    Atomics.add(sync, k, 1);
-    Atomics.notify(sync, k);
-    if (k + 1 < L) {
-      for (;;) {
-        if (Atomics.load(sync, L) !== 0) throw new Error(STOPPED);
-        const finished = Atomics.load(sync, k);
-        if (finished >= items) break;
-        Atomics.wait(sync, k, finished);
-      }
-    }
+  for (const flops of itemWork(p.job, p.b0, p.b1, p.kind, kernels, WORKER_GRAIN)) {
+    done += flops;
+    Atomics.store(p.progress, p.slot, BigInt(done));
+    if (Atomics.load(p.stop, 0) !== 0) throw new Stopped('stopped: the run was aborted');
   }
 }
 
-parentPort!.on('message', (w: WorkerJob) => {
+/** A small GRU direction through each kernel: compiles the hot paths before real work arrives. */
+function warm(): void {
+  const T = 4;
+  const B = 4;
+  const H = 16;
+  const I = 16;
+  const w = (n: number): Float32Array => Float32Array.from({ length: n }, (_, i) => ((i * 37) % 17) / 170 - 0.05);
+  for (const kind of module ? (['wasm', 'js'] as const) : (['js'] as const)) {
+    const job: DirectionJob = {
+      layer: 0, direction: 0, reverse: false, seqLen: T, batchSize: B, inputSize: I, hiddenSize: H, numDirections: 1,
+      input: w(T * B * I), output: new Float32Array(T * B * H), h0: new Float64Array(B * H), hN: new Float64Array(B * H),
+      lengths: undefined, params: { weightIh: w(3 * H * I), weightHh: w(3 * H * H), biasIh: w(3 * H), biasHh: w(3 * H), inputSize: I },
+      math: PYTORCH_MATH, precision: 'f32',
+    };
+    if (kind === 'js') job.output = new Float64Array(T * B * H);
+    for (const _ of itemWork(job, 0, B, kind, kernels, Infinity));
+  }
+}
+
+parentPort!.on('message', (m: WorkerMessage) => {
   let reply: WorkerReply;
   try {
-    run(w);
-    reply = { id: w.id, ok: true };
+    if ('warm' in m) warm();
+    else run(m);
+    reply = { id: m.id, ok: true };
   } catch (e) {
-    // Release the others before reporting: they may be waiting at a barrier for this item.
-    Atomics.compareExchange(w.sync, w.job.numLayers, 0, 1);
-    for (let k = 0; k < w.job.numLayers; k++) Atomics.notify(w.sync, k);
-    reply = { id: w.id, ok: false, message: (e as Error).message };
+    reply = { id: m.id, ok: false, stopped: e instanceof Stopped, message: (e as Error).message };
   }
   parentPort!.postMessage(reply);
 });

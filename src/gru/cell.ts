@@ -1,33 +1,14 @@
 /**
- * One GRU time step for one sequence — the cell, as in ATen's RNN.cpp. Owns the gate equations and
- * nothing else: the layer has already computed the input projection gi = W_ih x + b_ih.
+ * One GRU time step for one sequence — the cell, as in ATen's RNN.cpp — written as plainly as the
+ * equations in math.ts, for the reference runner (layer.ts). The fast engine's kernels are held to
+ * it by the tests; nothing here is tuned.
  *
- * PyTorch nn.GRU (eval mode), gate blocks stacked r|z|n along the rows of every weight and bias:
- *   r  = σ(gi_r + W_hr h + b_hr)
- *   z  = σ(gi_z + W_hz h + b_hz)
- *   n  = tanh(gi_n + r ⊙ (W_hn h + b_hn))          linear_before_reset = 1 (PyTorch, Keras reset_after)
- *   n  = tanh(gi_n + W_hn (r ⊙ h) + b_hn)          linear_before_reset = 0 (ONNX default)
- *   h' = (1 − z) ⊙ n + z ⊙ h
- *
- * GruMath's other switches (hard sigmoid, inverted update gate, b_hn outside the reset product) are
- * the equations of known porting mistakes, for `diagnose`; PyTorch's GRU uses none of them.
- *
- * Sums accumulate in double whatever the storage type; `round` is applied to h' only (Math.fround
- * for float32 precision, identity for float64), which is where a float32 model's state is stored.
+ * The layer has computed gi = W_ih x + b_ih (3H, gate blocks r|z|n). Sums accumulate in double
+ * whatever the storage type; `round` applies to h' only (Math.fround in f32 precision), which is
+ * where a float32 model stores its state.
  */
-import type { FloatArray, GruMath } from '../model/types.js';
-
-export type { GruMath };
-
-export { PYTORCH_MATH } from '../model/math.js';
-
-export function sigmoid(x: number): number {
-  return 1 / (1 + Math.exp(-x));
-}
-
-export function hardSigmoid(x: number): number {
-  return Math.min(1, Math.max(0, 0.2 * x + 0.5));
-}
+import type { FloatArray } from '../model/types.js';
+import type { CompiledMath } from './math.js';
 
 const identity = (x: number): number => x;
 export const roundFor = (precision: 'f32' | 'f64'): ((x: number) => number) =>
@@ -35,81 +16,63 @@ export const roundFor = (precision: 'f32' | 'f64'): ((x: number) => number) =>
 
 /** Work buffers reused across steps so the time loop allocates nothing. */
 export interface CellScratch {
-  /** W_h· h + b_h· for all three gates, 3H. */
+  /** W_h· h + b_h· for the three gates, 3H. */
   gh: Float64Array;
-  /** r ⊙ h, H (only for linearBeforeReset = false). */
+  /** r ⊙ h, H (reset before the matmul only). */
   rh: Float64Array;
   r: Float64Array;
 }
 
 export function cellScratch(hiddenSize: number): CellScratch {
-  return {
-    gh: new Float64Array(3 * hiddenSize),
-    rh: new Float64Array(hiddenSize),
-    r: new Float64Array(hiddenSize),
-  };
+  return { gh: new Float64Array(3 * hiddenSize), rh: new Float64Array(hiddenSize), r: new Float64Array(hiddenSize) };
+}
+
+/** gh[rows] = W_hh[rows] · v + b_hh[rows] for rows [r0, r1). */
+function recurrent(gh: Float64Array, r0: number, r1: number, weightHh: FloatArray, biasHh: FloatArray | undefined, v: ArrayLike<number>, vOffset: number, H: number): void {
+  for (let row = r0; row < r1; row++) {
+    let acc = biasHh ? biasHh[row]! : 0;
+    const w = row * H;
+    for (let j = 0; j < H; j++) acc += weightHh[w + j]! * v[vOffset + j]!;
+    gh[row] = acc;
+  }
 }
 
 /**
- * h' from h for one sequence. gi holds W_ih x + b_ih (3H values from giOffset); h is read from
- * h[hOffset..hOffset+H) and h' is written to out[outOffset..outOffset+H) (may not alias h).
+ * h' from h for one sequence: gi from giOffset (3H), h from hOffset, h' to out from outOffset
+ * (out may not alias h).
  */
 export function gruCell(
   gi: Float64Array,
   giOffset: number,
-  h: Float64Array,
+  h: ArrayLike<number>,
   hOffset: number,
   out: Float64Array,
   outOffset: number,
   weightHh: FloatArray,
   biasHh: FloatArray | undefined,
-  hiddenSize: number,
-  math: GruMath,
+  H: number,
+  m: CompiledMath,
   round: (x: number) => number,
   s: CellScratch,
 ): void {
-  const H = hiddenSize;
   const { gh, rh, r } = s;
-  const act = math.hardSigmoid ? hardSigmoid : sigmoid;
-  const inv = math.updateInverted === true;
-  const outside = math.bHnOutsideReset === true && biasHh !== undefined;
-  // r and z gates: recurrent products for rows [0, 2H).
-  for (let row = 0; row < 2 * H; row++) {
-    let acc = biasHh ? biasHh[row]! : 0;
-    const w = row * H;
-    for (let j = 0; j < H; j++) acc += weightHh[w + j]! * h[hOffset + j]!;
-    gh[row] = acc;
-  }
-  for (let j = 0; j < H; j++) r[j] = act(gi[giOffset + j]! + gh[j]!);
-
-  if (math.linearBeforeReset) {
-    // gh_n = W_hn h + b_hn; r multiplies all of it (or, as a mistake, only the matmul part)
-    for (let row = 2 * H; row < 3 * H; row++) {
-      let acc = biasHh ? biasHh[row]! : 0;
-      const w = row * H;
-      for (let j = 0; j < H; j++) acc += weightHh[w + j]! * h[hOffset + j]!;
-      gh[row] = acc;
-    }
-    for (let j = 0; j < H; j++) {
-      const z = act(gi[giOffset + H + j]! + gh[H + j]!);
-      const bOut = outside ? biasHh![2 * H + j]! : 0;
-      const n = Math.tanh(gi[giOffset + 2 * H + j]! + bOut + r[j]! * (gh[2 * H + j]! - bOut));
-      const hj = h[hOffset + j]!;
-      out[outOffset + j] = round(inv ? z * n + (1 - z) * hj : (1 - z) * n + z * hj);
-    }
+  const { f, g } = m;
+  recurrent(gh, 0, 2 * H, weightHh, biasHh, h, hOffset, H);
+  for (let j = 0; j < H; j++) r[j] = f(gi[giOffset + j]! + gh[j]!);
+  if (m.linearBeforeReset) {
+    recurrent(gh, 2 * H, 3 * H, weightHh, biasHh, h, hOffset, H);
   } else {
     for (let j = 0; j < H; j++) rh[j] = r[j]! * h[hOffset + j]!;
-    for (let row = 2 * H; row < 3 * H; row++) {
-      let acc = biasHh ? biasHh[row]! : 0;
-      const w = row * H;
-      for (let j = 0; j < H; j++) acc += weightHh[w + j]! * rh[j]!;
-      gh[row] = acc;
-    }
-    for (let j = 0; j < H; j++) {
-      const z = act(gi[giOffset + H + j]! + gh[H + j]!);
-      const n = Math.tanh(gi[giOffset + 2 * H + j]! + gh[2 * H + j]!);
-      const hj = h[hOffset + j]!;
-      out[outOffset + j] = round(inv ? z * n + (1 - z) * hj : (1 - z) * n + z * hj);
-    }
+    recurrent(gh, 2 * H, 3 * H, weightHh, biasHh, rh, 0, H);
+  }
+  const bOut = m.bHnOutsideReset && m.linearBeforeReset && biasHh !== undefined;
+  for (let j = 0; j < H; j++) {
+    const z = f(gi[giOffset + H + j]! + gh[H + j]!);
+    let n: number;
+    if (!m.linearBeforeReset) n = g(gi[giOffset + 2 * H + j]! + gh[2 * H + j]!);
+    else if (bOut) n = g(gi[giOffset + 2 * H + j]! + biasHh![2 * H + j]! + r[j]! * (gh[2 * H + j]! - biasHh![2 * H + j]!));
+    else n = g(gi[giOffset + 2 * H + j]! + r[j]! * gh[2 * H + j]!);
+    const hj = h[hOffset + j]!;
+    out[outOffset + j] = round(m.inverted ? z * n + (1 - z) * hj : (1 - z) * n + z * hj);
   }
 }

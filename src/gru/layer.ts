@@ -1,89 +1,65 @@
 /**
- * One direction of one layer: the cell scanned over time (ATen's "layer").
+ * The reference runner: one direction of one layer is the cell (cell.ts) scanned over time, with
+ * plain loops in double — the code to read when auditing what gru-check computes. The stack
+ * driver (stack.ts) owns layers, directions, lengths and h_n; this file owns the time loop.
  *
- * Axis order: x is (T, B, I) seq-first, C order; output is (T, B, H); h0 and hN are (B, H).
- * The input projection gi = W_ih x + b_ih is computed for every step before the time loop, since
- * it does not depend on the recurrence.
- *
- * lengths (pack_padded_sequence semantics): sequence b only has steps t < lengths[b]. The forward
- * direction runs t = 0 .. len-1; the reverse direction starts at its last valid step, len-1, and
- * runs down to 0. Steps past the end are not computed and their output stays 0; hN holds each
- * sequence's last computed state.
+ * Axis order: job.input (T, B, I); job.output (T, B, D*H), this direction's columns
+ * [d*H, (d+1)*H); h0 and hN (B, H). For each step t and each sequence b still running,
+ * gi = W_ih x[t, b] + b_ih is computed, then the cell; the forward direction runs t = 0..T-1,
+ * the reverse one T-1..0, a sequence only at t < lengths[b] (so the reverse one starts at its
+ * own last valid step). Every row-step yields its flops so the driver can pace the event loop.
  */
 import type { FloatArray, GruDirectionParams, Precision } from '../model/types.js';
-import { cellScratch, gruCell, roundFor, type GruMath } from './cell.js';
+import { cellScratch, gruCell, roundFor } from './cell.js';
+import { compileMath, type GateMath } from './math.js';
+import type { DirectionJob, GruRunInput, GruRunOptions, Runner } from './stack.js';
 
-export interface LayerResult {
-  output: Float64Array;
-  hN: Float64Array;
-}
-
-/** gi[t, b, :] = W_ih x[t, b, :] + b_ih for all T*B rows: (T*B, 3H). */
-export function inputProjection(
-  x: FloatArray,
-  rows: number,
-  inputSize: number,
-  p: GruDirectionParams,
-  hiddenSize: number,
-): Float64Array {
-  const G = 3 * hiddenSize;
-  const I = inputSize;
-  const gi = new Float64Array(rows * G);
+/** gi = W_ih x + b_ih for one row of x (from xOffset): 3H values into gi. */
+export function projectRow(x: FloatArray, xOffset: number, p: GruDirectionParams, H: number, gi: Float64Array): void {
+  const I = p.inputSize;
   const w = p.weightIh;
   const b = p.biasIh;
-  for (let r = 0; r < rows; r++) {
-    const xo = r * I;
-    const go = r * G;
-    for (let g = 0; g < G; g++) {
-      let acc = b ? b[g]! : 0;
-      const wo = g * I;
-      for (let i = 0; i < I; i++) acc += w[wo + i]! * x[xo + i]!;
-      gi[go + g] = acc;
-    }
+  for (let g = 0; g < 3 * H; g++) {
+    let acc = b ? b[g]! : 0;
+    const wo = g * I;
+    for (let i = 0; i < I; i++) acc += w[wo + i]! * x[xOffset + i]!;
+    gi[g] = acc;
   }
-  return gi;
 }
 
-export function gruLayer(
-  x: FloatArray,
-  seqLen: number,
-  batchSize: number,
-  p: GruDirectionParams,
-  hiddenSize: number,
-  h0: Float64Array,
-  reverse: boolean,
-  lengths: Int32Array | undefined,
-  precision: Precision,
-  math: GruMath,
-): LayerResult {
-  const T = seqLen;
-  const B = batchSize;
-  const H = hiddenSize;
-  const G = 3 * H;
-  const gi = inputProjection(x, T * B, p.inputSize, p, H);
-  const output = new Float64Array(T * B * H);
-  const round = roundFor(precision);
+export function* referenceDirection(job: DirectionJob): Generator<number, void, void> {
+  const { seqLen: T, batchSize: B, hiddenSize: H, inputSize: I, lengths, input, output, params, reverse } = job;
+  const F = job.numDirections * H;
+  const col = job.direction * H;
+  const round = roundFor(job.precision);
+  const math = compileMath(job.math);
   const scratch = cellScratch(H);
-  // Each step writes the new state straight into its output row, which is then where the next
-  // step reads that sequence's state from: no copy per step. Before its first step a sequence
-  // reads from hN, which starts as h0.
-  const hN = Float64Array.from(h0, round);
-  const src: Float64Array[] = new Array<Float64Array>(B).fill(hN);
-  const srcOffset = new Int32Array(B);
-  for (let b = 0; b < B; b++) srcOffset[b] = b * H;
-
+  const gi = new Float64Array(3 * H);
+  const next = new Float64Array(H);
+  // The state of every sequence, (B, H): starts as h0 rounded to the state's precision.
+  const h = Float64Array.from(job.h0, round);
+  const rowFlops = 2 * 3 * H * (I + H);
   for (let step = 0; step < T; step++) {
     const t = reverse ? T - 1 - step : step;
     for (let b = 0; b < B; b++) {
       if (lengths && t >= lengths[b]!) continue;
-      const outOffset = (t * B + b) * H;
-      gruCell(gi, (t * B + b) * G, src[b]!, srcOffset[b]!, output, outOffset, p.weightHh, p.biasHh, H, math, round, scratch);
-      src[b] = output;
-      srcOffset[b] = outOffset;
+      projectRow(input, (t * B + b) * I, params, H, gi);
+      gruCell(gi, 0, h, b * H, next, 0, params.weightHh, params.biasHh, H, math, round, scratch);
+      h.set(next, b * H);
+      output.set(next, (t * B + b) * F + col);
+      yield rowFlops;
     }
   }
-  for (let b = 0; b < B; b++) {
-    if (src[b] !== hN) hN.set(output.subarray(srcOffset[b]!, srcOffset[b]! + H), b * H);
-  }
-  return { output, hN };
+  job.hN.set(h);
 }
+
+/** The plain loops of this file as a runner: float64 buffers, every GateMath option. */
+export const REFERENCE_RUNNER: Runner = {
+  name: 'reference',
+  floatType: () => 'f64',
+  *runLayer(job) {
+    for (const d of job.directions) yield* referenceDirection(d);
+  },
+};
+
+export type { GateMath, GruRunInput, GruRunOptions, Precision };

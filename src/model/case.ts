@@ -12,7 +12,7 @@ import { choosePrefix, pytorchParams } from './pytorch.js';
 import type { FloatArray, GruCase, Layout, LayoutSource, Tensor } from './types.js';
 import { buildKerasCase, looksKeras } from './keras.js';
 import { buildOnnxCase, looksOnnx } from './onnx.js';
-import { PYTORCH_MATH } from './math.js';
+import { PYTORCH_MATH } from '../gru/math.js';
 
 export interface CaseOptions {
   /** Module prefix of the GRU's weights (`encoder.rnn`), when the file holds several. */

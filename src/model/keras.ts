@@ -11,6 +11,7 @@ import type { ArrayBundle } from '../io/types.js';
 import { expectNonEmpty, expectShape, floatTensor, fmtShape, readLengths, swapFirstAxes, toStorage, zerosLike } from './arrays.js';
 import type { CaseConfig, CaseOptions } from './case.js';
 import { reorderRows, transpose } from './gates.js';
+import { PYTORCH_MATH, withMath } from '../gru/math.js';
 import type { GruCase, GruDirectionParams, GruParams } from './types.js';
 
 const KERNEL = /^(.*?)kernel$/;
@@ -107,7 +108,7 @@ export function buildKerasCase(bundle: ArrayBundle, options: CaseOptions, config
     h0Given: h0 !== undefined,
     expected: {},
     prefix: prefix.replace(/[/.]$/, ''),
-    math: { linearBeforeReset: resetAfter },
+    math: withMath(PYTORCH_MATH, { linearBeforeReset: resetAfter }),
   };
   if (out) c.expected.output = out;
   if (hn) c.expected.h_n = hn;

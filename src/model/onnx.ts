@@ -11,6 +11,7 @@ import type { ArrayBundle, NdArray } from '../io/types.js';
 import { expectNonEmpty, expectShape, floatTensor, fmtShape, readLengths, toStorage, zerosLike } from './arrays.js';
 import type { CaseConfig, CaseOptions, OnnxDirection } from './case.js';
 import { reorderRows } from './gates.js';
+import { PYTORCH_MATH, withMath } from '../gru/math.js';
 import type { GruCase, GruDirectionParams, GruParams, Tensor } from './types.js';
 
 export function looksOnnx(names: string[]): boolean {
@@ -92,7 +93,7 @@ export function buildOnnxCase(bundle: ArrayBundle, options: CaseOptions, config:
     h0Given: h0 !== undefined,
     expected: {},
     prefix: '',
-    math: { linearBeforeReset },
+    math: withMath(PYTORCH_MATH, { linearBeforeReset }),
   };
   if (Y) c.expected.output = Y;
   if (Yh) c.expected.h_n = Yh;

@@ -8,30 +8,13 @@
  * in the tensor's own axis order.
  */
 
+import type { GateMath } from '../gru/math.js';
+
 export type FloatArray = Float32Array | Float64Array;
 
 /** Weight naming and tensor layout of the dump: PyTorch state_dict, ONNX GRU node, Keras GRU layer. */
 export type Layout = 'pytorch' | 'onnx' | 'keras';
 
-/** Where the reset gate applies to the candidate state n (the one equation GRU variants differ in). */
-export interface GruMath {
-  /**
-   * true (PyTorch; ONNX linear_before_reset=1; Keras reset_after=True):
-   *   n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))
-   * false (ONNX default linear_before_reset=0; Keras reset_after=False):
-   *   n = tanh(W_in x + b_in + W_hn (r ⊙ h) + b_hn)
-   */
-  linearBeforeReset: boolean;
-  /**
-   * The equations a port may have used instead; `diagnose` re-runs the reference with each. All
-   * absent in PyTorch's GRU. hardSigmoid is clip(0.2x + 0.5, 0, 1) for r and z (ONNX HardSigmoid
-   * defaults, old Keras's recurrent_activation); updateInverted: h' = z ⊙ n + (1 − z) ⊙ h;
-   * bHnOutsideReset: n = tanh(W_in x + b_in + b_hn + r ⊙ (W_hn h)).
-   */
-  hardSigmoid?: boolean;
-  updateInverted?: boolean;
-  bHnOutsideReset?: boolean;
-}
 export type FloatDType = 'float16' | 'float32' | 'float64';
 export type Precision = 'f32' | 'f64';
 
@@ -103,5 +86,8 @@ export interface GruCase {
   expected: { output?: Tensor; h_n?: Tensor };
   /** Module prefix the weights were found under ('' for none). */
   prefix: string;
-  math: GruMath;
+  /** The gate math of every direction (PyTorch's for a state_dict). */
+  math: GateMath;
+  /** When directions differ (ONNX activations for a bidirectional node): one per direction. */
+  directionMath?: readonly GateMath[];
 }

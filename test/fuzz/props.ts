@@ -20,7 +20,8 @@ import { parseNpy } from '../../src/io/npy.js';
 import { readNpz } from '../../src/io/npz.js';
 import { loadArrays } from '../../src/io/load.js';
 import type { NdArray } from '../../src/io/types.js';
-import { checkBundle, readCandidate, runCheckBundle, type CaseResult, type CheckOptions } from '../../src/check.js';
+import { checkCase, readCandidate, type CaseResult, type CheckOptions } from '../../src/check.js';
+import { checkRef } from '../helpers.js';
 import { ROOT, SAMPLES, sampleFiles } from '../helpers.js';
 import { makeZip } from '../fixtures/io/helpers.js';
 
@@ -735,8 +736,8 @@ export async function runPath(path: string, o: RunOptions, where: string): Promi
     opts.candidate = cand;
   }
   const r = o.fast
-    ? await outcomeAsync(() => runCheckBundle(bundle, opts), `${where} runCheckBundle`)
-    : outcome(() => checkBundle(bundle, opts), `${where} checkBundle`);
+    ? await outcomeAsync(() => checkCase(bundle, opts), `${where} runCheckBundle`)
+    : await outcomeAsync(() => checkRef(bundle, opts), `${where} checkBundle`);
   if (!(r instanceof GruCheckError)) assertCaseResult(r, where);
   const ms = performance.now() - t0;
   assert.ok(ms < 3000, `${where}: took ${ms.toFixed(0)} ms`);
