@@ -11,6 +11,7 @@ import { buildCase, type CaseOptions } from './model/case.js';
 import type { FloatDType, GruCase, GruConfig, LayoutSource, Precision, Tensor } from './model/types.js';
 import { floatTensor, swapFirstAxes } from './model/arrays.js';
 import { fastRunner, type FastOptions } from './engine/fast.js';
+import { wasmBuild } from './engine/wasm.js';
 import { runStack, type GruRunInput, type GruRunResult, type Runner } from './gru/stack.js';
 import { REFERENCE_RUNNER } from './gru/layer.js';
 import { compareTensors, type CheckResult } from './compare/isclose.js';
@@ -44,8 +45,10 @@ export interface Timings {
   referenceMs: number;
   compareMs: number;
   engine?: Engine;
-  /** Threads the fast engine was allowed (1 = in-process); 1 for the reference engine. */
+  /** Threads that computed (1 = in-process); 1 for the reference engine. */
   threads?: number;
+  /** What computed the products: 'wasm-fma' or 'wasm-simd' (the fast engine's wasm builds), 'js', or 'reference'. */
+  kernel?: string;
 }
 
 /** One porting mistake re-enacted by `diagnose`, scored against the tensors under test. */
@@ -152,6 +155,7 @@ export interface Computed {
   result: GruRunResult;
   engine: Engine;
   threads: number;
+  kernel: string;
   ms: number;
 }
 
@@ -163,16 +167,18 @@ export async function computeGru(c: GruCase, o: ComputeOptions, run?: GruRunInpu
   const engine = o.engine ?? 'fast';
   let runner: Runner;
   let threads = 1;
+  let kernel = 'reference';
   if (engine === 'reference') {
     runner = REFERENCE_RUNNER;
   } else {
     const fast = fastRunner(input, { ...runOptions, threads: o.threads } satisfies FastOptions & typeof runOptions);
     threads = fast.threads;
+    kernel = fast.kind === 'wasm' ? `wasm-${wasmBuild()}` : 'js';
     runner = fast;
   }
   if (o.decorate) runner = o.decorate(runner);
   const result = await runStack(input, runOptions, runner, { signal: o.signal, onProgress: o.onProgress });
-  return { result, engine, threads, ms: performance.now() - t0 };
+  return { result, engine, threads, kernel, ms: performance.now() - t0 };
 }
 
 /**
@@ -201,7 +207,7 @@ export async function checkCase(input: string | ArrayBundle | GruCase, options: 
     signal: options.signal,
     onProgress: options.onProgress && ((d, t) => options.onProgress!(d, t, 'compute')),
   });
-  return compareCase(c, toUserLayout(c, computed.result), options, precision, { loadMs, referenceMs: computed.ms, engine: computed.engine, threads: computed.threads });
+  return compareCase(c, toUserLayout(c, computed.result), options, precision, { loadMs, referenceMs: computed.ms, engine: computed.engine, threads: computed.threads, kernel: computed.kernel });
 }
 
 /** The port's tensors: `output`/`h_n` (ONNX names `Y`/`Y_h` also accepted), as dumped. */
@@ -285,7 +291,7 @@ export function compareCase(c: GruCase, ref: { output: UserTensor; h_n: UserTens
     prefix: c.prefix.replace(/\.$/, ''),
     tolerance,
     checks,
-    timings: { loadMs: ms(timings.loadMs), referenceMs: ms(timings.referenceMs), compareMs: ms(t2 - t1), ...(timings.engine ? { engine: timings.engine, threads: timings.threads ?? 1 } : {}) },
+    timings: { loadMs: ms(timings.loadMs), referenceMs: ms(timings.referenceMs), compareMs: ms(t2 - t1), ...(timings.engine ? { engine: timings.engine, threads: timings.threads ?? 1 } : {}), ...(timings.kernel ? { kernel: timings.kernel } : {}) },
   };
   if (cand) result.candidate = cand.source;
   if (c.params.reverseOnly) result.reverseOnly = true;

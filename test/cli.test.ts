@@ -57,7 +57,7 @@ test('--format json: one JSON document with the stable names, nothing else on st
   assert.equal(c.case, 'samples/bidir_2layer.npz');
   assert.equal(c.pass, true);
   assert.deepEqual(c.config, { layout: 'pytorch', inputSize: 6, hiddenSize: 5, numLayers: 2, bidirectional: true, bias: true, batchFirst: false, batched: true, dtype: 'float32' });
-  assert.deepEqual(Object.keys(c.timings).sort(), ['compareMs', 'engine', 'loadMs', 'referenceMs', 'threads']);
+  assert.deepEqual(Object.keys(c.timings).sort(), ['compareMs', 'engine', 'kernel', 'loadMs', 'referenceMs', 'threads']);
   const names = ['tensor', 'subject', 'against', 'pass', 'shape', 'total', 'mismatched', 'maxAbsError', 'maxAbsIndex', 'maxRelError', 'maxRelIndex', 'meanAbsError', 'atol', 'rtol', 'requiredAtol', 'firstMismatchStep'];
   for (const k of c.checks) for (const n of names) assert.ok(n in k, `check has ${n}`);
   assert.deepEqual(c.checks.map((k: { tensor: string }) => k.tensor), ['output', 'h_n']);

@@ -27,15 +27,17 @@ test('gemm: odd shapes, k split into blocks, 1..7 rows: float32 products summed 
     const pa = g.alloc(M * K);
     const pp = g.alloc(np * K * PANEL);
     const pc = g.alloc(M * ldc, 8);
+    const pap = g.alloc(M * K);
     g.grow();
     const A = g.f32(pa, M * K);
     for (let i = 0; i < A.length; i++) A[i] = 2 * rnd() - 1;
     const W = Float32Array.from({ length: N * K }, () => 2 * rnd() - 1);
     packPanels(W, 0, N, K, g.f32(pp, np * K * PANEL));
-    // two k blocks, the second accumulating, as WasmKernel does
+    // rows packed four by four, then two k blocks, the second accumulating, as WasmKernel does
+    g.exports.pack4(pa, K, M >> 2, K, pap);
     const k1 = Math.ceil(K / 2);
-    g.exports.gemm(pa, K, M, k1, pp, K * PANEL * 4, np, pc, ldc, 0);
-    if (K > k1) g.exports.gemm(pa + k1 * 4, K, M, K - k1, pp + k1 * PANEL * 4, K * PANEL * 4, np, pc, ldc, 1);
+    g.exports.gemm(pa, K, pap, K * 16, M, k1, pp, K * PANEL * 4, np, pc, ldc, 0);
+    if (K > k1) g.exports.gemm(pa + k1 * 4, K, pap + k1 * 16, K * 16, M, K - k1, pp + k1 * PANEL * 4, K * PANEL * 4, np, pc, ldc, 1);
     const C = g.f64(pc, M * ldc);
     for (let i = 0; i < M; i++) {
       for (let n = 0; n < N; n++) {

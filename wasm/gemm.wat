@@ -12,27 +12,30 @@
 ;;
 ;; Why this shape: a panel of 8 columns by k (32*k bytes) stays in L1 while every row of A streams
 ;; past it, and the 4x8 register tile (8 f32x4 accumulators, 2 weight vectors, 1 broadcast) fits the
-;; 16 SIMD registers V8 has on x64. Baseline wasm SIMD has no FMA, so each step is a mul and an add.
+;; 16 SIMD registers V8 has on x64. Rows come packed four at a time (pack4) so one pointer walks them.
+;;
+;; This file is a template that wasm/build.mjs expands twice: `(MADD $x $w $s)` becomes s + x·w as
+;; f32x4.mul then f32x4.add (baseline SIMD: gemm.wasm) or as one f32x4.relaxed_madd (relaxed SIMD,
+;; a fused multiply-add on x64 with FMA: gemm-fma.wasm, used when the runtime validates it).
 ;;
 ;; Accuracy: float32 sums lose about sqrt(k/4) roundings on a long dot product, which over
 ;; thousands of recurrent steps drifted past 1e-6 from the double-accumulating reference. So the
-;; float32 accumulators only ever hold KB = 16 consecutive k (4 roundings per lane), then are
-;; widened and added into C in float64: the long sum is a double sum, as in the reference, for
-;; about 15% more work than an all-float32 sum.
+;; float32 accumulators only ever hold KB consecutive k (KB_BYTES = 32·KB bytes of panel, set by
+;; build.mjs), then are widened and added into C in float64: the long sum is a double sum, as in
+;; the reference.
 (module
   (memory (export "memory") 1)
 
-  ;; Four rows of A against one panel: C rows c0..c3 (f64, 64 bytes each) += A rows · panel.
-  (func $tile4 (param $a0 i32) (param $ldab i32) (param $k i32) (param $p i32)
+  ;; Four rows of A against one panel: C rows c0..c3 (f64, 64 bytes each) += A rows · panel. The
+  ;; four rows come packed (pack4 below): ap holds, for each k, the four rows' values side by side,
+  ;; so one pointer walks them with constant offsets — the first version kept a pointer per row and
+  ;; spent a third of its instructions advancing them.
+  (func $tile4 (param $ap i32) (param $k i32) (param $p i32)
                (param $c0 i32) (param $ldcb i32) (param $accum i32)
-    (local $a1 i32) (local $a2 i32) (local $a3 i32)
     (local $c1 i32) (local $c2 i32) (local $c3 i32) (local $end i32) (local $bend i32)
     (local $w0 v128) (local $w1 v128) (local $x v128)
     (local $s00 v128) (local $s01 v128) (local $s10 v128) (local $s11 v128)
     (local $s20 v128) (local $s21 v128) (local $s30 v128) (local $s31 v128)
-    (local.set $a1 (i32.add (local.get $a0) (local.get $ldab)))
-    (local.set $a2 (i32.add (local.get $a1) (local.get $ldab)))
-    (local.set $a3 (i32.add (local.get $a2) (local.get $ldab)))
     (local.set $c1 (i32.add (local.get $c0) (local.get $ldcb)))
     (local.set $c2 (i32.add (local.get $c1) (local.get $ldcb)))
     (local.set $c3 (i32.add (local.get $c2) (local.get $ldcb)))
@@ -59,9 +62,9 @@
     (block $done
       (loop $blocks
         (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
-        ;; KB = 16 steps of k per float32 block (16 * 32 bytes of panel)
-        (local.set $bend (select (local.get $end) (i32.add (local.get $p) (i32.const 512))
-          (i32.lt_u (i32.sub (local.get $end) (local.get $p)) (i32.const 512))))
+        ;; KB steps of k per float32 block (KB * 32 bytes of panel)
+        (local.set $bend (select (local.get $end) (i32.add (local.get $p) (i32.const KB_BYTES))
+          (i32.lt_u (i32.sub (local.get $end) (local.get $p)) (i32.const KB_BYTES))))
         (local.set $s00 (v128.const i64x2 0 0))
         (local.set $s01 (v128.const i64x2 0 0))
         (local.set $s10 (v128.const i64x2 0 0))
@@ -73,22 +76,19 @@
         (loop $kk
           (local.set $w0 (v128.load (local.get $p)))
           (local.set $w1 (v128.load offset=16 (local.get $p)))
-          (local.set $x (v128.load32_splat (local.get $a0)))
-          (local.set $s00 (f32x4.add (local.get $s00) (f32x4.mul (local.get $x) (local.get $w0))))
-          (local.set $s01 (f32x4.add (local.get $s01) (f32x4.mul (local.get $x) (local.get $w1))))
-          (local.set $x (v128.load32_splat (local.get $a1)))
-          (local.set $s10 (f32x4.add (local.get $s10) (f32x4.mul (local.get $x) (local.get $w0))))
-          (local.set $s11 (f32x4.add (local.get $s11) (f32x4.mul (local.get $x) (local.get $w1))))
-          (local.set $x (v128.load32_splat (local.get $a2)))
-          (local.set $s20 (f32x4.add (local.get $s20) (f32x4.mul (local.get $x) (local.get $w0))))
-          (local.set $s21 (f32x4.add (local.get $s21) (f32x4.mul (local.get $x) (local.get $w1))))
-          (local.set $x (v128.load32_splat (local.get $a3)))
-          (local.set $s30 (f32x4.add (local.get $s30) (f32x4.mul (local.get $x) (local.get $w0))))
-          (local.set $s31 (f32x4.add (local.get $s31) (f32x4.mul (local.get $x) (local.get $w1))))
-          (local.set $a0 (i32.add (local.get $a0) (i32.const 4)))
-          (local.set $a1 (i32.add (local.get $a1) (i32.const 4)))
-          (local.set $a2 (i32.add (local.get $a2) (i32.const 4)))
-          (local.set $a3 (i32.add (local.get $a3) (i32.const 4)))
+          (local.set $x (v128.load32_splat (local.get $ap)))
+          (local.set $s00 (MADD $x $w0 $s00))
+          (local.set $s01 (MADD $x $w1 $s01))
+          (local.set $x (v128.load32_splat offset=4 (local.get $ap)))
+          (local.set $s10 (MADD $x $w0 $s10))
+          (local.set $s11 (MADD $x $w1 $s11))
+          (local.set $x (v128.load32_splat offset=8 (local.get $ap)))
+          (local.set $s20 (MADD $x $w0 $s20))
+          (local.set $s21 (MADD $x $w1 $s21))
+          (local.set $x (v128.load32_splat offset=12 (local.get $ap)))
+          (local.set $s30 (MADD $x $w0 $s30))
+          (local.set $s31 (MADD $x $w1 $s31))
+          (local.set $ap (i32.add (local.get $ap) (i32.const 16)))
           (local.set $p (i32.add (local.get $p) (i32.const 32)))
           (br_if $kk (i32.lt_u (local.get $p) (local.get $bend))))
         (v128.store offset=0 (local.get $c0)
@@ -137,7 +137,7 @@
   ;; chain per column over a KB block, then into float64), so a row's result does not depend on
   ;; which tile computed it — results are the same whatever the batch split across threads.
   (func $tile1 (param $a0 i32) (param $k i32) (param $p i32) (param $c0 i32) (param $accum i32)
-    (local $end i32) (local $bend i32) (local $x v128) (local $s00 v128) (local $s01 v128)
+    (local $end i32) (local $bend i32) (local $x v128) (local $w0 v128) (local $w1 v128) (local $s00 v128) (local $s01 v128)
     (if (i32.eqz (local.get $accum))
       (then
         (v128.store offset=0 (local.get $c0) (v128.const i64x2 0 0))
@@ -148,14 +148,16 @@
     (block $done
       (loop $blocks
         (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
-        (local.set $bend (select (local.get $end) (i32.add (local.get $p) (i32.const 512))
-          (i32.lt_u (i32.sub (local.get $end) (local.get $p)) (i32.const 512))))
+        (local.set $bend (select (local.get $end) (i32.add (local.get $p) (i32.const KB_BYTES))
+          (i32.lt_u (i32.sub (local.get $end) (local.get $p)) (i32.const KB_BYTES))))
         (local.set $s00 (v128.const i64x2 0 0))
         (local.set $s01 (v128.const i64x2 0 0))
         (loop $kk
           (local.set $x (v128.load32_splat (local.get $a0)))
-          (local.set $s00 (f32x4.add (local.get $s00) (f32x4.mul (local.get $x) (v128.load (local.get $p)))))
-          (local.set $s01 (f32x4.add (local.get $s01) (f32x4.mul (local.get $x) (v128.load offset=16 (local.get $p)))))
+          (local.set $w0 (v128.load (local.get $p)))
+          (local.set $w1 (v128.load offset=16 (local.get $p)))
+          (local.set $s00 (MADD $x $w0 $s00))
+          (local.set $s01 (MADD $x $w1 $s01))
           (local.set $a0 (i32.add (local.get $a0) (i32.const 4)))
           (local.set $p (i32.add (local.get $p) (i32.const 32)))
           (br_if $kk (i32.lt_u (local.get $p) (local.get $bend))))
@@ -171,11 +173,38 @@
             (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $s01) (local.get $s01)))))
         (br $blocks))))
 
-  ;; gemm(a, lda, m, k, p, ps, np, c, ldc, accum): see the top of the file.
-  (func (export "gemm") (param $a i32) (param $lda i32) (param $m i32) (param $k i32)
+  ;; pack4(a, lda, g, k, dst): rows [0, 4g) of A (row-major f32, lda elements per row), k columns,
+  ;; into groups of four rows interleaved by column: dst[(grp*k + kk)*4 + r] = A[4grp + r][kk].
+  ;; What $tile4 reads; costs B·K moves against the product's B·K·N multiply-adds.
+  (func (export "pack4") (param $a i32) (param $lda i32) (param $g i32) (param $k i32) (param $dst i32)
+    (local $grp i32) (local $kk i32) (local $r0 i32) (local $ldab i32)
+    (local.set $ldab (i32.shl (local.get $lda) (i32.const 2)))
+    (block $done
+      (loop $groups
+        (br_if $done (i32.ge_s (local.get $grp) (local.get $g)))
+        (local.set $r0 (i32.add (local.get $a) (i32.mul (i32.shl (local.get $grp) (i32.const 2)) (local.get $ldab))))
+        (local.set $kk (i32.const 0))
+        (block $cols
+          (loop $col
+            (br_if $cols (i32.ge_s (local.get $kk) (local.get $k)))
+            (f32.store offset=0 (local.get $dst) (f32.load (local.get $r0)))
+            (f32.store offset=4 (local.get $dst) (f32.load (i32.add (local.get $r0) (local.get $ldab))))
+            (f32.store offset=8 (local.get $dst) (f32.load (i32.add (local.get $r0) (i32.shl (local.get $ldab) (i32.const 1)))))
+            (f32.store offset=12 (local.get $dst) (f32.load (i32.add (local.get $r0) (i32.mul (local.get $ldab) (i32.const 3)))))
+            (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+            (local.set $r0 (i32.add (local.get $r0) (i32.const 4)))
+            (local.set $kk (i32.add (local.get $kk) (i32.const 1)))
+            (br $col)))
+        (local.set $grp (i32.add (local.get $grp) (i32.const 1)))
+        (br $groups))))
+
+  ;; gemm(a, lda, ap, gs, m, k, p, ps, np, c, ldc, accum): see the top of the file. Rows in groups
+  ;; of four come from the packed copy ap (pack4; gs bytes between groups, as packed over the full
+  ;; K: a block of k starts inside each group), the last m % 4 rows from A itself.
+  (func (export "gemm") (param $a i32) (param $lda i32) (param $ap i32) (param $gs i32) (param $m i32) (param $k i32)
         (param $p i32) (param $ps i32) (param $np i32) (param $c i32) (param $ldc i32) (param $accum i32)
     (local $j i32) (local $i i32) (local $ldab i32) (local $ldcb i32)
-    (local $ar i32) (local $cr i32) (local $pp i32) (local $m4 i32)
+    (local $ar i32) (local $apr i32) (local $cr i32) (local $pp i32) (local $m4 i32)
     (local.set $ldab (i32.shl (local.get $lda) (i32.const 2)))
     (local.set $ldcb (i32.shl (local.get $ldc) (i32.const 3)))
     (local.set $m4 (i32.and (local.get $m) (i32.const -4)))
@@ -183,18 +212,19 @@
     (block $done
       (loop $panels
         (br_if $done (i32.ge_s (local.get $j) (local.get $np)))
-        (local.set $ar (local.get $a))
+        (local.set $apr (local.get $ap))
         (local.set $cr (i32.add (local.get $c) (i32.shl (local.get $j) (i32.const 6))))
         (local.set $i (i32.const 0))
         (block $rows4done
           (loop $rows4
             (br_if $rows4done (i32.ge_s (local.get $i) (local.get $m4)))
-            (call $tile4 (local.get $ar) (local.get $ldab) (local.get $k) (local.get $pp)
+            (call $tile4 (local.get $apr) (local.get $k) (local.get $pp)
                          (local.get $cr) (local.get $ldcb) (local.get $accum))
-            (local.set $ar (i32.add (local.get $ar) (i32.shl (local.get $ldab) (i32.const 2))))
+            (local.set $apr (i32.add (local.get $apr) (local.get $gs)))
             (local.set $cr (i32.add (local.get $cr) (i32.shl (local.get $ldcb) (i32.const 2))))
             (local.set $i (i32.add (local.get $i) (i32.const 4)))
             (br $rows4)))
+        (local.set $ar (i32.add (local.get $a) (i32.mul (local.get $m4) (local.get $ldab))))
         (block $rows1done
           (loop $rows1
             (br_if $rows1done (i32.ge_s (local.get $i) (local.get $m)))

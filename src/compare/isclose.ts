@@ -86,6 +86,10 @@ export function isClose(a: number, e: number, o: CompareOptions): boolean {
   return Math.abs(a - e) <= o.atol + o.rtol * Math.abs(e);
 }
 
+const MAX = Number.MAX_VALUE;
+/** Below this |e| a ratio d / |e| may overflow: always computed exactly there. */
+const TINY = 1e-290;
+
 const sameShape = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
 
 export function compareTensors(
@@ -112,17 +116,23 @@ export function compareTensors(
   // count bounds them: an empty tensor may still declare a 2**40-long axis, and a row axis that is
   // also the column (last) axis would square the size.
   const timeAxis = n > 0 && target.timeAxis !== undefined && target.timeAxis < shape.length ? target.timeAxis : undefined;
-  // Size of one step along the time axis, and how many steps, for firstMismatchStep / stepMaxAbs.
-  const inner = timeAxis === undefined ? 1 : shape.slice(timeAxis + 1).reduce((x, y) => x * y, 1);
-  const steps = timeAxis === undefined ? 0 : shape[timeAxis]!;
-  const stepMaxAbs = timeAxis === undefined ? undefined : new Array<number>(steps).fill(0);
-
   const rowAxis = n > 0 && target.mapRowAxis !== undefined && target.mapRowAxis < shape.length - 1 ? target.mapRowAxis : undefined;
-  const cols = shape.length > 0 ? shape[shape.length - 1]! : 1;
-  const rowInner = rowAxis === undefined ? 1 : shape.slice(rowAxis + 1).reduce((x, y) => x * y, 1);
-  const rows = rowAxis === undefined ? 0 : shape[rowAxis]!;
-  const map = rowAxis === undefined ? undefined : new Array<number>(rows * cols).fill(0);
+  if (timeAxis !== undefined && rowAxis !== undefined && timeAxis !== rowAxis) throw new Error('compareTensors: the heatmap rows must run along the time axis');
+  // The tensor as [P, R, Q, C]: R along the time / heatmap-row axis, C the last axis (the heatmap's
+  // columns), P and Q the axes before and between. Nested loops over these keep every index a sum,
+  // where a division per element cost more than the comparison itself.
+  const axis = timeAxis ?? rowAxis;
+  const last = shape.length - 1;
+  const prod = (from: number, to: number): number => shape.slice(from, to).reduce((x, y) => x * y, 1);
+  const R = axis === undefined ? 1 : shape[axis]!;
+  const C = axis === undefined || axis === last ? Math.max(1, n) : shape[last]!;
+  const Q = axis === undefined || axis === last ? 1 : prod(axis + 1, last);
+  const P = n === 0 ? 0 : axis === undefined ? 1 : prod(0, axis);
+  const stepMaxAbs = timeAxis === undefined ? undefined : new Float64Array(R);
+  const cols = shape.length > 0 ? shape[last]! : 1;
+  const map = rowAxis === undefined ? undefined : new Float64Array(R * cols);
 
+  const { atol, rtol } = o;
   let mismatched = 0;
   let nonFinite = 0;
   let zeroExpected = 0;
@@ -132,50 +142,71 @@ export function compareTensors(
   let maxRelAt = -1;
   let sumAbs = 0;
   let finiteCount = 0;
-  // Fallback for when sumAbs overflows (float64 differences near 1e308): a mean cannot.
-  let runningMean = 0;
   let required = 0;
-  let firstStep: number | null = null;
-  for (let i = 0; i < n; i++) {
-    const ai = a[i]!;
-    const ei = e[i]!;
-    const close = isClose(ai, ei, o);
-    const step = timeAxis === undefined ? -1 : Math.floor(i / inner) % steps;
-    if (!close) {
-      mismatched++;
-      if (step >= 0 && (firstStep === null || step < firstStep)) firstStep = step;
-    }
-    const d = ai === ei ? 0 : Math.abs(ai - ei);
-    if (!Number.isFinite(d)) {
-      // NaN vs NaN (equal or not) and inf vs same inf carry no finite difference.
-      if (!close) nonFinite++;
-      continue;
-    }
-    finiteCount++;
-    sumAbs += d;
-    runningMean += (d - runningMean) / finiteCount;
-    if (d > maxAbs || maxAbsAt < 0) {
-      maxAbs = d;
-      maxAbsAt = i;
-    }
-    if (stepMaxAbs && d > stepMaxAbs[step]!) stepMaxAbs[step] = d;
-    if (map) {
-      const cell = (Math.floor(i / rowInner) % rows) * cols + (i % cols);
-      if (d > map[cell]!) map[cell] = d;
-    }
-    // A subnormal expected value can make d / |e| overflow to Infinity just as 0 does: both are
-    // left out of maxRelError (which stays finite) and counted in zeroExpected.
-    const r = ei !== 0 ? d / Math.abs(ei) : Infinity;
-    if (r !== Infinity) {
-      if (r > maxRel || maxRelAt < 0) {
-        maxRel = r;
-        maxRelAt = i;
+  let firstStep = -1;
+  for (let p = 0; p < P; p++) {
+    for (let r = 0; r < R; r++) {
+      for (let q = 0; q < Q; q++) {
+        const i0 = ((p * R + r) * Q + q) * C;
+        for (let c = 0; c < C; c++) {
+          const i = i0 + c;
+          const ai = a[i]!;
+          const ei = e[i]!;
+          let d = ai - ei;
+          if (d < 0) d = -d;
+          if (d <= MAX) {
+            // Both finite and so is their difference: isclose is |a - e| <= atol + rtol·|e|.
+            const ae = ei < 0 ? -ei : ei;
+            if (!(d <= atol + rtol * ae)) {
+              mismatched++;
+              if (stepMaxAbs && (firstStep < 0 || r < firstStep)) firstStep = r;
+            }
+            finiteCount++;
+            sumAbs += d;
+            if (d > maxAbs || maxAbsAt < 0) {
+              maxAbs = d;
+              maxAbsAt = i;
+            }
+            if (stepMaxAbs && d > stepMaxAbs[r]!) stepMaxAbs[r] = d;
+            if (map && d > map[r * cols + c]!) map[r * cols + c] = d;
+            // The relative error skips expected zeros (counted in zeroExpected when the
+            // difference is not 0) and subnormal expected values whose ratio overflows, as zeros.
+            if (ae === 0) {
+              if (d !== 0) zeroExpected++;
+            } else if (ae < TINY || maxRelAt < 0 || d >= maxRel * ae * (1 - 1e-15)) {
+              const rel = d / ae;
+              if (rel === Infinity) zeroExpected++;
+              else if (rel > maxRel || maxRelAt < 0) {
+                maxRel = rel;
+                maxRelAt = i;
+              }
+            }
+            const need = d - rtol * ae;
+            if (need > required) required = need;
+          } else if (!isClose(ai, ei, o)) {
+            // NaN or an infinity (or a difference past the float64 range): no finite error.
+            mismatched++;
+            nonFinite++;
+            if (stepMaxAbs && (firstStep < 0 || r < firstStep)) firstStep = r;
+          } else if (ai === ei) {
+            // The same infinity: close, with a difference of 0.
+            finiteCount++;
+            if (maxAbsAt < 0) maxAbsAt = i;
+            if (maxRelAt < 0) maxRelAt = i;
+          }
+        }
       }
-    } else if (d !== 0) {
-      zeroExpected++;
     }
-    const need = d - o.rtol * Math.abs(ei);
-    if (need > required) required = need;
+  }
+  let meanAbs = finiteCount === 0 ? 0 : sumAbs / finiteCount;
+  if (!Number.isFinite(meanAbs)) {
+    // The sum overflowed (float64 differences near 1e308): a running mean cannot.
+    meanAbs = 0;
+    let k = 0;
+    for (let i = 0; i < n; i++) {
+      const d = Math.abs(a[i]! - e[i]!);
+      if (d <= MAX) meanAbs += (d - meanAbs) / ++k;
+    }
   }
   const result: CheckResult = {
     ...base,
@@ -187,13 +218,13 @@ export function compareTensors(
     maxAbsIndex: maxAbsAt >= 0 ? unravel(maxAbsAt, shape) : null,
     maxRelError: maxRel,
     maxRelIndex: maxRelAt >= 0 ? unravel(maxRelAt, shape) : null,
-    meanAbsError: finiteCount === 0 ? 0 : Number.isFinite(sumAbs) ? sumAbs / finiteCount : runningMean,
+    meanAbsError: meanAbs,
     requiredAtol: nonFinite > 0 ? null : required,
-    firstMismatchStep: firstStep,
+    firstMismatchStep: firstStep >= 0 ? firstStep : null,
     nonFiniteMismatched: nonFinite,
     zeroExpected,
   };
-  if (stepMaxAbs) result.stepMaxAbs = stepMaxAbs;
-  if (map) result.errorMap = { rows, cols, rowLabel: target.mapRowLabel ?? `axis ${rowAxis}`, colLabel: target.mapColLabel ?? 'last axis', values: map };
+  if (stepMaxAbs) result.stepMaxAbs = Array.from(stepMaxAbs);
+  if (map) result.errorMap = { rows: R, cols, rowLabel: target.mapRowLabel ?? `axis ${rowAxis}`, colLabel: target.mapColLabel ?? 'last axis', values: Array.from(map) };
   return result;
 }

@@ -27,7 +27,7 @@ export async function diagnoseCase(c: GruCase, options: CheckOptions = {}): Prom
   const engine = { engine: options.engine, threads: options.threads, precision, signal: options.signal, onProgress: progress };
 
   const ref = await computeGru(c, engine);
-  const base = compareCase(c, toUserLayout(c, ref.result), options, precision, { loadMs: 0, referenceMs: ref.ms, engine: ref.engine, threads: ref.threads });
+  const base = compareCase(c, toUserLayout(c, ref.result), options, precision, { loadMs: 0, referenceMs: ref.ms, engine: ref.engine, threads: ref.threads, kernel: ref.kernel });
   // The check that decides: candidate vs reference, or reference vs expected without a candidate.
   const cand = options.candidate;
   const decisive = base.checks.filter((k) => (cand ? k.subject === 'candidate' && k.against === 'reference' : k.subject === 'reference'));

@@ -81,7 +81,7 @@ export class WasmKernel implements Kernel {
   private I = 0;
   private H = 0;
   private B = 0;
-  private a = { pIh: 0, pRz: 0, pN: 0, x: 0, gi: 0, h: 0, rh: 0, ghRz: 0, ghN: 0, bih: 0, bhh: 0, s: 0 };
+  private a = { pIh: 0, pRz: 0, pN: 0, x: 0, gi: 0, h: 0, rh: 0, ghRz: 0, ghN: 0, bih: 0, bhh: 0, s: 0, ap: 0 };
   /** null: the SIMD passes compute the gates; else gates.ts's rows with this math. */
   private math: CompiledMath | null = null;
   private bih: Float64Array = new Float64Array(0);
@@ -119,6 +119,8 @@ export class WasmKernel implements Kernel {
     a.bhh = g.alloc(3 * H + 2, 8);
     // gate values r|z of one row
     a.s = g.alloc(2 * H + 2, 8);
+    // Rows packed four by four for the product (pack4): a projection slice or the state.
+    a.ap = g.alloc(Math.max(chunkRows * I, B * H));
     g.grow();
     g.f64(a.bih, 3 * H + 2).fill(0).set(p.biasIh ?? []);
     g.f64(a.bhh, 3 * H + 2).fill(0).set(p.biasHh ?? []);
@@ -137,10 +139,13 @@ export class WasmKernel implements Kernel {
     return this;
   }
 
-  private gemm(aAt: number, lda: number, m: number, k: number, pAt: number, np: number, cAt: number, ldc: number): void {
-    const gemm = this.g.exports.gemm;
+  /** C = A·P for A at aAt (m rows, lda apart); `packed`: A's groups of four are already in ap. */
+  private gemm(aAt: number, lda: number, m: number, k: number, pAt: number, np: number, cAt: number, ldc: number, packed = false): void {
+    const ex = this.g.exports;
+    const ap = this.a.ap;
+    if (!packed) ex.pack4(aAt, lda, m >> 2, k, ap);
     for (let kb = 0; kb < k; kb += KC) {
-      gemm(aAt + kb * 4, lda, m, Math.min(KC, k - kb), pAt + kb * PANEL * 4, k * PANEL * 4, np, cAt, ldc, kb > 0 ? 1 : 0);
+      ex.gemm(aAt + kb * 4, lda, ap + kb * 16, k * 16, m, Math.min(KC, k - kb), pAt + kb * PANEL * 4, k * PANEL * 4, np, cAt, ldc, kb > 0 ? 1 : 0);
     }
   }
 
@@ -154,7 +159,8 @@ export class WasmKernel implements Kernel {
   }
 
   recurN(fromRh: boolean): void {
-    this.gemm(fromRh ? this.a.rh : this.a.h, this.H, this.B, this.H, this.a.pN, this.ldN / PANEL, this.a.ghN, this.ldN);
+    // From h, recurRz has just packed it: h has not changed since.
+    this.gemm(fromRh ? this.a.rh : this.a.h, this.H, this.B, this.H, this.a.pN, this.ldN / PANEL, this.a.ghN, this.ldN, !fromRh);
   }
 
   gatesLbr(row: number, giRow: number): void {

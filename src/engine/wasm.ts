@@ -3,18 +3,22 @@
  * wasm/build.mjs) and wraps one instance of it: a bump allocator over its linear memory and the
  * weight packing the kernel expects (see the top of gemm.wat for the panel layout).
  *
+ * Two builds of the same source: gemm-fma.wasm uses relaxed SIMD's fused multiply-add and is taken
+ * when the runtime validates it (Node 22+, or Node 20 with --experimental-wasm-relaxed-simd, which
+ * the CLI's launcher sets); gemm.wasm is baseline SIMD. This module never changes V8's flags: a
+ * library must not change how the rest of its host process compiles.
+ *
  * Loading never touches the network: the .wasm is read from disk next to the compiled engine
- * (dist/engine/gemm.wasm) or from wasm/gemm.wasm in the source tree (tests under tsx). When
- * neither exists, or the runtime lacks wasm SIMD, `wasmModule()` returns undefined and the engine
- * uses its JS kernel instead.
+ * (dist/engine/) or from wasm/ in the source tree (tests under tsx). When neither exists, or the
+ * runtime lacks wasm SIMD, `wasmModule()` returns undefined and the engine uses its JS kernel.
  */
 import { readFileSync } from 'node:fs';
-import { setFlagsFromString } from 'node:v8';
 import type { FloatArray } from '../model/types.js';
 
 export interface GemmExports {
   memory: WebAssembly.Memory;
-  gemm(a: number, lda: number, m: number, k: number, p: number, ps: number, np: number, c: number, ldc: number, accum: number): void;
+  gemm(a: number, lda: number, ap: number, gs: number, m: number, k: number, p: number, ps: number, np: number, c: number, ldc: number, accum: number): void;
+  pack4(a: number, lda: number, groups: number, k: number, dst: number): void;
   sigmoid_pass(gi: number, gh: number, bi: number, bh: number, dst: number, n: number): void;
   update_pass(gi: number, gh: number, bi: number, bh: number, r: number, z: number, h: number, n: number, lbr: number): void;
   reset_pass(r: number, h: number, rh: number, n: number): void;
@@ -22,46 +26,46 @@ export interface GemmExports {
   exp_f64(src: number, dst: number, n: number): void;
 }
 
-let cached: WebAssembly.Module | null | undefined;
+export type WasmBuild = 'fma' | 'simd';
 
-/** Where the binary may be, relative to this file in dist/engine/ or src/engine/. */
-const CANDIDATES = ['./gemm.wasm', '../../wasm/gemm.wasm'];
+let cached: { module: WebAssembly.Module; build: WasmBuild } | null | undefined;
 
-/**
- * V8 first compiles wasm with its baseline compiler and tiers hot functions up later, per isolate:
- * each worker then ran its first runs at baseline speed (2 threads measured no faster than 1).
- * The module is tiny, so compile it optimized up front, then restore the default for any other
- * wasm in the process.
- */
-function compileOptimized(bytes: Uint8Array<ArrayBuffer>): WebAssembly.Module {
-  try {
-    setFlagsFromString('--no-liftoff');
-    return new WebAssembly.Module(bytes);
-  } finally {
-    setFlagsFromString('--liftoff');
+function read(name: string): Uint8Array<ArrayBuffer> | undefined {
+  // Relative to this file in dist/engine/ or src/engine/.
+  for (const rel of [`./${name}`, `../../wasm/${name}`]) {
+    try {
+      return new Uint8Array(readFileSync(new URL(rel, import.meta.url)));
+    } catch {
+      // try the next place
+    }
   }
+  return undefined;
+}
+
+function load(): { module: WebAssembly.Module; build: WasmBuild } | null {
+  for (const [name, build] of [['gemm-fma.wasm', 'fma'], ['gemm.wasm', 'simd']] as const) {
+    const bytes = read(name);
+    // validate() is false, not a throw, on an engine without (relaxed) SIMD: try the next build.
+    if (!bytes || !WebAssembly.validate(bytes)) continue;
+    try {
+      return { module: new WebAssembly.Module(bytes), build };
+    } catch {
+      // fall through to the next build
+    }
+  }
+  return null;
 }
 
 /** The compiled kernel module, or undefined when it is not built or SIMD is unavailable. */
 export function wasmModule(): WebAssembly.Module | undefined {
-  if (cached !== undefined) return cached ?? undefined;
-  cached = null;
-  for (const rel of CANDIDATES) {
-    let bytes: Uint8Array<ArrayBuffer>;
-    try {
-      bytes = new Uint8Array(readFileSync(new URL(rel, import.meta.url)));
-    } catch {
-      continue;
-    }
-    try {
-      // validate() is false, not a throw, on an engine without SIMD: then fall back to JS.
-      if (WebAssembly.validate(bytes)) cached = compileOptimized(bytes);
-    } catch {
-      cached = null;
-    }
-    break;
-  }
-  return cached ?? undefined;
+  if (cached === undefined) cached = load();
+  return cached?.module;
+}
+
+/** Which build wasmModule() loaded, for reports and the bench. */
+export function wasmBuild(): WasmBuild | undefined {
+  if (cached === undefined) cached = load();
+  return cached?.build;
 }
 
 /** Output columns per panel. */

@@ -1,0 +1,8 @@
+// The fast engine against the reference, with the fused multiply-add build of the wasm kernel
+// (gemm-fma.wasm), which the CLI uses: relaxed SIMD is enabled first, as bin/gru-check.js does on
+// Node 20. V8 flags are per process, and node --test runs each file in its own.
+import { setFlagsFromString } from 'node:v8';
+import { engineTests } from './engine-cases.js';
+
+setFlagsFromString('--experimental-wasm-relaxed-simd');
+engineTests('fma');
