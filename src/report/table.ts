@@ -36,6 +36,7 @@ function checkRow(k: CheckResult, ch: ChalkInstance): string[] {
   ];
 }
 
+/** @internal (takes a chalk instance: not part of the published types) */
 export function renderCase(c: CaseResult, ch: ChalkInstance): string {
   const lines: string[] = [ch.bold(c.case)];
   if (c.error !== undefined) {
