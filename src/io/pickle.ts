@@ -141,7 +141,7 @@ class Unpickler {
   }
 
   private fail(code: ErrorCode, what: string, at = this.pos): never {
-    throw new GruCheckError(code, `${this.label}: ${what} at byte ${at}`);
+    throw new GruCheckError(code, `${this.label}: ${what} (at byte ${at})`);
   }
 
   /** Reserve n bytes, checking they are there before anything reads or allocates for them. */
@@ -432,7 +432,7 @@ class Unpickler {
     const why = qualname === 'torch.UntypedStorage' || qualname === 'torch.storage.UntypedStorage' ? ' (an untyped storage: its dtype is unknown)' : '';
     throw new GruCheckError(
       'PICKLE_REFUSED',
-      `${this.label}: refusing pickle global ${showName(qualname)}${why} at byte ${at}: only tensors and OrderedDict are read, as in a state_dict`,
+      `${this.label}: refusing pickle global ${showName(qualname)}${why}: only tensors and OrderedDict are read, as in a state_dict (at byte ${at})`,
       { hint: 'nothing from the file was run; save the weights with torch.save(model.state_dict(), path)' },
     );
   }
