@@ -4,5 +4,9 @@
  */
 export type { ArrayBundle, DType, FileFormat, NdArray, NumericData, OnnxAttribute, OnnxGraph, OnnxNode, OnnxValueInfo } from './types.js';
 export { parseNpy, type ParseNpyOptions } from './npy.js';
-export { readNpz, type ReadNpzOptions } from './npz.js';
+export { openZip, readNpz, readZipMember, type OpenZipOptions, type ReadNpzOptions, type ZipArchive, type ZipEntry } from './npz.js';
+export { flattenTensors, unpickle, type FlattenOptions, type PickleValue, type StorageRef, type TensorRef, type UnpickleOptions } from './pickle.js';
+export { readTorchZip, torchFolder, type ReadTorchOptions } from './torch.js';
+export { parseSafetensorsHeader, readSafetensors, type ReadSafetensorsOptions, type SafetensorsEntry } from './safetensors.js';
+export { readOnnx, type OnnxModel, type ReadOnnxOptions } from './onnx.js';
 export { loadArrays, type LoadOptions } from './load.js';
