@@ -13,8 +13,11 @@ import { after, before, describe, it } from 'node:test';
 import { formatError, GruCheckError } from '../src/errors.js';
 import { loadArrays, openZip, readOnnx, readSafetensors, readTorchZip } from '../src/io/index.js';
 import type { NdArray } from '../src/io/types.js';
+import onnxProto from 'onnx-proto';
 import { assertGruErrorAsync, makeZip } from './fixtures/io/helpers.js';
 import { assertSameArrays, expectedArrays, FORMATS, formatFixture, manifest } from './fixtures/formats/helpers.js';
+
+const onnxSchema = onnxProto.onnx;
 
 let tmp: string;
 before(() => {
@@ -303,3 +306,71 @@ export function storagePickle(o: { numel: number; size: number[]; stride: number
   parts.push(0x2e);
   return Uint8Array.from(parts);
 }
+
+describe('formats: ONNX models built here with the same schema (onnx-proto encoder)', () => {
+  // These build ModelProto bytes directly, for shapes torch.onnx.export never writes.
+  const model = (initializer: Array<Record<string, unknown>>, extra: Record<string, unknown> = {}): Uint8Array =>
+    onnxSchema.ModelProto.encode({ irVersion: 8, opsetImport: [{ domain: '', version: 14 }], graph: { name: 'g', initializer, ...extra } }).finish();
+
+  it('dims claiming 2**28 or 2**40 elements over 8 bytes of raw_data: refused before allocating', () => {
+    const b = model([{ name: 'w', dataType: 1, dims: [2 ** 14, 2 ** 14], rawData: new Uint8Array(8) }]);
+    assert.throws(() => readOnnx(b), (e: GruCheckError) => e.code === 'BAD_ONNX' && /raw_data is 8 bytes/.test(e.message));
+    const huge = model([{ name: 'w', dataType: 1, dims: [2 ** 20, 2 ** 20], rawData: new Uint8Array(8) }]);
+    assert.throws(() => readOnnx(huge), (e: GruCheckError) => e.code === 'TOO_LARGE');
+  });
+
+  it('float_data with fewer values than the dims say -> BAD_ONNX', () => {
+    const b = model([{ name: 'w', dataType: 1, dims: [2, 3], floatData: [1, 2, 3] }]);
+    assert.throws(() => readOnnx(b), (e: GruCheckError) => e.code === 'BAD_ONNX' && /float_data holds 3 values/.test(e.message));
+  });
+
+  it('a STRING tensor is refused by name', () => {
+    const b = model([{ name: 'names', dataType: 8, dims: [1], stringData: [new Uint8Array([0x61])] }]);
+    assert.throws(() => readOnnx(b), (e: GruCheckError) => e.code === 'UNSUPPORTED_ONNX' && /STRING/.test(e.message));
+  });
+
+  it('two initializers with one name -> DUPLICATE_MEMBER', () => {
+    const w = { name: 'w', dataType: 1, dims: [1], floatData: [1] };
+    assert.throws(() => readOnnx(model([w, w])), (e: GruCheckError) => e.code === 'DUPLICATE_MEMBER');
+  });
+
+  it('no graph, or no ir_version -> BAD_ONNX (bytes that merely decode are not a model)', () => {
+    assert.throws(() => readOnnx(onnxSchema.ModelProto.encode({ irVersion: 8 }).finish()), (e: GruCheckError) => e.code === 'BAD_ONNX');
+    assert.throws(() => readOnnx(onnxSchema.ModelProto.encode({ graph: { name: 'g' } }).finish()), (e: GruCheckError) => e.code === 'BAD_ONNX');
+  });
+
+  it('subgraphs nested 20000 deep (If/Loop bodies): one error, no crash', () => {
+    // ModelProto.graph(7) > GraphProto.node(1) > NodeProto.attribute(5) > AttributeProto.g(6) > ...
+    // Written outside-in in one pass: each level's header is a tag and the varint size of all below.
+    const headers: number[][] = [];
+    let size = 0;
+    for (let i = 0; i < 60000; i++) {
+      const field = [6, 5, 1][i % 3]!;
+      const len: number[] = [];
+      let n = size;
+      do {
+        len.push((n & 0x7f) | (n > 0x7f ? 0x80 : 0));
+        n >>>= 7;
+      } while (n);
+      headers.push([(field << 3) | 2, ...len]);
+      size += 1 + len.length;
+    }
+    const len7: number[] = [];
+    for (let n = size; ; ) {
+      len7.push((n & 0x7f) | (n > 0x7f ? 0x80 : 0));
+      n >>>= 7;
+      if (!n) break;
+    }
+    const bytes = Uint8Array.from([0x08, 0x08, 0x3a, ...len7, ...headers.reverse().flat()]);
+    const t0 = performance.now();
+    let r: unknown;
+    try {
+      r = readOnnx(bytes);
+    } catch (e) {
+      r = e;
+    }
+    // Either protobufjs decodes it (and we never walk subgraphs) or the stack runs out: both end here.
+    assert.ok(!(r instanceof Error) || (r instanceof GruCheckError && r.code === 'BAD_ONNX'), String(r));
+    assert.ok(performance.now() - t0 < 2000);
+  });
+});
