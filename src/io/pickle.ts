@@ -488,7 +488,6 @@ class Unpickler {
         return data;
       }
     }
-    /* c8 ignore next */
     this.fail('PICKLE_REFUSED', `refusing REDUCE of ${fn.qualname}`, at);
   }
 
