@@ -27,7 +27,13 @@ export type ErrorCode =
   | 'AMBIGUOUS_LAYOUT' // batch_first cannot be inferred
   | 'SHAPE_MISMATCH'
   | 'BAD_LENGTHS'
-  | 'BAD_CONFIG';
+  | 'BAD_CONFIG'
+  | 'PICKLE_REFUSED' // a torch.save pickle names a global or opcode a state_dict never uses: refused, never run
+  | 'BAD_PICKLE' // a torch.save pickle that is malformed: truncated, bad memo index, too deep, ...
+  | 'LEGACY_TORCH' // torch.save's pre-1.6 (non-zip) format
+  | 'BAD_SAFETENSORS' // a .safetensors header or data layout that does not hold together
+  | 'BAD_ONNX' // bytes that do not decode as an ONNX ModelProto
+  | 'UNSUPPORTED_ONNX'; // an ONNX model that decodes but uses what we do not read (external data, ...)
 
 export class GruCheckError extends Error {
   readonly code: ErrorCode;

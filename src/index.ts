@@ -11,7 +11,7 @@ import { buildCase, type CaseOptions } from './model/case.js';
 import type { GruCase } from './model/types.js';
 
 export { GruCheckError, formatError, isGruCheckError, type ErrorCode } from './errors.js';
-export type { ArrayBundle, NdArray, DType } from './io/types.js';
+export type { ArrayBundle, NdArray, DType, FileFormat, OnnxGraph, OnnxNode, OnnxAttribute, OnnxValueInfo } from './io/types.js';
 export { loadArrays } from './io/load.js';
 export { buildCase, type CaseOptions } from './model/case.js';
 export type { GruCase, GruParams, GruConfig, GruDirectionParams, Tensor, Precision, FloatArray } from './model/types.js';

@@ -2,7 +2,11 @@
  * Public face of io/: the only part of gru-check that reads files. Everything else receives
  * ArrayBundle / NdArray values (C order, native byte order) and never sees bytes or paths.
  */
-export type { ArrayBundle, DType, NdArray, NumericData } from './types.js';
+export type { ArrayBundle, DType, FileFormat, NdArray, NumericData, OnnxAttribute, OnnxGraph, OnnxNode, OnnxValueInfo } from './types.js';
 export { parseNpy, type ParseNpyOptions } from './npy.js';
-export { readNpz, type ReadNpzOptions } from './npz.js';
+export { openZip, readNpz, readZipMember, type OpenZipOptions, type ReadNpzOptions, type ZipArchive, type ZipEntry } from './npz.js';
+export { flattenTensors, unpickle, type FlattenOptions, type PickleValue, type StorageRef, type TensorRef, type UnpickleOptions } from './pickle.js';
+export { readTorchZip, torchFolder, type ReadTorchOptions } from './torch.js';
+export { parseSafetensorsHeader, readSafetensors, type ReadSafetensorsOptions, type SafetensorsEntry } from './safetensors.js';
+export { readOnnx, type OnnxModel, type ReadOnnxOptions } from './onnx.js';
 export { loadArrays, type LoadOptions } from './load.js';

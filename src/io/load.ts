@@ -1,7 +1,8 @@
 /**
- * Owns turning a path the user gave into an ArrayBundle: an .npz file, a single .npy file, or a
- * directory of .npy files. This is the only module in gru-check that touches the file system;
- * npy.ts and npz.ts work on bytes and stay testable without a disk.
+ * Owns turning a path the user gave into an ArrayBundle: an .npz file, a torch.save file, a
+ * .safetensors file, an .onnx model, a single .npy file, or a directory of .npy files, recognised
+ * by content. This is the only module in gru-check that touches the file system; the format
+ * readers (npy, npz, torch, safetensors, onnx) work on bytes and stay testable without a disk.
  *
  * Async (fs/promises) so a CLI or script can load several cases without blocking; the decoding
  * itself is synchronous CPU work on bytes already read.
@@ -14,7 +15,10 @@ import { closeSync, openSync, readSync, type Stats } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { GruCheckError, isGruCheckError, type ErrorCode } from '../errors.js';
 import { parseNpy } from './npy.js';
-import { readNpz, type ByteSource } from './npz.js';
+import { openZip, readNpz, type ByteSource } from './npz.js';
+import { maybeOnnx, readOnnx } from './onnx.js';
+import { looksLikeSafetensors, readSafetensors } from './safetensors.js';
+import { readTorchZip, torchFolder } from './torch.js';
 import { sanitizeError, showName } from './text.js';
 import type { ArrayBundle, NdArray } from './types.js';
 
@@ -30,18 +34,23 @@ export interface LoadOptions {
 
 /**
  * Load every array at `path`:
- *   - `*.npz` (or any zip): one array per member, named without `.npy`;
+ *   - an .npz (a zip of .npy members): one array per member, named without `.npy`;
+ *   - a torch.save file (a zip holding `<folder>/data.pkl`): one array per tensor, named by its
+ *     state_dict key; nested dicts (a checkpoint) joined with dots (`model.rnn.weight_ih_l0`);
+ *   - a .safetensors file: one array per tensor;
+ *   - an .onnx model: one array per initializer, plus the graph in `bundle.onnx`;
  *   - a single .npy file: one array named by the file stem;
  *   - a directory: one array per `*.npy` file directly in it (stem = name); other files and
  *     subdirectories are ignored.
- * Symlinks are followed. The format of a file is recognised by its magic bytes, so a misnamed file
- * still loads; the extension only picks the error for a file that is neither.
+ * Symlinks are followed. The format of a file is recognised by its content (zip magic and what
+ * the zip holds, the safetensors header, the .npy magic, an ONNX ModelProto), so a misnamed file
+ * still loads; the extension only picks the error for a file that is none of them.
  */
 export async function loadArrays(path: string, options: LoadOptions = {}): Promise<ArrayBundle> {
   try {
     const st = await statPath(path);
-    const arrays = st.isDirectory() ? await loadDirectory(path, options) : await loadFile(path, st, options);
-    return { source: path, arrays };
+    if (st.isDirectory()) return { source: path, arrays: await loadDirectory(path, options), format: 'npy-dir' };
+    return { source: path, ...(await loadFile(path, st, options)) };
   } catch (e) {
     const err = isGruCheckError(e) ? e : toGruError(e, 'UNREADABLE');
     err.file ??= path;
@@ -49,31 +58,94 @@ export async function loadArrays(path: string, options: LoadOptions = {}): Promi
   }
 }
 
-async function loadFile(path: string, st: Stats, options: LoadOptions): Promise<Map<string, NdArray>> {
+type Loaded = Omit<ArrayBundle, 'source'>;
+
+/** What pickle.dump(MAGIC_NUMBER, protocol=2) writes first in a legacy (pre-1.6) torch.save file. */
+const LEGACY_TORCH_MAGIC = [0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19];
+
+const FORMATS_HINT = 'gru-check reads .npz, .npy, torch.save (.pt/.pth), .safetensors and .onnx files, recognised by content';
+
+async function loadFile(path: string, st: Stats, options: LoadOptions): Promise<Loaded> {
   if (!st.isFile()) fail('UNREADABLE', path, 'expected a regular file or a directory, got a special file');
   if (st.size === 0) fail('EMPTY_FILE', path, 'file is empty (0 bytes)');
+  const ext = extname(path).toLowerCase();
+  let head: Uint8Array = new Uint8Array(0);
   // A zip is read member by member from the open file (see npz.ts): never the whole file at once.
   const zip = withFile(path, (fd) => {
     const src = fileSource(fd, st.size, path);
-    const head = src.read(0, Math.min(4, st.size));
+    head = src.read(0, Math.min(16, st.size));
     const isZip = head[0] === 0x50 && head[1] === 0x4b; // "PK"
     const isNpy = head[0] === 0x93 && head[1] === 0x4e; // "\x93N"
-    return isZip || (!isNpy && extname(path).toLowerCase() === '.npz') ? readMembers(src, path, options) : undefined;
+    return isZip || (!isNpy && ext === '.npz') ? readZip(src, path, options) : undefined;
   });
   if (zip) return zip;
+
+  if (looksLikeSafetensors(head, st.size) || ext === '.safetensors') {
+    checkCap(st.size, options, path);
+    return { arrays: readSafetensors(await readBytes(path), opt(options)), format: 'safetensors' };
+  }
+  if (head[0] === 0x80 && head[1]! >= 2 && head[1]! <= 5) {
+    if (LEGACY_TORCH_MAGIC.every((b, i) => head[i] === b)) {
+      fail('LEGACY_TORCH', path, 'legacy torch.save format: re-save with torch.save(model.state_dict(), path) in PyTorch >= 1.6');
+    }
+    throw new GruCheckError('PICKLE_REFUSED', 'a bare pickle file: refused, never unpickled (only torch.save zip files are read as pickles)', {
+      file: path,
+      hint: 'save with torch.save(model.state_dict(), path), safetensors, or np.savez(path, **arrays)',
+    });
+  }
+  const isNpy = head[0] === 0x93 && head[1] === 0x4e;
+  if (!isNpy && (ext === '.onnx' || maybeOnnx(head))) {
+    checkCap(st.size, options, path);
+    const bytes = await readBytes(path);
+    try {
+      const model = readOnnx(bytes, opt(options));
+      return { arrays: model.arrays, format: 'onnx', onnx: model.graph };
+    } catch (e) {
+      // Without the extension, a failed decode only means "not ONNX either": say what we read.
+      if (ext === '.onnx' || !isGruCheckError(e) || e.code !== 'BAD_ONNX') throw e;
+    }
+  }
   checkCap(st.size, options, path);
   const bytes = await readBytes(path);
   if (bytes.length === 0) fail('EMPTY_FILE', path, 'file is empty (0 bytes)');
   const name = stem(path);
-  return new Map([[name, parseNpy(bytes, name)]]);
+  try {
+    return { arrays: new Map([[name, parseNpy(bytes, name)]]), format: 'npy' };
+  } catch (e) {
+    if (isGruCheckError(e) && e.code === 'NOT_NPY') throw new GruCheckError('NOT_NPY', e.message, { file: path, hint: FORMATS_HINT });
+    throw e;
+  }
+}
+
+function opt(options: LoadOptions): { maxBytes?: number } {
+  return options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes };
+}
+
+/** A zip: torch.save when it holds one `<folder>/data.pkl`, else an .npz. */
+function readZip(src: ByteSource, path: string, options: LoadOptions): Loaded {
+  const zip = openZip(src, opt(options));
+  if (torchFolder(zip) !== undefined) {
+    const arrays = readTorchZip(zip, { ...opt(options), rootName: stem(path), ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
+    if (arrays.size === 0) fail('MISSING_ARRAY', path, 'torch.save file holds no tensors');
+    return { arrays, format: 'torch' };
+  }
+  return { arrays: readMembers(src, path, options), format: 'npz' };
 }
 
 function readMembers(src: ByteSource, path: string, options: LoadOptions): Map<string, NdArray> {
-  const members = readNpz(src, { ...(options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes }), ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
+  const members = readNpz(src, { ...opt(options), ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
   if (members.size === 0) fail('MISSING_ARRAY', path, 'zip archive holds no .npy members');
   const arrays = new Map<string, NdArray>();
   for (const [name, npy] of members) {
-    arrays.set(name, parseNpy(npy, name, { label: `member '${showName(name)}.npy'` }));
+    try {
+      arrays.set(name, parseNpy(npy, name, { label: `member '${showName(name)}.npy'` }));
+    } catch (e) {
+      // np.savez(path, d) with a dict: numpy pickles the whole dict into one object array arr_0.
+      if (isGruCheckError(e) && e.code === 'OBJECT_DTYPE' && name === 'arr_0' && members.size === 1) {
+        throw new GruCheckError('OBJECT_DTYPE', "np.savez(path, d) stored the dict as one pickled object (member 'arr_0.npy', object dtype; never unpickled here): use np.savez(path, **d)", { file: path });
+      }
+      throw e;
+    }
   }
   return arrays;
 }

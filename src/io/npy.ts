@@ -410,7 +410,7 @@ function decode(bytes: Uint8Array, h: Header, name: string, label: string): NdAr
 
 let f16Table: Float32Array | undefined;
 /** float16 bits -> float32, all 65536 values via npyjs's exact conversion, built once. */
-function float16Table(): Float32Array {
+export function float16Table(): Float32Array {
   if (!f16Table) {
     f16Table = new Float32Array(65536);
     for (let i = 0; i < 65536; i++) f16Table[i] = float16ToFloat32(i);

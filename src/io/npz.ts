@@ -1,6 +1,8 @@
 /**
- * Owns reading an .npz (a zip of .npy members): the zip container only, returning each member's raw
- * .npy bytes. Decoding the .npy is npy.ts's job.
+ * Owns reading zip archives: an .npz (a zip of .npy members), returning each member's raw .npy bytes
+ * (decoding them is npy.ts's job), and, through openZip/readZipMember, any member of any zip, which
+ * torch.ts uses for torch.save files (`<folder>/data.pkl` + `<folder>/data/<key>` storages; STORED,
+ * data 64-byte aligned, so a storage read from a file lands aligned and becomes a view, no copy).
  *
  * It reads through a ByteSource (random access): bytes already in memory, or an open file. From a
  * file only the end record, the central directory and then each member are read, each member into
@@ -59,16 +61,6 @@ const INFLATE_SLICE = 32 * 1024;
 /** DEFLATE's best case is a 258-byte match in 2 bits: ~1032x. */
 const MAX_DEFLATE_RATIO = 1032;
 
-interface Entry {
-  name: string;
-  method: number;
-  flags: number;
-  crc: number;
-  compressedSize: number;
-  size: number;
-  localOffset: number;
-}
-
 /**
  * Split an .npz into its members: member name without `.npy` -> that member's .npy bytes.
  * From bytes in memory, stored members are views of them (keep them unmodified while used); from a
@@ -78,7 +70,15 @@ interface Entry {
  */
 export function readNpz(input: Uint8Array | ByteSource, options: ReadNpzOptions = {}): Map<string, Uint8Array> {
   try {
-    return read(input instanceof Uint8Array ? memorySource(input) : input, options);
+    const zip = open(input instanceof Uint8Array ? memorySource(input) : input, { ...options, npyOnly: true });
+    const out = new Map<string, Uint8Array>();
+    let done = 0;
+    for (const e of zip.entries) {
+      out.set(e.name.slice(0, -4), member(zip, e));
+      done += e.compressedSize;
+      options.onProgress?.(done, zip.src.size);
+    }
+    return out;
   } catch (e) {
     throw sanitizeError(wrap(e, 'zip archive', 'NOT_ZIP'));
   }
@@ -123,7 +123,70 @@ function readExact(src: ByteSource, offset: number, length: number, what: string
   return b;
 }
 
-function read(src: ByteSource, options: ReadNpzOptions): Map<string, Uint8Array> {
+/** A zip archive whose central directory has been read and checked; members are read on demand. */
+export interface ZipArchive {
+  src: ByteSource;
+  /** Every member, in central-directory order. */
+  entries: readonly ZipEntry[];
+  cdOffset: number;
+}
+
+export interface ZipEntry {
+  name: string;
+  method: number;
+  flags: number;
+  crc: number;
+  compressedSize: number;
+  size: number;
+  localOffset: number;
+}
+
+export interface OpenZipOptions {
+  /** Refuse (TOO_LARGE) archives whose members total more than this many uncompressed bytes. */
+  maxBytes?: number;
+  /** Refuse (BAD_MEMBER) any member that is not `*.npy` (the .npz contract). */
+  npyOnly?: boolean;
+}
+
+/**
+ * Read and check an archive's central directory without reading any member: names, duplicates,
+ * encryption, compression methods, sizes DEFLATE could produce, and the total against maxBytes.
+ * Used to recognise what a zip holds (an .npz, a torch.save) before committing to reading it.
+ * Throws only GruCheckError.
+ */
+export function openZip(input: Uint8Array | ByteSource, options: OpenZipOptions = {}): ZipArchive {
+  try {
+    return open(input instanceof Uint8Array ? memorySource(input) : input, options);
+  } catch (e) {
+    throw sanitizeError(wrap(e, 'zip archive', 'NOT_ZIP'));
+  }
+}
+
+/**
+ * One member's uncompressed bytes, CRC-32 checked: a view of the source when stored (from a file
+ * source, a fresh buffer of its own), a fresh buffer when deflated. Throws only GruCheckError.
+ */
+export function readZipMember(zip: ZipArchive, entry: ZipEntry): Uint8Array {
+  try {
+    return member(zip, entry);
+  } catch (e) {
+    throw sanitizeError(wrap(e, 'zip archive', 'NOT_ZIP'));
+  }
+}
+
+function member(zip: ZipArchive, e: ZipEntry): Uint8Array {
+  const m = `member '${showName(e.name)}'`;
+  try {
+    const data = memberData(zip.src, e, zip.cdOffset, m);
+    const got = crc32(data);
+    if (got !== e.crc) fail('CRC_MISMATCH', `${m}: CRC-32 mismatch: expected ${hex32(e.crc)}, got ${hex32(got)}`);
+    return data;
+  } catch (err) {
+    throw wrap(err, m, 'BAD_MEMBER');
+  }
+}
+
+function open(src: ByteSource, options: OpenZipOptions): ZipArchive {
   if (src.size === 0) fail('EMPTY_FILE', 'file is empty (0 bytes)');
   // The end record sits in the last 22 bytes plus at most a 64 KiB comment.
   const tailStart = Math.max(0, src.size - EOCD_SIZE - 0xffff);
@@ -158,7 +221,7 @@ function read(src: ByteSource, options: ReadNpzOptions): Map<string, Uint8Array>
   const cd = reader(readExact(src, cdOffset, cdSize, 'central directory'), cdOffset);
   const { u16, u32 } = cd;
 
-  const entries: Entry[] = [];
+  const entries: ZipEntry[] = [];
   let p = cdOffset;
   for (let i = 0; i < count; i++) {
     if (p + CENTRAL_SIZE > cdEnd || u32(p) !== SIG_CENTRAL) {
@@ -171,7 +234,7 @@ function read(src: ByteSource, options: ReadNpzOptions): Map<string, Uint8Array>
     const next = p + CENTRAL_SIZE + nameLen + extraLen + commentLen;
     if (next > cdEnd) fail('TRUNCATED', `zip archive: central directory entry ${i + 1} runs past the directory`);
     const name = decodeName(cd.bytes(p + CENTRAL_SIZE, nameLen), flags);
-    const e: Entry = {
+    const e: ZipEntry = {
       name,
       flags,
       method: u16(p + 10),
@@ -192,7 +255,7 @@ function read(src: ByteSource, options: ReadNpzOptions): Map<string, Uint8Array>
     const m = `member '${showName(e.name)}'`;
     if (seen.has(e.name)) fail('DUPLICATE_MEMBER', `${m} appears more than once in the archive`);
     seen.add(e.name);
-    if (!e.name.endsWith('.npy') || e.name.length === 4) fail('BAD_MEMBER', `${m}: expected an .npy member, got another file`);
+    if (options.npyOnly && (!e.name.endsWith('.npy') || e.name.length === 4)) fail('BAD_MEMBER', `${m}: expected an .npy member, got another file`);
     if (e.flags & 1) fail('BAD_MEMBER', `${m} is encrypted`);
     if (e.method !== 0 && e.method !== 8) {
       fail('BAD_MEMBER', `${m}: expected compression method 0 (stored) or 8 (deflate), got ${e.method}`);
@@ -210,23 +273,7 @@ function read(src: ByteSource, options: ReadNpzOptions): Map<string, Uint8Array>
   if (options.maxBytes !== undefined && total > options.maxBytes) {
     fail('TOO_LARGE', `zip archive: members total ${total} bytes uncompressed, more than the limit of ${options.maxBytes} bytes`);
   }
-
-  const out = new Map<string, Uint8Array>();
-  let done = 0;
-  for (const e of entries) {
-    const m = `member '${showName(e.name)}'`;
-    try {
-      const data = memberData(src, e, cdOffset, m);
-      const got = crc32(data);
-      if (got !== e.crc) fail('CRC_MISMATCH', `${m}: CRC-32 mismatch: expected ${hex32(e.crc)}, got ${hex32(got)}`);
-      out.set(e.name.slice(0, -4), data);
-      done += e.compressedSize;
-      options.onProgress?.(done, src.size);
-    } catch (err) {
-      throw wrap(err, m, 'BAD_MEMBER');
-    }
-  }
-  return out;
+  return { src, entries, cdOffset };
 }
 
 /** Find the end-of-central-directory record in the tail: the last signature whose comment length fits. */
@@ -244,7 +291,7 @@ function findEocd(tail: Uint8Array, base: number, src: ByteSource): number {
 }
 
 /** ZIP64 extra field (id 1): 64-bit values for whichever 32-bit fields are 0xFFFFFFFF, in order. */
-function applyZip64Extra(e: Entry, start: number, len: number, r: ReturnType<typeof reader>): void {
+function applyZip64Extra(e: ZipEntry, start: number, len: number, r: ReturnType<typeof reader>): void {
   const { u16, u64 } = r;
   const end = start + len;
   for (let p = start; p + 4 <= end; ) {
@@ -268,7 +315,7 @@ function applyZip64Extra(e: Entry, start: number, len: number, r: ReturnType<typ
 }
 
 /** The member's uncompressed bytes: as the source gives them when stored, a fresh buffer when deflated. */
-function memberData(src: ByteSource, e: Entry, cdOffset: number, m: string): Uint8Array {
+function memberData(src: ByteSource, e: ZipEntry, cdOffset: number, m: string): Uint8Array {
   const lo = e.localOffset;
   const head = lo + LOCAL_SIZE <= cdOffset ? reader(src.read(lo, LOCAL_SIZE), lo) : undefined;
   if (!head || head.u32(lo) !== SIG_LOCAL) {

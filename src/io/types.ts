@@ -6,6 +6,7 @@
 /** numpy dtype names, as numpy spells them. */
 export type DType =
   | 'float16'
+  | 'bfloat16' // torch / safetensors / ONNX only: widened exactly to float32, like float16
   | 'float32'
   | 'float64'
   | 'int8'
@@ -20,7 +21,7 @@ export type DType =
   | 'unicode';
 
 export type NumericData =
-  | Float32Array // float32, and float16 widened exactly to float32
+  | Float32Array // float32, and float16 / bfloat16 widened exactly to float32
   | Float64Array
   | Int8Array
   | Int16Array
@@ -34,7 +35,10 @@ export type NumericData =
 export interface NdArray {
   /** Array name: the .npz member or .npy file stem, without `.npy`. */
   name: string;
-  /** The dtype as stored in the file (float16 stays 'float16' though data is a Float32Array). */
+  /**
+   * The dtype as stored in the file: float16 and bfloat16 stay 'float16' / 'bfloat16' though data
+   * is a Float32Array (widened exactly), so tolerances can follow what the file really held.
+   */
   dtype: DType;
   shape: number[];
   /** C-order data; for 'unicode' a string[] (a 0-d unicode array is a one-element list). */
@@ -45,5 +49,56 @@ export interface NdArray {
 export interface ArrayBundle {
   /** The path as the user gave it. */
   source: string;
+  /** For an .onnx model: its initializers (by initializer name); otherwise the file's arrays. */
   arrays: Map<string, NdArray>;
+  /** Which reader produced the arrays. */
+  format?: FileFormat;
+  /** For an .onnx model: the graph (nodes, attributes, inputs, outputs), to find the GRU nodes. */
+  onnx?: OnnxGraph;
+}
+
+/** What a file turned out to be (by its content, not its name). */
+export type FileFormat = 'npy' | 'npz' | 'npy-dir' | 'torch' | 'safetensors' | 'onnx';
+
+/**
+ * The parts of an ONNX ModelProto's main graph that a GRU check needs. Names are kept exactly as
+ * the file has them (they may hold any characters: escape them before printing).
+ */
+export interface OnnxGraph {
+  /** Version of the default ('' / 'ai.onnx') opset the model imports; undefined if none is declared. */
+  opsetVersion: number | undefined;
+  nodes: OnnxNode[];
+  inputs: OnnxValueInfo[];
+  outputs: OnnxValueInfo[];
+  /** Initializer names in file order (their values are in ArrayBundle.arrays). */
+  initializerNames: string[];
+}
+
+export interface OnnxNode {
+  name: string;
+  opType: string;
+  /** '' for the default ONNX domain. */
+  domain: string;
+  /** Input value names; '' marks an omitted optional input, as in ONNX. */
+  inputs: string[];
+  outputs: string[];
+  attributes: Record<string, OnnxAttribute>;
+}
+
+export type OnnxAttribute =
+  | { type: 'float'; value: number }
+  | { type: 'int'; value: number }
+  | { type: 'string'; value: string }
+  | { type: 'floats'; value: number[] }
+  | { type: 'ints'; value: number[] }
+  | { type: 'strings'; value: string[] }
+  | { type: 'tensor'; value: NdArray }
+  | { type: 'other'; typeCode: number };
+
+export interface OnnxValueInfo {
+  name: string;
+  /** ONNX TensorProto.DataType name ('FLOAT', 'INT64', ...); undefined when not a tensor type or unset. */
+  elemType: string | undefined;
+  /** Dims: a number (dim_value), a string (dim_param) or null (neither); undefined when no shape. */
+  shape: (number | string | null)[] | undefined;
 }

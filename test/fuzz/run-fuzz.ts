@@ -20,6 +20,17 @@ import {
   runPathEditProperty,
   runPathResizeProperty,
 } from './props.js';
+import {
+  PICKLE_PWNED,
+  onnxMutationProperty,
+  outcomes,
+  pickleMutationProperty,
+  pickleStreamProperty,
+  safetensorsHeaderProperty,
+  safetensorsMutationProperty,
+  tensorViewProperty,
+  torchZipMutationProperty,
+} from './format-props.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string): string | undefined => {
@@ -37,6 +48,7 @@ if (!Number.isSafeInteger(runs) || runs <= 0 || !Number.isSafeInteger(seed)) {
 
 const dir = tmp();
 rmSync(PWNED, { force: true });
+rmSync(PICKLE_PWNED, { force: true });
 process.stdout.write(`gru-check fuzz: seed ${seed}, base runs ${runs} (replay: node --import tsx test/fuzz/run-fuzz.ts ${runs} --seed ${seed})\n`);
 
 /** name, property, share of `runs`. */
@@ -48,6 +60,13 @@ const props: Array<[string, () => fc.IRawProperty<never>, number]> = [
   ['run-edits', (() => runPathEditProperty(dir)) as () => fc.IRawProperty<never>, 0.3],
   ['run-resize', (() => runPathResizeProperty(dir)) as () => fc.IRawProperty<never>, 0.03],
   ['run-bytes', (() => runPathBytesProperty(dir)) as () => fc.IRawProperty<never>, 0.2],
+  ['torch-zip', torchZipMutationProperty as () => fc.IRawProperty<never>, 0.3],
+  ['pickle-mutation', pickleMutationProperty as () => fc.IRawProperty<never>, 0.5],
+  ['pickle-stream', pickleStreamProperty as () => fc.IRawProperty<never>, 1],
+  ['tensor-view', tensorViewProperty as () => fc.IRawProperty<never>, 0.5],
+  ['safetensors-header', safetensorsHeaderProperty as () => fc.IRawProperty<never>, 1],
+  ['safetensors-mutation', safetensorsMutationProperty as () => fc.IRawProperty<never>, 0.3],
+  ['onnx-mutation', onnxMutationProperty as () => fc.IRawProperty<never>, 0.5],
 ];
 
 let failed = 0;
@@ -62,7 +81,8 @@ for (const [i, [name, make, share]] of props.entries()) {
     process.stdout.write(`FAIL ${name}: ${numRuns} runs, seed ${seed + i}, ${s} s\n${fc.defaultReportMessage(details)}\n`);
     if (details.errorInstance instanceof Error) process.stdout.write(`${details.errorInstance.message}\n`);
   } else {
-    process.stdout.write(`ok   ${name}: ${details.numRuns} runs in ${s} s\n`);
+    const o = outcomes[name];
+    process.stdout.write(`ok   ${name}: ${details.numRuns} runs in ${s} s${o ? ` (${o.read} read, ${o.refused} refused)` : ''}\n`);
   }
 }
 rmSync(dir, { recursive: true, force: true });
