@@ -4,7 +4,10 @@
  * tensor. Never prints, exits or touches files; input errors surface as GruCheckError for the
  * caller to turn into a result (see caseError).
  */
+import { createHash } from 'node:crypto';
 import { GruCheckError, formatError } from './errors.js';
+import type { CaseBaseline } from './baseline.js';
+import type { CaseWarning } from './model/config.js';
 import type { ArrayBundle } from './io/types.js';
 import { loadArrays } from './io/load.js';
 import { buildCase, type CaseOptions } from './model/case.js';
@@ -32,6 +35,8 @@ export interface CheckOptions extends CaseOptions {
   threads?: number | undefined;
   /** Aborting rejects the check with an AbortError, within about 50 ms. */
   signal?: AbortSignal | undefined;
+  /** Compute the case's fingerprint (result.fingerprint) for baselines. */
+  fingerprint?: boolean | undefined;
   /** Progress of loading (bytes) and of computing (flops). */
   onProgress?: ((done: number, total: number, phase: 'load' | 'compute') => void) | undefined;
 }
@@ -75,6 +80,8 @@ export interface CaseResult {
   precision?: Precision;
   /** Reset-gate placement used: true is PyTorch's (ONNX linear_before_reset=1). */
   linearBeforeReset?: boolean;
+  /** The gate math computed (src/gru/math.ts): one entry, or one per direction when they differ. */
+  math?: GateMath[];
   /** ONNX direction="reverse": the single direction runs backwards. */
   reverseOnly?: boolean;
   /** Path of the candidate (port) outputs, when checked. */
@@ -88,6 +95,12 @@ export interface CaseResult {
   checks: CheckResult[];
   /** Set by `diagnose`: every variant tried, best first. */
   diagnosis?: DiagnosisEntry[];
+  /** What gru-check read but did not use or had to assume; [] when nothing. */
+  warnings?: CaseWarning[];
+  /** SHA-256 of the case's arrays (and of --weights'), with CheckOptions.fingerprint: what baselines key by. */
+  fingerprint?: string;
+  /** Set with --baseline: whether the case had an entry. */
+  baselineCase?: CaseBaseline;
   timings: Timings;
 }
 
@@ -99,7 +112,7 @@ export interface UserTensor {
 /**
  * The reference's output and h_n in the dump's own axis order:
  *   pytorch  output (T, B, D*H) / (B, T, D*H) batch_first / (T, D*H) unbatched; h_n (L*D, B, H) / (L*D, H)
- *   onnx     Y (T, D, B, H); Y_h (D, B, H)
+ *   onnx     Y (T, D, B, H); Y_h (D, B, H); with onnx_layout 1 (batchFirst): Y (B, T, D, H), Y_h (B, D, H)
  *   keras    output (B, T, H); h_n (B, H)
  */
 export function toUserLayout(c: GruCase, r: GruRunResult): { output: UserTensor; h_n: UserTensor } {
@@ -108,13 +121,18 @@ export function toUserLayout(c: GruCase, r: GruRunResult): { output: UserTensor;
   const D = bidirectional ? 2 : 1;
   const F = D * H;
   if (layout === 'onnx') {
+    // Y [T, D, B, H] (layout 0) or [B, T, D, H] (layout 1) from (T, B, D*H).
     const y = new Float64Array(r.output.length);
     for (let t = 0; t < T; t++) {
       for (let b = 0; b < B; b++) {
-        for (let d = 0; d < D; d++) y.set(r.output.subarray((t * B + b) * F + d * H, (t * B + b) * F + (d + 1) * H), ((t * D + d) * B + b) * H);
+        for (let d = 0; d < D; d++) {
+          const at = batchFirst ? ((b * T + t) * D + d) * H : ((t * D + d) * B + b) * H;
+          y.set(r.output.subarray((t * B + b) * F + d * H, (t * B + b) * F + (d + 1) * H), at);
+        }
       }
     }
-    return { output: { shape: [T, D, B, H], data: y }, h_n: { shape: [D, B, H], data: r.hN } };
+    if (!batchFirst) return { output: { shape: [T, D, B, H], data: y }, h_n: { shape: [D, B, H], data: r.hN } };
+    return { output: { shape: [B, T, D, H], data: y }, h_n: { shape: [B, D, H], data: swapFirstAxes(r.hN, D, B, H) as Float64Array } };
   }
   if (!batched) {
     return { output: { shape: [T, F], data: r.output }, h_n: { shape: [L * D, H], data: r.hN } };
@@ -129,6 +147,12 @@ export function toUserLayout(c: GruCase, r: GruRunResult): { output: UserTensor;
 /** Which axis of `output` is time, in the dump's own layout. */
 export function outputTimeAxis(c: GruCase): number {
   return c.config.batched && c.config.batchFirst ? 1 : 0;
+}
+
+/** Heatmap row label for h_n in the dump's own layout. */
+function hnRowLabel(c: GruCase): string {
+  if (c.config.layout === 'keras' || (c.config.layout === 'onnx' && c.config.batchFirst)) return 'batch';
+  return c.config.layout === 'onnx' ? 'direction' : 'layer*direction';
 }
 
 /** Milliseconds to the microsecond: more digits are noise. */
@@ -190,11 +214,13 @@ export async function computeGru(c: GruCase, o: ComputeOptions, run?: GruRunInpu
 export async function checkCase(input: string | ArrayBundle | GruCase, options: CheckOptions = {}): Promise<CaseResult> {
   const t0 = performance.now();
   let c: GruCase;
+  let fp: string | undefined;
   if (typeof input === 'string' || 'arrays' in input) {
     const bundle = typeof input === 'string'
       ? await loadArrays(input, { ...(options.maxBytes !== undefined ? { maxBytes: options.maxBytes } : {}), ...(options.onProgress ? { onProgress: (d: number, t: number) => options.onProgress!(d, t, 'load') } : {}) })
       : input;
     c = buildCase(bundle, { ...options, requireExpected: options.candidate === undefined });
+    if (options.fingerprint) fp = fingerprint(options.weights ? [bundle, options.weights] : [bundle]);
   } else {
     c = input;
   }
@@ -207,7 +233,26 @@ export async function checkCase(input: string | ArrayBundle | GruCase, options: 
     signal: options.signal,
     onProgress: options.onProgress && ((d, t) => options.onProgress!(d, t, 'compute')),
   });
-  return compareCase(c, toUserLayout(c, computed.result), options, precision, { loadMs, referenceMs: computed.ms, engine: computed.engine, threads: computed.threads, kernel: computed.kernel });
+  const result = compareCase(c, toUserLayout(c, computed.result), options, precision, { loadMs, referenceMs: computed.ms, engine: computed.engine, threads: computed.threads, kernel: computed.kernel });
+  if (fp) result.fingerprint = fp;
+  return result;
+}
+
+/**
+ * SHA-256 over every array of the bundles (names sorted; name, dtype, shape and bytes of each):
+ * the same case however its path is spelled, a different one as soon as a value changes.
+ */
+export function fingerprint(bundles: ArrayBundle[]): string {
+  const h = createHash('sha256');
+  for (const b of bundles) {
+    for (const name of [...b.arrays.keys()].sort()) {
+      const a = b.arrays.get(name)!;
+      h.update(`${name}\u0000${a.dtype}\u0000${a.shape.join(',')}\u0000`);
+      if (Array.isArray(a.data)) h.update(JSON.stringify(a.data));
+      else h.update(new Uint8Array(a.data.buffer, a.data.byteOffset, a.data.byteLength));
+    }
+  }
+  return h.digest('hex');
 }
 
 /** The port's tensors: `output`/`h_n` (ONNX names `Y`/`Y_h` also accepted), as dumped. */
@@ -252,7 +297,7 @@ export function checkPair(
   return compareTensors(actual, reference, {
     tensor, subject, against, timeAxis,
     mapRowAxis: timeAxis ?? 0,
-    mapRowLabel: tensor === 'output' ? 'time step' : c.config.layout === 'keras' ? 'batch' : 'layer*direction',
+    mapRowLabel: tensor === 'output' ? 'time step' : hnRowLabel(c),
     mapColLabel: tensor === 'output' ? 'feature' : 'hidden unit',
   }, { rtol: tol.rtol, atol: tol.atol, equalNan });
 }
@@ -287,10 +332,12 @@ export function compareCase(c: GruCase, ref: { output: UserTensor; h_n: UserTens
     layoutSource: c.layoutSource,
     precision,
     linearBeforeReset: c.math.linearBeforeReset,
+    math: [...(c.directionMath ?? [c.math])],
     h0Given: c.h0Given,
     prefix: c.prefix.replace(/\.$/, ''),
     tolerance,
     checks,
+    warnings: c.warnings,
     timings: { loadMs: ms(timings.loadMs), referenceMs: ms(timings.referenceMs), compareMs: ms(t2 - t1), ...(timings.engine ? { engine: timings.engine, threads: timings.threads ?? 1 } : {}), ...(timings.kernel ? { kernel: timings.kernel } : {}) },
   };
   if (cand) result.candidate = cand.source;

@@ -13,8 +13,12 @@ test('a saved baseline passes on the same run and records every check', () => {
   const file = join(dir, 'baseline.json');
   assert.equal(cli(['run', base, '--candidate', correct, '--save-baseline', file]).code, 0);
   const b = JSON.parse(readFileSync(file, 'utf8'));
-  assert.equal(b.gruCheckBaseline, 1);
-  const rec = b.cases[base];
+  assert.equal(b.gruCheckBaseline, 2);
+  // Keyed by the case's content (a SHA-256), the path kept as a label.
+  const [key, entry] = Object.entries(b.cases)[0] as [string, { label: string; checks: Record<string, number> }];
+  assert.match(key, /^[0-9a-f]{64}$/);
+  assert.equal(entry.label, base);
+  const rec = entry.checks;
   assert.deepEqual(Object.keys(rec).sort(), [
     'h_n:candidate:expected', 'h_n:candidate:reference', 'h_n:reference:expected',
     'output:candidate:expected', 'output:candidate:reference', 'output:reference:expected',

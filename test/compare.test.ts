@@ -77,7 +77,14 @@ test('compareTensors: NaN/inf mismatches are counted, not folded into finite met
 test('compareTensors: a shape disagreement is a failed check with a message', () => {
   const r = compareTensors({ shape: [2, 3], data: new Array(6).fill(0) }, { shape: [3, 2], data: new Array(6).fill(0) }, target, o);
   assert.equal(r.pass, false);
-  assert.match(r.error!, /shape mismatch: reference output is \[2, 3\], expected is \[3, 2\]/);
+  assert.equal(r.problem, 'shape mismatch: expected [3, 2] (expected output), got [2, 3] (reference)');
+  // No element-wise error exists: the metrics say so instead of a misleading 0.
+  assert.equal(r.maxAbsError, null);
+  assert.equal(r.maxRelError, null);
+  assert.equal(r.meanAbsError, null);
+  assert.equal(r.maxAbsIndex, null);
+  assert.equal(r.maxRelIndex, null);
+  assert.equal(r.mismatched, 6);
 });
 
 test('unravel is C order', () => {

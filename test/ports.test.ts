@@ -98,7 +98,7 @@ test('CLI: run --candidate exit codes and JSON subjects; diagnose names the mist
   // a candidate of the wrong shape is a failed check with a message, not a crash
   const shape = cli(['run', base, '--candidate', 'test/fixtures/ports/wrong_shape.npz']);
   assert.equal(shape.code, 1);
-  assert.match(shape.stdout, /shape mismatch: candidate output is \[6, 3, 9\], reference is \[6, 3, 10\]/);
+  assert.match(shape.stdout, /shape mismatch: expected \[6, 3, 10\] \(reference output\), got \[6, 3, 9\] \(candidate\)/);
   // a candidate file with neither tensor is an input error
   const none = cli(['run', base, '--candidate', 'test/fixtures/io/npy/f4.npy']);
   assert.equal(none.code, 2);

@@ -133,7 +133,7 @@ test('junit: counts, names, the failure message, diagnosis in system-out; parses
   assert.equal(er.testcase[0].error.message, `${WEIRD}: no such file`);
 });
 
-test('junit: characters invalid in XML 1.0 are stripped, newlines in attributes kept', async () => {
+test('junit: control characters are shown as escapes, characters invalid in XML 1.0 stripped, newlines in attributes kept', async () => {
   const { mismatch } = await real();
   mismatch.case = 'a\u0001b\uFFFE\uD800c\nd.npz';
   const xml = renderJunit(summarize([mismatch]));
@@ -141,7 +141,7 @@ test('junit: characters invalid in XML 1.0 are stripped, newlines in attributes 
   // jsdom's XML parser is strict about the XML 1.0 character set (fast-xml-parser is not).
   const dom = new new JSDOM('').window.DOMParser().parseFromString(xml, 'application/xml');
   assert.equal(dom.getElementsByTagName('parsererror').length, 0);
-  assert.equal(dom.getElementsByTagName('testsuite')[0]!.getAttribute('name'), 'abc\nd.npz');
+  assert.equal(dom.getElementsByTagName('testsuite')[0]!.getAttribute('name'), 'a\\x01bc\nd.npz');
   assert.equal(caseStem('some/dir.v2/case.final.npz'), 'case_final');
   assert.equal(caseStem('cases/dir_case/'), 'dir_case');
   assert.equal(caseStem('C:\\dumps\\x.npz'), 'x');
@@ -178,7 +178,7 @@ test('markdown: ❌ heading with counts, one table per case, one row per check, 
 test('markdown: user text is escaped: pipes in cells, HTML, error cases counted', async () => {
   const { mismatch } = await real();
   mismatch.case = 'runs/a|b.npz';
-  mismatch.checks[0]!.error = 'shape mismatch: candidate | output is [1] <b>';
+  mismatch.checks[0]!.problem = 'shape mismatch: candidate | output is [1] <b>';
   const bad = caseError(XSS, new GruCheckError('NOT_FOUND', 'no such file', { file: XSS }));
   const md = renderMarkdown(summarize([mismatch, bad]));
   assert.equal(md.split('\n')[0], '## ❌ gru-check: 0 passed, 1 failed, 1 error');

@@ -6,11 +6,12 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { extname } from 'node:path';
+import { dirname, extname } from 'node:path';
+import { escapeControls as term } from '../io/text.js';
 import { GruCheckError, formatError } from '../errors.js';
 import { loadArrays } from '../io/load.js';
 import type { ArrayBundle } from '../io/types.js';
-import { buildCase, type OnnxDirection } from '../model/case.js';
+import { buildCase, type CaseOptions, type OnnxDirection } from '../model/case.js';
 import type { Layout } from '../model/types.js';
 import { caseError, checkCase, readCandidate, type CaseResult, type CheckOptions, type Engine } from '../check.js';
 import { prewarmFastEngine } from '../engine/fast.js';
@@ -60,6 +61,30 @@ function nonNegative(flag: string) {
   };
 }
 
+function positive(flag: string) {
+  return (value: string): number => {
+    const x = Number(value);
+    if (value.trim() === '' || !Number.isFinite(x) || x <= 0) throw new InvalidArgumentError(`${flag} expects a positive number, got '${value}'`);
+    return x;
+  };
+}
+
+function numbers(flag: string) {
+  return (value: string): number[] => {
+    const xs = value.split(',').map((v) => v.trim());
+    if (xs.some((v) => v === '' || !Number.isFinite(Number(v)))) throw new InvalidArgumentError(`${flag} expects comma-separated numbers, got '${value}'`);
+    return xs.map(Number);
+  };
+}
+
+function names(flag: string) {
+  return (value: string): string[] => {
+    const xs = value.split(',').map((v) => v.trim());
+    if (xs.some((v) => !/^[A-Za-z]+$/.test(v))) throw new InvalidArgumentError(`${flag} expects comma-separated activation names, got '${value}'`);
+    return xs;
+  };
+}
+
 function atLeastOne(flag: string) {
   return (value: string): number => {
     const x = Number(value);
@@ -97,8 +122,30 @@ interface CommonFlags {
   layout?: Layout;
   linearBeforeReset?: '0' | '1';
   direction?: OnnxDirection;
+  onnxLayout?: '0' | '1';
+  clip?: number;
+  activations?: string[];
+  activationAlpha?: number[];
+  activationBeta?: number[];
   maxBytes: number;
   color: boolean;
+}
+
+/** The case options every command takes from the flags (validated against the layout in model/). */
+function caseOptions(flags: CommonFlags): CaseOptions {
+  return {
+    prefix: flags.prefix,
+    batchFirst: flags.batchFirst ? true : flags.seqFirst ? false : undefined,
+    layout: flags.layout,
+    linearBeforeReset: flags.linearBeforeReset === undefined ? undefined : flags.linearBeforeReset === '1',
+    direction: flags.direction,
+    onnxLayout: flags.onnxLayout === undefined ? undefined : flags.onnxLayout === '1' ? 1 : 0,
+    clip: flags.clip,
+    activations: flags.activations,
+    activationAlpha: flags.activationAlpha,
+    activationBeta: flags.activationBeta,
+    maxBytes: flags.maxBytes,
+  };
 }
 
 interface CheckFlags extends CommonFlags {
@@ -120,6 +167,8 @@ interface RunFlags extends CheckFlags {
 }
 
 const errorLine = (e: GruCheckError): string => `gru-check: error: ${formatError(e)}\n`;
+/** `gru-check: warning: <file>: <what>`, one line, whatever the file put in the message. */
+const warningLine = (file: string, message: string): string => `gru-check: warning: ${term(file)}: ${term(message)}\n`;
 
 /** commander's "error: ..." as our one line, with where to look. */
 function usageError(str: string, write: (s: string) => void): void {
@@ -143,18 +192,13 @@ async function checkOptions(flags: CheckFlags, io: CliIO): Promise<CheckOptions>
   // Workers start while the case loads (they are unref'd: a run that needs none exits as usual).
   if (flags.engine === 'fast' && flags.threads !== 1) prewarmFastEngine(flags.threads);
   const o: CheckOptions = {
-    prefix: flags.prefix,
-    batchFirst: flags.batchFirst ? true : flags.seqFirst ? false : undefined,
-    layout: flags.layout,
-    linearBeforeReset: flags.linearBeforeReset === undefined ? undefined : flags.linearBeforeReset === '1',
-    direction: flags.direction,
+    ...caseOptions(flags),
     rtol: flags.rtol,
     atol: flags.atol,
     equalNan: flags.equalNan ?? false,
     precision: flags.precision,
     engine: flags.engine,
     threads: flags.threads,
-    maxBytes: flags.maxBytes,
   };
   if (flags.weights !== undefined) o.weights = await load(flags.weights, flags.maxBytes, io);
   if (flags.candidate !== undefined) o.candidate = readCandidate(await load(flags.candidate, flags.maxBytes, io));
@@ -177,7 +221,9 @@ function writeFile(path: string, text: string): void {
   try {
     writeFileSync(path, text);
   } catch (e) {
-    throw new GruCheckError('UNREADABLE', `cannot write: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file: path });
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? `cannot write: the folder '${dirname(path)}' does not exist` : code === 'EACCES' || code === 'EPERM' ? 'cannot write: permission denied' : code === 'EISDIR' ? 'cannot write: it is a directory' : `cannot write: ${code ?? (e as Error).message}`;
+    throw new GruCheckError('UNREADABLE', why, { file: path, ...(code === 'ENOENT' ? { hint: `mkdir -p ${dirname(path)} first` } : {}) });
   }
 }
 
@@ -187,13 +233,19 @@ async function runCommand(cases: string[], flags: RunFlags, io: CliIO): Promise<
     throw new GruCheckError('USAGE', `--report: cannot tell the format from the extension of '${flags.report}'`, { hint: 'use .xml (JUnit), .md, .html or .json' });
   }
   const baseline = flags.baseline !== undefined ? parseBaseline(readText(flags.baseline), flags.baseline) : undefined;
+  if (baseline?.gruCheckBaseline === 1) {
+    io.stderr(`gru-check: warning: ${term(flags.baseline!)}: a version 1 baseline, keyed by the path as typed: entries are looked up by path; re-save it with --save-baseline to key them by content\n`);
+  }
   const options = await checkOptions(flags, io);
+  options.fingerprint = baseline !== undefined || flags.saveBaseline !== undefined;
   const results: CaseResult[] = [];
   for (const path of cases) {
     const t0 = performance.now();
-    const bars = { load: new Progress(io.progress ?? NO_SINK, `loading ${path}`), compute: new Progress(io.progress ?? NO_SINK, `computing ${path}`) };
+    const bars = { load: new Progress(io.progress ?? NO_SINK, `loading ${term(path)}`), compute: new Progress(io.progress ?? NO_SINK, `computing ${term(path)}`) };
     try {
-      results.push(await checkCase(path, { ...options, onProgress: (d, t, phase) => bars[phase].update(d, t) }));
+      const r = await checkCase(path, { ...options, onProgress: (d, t, phase) => bars[phase].update(d, t) });
+      for (const w of r.warnings ?? []) io.stderr(warningLine(path, w.message));
+      results.push(r);
     } catch (e) {
       if (!(e instanceof GruCheckError)) throw e;
       e.file ??= path;
@@ -228,7 +280,8 @@ async function diagnoseCommand(path: string, flags: CheckFlags & { format: 'tabl
   const options = await checkOptions(flags, io);
   const bundle = await load(path, flags.maxBytes, io);
   const c = buildCase(bundle, { ...options, requireExpected: options.candidate === undefined });
-  const bar = new Progress(io.progress ?? NO_SINK, `diagnosing ${path}`);
+  for (const w of c.warnings) io.stderr(warningLine(path, w.message));
+  const bar = new Progress(io.progress ?? NO_SINK, `diagnosing ${term(path)}`);
   const result = await diagnoseCase(c, { ...options, onProgress: (d, t) => bar.update(d, t) }).finally(() => bar.end());
   io.stdout(flags.format === 'json' ? renderDiagnosisJson(result) : renderDiagnosisTable(result, { colorLevel: colorLevel(flags.color, io.env) }));
   return result.pass ? EXIT_PASS : EXIT_MISMATCH;
@@ -237,12 +290,7 @@ async function diagnoseCommand(path: string, flags: CheckFlags & { format: 'tabl
 async function inspectCommand(path: string, flags: CommonFlags & { format: 'table' | 'json' }, io: CliIO): Promise<number> {
   const bundle = await load(path, flags.maxBytes, io);
   const weights = flags.weights !== undefined ? await load(flags.weights, flags.maxBytes, io) : undefined;
-  const r = inspectBundle(bundle, {
-    prefix: flags.prefix,
-    batchFirst: flags.batchFirst ? true : flags.seqFirst ? false : undefined,
-    layout: flags.layout,
-    weights,
-  });
+  const r = inspectBundle(bundle, { ...caseOptions(flags), weights });
   io.stdout(flags.format === 'json' ? renderInspectJson(r) : renderInspectTable(r, { colorLevel: colorLevel(flags.color, io.env) }));
   return EXIT_PASS;
 }
@@ -257,6 +305,11 @@ function caseFlags(cmd: Command): Command {
     .addOption(new Option('--layout <layout>', 'weight names and tensor layout (default: config.layout, else recognised from the names)').choices(['pytorch', 'onnx', 'keras']))
     .addOption(new Option('--linear-before-reset <n>', 'ONNX layout: linear_before_reset (default: config, else 0 as in ONNX)').choices(['0', '1']))
     .addOption(new Option('--direction <d>', 'ONNX layout: direction (default: config, else from W)').choices(['forward', 'reverse', 'bidirectional']))
+    .addOption(new Option('--onnx-layout <n>', "ONNX layout: the node's layout attribute, 0 (X [T, B, I]) or 1 (X [B, T, I]); --batch-first / --seq-first mean 1 / 0").choices(['0', '1']))
+    .option('--clip <x>', 'ONNX layout: clip threshold for the gate pre-activations (default: config.clip, else none)', positive('--clip'))
+    .option('--activations <list>', 'ONNX layout: activations f,g (f,g,f,g when bidirectional), e.g. HardSigmoid,Tanh', names('--activations'))
+    .option('--activation-alpha <list>', 'ONNX layout: activation_alpha values, comma-separated', numbers('--activation-alpha'))
+    .option('--activation-beta <list>', 'ONNX layout: activation_beta values, comma-separated', numbers('--activation-beta'))
     .option('--max-bytes <size>', 'refuse inputs, or a computation, needing more memory than this (e.g. 512M, 8G)', byteSize('--max-bytes'), DEFAULT_MAX_BYTES)
     .option('--no-color', 'no colours (also NO_COLOR=1)');
 }

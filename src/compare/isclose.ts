@@ -12,6 +12,8 @@
  * overflows). Indices are in the tensor's own axis order.
  */
 
+import type { BaselineVerdict } from '../baseline.js';
+
 export interface CompareOptions {
   rtol: number;
   atol: number;
@@ -26,11 +28,12 @@ export interface CheckResult {
   shape: number[];
   total: number;
   mismatched: number;
-  maxAbsError: number;
+  /** null when the check could not be made element by element (see problem). */
+  maxAbsError: number | null;
   maxAbsIndex: number[] | null;
-  maxRelError: number;
+  maxRelError: number | null;
   maxRelIndex: number[] | null;
-  meanAbsError: number;
+  meanAbsError: number | null;
   atol: number;
   rtol: number;
   /** Smallest atol that passes at this rtol; null when no atol can (NaN/inf mismatches). */
@@ -51,10 +54,13 @@ export interface CheckResult {
    * features (D*H); h_n -> rows = layer*direction, cols = hidden units. values is row-major.
    */
   errorMap?: { rows: number; cols: number; rowLabel: string; colLabel: string; values: number[] };
-  /** Set when the check could not be made element-wise, e.g. shapes disagree. */
-  error?: string;
+  /**
+   * Set when the check could not be made element by element: "shape mismatch: expected [..], got
+   * [..]". Then pass is false, every element counts as mismatched and the error metrics are null.
+   */
+  problem?: string;
   /** Set with --baseline: the recorded error and whether this run regressed past factor × it. */
-  baseline?: { recorded: number; factor: number; limit: number; regressed: boolean };
+  baseline?: BaselineVerdict;
 }
 
 export interface CheckTarget {
@@ -103,9 +109,9 @@ export function compareTensors(
     const fmt = (s: number[]): string => `[${s.join(', ')}]`;
     return {
       ...base, pass: false, shape: expected.shape, total: expected.data.length, mismatched: expected.data.length,
-      maxAbsError: 0, maxAbsIndex: null, maxRelError: 0, maxRelIndex: null, meanAbsError: 0, requiredAtol: null,
+      maxAbsError: null, maxAbsIndex: null, maxRelError: null, maxRelIndex: null, meanAbsError: null, requiredAtol: null,
       firstMismatchStep: null, nonFiniteMismatched: 0, zeroExpected: 0,
-      error: `shape mismatch: ${target.subject} ${target.tensor} is ${fmt(actual.shape)}, ${target.against} is ${fmt(expected.shape)}`,
+      problem: `shape mismatch: expected ${fmt(expected.shape)} (${target.against} ${target.tensor}), got ${fmt(actual.shape)} (${target.subject})`,
     };
   }
   const shape = expected.shape;

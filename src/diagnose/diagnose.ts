@@ -33,7 +33,7 @@ export async function diagnoseCase(c: GruCase, options: CheckOptions = {}): Prom
   const decisive = base.checks.filter((k) => (cand ? k.subject === 'candidate' && k.against === 'reference' : k.subject === 'reference'));
   const result: CaseResult = { ...base, checks: decisive, pass: decisive.every((k) => k.pass), diagnosis: [] };
   // Nothing to diagnose when they pass; and no variant changes shapes, so a shape error is the answer.
-  if (result.pass || decisive.some((k) => k.error !== undefined)) return result;
+  if (result.pass || decisive.some((k) => k.problem !== undefined)) return result;
 
   const equalNan = options.equalNan ?? false;
   const entries: DiagnosisEntry[] = [];
@@ -54,7 +54,7 @@ export async function diagnoseCase(c: GruCase, options: CheckOptions = {}): Prom
         ? checkPair(c, tensor, 'candidate', tested, 'reference', tensors[tensor], tol, equalNan)
         : checkPair(c, tensor, 'reference', tensors[tensor], 'expected', tested, tol, equalNan);
       matches &&= k.pass;
-      maxAbsError = Math.max(maxAbsError, k.error || k.nonFiniteMismatched > 0 ? Infinity : k.maxAbsError);
+      maxAbsError = Math.max(maxAbsError, k.problem || k.nonFiniteMismatched > 0 || k.maxAbsError === null ? Infinity : k.maxAbsError);
     }
     entries.push({ variant: v.name, matches, maxAbsError, fix: v.fix });
   }

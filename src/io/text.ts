@@ -20,6 +20,11 @@ export function escapeControls(s: string): string {
   });
 }
 
+/** escapeControls, but line breaks and tabs stay: for multi-line text in a file format (XML, HTML). */
+export function escapeControlsKeepLines(s: string): string {
+  return s.replace(UNSAFE, (c) => (c === '\n' || c === '\t' ? c : escapeControls(c)));
+}
+
 /** A name as messages show it: escaped, and clipped past `max` characters. */
 export function showName(name: string, max = 100): string {
   const s = escapeControls(name);

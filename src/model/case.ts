@@ -9,21 +9,22 @@ import { sanitizeError } from '../io/text.js';
 import type { ArrayBundle, NdArray } from '../io/types.js';
 import { expectNonEmpty, expectShape, floatTensor, fmtShape, readLengths, swapFirstAxes, toStorage, zerosLike } from './arrays.js';
 import { choosePrefix, pytorchParams } from './pytorch.js';
-import type { FloatArray, GruCase, Layout, LayoutSource, Tensor } from './types.js';
+import type { FloatArray, GruCase, GruParams, Layout, LayoutSource, Tensor } from './types.js';
 import { buildKerasCase, looksKeras } from './keras.js';
 import { buildOnnxCase, looksOnnx } from './onnx.js';
 import { PYTORCH_MATH } from '../gru/math.js';
+import { asBool, asPositiveInt, asString, oneOf, readConfig, unusedKeyWarnings, type CaseConfig, type CaseWarning } from './config.js';
 
 export interface CaseOptions {
-  /** Module prefix of the GRU's weights (`encoder.rnn`), when the file holds several. */
+  /** Module prefix of the GRU's weights (`encoder.rnn`), when the file holds several. PyTorch and Keras layouts. */
   prefix?: string | undefined;
-  /** From --batch-first / --seq-first; overrides config and shapes. */
+  /** From --batch-first / --seq-first; overrides config and shapes. On an ONNX case: onnx_layout 1 / 0. */
   batchFirst?: boolean | undefined;
   /** Weights from a separate file (--weights); then the case's own weights are ignored. */
   weights?: ArrayBundle | undefined;
   /** Weight names and tensor layout; default: config.layout, else recognised from the array names. */
   layout?: Layout | undefined;
-  /** ONNX only: linear_before_reset (default: config, else 0 as in ONNX). */
+  /** ONNX: linear_before_reset (default: config, else 0 as in ONNX). Keras: must agree with reset_after. */
   linearBeforeReset?: boolean | undefined;
   /** Refuse (TOO_LARGE) a case whose computation would need more memory than this. */
   maxBytes?: number | undefined;
@@ -31,45 +32,46 @@ export interface CaseOptions {
   requireExpected?: boolean | undefined;
   /** ONNX only: direction (default: config, else from W's first dim: 1 forward, 2 bidirectional). */
   direction?: OnnxDirection | undefined;
+  /** ONNX only: the node's layout attribute (0: X [T, B, I]; 1: X [B, T, I]). */
+  onnxLayout?: 0 | 1 | undefined;
+  /** ONNX only: clip threshold for the gate pre-activations. */
+  clip?: number | undefined;
+  /** ONNX only: f, g (and f, g for the reverse direction) by ONNX name. */
+  activations?: string[] | undefined;
+  activationAlpha?: number[] | undefined;
+  activationBeta?: number[] | undefined;
 }
 
 export type OnnxDirection = 'forward' | 'reverse' | 'bidirectional';
 
-export interface CaseConfig {
-  batch_first?: boolean;
-  layout?: Layout;
-  linear_before_reset?: number | boolean;
-  direction?: OnnxDirection;
-  reset_after?: boolean;
-  [key: string]: unknown;
-}
+export { readConfig, type CaseConfig } from './config.js';
 
-export function readConfig(a: NdArray | undefined, file: string): CaseConfig {
-  if (!a) return {};
-  if (a.dtype !== 'unicode' || a.shape.length !== 0) {
-    throw new GruCheckError('BAD_CONFIG', `config: expected a 0-d unicode string holding JSON, got ${a.dtype} of shape ${fmtShape(a.shape)}`, { file });
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse((a.data as string[])[0] ?? '');
-  } catch (e) {
-    throw new GruCheckError('BAD_CONFIG', `config: not valid JSON (${(e as Error).message})`, { file });
-  }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new GruCheckError('BAD_CONFIG', 'config: expected a JSON object', { file });
-  }
-  const c = parsed as CaseConfig;
-  const bad = (key: string, want: string): never => {
-    throw new GruCheckError('BAD_CONFIG', `config: ${key} must be ${want}, got ${JSON.stringify(c[key])}`, { file });
+/** The option's flag, for messages. */
+const FLAG: Record<string, string> = {
+  prefix: '--prefix', linearBeforeReset: '--linear-before-reset', direction: '--direction', onnxLayout: '--onnx-layout',
+  clip: '--clip', activations: '--activations', activationAlpha: '--activation-alpha', activationBeta: '--activation-beta',
+};
+
+/**
+ * Options that do not apply to the case's layout are refused, never ignored (--batch-first on an
+ * ONNX case is mapped to onnx_layout 1 by the ONNX reader; --linear-before-reset on a Keras case
+ * must agree with its reset_after).
+ */
+function refuseInapplicable(layout: Layout, o: CaseOptions, file: string): void {
+  const onnxOnly = ['direction', 'onnxLayout', 'clip', 'activations', 'activationAlpha', 'activationBeta'] as const;
+  const names = { pytorch: "PyTorch's state_dict layout", onnx: 'the ONNX layout', keras: 'the Keras layout' }[layout];
+  const refuse = (key: string, why: string): never => {
+    throw new GruCheckError('USAGE', `${FLAG[key] ?? key} does not apply to ${names}: ${why}`, { file });
   };
-  if ('batch_first' in c && typeof c.batch_first !== 'boolean') bad('batch_first', 'true or false');
-  if ('layout' in c && !['pytorch', 'onnx', 'keras'].includes(c.layout as string)) bad('layout', '"pytorch", "onnx" or "keras"');
-  if ('linear_before_reset' in c && ![0, 1, true, false].includes(c.linear_before_reset as number)) bad('linear_before_reset', '0 or 1');
-  if ('direction' in c && !['forward', 'reverse', 'bidirectional'].includes(c.direction as string)) bad('direction', '"forward", "reverse" or "bidirectional"');
-  if ('reset_after' in c && typeof c.reset_after !== 'boolean') bad('reset_after', 'true or false');
-  return c;
+  if (layout !== 'onnx') {
+    for (const k of onnxOnly) if (o[k] !== undefined) refuse(k, 'it is an attribute of the ONNX GRU node (use --layout onnx for an ONNX case)');
+  }
+  if (layout === 'pytorch' && o.linearBeforeReset !== undefined) refuse('linearBeforeReset', "nn.GRU always applies the reset gate after the recurrent matmul (ONNX's linear_before_reset=1)");
+  if (layout === 'onnx' && o.prefix !== undefined) refuse('prefix', 'an ONNX case names its tensors X, W, R, B without a module prefix');
+  if (layout === 'keras' && o.batchFirst === false) {
+    throw new GruCheckError('USAGE', "--seq-first does not apply to the Keras layout: a Keras layer's input is always [batch, timesteps, features]", { file });
+  }
 }
-
 
 function pick(arrays: Map<string, NdArray>, prefix: string, name: string): NdArray | undefined {
   return arrays.get(name) ?? (prefix ? arrays.get(`${prefix}${name}`) : undefined);
@@ -88,9 +90,24 @@ export function buildCase(bundle: ArrayBundle, options: CaseOptions = {}): GruCa
 
 function buildAnyCase(bundle: ArrayBundle, options: CaseOptions): GruCase {
   const config = readConfig(bundle.arrays.get('config'), bundle.source);
+  if (config.has('layout') && typeof config.raw.layout === 'number') {
+    throw new GruCheckError('BAD_CONFIG', `config: layout must be "pytorch", "onnx" or "keras" (gru-check's weight layout), got ${JSON.stringify(config.raw.layout)}`, {
+      file: bundle.source,
+      hint: "ONNX's layout attribute is spelled onnx_layout here",
+    });
+  }
   const names = [...(options.weights ?? bundle).arrays.keys()];
-  const layout: Layout = options.layout ?? config.layout ?? (looksOnnx(names) ? 'onnx' : looksKeras(names) ? 'keras' : 'pytorch');
-  const c = layout === 'onnx' ? buildOnnxCase(bundle, options, config) : layout === 'keras' ? buildKerasCase(bundle, options, config) : buildPytorchCase(bundle, options, config);
+  const cfgLayout = config.take('layout', oneOf<Layout>('pytorch', 'onnx', 'keras'), '"pytorch", "onnx" or "keras"');
+  const layout: Layout = options.layout ?? cfgLayout ?? (looksOnnx(names) ? 'onnx' : looksKeras(names) ? 'keras' : 'pytorch');
+  refuseInapplicable(layout, options, bundle.source);
+  const warnings: CaseWarning[] = [];
+  const c = layout === 'onnx' ? buildOnnxCase(bundle, options, config, warnings) : layout === 'keras' ? buildKerasCase(bundle, options, config, warnings) : buildPytorchCase(bundle, options, config, warnings);
+  const dtype = config.take('dtype', asString, 'a numpy dtype name');
+  if (dtype !== undefined && dtype !== c.params.dtype) {
+    warnings.push({ code: 'CONFIG_DTYPE', message: `config says dtype "${dtype}" but the weights are ${c.params.dtype}: computed as ${c.params.dtype}` });
+  }
+  warnings.push(...unusedKeyWarnings(config, layout));
+  c.warnings = warnings;
   if (!c.expected.output && !c.expected.h_n && options.requireExpected !== false) {
     const [o, h] = layout === 'onnx' ? ['Y', 'Y_h'] : ['output', 'h_n'];
     throw new GruCheckError('NO_EXPECTED', `nothing to check: neither ${o} nor ${h} is present`, { file: bundle.source, hint: `dump the GRU's ${o} and/or ${h}, or pass --candidate` });
@@ -127,12 +144,35 @@ export function fmtBytes(n: number): string {
 
 
 
-export function buildPytorchCase(bundle: ArrayBundle, options: CaseOptions, config: CaseConfig): GruCase {
+/**
+ * nn.GRU's constructor arguments a config may state (gru_dump does not write them, a hand-made dump
+ * might): each must agree with what the weights say, else the dump is of another GRU.
+ */
+function checkModuleArgs(config: CaseConfig, p: GruParams, prefix: string, file: string): void {
+  const stated: [string, number | boolean | undefined, number | boolean, string][] = [
+    ['input_size', config.take('input_size', asPositiveInt, 'a positive integer'), p.inputSize, `${prefix}weight_ih_l0`],
+    ['hidden_size', config.take('hidden_size', asPositiveInt, 'a positive integer'), p.hiddenSize, `${prefix}weight_hh_l0`],
+    ['num_layers', config.take('num_layers', asPositiveInt, 'a positive integer'), p.numLayers, `the ${prefix}weight_ih_l* arrays`],
+    ['bidirectional', config.take('bidirectional', asBool, 'true or false'), p.bidirectional, `the ${prefix}*_reverse arrays`],
+    ['bias', config.take('bias', asBool, 'true or false'), p.bias, `the ${prefix}bias_* arrays`],
+  ];
+  for (const [key, said, actual, from] of stated) {
+    if (said !== undefined && said !== actual) {
+      throw new GruCheckError('SHAPE_MISMATCH', `config: ${key} ${String(said)} disagrees with ${from} (${key} ${String(actual)})`, { file, hint: 'config and weights must describe the same GRU' });
+    }
+  }
+  // Inter-layer dropout is off in eval mode, which is what gru-check recomputes (and gru_dump runs).
+  config.take('dropout', (v) => (typeof v === 'number' && v >= 0 && v < 1 ? v : undefined), 'a number in [0, 1)');
+}
+
+export function buildPytorchCase(bundle: ArrayBundle, options: CaseOptions, config: CaseConfig, warnings: CaseWarning[]): GruCase {
   const file = bundle.source;
   const weightBundle = options.weights ?? bundle;
   const wfile = weightBundle.source;
   const prefix = choosePrefix(weightBundle.arrays.keys(), options.prefix, wfile);
   const params = pytorchParams(weightBundle.arrays, prefix, wfile);
+  checkModuleArgs(config, params, prefix, file);
+  const cfgBatchFirst = config.take('batch_first', asBool, 'true or false');
   const { inputSize: I, hiddenSize: H, numLayers: L } = params;
   const D = params.bidirectional ? 2 : 1;
   const arrays = bundle.arrays;
@@ -170,8 +210,8 @@ export function buildPytorchCase(bundle: ArrayBundle, options: CaseOptions, conf
     if (options.batchFirst !== undefined) {
       batchFirst = options.batchFirst;
       layoutSource = 'flag';
-    } else if (config.batch_first !== undefined) {
-      batchFirst = config.batch_first;
+    } else if (cfgBatchFirst !== undefined) {
+      batchFirst = cfgBatchFirst;
       layoutSource = 'config';
     } else {
       // The batch size shows in h0 / h_n (axis 1) and lengths (axis 0); output has input's layout and tells nothing.
@@ -221,6 +261,7 @@ export function buildPytorchCase(bundle: ArrayBundle, options: CaseOptions, conf
     expected,
     prefix,
     math: PYTORCH_MATH,
+    warnings,
   };
   if (lengths) gruCase.lengths = lengths;
   return gruCase;

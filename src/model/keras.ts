@@ -9,9 +9,10 @@
 import { GruCheckError } from '../errors.js';
 import type { ArrayBundle } from '../io/types.js';
 import { expectNonEmpty, expectShape, floatTensor, fmtShape, readLengths, swapFirstAxes, toStorage, zerosLike } from './arrays.js';
-import type { CaseConfig, CaseOptions } from './case.js';
+import type { CaseOptions } from './case.js';
+import { asBool, asPositiveInt, asString, type CaseConfig, type CaseWarning } from './config.js';
 import { reorderRows, transpose } from './gates.js';
-import { PYTORCH_MATH, withMath } from '../gru/math.js';
+import { PYTORCH_MATH, withMath, type Activation } from '../gru/math.js';
 import type { GruCase, GruDirectionParams, GruParams } from './types.js';
 
 const KERNEL = /^(.*?)kernel$/;
@@ -25,7 +26,37 @@ function kerasPrefixes(names: string[]): string[] {
   return names.filter((n) => KERNEL.test(n) && !n.endsWith('recurrent_kernel')).map((n) => KERNEL.exec(n)![1]!).sort();
 }
 
-export function buildKerasCase(bundle: ArrayBundle, options: CaseOptions, config: CaseConfig): GruCase {
+/**
+ * Keras activation names gru-check computes exactly, as ONNX activations. hard_sigmoid is not one:
+ * Keras 2 defines it as clip(0.2x + 0.5) and Keras 3 as relu6(x + 3) / 6, so a config must say
+ * which (hard_sigmoid_keras2 / hard_sigmoid_keras3).
+ */
+const KERAS_ACTIVATIONS: Record<string, Activation> = {
+  sigmoid: { name: 'Sigmoid', alpha: 0, beta: 0 },
+  tanh: { name: 'Tanh', alpha: 0, beta: 0 },
+  relu: { name: 'Relu', alpha: 0, beta: 0 },
+  linear: { name: 'Affine', alpha: 1, beta: 0 },
+  softsign: { name: 'Softsign', alpha: 0, beta: 0 },
+  softplus: { name: 'Softplus', alpha: 0, beta: 0 },
+  elu: { name: 'Elu', alpha: 1, beta: 0 },
+  hard_sigmoid_keras2: { name: 'HardSigmoid', alpha: 0.2, beta: 0.5 },
+  hard_sigmoid_keras3: { name: 'HardSigmoid', alpha: 1 / 6, beta: 0.5 },
+};
+
+function kerasActivation(config: CaseConfig, key: string, file: string): Activation | undefined {
+  const name = config.take(key, asString, 'a Keras activation name');
+  if (name === undefined) return undefined;
+  const a = KERAS_ACTIVATIONS[name];
+  if (!a) {
+    const hint = name === 'hard_sigmoid'
+      ? 'Keras 2 and Keras 3 define hard_sigmoid differently: write "hard_sigmoid_keras2" (0.2x + 0.5) or "hard_sigmoid_keras3" (x/6 + 0.5)'
+      : `gru-check computes ${Object.keys(KERAS_ACTIVATIONS).join(', ')}`;
+    throw new GruCheckError('BAD_CONFIG', `config: ${key} "${name}" cannot be computed`, { file, hint });
+  }
+  return a;
+}
+
+export function buildKerasCase(bundle: ArrayBundle, options: CaseOptions, config: CaseConfig, warnings: CaseWarning[]): GruCase {
   const file = bundle.source;
   const wb = options.weights ?? bundle;
   const wfile = wb.source;
@@ -58,17 +89,41 @@ export function buildKerasCase(bundle: ArrayBundle, options: CaseOptions, config
   const dtype = k.dtype;
   const ba = get('bias');
   const bias = ba ? floatTensor(ba, wfile) : undefined;
+  const cfgResetAfter = config.take('reset_after', asBool, 'true or false');
   let resetAfter: boolean;
   if (bias) {
     if (bias.shape.length === 2) expectShape(bias, `${prefix}bias`, [2, 3 * H], 'reset_after=True: input and recurrent bias, 3*units', wfile);
     else expectShape(bias, `${prefix}bias`, [3 * H], 'reset_after=False: 3*units', wfile);
     resetAfter = bias.shape.length === 2;
-    if (config.reset_after !== undefined && config.reset_after !== resetAfter) {
-      throw new GruCheckError('SHAPE_MISMATCH', `${prefix}bias: config says reset_after=${config.reset_after} but the bias has shape ${fmtShape(bias.shape)}`, { file: wfile });
+    if (cfgResetAfter !== undefined && cfgResetAfter !== resetAfter) {
+      throw new GruCheckError('SHAPE_MISMATCH', `${prefix}bias: config says reset_after=${cfgResetAfter} but the bias has shape ${fmtShape(bias.shape)}`, { file: wfile });
     }
   } else {
-    resetAfter = config.reset_after ?? true;
+    resetAfter = cfgResetAfter ?? options.linearBeforeReset ?? true;
   }
+  // --linear-before-reset on a Keras case is its reset_after: it must agree, never be ignored.
+  if (options.linearBeforeReset !== undefined && options.linearBeforeReset !== resetAfter) {
+    throw new GruCheckError('USAGE', `--linear-before-reset ${options.linearBeforeReset ? 1 : 0} contradicts this Keras layer's reset_after=${resetAfter ? 'True' : 'False'}${bias ? ` (bias ${fmtShape(bias.shape)})` : ' (config)'}`, { file: wfile });
+  }
+  const useBias = config.take('use_bias', asBool, 'true or false');
+  if (useBias !== undefined && useBias !== (bias !== undefined)) {
+    throw new GruCheckError('SHAPE_MISMATCH', `config: use_bias ${useBias} but ${bias ? 'a' : 'no'} ${prefix}bias array is present`, { file: wfile });
+  }
+  const units = config.take('units', asPositiveInt, 'a positive integer');
+  if (units !== undefined && units !== H) {
+    throw new GruCheckError('SHAPE_MISMATCH', `config: units ${units} disagrees with ${prefix}recurrent_kernel ${fmtShape(rk.shape)} (units ${H})`, { file: wfile });
+  }
+  if (config.take('go_backwards', asBool, 'true or false') === true) {
+    throw new GruCheckError('BAD_CONFIG', 'config: go_backwards=True cannot be computed in the Keras layout', { file, hint: 'export the layer to ONNX (direction="reverse") or dump it without go_backwards' });
+  }
+  if (config.take('time_major', asBool, 'true or false') === true) {
+    throw new GruCheckError('BAD_CONFIG', 'config: time_major=True: the Keras layout here is batch-major [batch, timesteps, features]', { file });
+  }
+  if (config.take('batch_first', asBool, 'true or false') === false) {
+    throw new GruCheckError('BAD_CONFIG', 'config: batch_first=false: a Keras layer\'s input is always [batch, timesteps, features]', { file });
+  }
+  const g = kerasActivation(config, 'activation', file);
+  const f = kerasActivation(config, 'recurrent_activation', file);
   // Keras multiplies x @ kernel: the PyTorch-style (3H, I) matrix is its transpose.
   const p: GruDirectionParams = {
     weightIh: reorderRows(transpose(toStorage(k.data, dtype), I, 3 * H), H, I, 'zrh'),
@@ -108,7 +163,8 @@ export function buildKerasCase(bundle: ArrayBundle, options: CaseOptions, config
     h0Given: h0 !== undefined,
     expected: {},
     prefix: prefix.replace(/[/.]$/, ''),
-    math: withMath(PYTORCH_MATH, { linearBeforeReset: resetAfter }),
+    math: withMath(PYTORCH_MATH, { linearBeforeReset: resetAfter, ...(f ? { f } : {}), ...(g ? { g } : {}) }),
+    warnings,
   };
   if (out) c.expected.output = out;
   if (hn) c.expected.h_n = hn;

@@ -1,24 +1,50 @@
 /**
- * ONNX GRU node tensors -> one validated GruCase. ONNX's names and shapes (opset 7+, layout=0):
- *   X [T, B, I]; W [D, 3H, I]; R [D, 3H, H]; B [D, 6H] = [Wb_z Wb_r Wb_h | Rb_z Rb_r Rb_h];
- *   initial_h [D, B, H]; sequence_lens [B]; outputs Y [T, D, B, H] and Y_h [D, B, H].
+ * ONNX GRU node tensors -> one validated GruCase. ONNX's names and shapes (opset 7+):
+ *   layout 0: X [T, B, I]; initial_h [D, B, H]; outputs Y [T, D, B, H] and Y_h [D, B, H]
+ *   layout 1: X [B, T, I]; initial_h [B, D, H]; outputs Y [B, T, D, H] and Y_h [B, D, H]
+ *   W [D, 3H, I]; R [D, 3H, H]; B [D, 6H] = [Wb_z Wb_r Wb_h | Rb_z Rb_r Rb_h]; sequence_lens [B].
  * Gate blocks are z|r|h (PyTorch: r|z|n) and are reordered here. One node is one layer.
- * linear_before_reset defaults to 0 as in ONNX (PyTorch's math is 1); direction comes from the
- * flag, config or W's first dimension. Default activations (sigmoid, tanh) only.
+ *
+ * The node's attributes come from flags or config, by their ONNX names: direction,
+ * linear_before_reset (default 0 as in ONNX; PyTorch's math is 1), hidden_size (checked against
+ * R), clip, activations with activation_alpha / activation_beta (activations.ts), and ONNX's
+ * `layout` as `onnx_layout` (gru-check's `layout` names the weight layout). --batch-first /
+ * --seq-first (or config.batch_first) mean onnx_layout 1 / 0. Every one is computed.
  */
 import { GruCheckError } from '../errors.js';
 import type { ArrayBundle, NdArray } from '../io/types.js';
-import { expectNonEmpty, expectShape, floatTensor, fmtShape, readLengths, toStorage, zerosLike } from './arrays.js';
-import type { CaseConfig, CaseOptions, OnnxDirection } from './case.js';
+import { expectNonEmpty, expectShape, floatTensor, fmtShape, readLengths, swapFirstAxes, toStorage, zerosLike } from './arrays.js';
+import type { CaseOptions, OnnxDirection } from './case.js';
+import { asBit, asBool, asNumbers, asPositive, asPositiveInt, asStrings, oneOf, type CaseConfig, type CaseWarning } from './config.js';
+import { onnxDirectionMath } from './activations.js';
 import { reorderRows } from './gates.js';
 import { PYTORCH_MATH, withMath } from '../gru/math.js';
-import type { GruCase, GruDirectionParams, GruParams, Tensor } from './types.js';
+import type { GruCase, GruDirectionParams, GruParams, LayoutSource, Tensor } from './types.js';
 
 export function looksOnnx(names: string[]): boolean {
   return names.includes('W') && names.includes('R') && names.includes('X');
 }
 
-export function buildOnnxCase(bundle: ArrayBundle, options: CaseOptions, config: CaseConfig): GruCase {
+/** onnx_layout from the flags or config: --onnx-layout, or --batch-first / --seq-first, else config. */
+function onnxLayout(options: CaseOptions, config: CaseConfig, file: string): { layout: 0 | 1; source: LayoutSource } {
+  const fromFlag = options.onnxLayout;
+  const fromBf = options.batchFirst === undefined ? undefined : options.batchFirst ? 1 : 0;
+  if (fromFlag !== undefined && fromBf !== undefined && fromFlag !== fromBf) {
+    throw new GruCheckError('USAGE', `--onnx-layout ${fromFlag} contradicts --${fromBf ? 'batch-first' : 'seq-first'} (on an ONNX case it means onnx_layout ${fromBf})`, { file });
+  }
+  const flag = fromFlag ?? fromBf;
+  const cfg = config.take('onnx_layout', (v) => (v === 0 || v === 1 ? v : undefined), '0 or 1');
+  const cfgBf = config.take('batch_first', asBool, 'true or false');
+  if (cfg !== undefined && cfgBf !== undefined && cfg !== (cfgBf ? 1 : 0)) {
+    throw new GruCheckError('BAD_CONFIG', `config: onnx_layout ${cfg} contradicts batch_first ${cfgBf}`, { file });
+  }
+  if (flag !== undefined) return { layout: flag as 0 | 1, source: 'flag' };
+  if (cfg !== undefined) return { layout: cfg, source: 'config' };
+  if (cfgBf !== undefined) return { layout: cfgBf ? 1 : 0, source: 'config' };
+  return { layout: 0, source: 'layout' };
+}
+
+export function buildOnnxCase(bundle: ArrayBundle, options: CaseOptions, config: CaseConfig, warnings: CaseWarning[]): GruCase {
   const file = bundle.source;
   const arrays = bundle.arrays;
   const warrays = (options.weights ?? bundle).arrays;
@@ -43,12 +69,31 @@ export function buildOnnxCase(bundle: ArrayBundle, options: CaseOptions, config:
   const B6 = Barr ? floatTensor(Barr, wfile) : undefined;
   if (B6) expectShape(B6, 'B', [D, 6 * H], 'num_directions, 6*hidden_size', wfile);
 
-  const direction: OnnxDirection = options.direction ?? config.direction ?? (D === 2 ? 'bidirectional' : 'forward');
+  // The node's attributes.
+  const cfgDirection = config.take('direction', oneOf<OnnxDirection>('forward', 'reverse', 'bidirectional'), '"forward", "reverse" or "bidirectional"');
+  const direction: OnnxDirection = options.direction ?? cfgDirection ?? (D === 2 ? 'bidirectional' : 'forward');
   if ((direction === 'bidirectional') !== (D === 2)) {
     throw new GruCheckError('SHAPE_MISMATCH', `W: direction "${direction}" needs num_directions ${direction === 'bidirectional' ? 2 : 1}, got ${fmtShape(W.shape)}`, { file: wfile, hint: 'set --direction or config.direction to match W' });
   }
-  const lbrConfig = config.linear_before_reset;
-  const linearBeforeReset = options.linearBeforeReset ?? (lbrConfig === undefined ? false : lbrConfig === 1 || lbrConfig === true);
+  const hiddenSize = config.take('hidden_size', asPositiveInt, 'a positive integer');
+  if (hiddenSize !== undefined && hiddenSize !== H) {
+    throw new GruCheckError('SHAPE_MISMATCH', `config: hidden_size ${hiddenSize} disagrees with R ${fmtShape(R.shape)} (hidden_size ${H})`, { file: wfile, hint: 'the node attribute and the weights must describe the same GRU' });
+  }
+  const cfgLbr = config.take('linear_before_reset', asBit, '0 or 1');
+  const linearBeforeReset = options.linearBeforeReset ?? cfgLbr ?? false;
+  const cfgClip = config.take('clip', asPositive, 'a positive number');
+  const clip = options.clip ?? cfgClip ?? null;
+  const cfgActs = config.take('activations', asStrings, 'a list of activation names');
+  const cfgAlpha = config.take('activation_alpha', asNumbers, 'a list of numbers');
+  const cfgBeta = config.take('activation_beta', asNumbers, 'a list of numbers');
+  const flagActs = options.activations !== undefined || options.activationAlpha !== undefined || options.activationBeta !== undefined;
+  const acts = flagActs
+    ? { activations: options.activations ?? cfgActs ?? (D === 2 ? ['Sigmoid', 'Tanh', 'Sigmoid', 'Tanh'] : ['Sigmoid', 'Tanh']), alpha: options.activationAlpha ?? cfgAlpha, beta: options.activationBeta ?? cfgBeta, source: 'flags' }
+    : cfgActs || cfgAlpha || cfgBeta
+      ? { activations: cfgActs ?? (D === 2 ? ['Sigmoid', 'Tanh', 'Sigmoid', 'Tanh'] : ['Sigmoid', 'Tanh']), alpha: cfgAlpha, beta: cfgBeta, source: 'config' }
+      : undefined;
+  const maths = onnxDirectionMath(withMath(PYTORCH_MATH, { linearBeforeReset, clip }), D, acts, file, warnings);
+  const { layout: ol, source: layoutSource } = onnxLayout(options, config, file);
 
   const dtype = W.dtype;
   const dirs: GruDirectionParams[] = [];
@@ -68,33 +113,44 @@ export function buildOnnxCase(bundle: ArrayBundle, options: CaseOptions, config:
   const params: GruParams = { inputSize: I, hiddenSize: H, numLayers: 1, bidirectional: D === 2, bias: B6 !== undefined, dtype, layers: [dirs] };
   if (direction === 'reverse') params.reverseOnly = true;
 
-  const X = need(arrays, 'X', file, 'input [seq_length, batch_size, input_size]');
+  const xWhat = ol === 1 ? 'batch_size, seq_length, input_size' : 'seq_length, batch_size, input_size';
+  const X = need(arrays, 'X', file, `input [${xWhat}]`);
   if (X.shape.length !== 3 || X.shape[2] !== I) {
-    throw new GruCheckError('SHAPE_MISMATCH', `X: expected shape [seq_length, batch_size, ${I}] (input_size from W), got ${fmtShape(X.shape)}`, { file });
+    throw new GruCheckError('SHAPE_MISMATCH', `X: expected shape [${xWhat.replace('input_size', String(I))}] (input_size from W${ol === 1 ? ', onnx_layout 1' : ''}), got ${fmtShape(X.shape)}`, { file });
   }
-  const [T, B] = X.shape as [number, number, number];
-  expectNonEmpty('X', X.shape, T, B, 'seq_length, batch_size, input_size', file);
+  const [T, B] = ol === 1 ? [X.shape[1]!, X.shape[0]!] : [X.shape[0]!, X.shape[1]!];
+  expectNonEmpty('X', X.shape, T, B, xWhat, file);
   const h0a = arrays.get('initial_h');
   const h0 = h0a ? floatTensor(h0a, file) : undefined;
-  if (h0) expectShape(h0, 'initial_h', [D, B, H], 'num_directions, batch_size, hidden_size', file);
+  if (h0) {
+    if (ol === 1) expectShape(h0, 'initial_h', [B, D, H], 'batch_size, num_directions, hidden_size (onnx_layout 1)', file);
+    else expectShape(h0, 'initial_h', [D, B, H], 'num_directions, batch_size, hidden_size', file);
+  }
   const lensArr = arrays.get('sequence_lens');
   const Y = arrays.get('Y') ? floatTensor(arrays.get('Y')!, file) : undefined;
   const Yh = arrays.get('Y_h') ? floatTensor(arrays.get('Y_h')!, file) : undefined;
 
+  let input = toStorage(X.data, dtype);
+  if (ol === 1) input = swapFirstAxes(input, B, T, I);
+  let h0Data = h0 ? toStorage(h0.data, dtype) : zerosLike(dtype, D * B * H);
+  if (h0 && ol === 1) h0Data = swapFirstAxes(h0Data, B, D, H);
+
   const c: GruCase = {
     source: file,
-    config: { layout: 'onnx', inputSize: I, hiddenSize: H, numLayers: 1, bidirectional: D === 2, bias: B6 !== undefined, batchFirst: false, batched: true, dtype },
-    layoutSource: 'layout',
+    config: { layout: 'onnx', inputSize: I, hiddenSize: H, numLayers: 1, bidirectional: D === 2, bias: B6 !== undefined, batchFirst: ol === 1, batched: true, dtype },
+    layoutSource,
     params,
     seqLen: T,
     batchSize: B,
-    input: toStorage(X.data, dtype),
-    h0: h0 ? toStorage(h0.data, dtype) : zerosLike(dtype, D * B * H),
+    input,
+    h0: h0Data,
     h0Given: h0 !== undefined,
     expected: {},
     prefix: '',
-    math: withMath(PYTORCH_MATH, { linearBeforeReset }),
+    math: maths[0]!,
+    warnings,
   };
+  if (D === 2 && maths[0] !== maths[1]) c.directionMath = maths;
   if (Y) c.expected.output = Y;
   if (Yh) c.expected.h_n = Yh;
   if (lensArr) c.lengths = readLengths(lensArr, B, T, file);

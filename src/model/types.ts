@@ -9,6 +9,7 @@
  */
 
 import type { GateMath } from '../gru/math.js';
+import type { CaseWarning } from './config.js';
 
 export type FloatArray = Float32Array | Float64Array;
 
@@ -54,6 +55,7 @@ export interface Tensor {
 
 export interface GruConfig {
   layout: Layout;
+  /** For the ONNX layout, batchFirst is onnx_layout 1 (X [B, T, I], Y [B, T, D, H]). */
   inputSize: number;
   hiddenSize: number;
   numLayers: number;
@@ -90,4 +92,6 @@ export interface GruCase {
   math: GateMath;
   /** When directions differ (ONNX activations for a bidirectional node): one per direction. */
   directionMath?: readonly GateMath[];
+  /** What gru-check read but did not use or had to assume (unknown config keys, ...). */
+  warnings: CaseWarning[];
 }

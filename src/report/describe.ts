@@ -1,8 +1,12 @@
 /**
  * Plain-text descriptions of a case shared by every renderer (no markup: each renderer escapes and
- * styles them its own way), so the table, markdown, JUnit and HTML say the same thing.
+ * styles them its own way), so the table, markdown, JUnit and HTML say the same thing. Text that
+ * comes from a file (paths, prefixes, config keys in warnings) is in here unescaped: every caller
+ * passes it through its output kind's one escaper (term, mdText, xmlText, esc).
  */
 import type { CaseResult } from '../check.js';
+import { baselineReasons } from '../baseline.js';
+import { describeMath } from '../gru/math.js';
 import { num } from './format.js';
 
 /** `GRU(input_size=3, hidden_size=4, ..., batch_first=False (from config))`, as in the table. */
@@ -10,11 +14,13 @@ export function configText(c: CaseResult): string {
   const k = c.config;
   if (!k) return '';
   const py = (b: boolean): string => (b ? 'True' : 'False');
+  const math = c.math ? c.math.map(describeMath).filter((s, i, all) => s !== '' && all.indexOf(s) === i) : [];
+  const extra = math.length === 0 ? '' : `, ${math.length === 1 ? math[0] : math.map((m, d) => `${d === 0 ? 'forward' : 'reverse'}: ${m}`).join('; ')}`;
   if (k.layout === 'onnx') {
-    return `ONNX GRU(input_size=${k.inputSize}, hidden_size=${k.hiddenSize}, direction=${k.bidirectional ? 'bidirectional' : c.reverseOnly ? 'reverse' : 'forward'}, linear_before_reset=${c.linearBeforeReset ? 1 : 0}, bias=${py(k.bias)})`;
+    return `ONNX GRU(input_size=${k.inputSize}, hidden_size=${k.hiddenSize}, direction=${k.bidirectional ? 'bidirectional' : c.reverseOnly ? 'reverse' : 'forward'}, linear_before_reset=${c.linearBeforeReset ? 1 : 0}, bias=${py(k.bias)}, layout=${k.batchFirst ? 1 : 0}${extra})`;
   }
   if (k.layout === 'keras') {
-    return `Keras GRU(units=${k.hiddenSize}, input_dim=${k.inputSize}, reset_after=${py(c.linearBeforeReset ?? true)}, use_bias=${py(k.bias)})`;
+    return `Keras GRU(units=${k.hiddenSize}, input_dim=${k.inputSize}, reset_after=${py(c.linearBeforeReset ?? true)}, use_bias=${py(k.bias)}${extra})`;
   }
   const layout = !k.batched ? 'unbatched' : `batch_first=${py(k.batchFirst)} (from ${c.layoutSource ?? '?'})`;
   return `GRU(input_size=${k.inputSize}, hidden_size=${k.hiddenSize}, num_layers=${k.numLayers}, bidirectional=${py(k.bidirectional)}, bias=${py(k.bias)}, ${layout})`;
@@ -41,3 +47,13 @@ export function toleranceText(c: CaseResult): string {
   return [...uniq.entries()].map(([k, ts]) => (uniq.size > 1 ? `${ts.join(', ')}: ${k}` : k)).join('; ');
 }
 
+
+/** One line per warning: what was not used or had to be assumed. */
+export function warningTexts(c: CaseResult): string[] {
+  return (c.warnings ?? []).map((w) => w.message);
+}
+
+/** One line per way the case failed against --baseline: which tensor, recorded, new, factor. */
+export function baselineTexts(c: CaseResult): string[] {
+  return baselineReasons(c);
+}

@@ -7,16 +7,17 @@ import type { CaseResult } from '../check.js';
 import { summarize } from '../summary.js';
 import { sci } from './format.js';
 import { renderCase } from './table.js';
+import { escapeControls as term } from '../io/text.js';
 
 export function renderDiagnosisTable(r: CaseResult, o: { colorLevel: 0 | 1 | 2 | 3 }): string {
   const ch = new Chalk({ level: o.colorLevel });
   const lines = [renderCase(r, ch)];
-  const under = r.candidate ? `the candidate (${r.candidate})` : 'the expected tensors';
+  const under = r.candidate ? `the candidate (${term(r.candidate)})` : 'the expected tensors';
   const d = r.diagnosis ?? [];
   if (r.pass) {
     lines.push(ch.green(`diagnosis: ${under} match PyTorch's GRU; nothing to diagnose`));
-  } else if (r.checks.some((k) => k.error)) {
-    lines.push(ch.yellow(`diagnosis: shapes disagree, so no GRU mistake is tried: ${r.checks.find((k) => k.error)!.error}`));
+  } else if (r.checks.some((k) => k.problem)) {
+    lines.push(ch.yellow(`diagnosis: shapes disagree, so no GRU mistake is tried: ${term(r.checks.find((k) => k.problem)!.problem!)}`));
   } else {
     const matching = d.filter((e) => e.matches);
     if (matching.length > 0) {

@@ -18,7 +18,8 @@ import type { CaseResult, DiagnosisEntry } from '../check.js';
 import type { CheckResult } from '../compare/isclose.js';
 import type { RunSummary } from '../summary.js';
 import { fmtIndex, fmtShape, pct, sci } from './format.js';
-import { configText, detailsText, toleranceText } from './describe.js';
+import { baselineTexts, configText, detailsText, toleranceText, warningTexts } from './describe.js';
+import { escapeControlsKeepLines } from '../io/text.js';
 import { countsText, diagnosisVerdict } from './markdown.js';
 import { argMax, checkLabel, downsampleMax, logFloor } from './sparkline.js';
 
@@ -34,12 +35,11 @@ export interface HtmlOptions {
 
 /**
  * Text and attribute values alike (attributes are always double-quoted, but `'` is escaped too so
- * the function is safe anywhere). C0 controls other than tab/newline are dropped: they are parse
- * errors in HTML and carry nothing a reader needs.
+ * the function is safe anywhere). Control characters other than tab/newline are shown as escapes
+ * (\x1b): they are parse errors in HTML, and a reader should see that the name holds one.
  */
 export function esc(s: string): string {
-  return s
-    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/g, '')
+  return escapeControlsKeepLines(s)
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')
@@ -323,7 +323,7 @@ function checksTable(c: CaseResult): string {
   const rows = c.checks.map((k) => {
     const verdict = k.pass ? '<td class="verdict pass">PASS</td>' : '<td class="verdict fail">FAIL</td>';
     const lead = `<td>${esc(k.tensor)}</td><td>${esc(`${k.subject} vs ${k.against}`)}</td><td>${esc(fmtShape(k.shape))}</td>`;
-    if (k.error) return `<tr class="fail">${lead}<td colspan="6">${esc(k.error)}</td>${verdict}</tr>`;
+    if (k.problem) return `<tr class="fail">${lead}<td colspan="6">${esc(k.problem)}</td>${verdict}</tr>`;
     const nonFinite = k.nonFiniteMismatched > 0 ? ` <span class="warn">+${k.nonFiniteMismatched} NaN/inf</span>` : '';
     const cells = [
       `${k.mismatched}/${k.total} (${pct(k.mismatched, k.total)})`,
@@ -357,7 +357,11 @@ function caseSection(c: CaseResult, ci: number, o: Required<HtmlOptions>): strin
   }
   out.push(`<p class="config"><code>${esc(configText(c))}</code></p>`);
   out.push(`<p class="details">${esc(detailsText(c))}<br>tolerance: ${esc(toleranceText(c))}</p>`);
+  const warnings = warningTexts(c);
+  if (warnings.length > 0) out.push(`<ul class="warnings">${warnings.map((w) => `<li>warning: ${esc(w)}</li>`).join('')}</ul>`);
   out.push(checksTable(c));
+  const baseline = baselineTexts(c);
+  if (baseline.length > 0) out.push(`<ul class="baseline">${baseline.map((b) => `<li>baseline: ${esc(b)}</li>`).join('')}</ul>`);
   if (c.diagnosis && c.diagnosis.length > 0) out.push(diagnosisList(c.diagnosis));
   c.checks.forEach((k, ki) => {
     if (!k.stepMaxAbs && !k.errorMap) return;
@@ -393,6 +397,8 @@ code { font: 12.5px/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace
 .case.pass { border-left-color: var(--pass); } .case.fail { border-left-color: var(--fail); } .case.error { border-left-color: var(--err); }
 .config { margin: 4px 0; } .details { margin: 4px 0 10px; color: var(--muted); }
 .error-msg { color: #a40e26; }
+.warnings li { color: #8a5300; }
+.baseline li { color: #a40e26; }
 .table-wrap { overflow-x: auto; }
 table.checks { border-collapse: collapse; font-size: 13px; margin: 6px 0 10px; }
 table.checks th, table.checks td { border: 1px solid var(--line); padding: 4px 8px; text-align: left; white-space: nowrap; }

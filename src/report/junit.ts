@@ -20,20 +20,22 @@ import type { CaseResult } from '../check.js';
 import type { CheckResult } from '../compare/isclose.js';
 import type { RunSummary } from '../summary.js';
 import { fmtIndex, fmtShape, sci } from './format.js';
-import { configText, detailsText, toleranceText } from './describe.js';
+import { baselineTexts, configText, detailsText, toleranceText, warningTexts } from './describe.js';
 import { diagnosisVerdict, mismatchText } from './markdown.js';
+import { escapeControlsKeepLines } from '../io/text.js';
 
 /**
  * XML 1.0 allows only #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF];
- * anything else (other C0 controls, lone surrogates, U+FFFE/FFFF) makes the whole file unparseable
- * for every CI, and no escape exists for it, so it is dropped. The `u` flag makes a lone surrogate
- * one code point in the excluded D800-DFFF range.
+ * anything else makes the whole file unparseable for every CI. Control characters are first shown
+ * as escapes (\x1b: a CI log that prints the report must not run them), then what is still invalid
+ * (lone surrogates, U+FFFE/FFFF) is dropped: no escape exists for it. The `u` flag makes a lone
+ * surrogate one code point in the excluded D800-DFFF range.
  */
 const INVALID_XML = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
 
 /** Element text. `>` is escaped too, so `]]>` can never appear. */
 export function xmlText(s: string): string {
-  return s.replace(INVALID_XML, '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return escapeControlsKeepLines(s).replace(INVALID_XML, '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
 /** Attribute value (always written in double quotes). Tabs/newlines become character references
@@ -67,7 +69,7 @@ const testName = (k: CheckResult): string => `${k.tensor} (${k.subject} vs ${k.a
 
 /** The failure body: the one-line summary plus the metrics a reader wants next. */
 function failureBody(k: CheckResult): string {
-  if (k.error) return k.error;
+  if (k.problem) return k.problem;
   const lines = [
     mismatchText(k),
     `shape ${fmtShape(k.shape)}`,
@@ -105,11 +107,23 @@ function suite(c: CaseResult): { xml: string; tests: number; failures: number; e
     failures++;
     out.push(
       `${head}>`,
-      `      <failure${attrs({ message: mismatchText(k), type: k.error ? 'shape mismatch' : 'mismatch' })}>${xmlText(failureBody(k))}</failure>`,
+      `      <failure${attrs({ message: mismatchText(k), type: k.problem ? 'shape mismatch' : 'mismatch' })}>${xmlText(failureBody(k))}</failure>`,
       '    </testcase>',
     );
   }
-  return { xml: wrap(c, out, c.checks.length, failures, 0, ms), tests: c.checks.length, failures, errors: 0, ms };
+  let tests = c.checks.length;
+  if (c.baselineCase?.status === 'missing') {
+    // The checks may all pass, yet the case fails: a testcase of its own says why.
+    tests++;
+    failures++;
+    const reason = c.baselineCase.reason ?? 'no baseline entry';
+    out.push(
+      `    <testcase${attrs({ classname, name: 'baseline entry', time: seconds(0) })}>`,
+      `      <failure${attrs({ message: reason, type: 'baseline' })}>${xmlText(reason)}</failure>`,
+      '    </testcase>',
+    );
+  }
+  return { xml: wrap(c, out, tests, failures, 0, ms), tests, failures, errors: 0, ms };
 }
 
 function wrap(c: CaseResult, body: string[], tests: number, failures: number, errors: number, ms: number): string {
@@ -124,6 +138,8 @@ function wrap(c: CaseResult, body: string[], tests: number, failures: number, er
     props.push('    </properties>');
   }
   const sysout: string[] = [];
+  const notes = [...warningTexts(c).map((w) => `warning: ${w}`), ...baselineTexts(c).map((b) => `baseline: ${b}`)];
+  if (notes.length > 0) sysout.push(`    <system-err>${xmlText(notes.join('\n'))}</system-err>`);
   if (c.diagnosis && c.diagnosis.length > 0) {
     const lines = ['diagnosis (porting mistakes re-enacted, best first):'];
     for (const d of c.diagnosis) lines.push(`  ${d.matches ? '*' : '-'} ${d.variant}: ${diagnosisVerdict(d)} -> ${d.fix}`);

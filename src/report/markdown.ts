@@ -14,7 +14,8 @@ import type { CheckResult } from '../compare/isclose.js';
 import type { RunSummary } from '../summary.js';
 import { fmtIndex, fmtShape, num, pct, sci } from './format.js';
 import { sparklineParts } from './sparkline.js';
-import { configText, detailsText, toleranceText } from './describe.js';
+import { baselineTexts, configText, detailsText, toleranceText, warningTexts } from './describe.js';
+import { escapeControls } from '../io/text.js';
 
 // ---------------------------------------------------------------------------------------------
 // Shared plain-text descriptions (no markup; each renderer escapes them its own way).
@@ -25,13 +26,14 @@ import { configText, detailsText, toleranceText } from './describe.js';
  * failure message, so it must stand alone.
  */
 export function mismatchText(k: CheckResult): string {
-  if (k.error) return k.error;
+  if (k.problem) return k.baseline?.reason ? `${k.problem}; ${k.baseline.reason}` : k.problem;
   const parts = [`${k.mismatched}/${k.total} mismatched (${pct(k.mismatched, k.total)})`];
   if (k.maxAbsIndex) parts.push(`max abs error ${sci(k.maxAbsError)} at ${fmtIndex(k.maxAbsIndex)}`);
   if (k.nonFiniteMismatched > 0) parts.push(`${k.nonFiniteMismatched} NaN/inf mismatch(es)`);
   parts.push(k.requiredAtol === null ? 'no atol can pass (NaN/inf)' : `needs atol >= ${sci(k.requiredAtol)}`);
   parts.push(`tolerance rtol=${num(k.rtol)} atol=${num(k.atol)}`);
   if (k.firstMismatchStep !== null) parts.push(`first bad step ${k.firstMismatchStep}`);
+  if (k.baseline?.reason) parts.push(`baseline: ${k.baseline.reason}`);
   return parts.join('; ');
 }
 
@@ -50,14 +52,14 @@ export function diagnosisVerdict(d: DiagnosisEntry): string {
 // Markdown escaping.
 
 /**
- * Inline text: HTML-significant characters become entities (GitHub renders inline HTML), inline
+ * Inline text: control characters are shown as escapes (\x1b, \x07: a terminal-bound log must not
+ * be rewritten by an ESC sequence, and they are invisible otherwise), HTML-significant characters become entities (GitHub renders inline HTML), inline
  * markdown punctuation gets a backslash (`*`, `_`, `~`, backticks, `[..]` links, `|` cells),
  * newlines become spaces (a line break would end a table row or a list item). Line-start syntax
  * (`#`, `-`, `1.`) needs no escape: our callers never put user text at the start of a line.
  */
 export function mdText(s: string): string {
-  return s
-    .replace(/[\r\n]+/g, ' ')
+  return escapeControls(s.replace(/[\r\n]+/g, ' '))
     .replace(/[\\`*_[\]|~]/g, (m) => `\\${m}`)
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
@@ -75,7 +77,7 @@ const HEAD = ['tensor', 'subject vs against', 'shape', 'mismatched', 'max abs er
 function row(k: CheckResult): string[] {
   const verdict = k.pass ? '✅ pass' : '❌ FAIL';
   const vs = `${k.subject} vs ${k.against}`;
-  if (k.error) return [k.tensor, vs, fmtShape(k.shape), mdText(k.error), '', '', '', verdict];
+  if (k.problem) return [k.tensor, vs, fmtShape(k.shape), mdText(k.problem), '', '', '', verdict];
   const nonFinite = k.nonFiniteMismatched > 0 ? ` (+${k.nonFiniteMismatched} NaN/inf)` : '';
   return [
     k.tensor,
@@ -99,9 +101,11 @@ function renderCaseMd(c: CaseResult): string {
   // Config and details are our own text, but the prefix inside detailsText comes from the dump.
   // configText is all ours (no backticks), so a code span is safe; details carry the dump's prefix.
   out.push(`\`${configText(c)}\`  `, mdText(detailsText(c)), '');
+  for (const w of warningTexts(c)) out.push(`> ⚠️ **warning:** ${mdText(w)}`, '');
   out.push(`| ${HEAD.join(' | ')} |`, `|${HEAD.map(() => ' --- ').join('|')}|`);
   for (const k of c.checks) out.push(`| ${row(k).join(' | ')} |`);
   out.push('', `tolerance: ${mdText(toleranceText(c))}`, '');
+  for (const b of baselineTexts(c)) out.push(`❌ **baseline:** ${mdText(b)}`, '');
   // The sparkline goes in a code span so the block characters keep a monospaced width.
   for (const k of c.checks) {
     const p = k.tensor === 'output' ? sparklineParts(k) : null;

@@ -1,7 +1,9 @@
 /**
  * --format table (the default): per case, the inferred GRU config, one row per check, the
- * tolerances and where they came from; for several cases a closing "N passed, M failed" line.
- * A pure function of the result: colour is an option, not read from the terminal here.
+ * tolerances and where they came from, warnings and baseline verdicts; for several cases a closing
+ * "N passed, M failed" line. A pure function of the result: colour is an option, not read from
+ * the terminal here. Text from files goes through `term` (control characters shown as escapes),
+ * so a name cannot clear the screen or print a green "ALL PASS" of its own.
  */
 import { Chalk, type ChalkInstance } from 'chalk';
 import Table from 'cli-table3';
@@ -9,7 +11,8 @@ import type { CaseResult } from '../check.js';
 import type { CheckResult } from '../compare/isclose.js';
 import type { RunSummary } from '../summary.js';
 import { fmtIndex, fmtShape, pct, sci } from './format.js';
-import { configText, detailsText, toleranceText } from './describe.js';
+import { baselineTexts, configText, detailsText, toleranceText, warningTexts } from './describe.js';
+import { escapeControls as term } from '../io/text.js';
 import { sparklineLine } from './sparkline.js';
 
 export interface TableOptions {
@@ -17,10 +20,10 @@ export interface TableOptions {
   colorLevel: 0 | 1 | 2 | 3;
 }
 
-function checkRow(k: CheckResult, ch: ChalkInstance): string[] {
+function checkRow(k: CheckResult, ch: ChalkInstance): Table.Cell[] {
   const verdict = k.pass ? ch.green('PASS') : ch.red.bold('FAIL');
   const name = k.subject === 'reference' && k.against === 'expected' ? k.tensor : `${k.tensor} (${k.subject} vs ${k.against})`;
-  if (k.error) return [name, fmtShape(k.shape), ch.red(k.error), '', '', '', '', '', verdict];
+  if (k.problem) return [name, fmtShape(k.shape), ch.red(term(k.problem)), '', '', '', '', '', verdict];
   const mism = `${k.mismatched}/${k.total} (${pct(k.mismatched, k.total)})`;
   const nonFinite = k.nonFiniteMismatched > 0 ? ch.yellow(` +${k.nonFiniteMismatched} NaN/inf`) : '';
   return [
@@ -38,12 +41,13 @@ function checkRow(k: CheckResult, ch: ChalkInstance): string[] {
 
 /** @internal (takes a chalk instance: not part of the published types) */
 export function renderCase(c: CaseResult, ch: ChalkInstance): string {
-  const lines: string[] = [ch.bold(c.case)];
+  const lines: string[] = [ch.bold(term(c.case))];
   if (c.error !== undefined) {
-    lines.push(`  ${ch.red('ERROR')} ${c.error}`);
+    lines.push(`  ${ch.red('ERROR')} ${term(c.error)}`);
     return lines.join('\n');
   }
-  lines.push(`  ${configText(c)}`, `  ${ch.dim(detailsText(c))}`);
+  lines.push(`  ${term(configText(c))}`, `  ${ch.dim(term(detailsText(c)))}`);
+  for (const w of warningTexts(c)) lines.push(`  ${ch.yellow('warning:')} ${term(w)}`);
   const table = new Table({
     head: ['tensor', 'shape', 'mismatched', 'max abs err [at]', 'max rel err [at]', 'mean abs err', 'atol needed', 'first bad step', 'result'],
     style: { head: [], border: [], 'padding-left': 1, 'padding-right': 1 },
@@ -60,6 +64,7 @@ export function renderCase(c: CaseResult, ch: ChalkInstance): string {
   lines.push(`  tolerance: ${toleranceText(c)}`);
   const zero = c.checks.filter((k) => k.zeroExpected > 0);
   for (const k of zero) lines.push(`  ${ch.dim(`note: ${k.tensor}: ${k.zeroExpected} element(s) with expected value 0 and a non-zero difference are left out of max rel err`)}`);
+  for (const b of baselineTexts(c)) lines.push(`  ${ch.red('baseline:')} ${term(b)}`);
   lines.push(`  ${c.pass ? ch.green('PASS') : ch.red.bold('FAIL')}`);
   return lines.join('\n');
 }
