@@ -35,6 +35,12 @@ export interface CheckOptions extends CaseOptions {
   threads?: number | undefined;
   /** Aborting rejects the check with an AbortError, within about 50 ms. */
   signal?: AbortSignal | undefined;
+  /**
+   * Per-check summaries only some outputs draw: stepMaxAbs (the table's sparkline, the HTML plot)
+   * and errorMap (the HTML heatmap). Default: both; the CLI asks only for what it renders.
+   */
+  stepErrors?: boolean | undefined;
+  errorMaps?: boolean | undefined;
   /** Compute the case's fingerprint (result.fingerprint) for baselines. */
   fingerprint?: boolean | undefined;
   /** Progress of loading (bytes) and of computing (flops). */
@@ -292,10 +298,13 @@ export function checkPair(
   reference: { shape: number[]; data: ArrayLike<number> },
   tol: Tolerance,
   equalNan: boolean,
+  details: { stepErrors?: boolean | undefined; errorMaps?: boolean | undefined } = {},
 ): CheckResult {
   const timeAxis = tensor === 'output' ? outputTimeAxis(c) : undefined;
   return compareTensors(actual, reference, {
     tensor, subject, against, timeAxis,
+    stepErrors: details.stepErrors !== false,
+    errorMap: details.errorMaps !== false,
     mapRowAxis: timeAxis ?? 0,
     mapRowLabel: tensor === 'output' ? 'time step' : hnRowLabel(c),
     mapColLabel: tensor === 'output' ? 'feature' : 'hidden unit',
@@ -318,10 +327,10 @@ export function compareCase(c: GruCase, ref: { output: UserTensor; h_n: UserTens
     if (!exp && !got) continue;
     const tol = resolveTolerance((exp ?? got)!.dtype, options);
     tolerance[tensor] = tol;
-    if (exp) checks.push(checkPair(c, tensor, 'reference', ref[tensor], 'expected', exp, tol, equalNan));
+    if (exp) checks.push(checkPair(c, tensor, 'reference', ref[tensor], 'expected', exp, tol, equalNan, options));
     if (got) {
-      checks.push(checkPair(c, tensor, 'candidate', got, 'reference', ref[tensor], tol, equalNan));
-      if (exp) checks.push(checkPair(c, tensor, 'candidate', got, 'expected', exp, tol, equalNan));
+      checks.push(checkPair(c, tensor, 'candidate', got, 'reference', ref[tensor], tol, equalNan, options));
+      if (exp) checks.push(checkPair(c, tensor, 'candidate', got, 'expected', exp, tol, equalNan, options));
     }
   }
   const t2 = performance.now();

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 
 /** float32 terms summed before a block is widened into the float64 sums (see gemm.wat). */
-export const KB = 16;
+export const KB = 32;
 
 const MADD = /\(MADD \$(\w+) \$(\w+) \$(\w+)\)/g;
 

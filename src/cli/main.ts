@@ -238,6 +238,10 @@ async function runCommand(cases: string[], flags: RunFlags, io: CliIO): Promise<
   }
   const options = await checkOptions(flags, io);
   options.fingerprint = baseline !== undefined || flags.saveBaseline !== undefined;
+  // Per-step errors feed the table's sparkline and the HTML plots, error maps only the HTML.
+  const formats = [flags.format, reportFormat];
+  options.stepErrors = formats.includes('table') || formats.includes('html') || formats.includes('markdown');
+  options.errorMaps = formats.includes('html');
   const results: CaseResult[] = [];
   for (const path of cases) {
     const t0 = performance.now();

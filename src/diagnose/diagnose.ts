@@ -16,6 +16,9 @@ import { gruFlops, type GruRunInput } from '../gru/stack.js';
 import { resolveTolerance } from '../compare/tolerance.js';
 import { VARIANTS, variantMath } from './variants.js';
 
+/** A variant is judged on its metrics alone: no per-step or heatmap summaries. */
+const NO_DETAILS = { stepErrors: false, errorMaps: false };
+
 export async function diagnoseCase(c: GruCase, options: CheckOptions = {}): Promise<CaseResult> {
   const precision = options.precision ?? defaultPrecision(c.config.dtype);
   const variants = VARIANTS.filter((v) => v.applies(c));
@@ -51,8 +54,8 @@ export async function diagnoseCase(c: GruCase, options: CheckOptions = {}): Prom
       if (!tested) continue;
       const tol = resolveTolerance(tested.dtype, options);
       const k = cand
-        ? checkPair(c, tensor, 'candidate', tested, 'reference', tensors[tensor], tol, equalNan)
-        : checkPair(c, tensor, 'reference', tensors[tensor], 'expected', tested, tol, equalNan);
+        ? checkPair(c, tensor, 'candidate', tested, 'reference', tensors[tensor], tol, equalNan, NO_DETAILS)
+        : checkPair(c, tensor, 'reference', tensors[tensor], 'expected', tested, tol, equalNan, NO_DETAILS);
       matches &&= k.pass;
       maxAbsError = Math.max(maxAbsError, k.problem || k.nonFiniteMismatched > 0 || k.maxAbsError === null ? Infinity : k.maxAbsError);
     }

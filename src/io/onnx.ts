@@ -12,14 +12,23 @@
  * decoding (protobufjs keeps raw_data as views of the file's bytes, so decoding costs about the
  * file again at most, for the typed fields' number arrays).
  */
-import onnxProto from 'onnx-proto';
+import { createRequire } from 'node:module';
+import type OnnxProtoModule from 'onnx-proto';
 import type { onnx as OnnxTypes } from 'onnx-proto';
 import { GruCheckError, isGruCheckError } from '../errors.js';
 import { allocate, decodeElements, decodedItemsize, elementCount, ITEMSIZE, MAX_TYPED_LENGTH, type NumericDType } from './dtypes.js';
 import { sanitizeError, showName } from './text.js';
 import type { NdArray, NumericData, OnnxAttribute, OnnxGraph, OnnxNode, OnnxValueInfo } from './types.js';
 
-const { onnx } = onnxProto;
+/**
+ * The generated decoder (and protobufjs under it) is loaded on the first .onnx file, not at start:
+ * importing it costs ~50 ms, which every `gru-check run case.npz` would otherwise pay.
+ */
+let decoder: (typeof OnnxProtoModule)['onnx'] | undefined;
+function schema(): (typeof OnnxProtoModule)['onnx'] {
+  decoder ??= (createRequire(import.meta.url)('onnx-proto') as typeof OnnxProtoModule).onnx;
+  return decoder;
+}
 type TensorProto = OnnxTypes.ITensorProto;
 type AttributeProto = OnnxTypes.IAttributeProto;
 type ValueInfoProto = OnnxTypes.IValueInfoProto;
@@ -53,11 +62,15 @@ const DATA_TYPES: Readonly<Record<number, NumericDType>> = {
 };
 
 /** Enum code -> name ('FLOAT', ...), from the schema itself. */
-const DATA_TYPE_NAMES: Readonly<Record<number, string>> = Object.fromEntries(
-  Object.entries(onnx.TensorProto.DataType as unknown as Record<string, number>)
-    .filter(([, v]) => typeof v === 'number')
-    .map(([k, v]) => [v, k]),
-);
+let dataTypeNames: Readonly<Record<number, string>> | undefined;
+function DATA_TYPE_NAMES(): Readonly<Record<number, string>> {
+  dataTypeNames ??= Object.fromEntries(
+    Object.entries(schema().TensorProto.DataType as unknown as Record<string, number>)
+      .filter(([, v]) => typeof v === 'number')
+      .map(([k, v]) => [v, k]),
+  );
+  return dataTypeNames;
+}
 
 /** Protobuf int64 fields arrive as Long objects (long.js) or numbers. */
 type Int64 = number | { low: number; high: number; unsigned?: boolean; toString(): string };
@@ -102,7 +115,7 @@ export function readOnnx(bytes: Uint8Array, options: ReadOnnxOptions = {}): Onnx
     if (options.maxBytes !== undefined && bytes.length > options.maxBytes) {
       throw new GruCheckError('TOO_LARGE', `${label}: file is ${bytes.length} bytes, more than the limit of ${options.maxBytes} bytes`);
     }
-    const model = onnx.ModelProto.decode(bytes);
+    const model = schema().ModelProto.decode(bytes);
     const g = model.graph;
     if (!g || toNumber(model.irVersion as Int64) <= 0) {
       throw new GruCheckError('BAD_ONNX', `${label}: expected an ONNX ModelProto with an ir_version and a graph, got ${g ? 'no ir_version' : 'no graph'}`);
@@ -159,14 +172,14 @@ export function readOnnx(bytes: Uint8Array, options: ReadOnnxOptions = {}): Onnx
 
 function valueInfo(v: ValueInfoProto): OnnxValueInfo {
   const tt = v.type?.tensorType;
-  const elem = tt?.elemType ? DATA_TYPE_NAMES[tt.elemType] ?? `type ${tt.elemType}` : undefined;
+  const elem = tt?.elemType ? DATA_TYPE_NAMES()[tt.elemType] ?? `type ${tt.elemType}` : undefined;
   const shape = tt?.shape ? (tt.shape.dim ?? []).map((d) => ((d as { value?: string }).value === 'dimValue' ? toNumber(d.dimValue as Int64) : (d as { value?: string }).value === 'dimParam' ? d.dimParam ?? '' : null)) : undefined;
   return { name: v.name ?? '', elemType: elem, shape };
 }
 
-const ATTR = onnx.AttributeProto.AttributeType;
 
 function attribute(a: AttributeProto, what: string): OnnxAttribute {
+  const ATTR = schema().AttributeProto.AttributeType;
   let type = a.type as number;
   // Models from before IR version 2 may leave `type` unset: infer it from the field present.
   if (!type) {
@@ -212,7 +225,7 @@ function tensor(t: TensorProto, what: string): NdArray {
   const code = t.dataType ?? 0;
   const dtype = DATA_TYPES[code];
   if (!dtype) {
-    throw new GruCheckError('UNSUPPORTED_ONNX', `${what}: data type ${DATA_TYPE_NAMES[code] ?? code} is not read (expected FLOAT, FLOAT16, BFLOAT16, DOUBLE or an integer type)`);
+    throw new GruCheckError('UNSUPPORTED_ONNX', `${what}: data type ${DATA_TYPE_NAMES()[code] ?? code} is not read (expected FLOAT, FLOAT16, BFLOAT16, DOUBLE or an integer type)`);
   }
   const shape: number[] = [];
   for (const d of t.dims ?? []) {
@@ -228,7 +241,7 @@ function tensor(t: TensorProto, what: string): NdArray {
   if (raw && raw.length) {
     const need = count * ITEMSIZE[dtype];
     if (raw.length !== need) {
-      throw new GruCheckError('BAD_ONNX', `${what}: raw_data is ${raw.length} bytes, shape [${shape.join(', ')}] ${DATA_TYPE_NAMES[code]} needs ${need}`);
+      throw new GruCheckError('BAD_ONNX', `${what}: raw_data is ${raw.length} bytes, shape [${shape.join(', ')}] ${DATA_TYPE_NAMES()[code]} needs ${need}`);
     }
     return { name, dtype, shape, data: decodeElements(raw, dtype, count) };
   }
