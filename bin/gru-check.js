@@ -2,19 +2,14 @@
 // Launcher only: the CLI lives in src/cli/main.ts, compiled to dist/ by `npm install` (prepare).
 // An unexpected crash still ends in one line and exit 2, never a stack trace, unless
 // GRU_CHECK_DEBUG is set.
-import { setFlagsFromString } from 'node:v8';
-
-// V8 flags are process-wide, so the launcher sets them, never the library. Node 20 has wasm relaxed
-// SIMD (the engine's fused multiply-add kernel, wasm/gemm.wat) only behind a flag; Node 22 has it
-// on. A 37-byte module holding one f32x4.relaxed_madd tells which: the flag is set only where it
-// is missing.
-const RELAXED_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 8, 1, 96, 3, 123, 123, 123, 1, 123, 3, 2, 1, 0, 10, 13, 1, 11, 0, 32, 0, 32, 1, 32, 2, 253, 133, 2, 11]);
-if (!WebAssembly.validate(RELAXED_PROBE)) setFlagsFromString('--experimental-wasm-relaxed-simd');
-setFlagsFromString('--no-liftoff');
-
 let main;
 try {
-  ({ main } = await import('../dist/cli/main.js'));
+  // The CLI bundled into one file (src/cli/entry.ts). For a run on the fast engine the kernel is
+  // compiled and the workers of a big run started right away, so their start overlaps loading the
+  // case (src/cli/early.ts, which also owns the V8 flags).
+  const cli = await import('../dist/engine/cli-bundle.mjs');
+  cli.startEngine(process.argv.slice(2));
+  main = cli.main;
 } catch (e) {
   process.stderr.write(`gru-check: error: cannot load the compiled CLI (${e.code ?? e.message}); run 'npm install' or 'npm run build' in the gru-check folder\n`);
   process.exit(2);

@@ -13,7 +13,7 @@ import { loadArrays } from './io/load.js';
 import { buildCase, type CaseOptions } from './model/case.js';
 import type { FloatDType, GruCase, GruConfig, LayoutSource, Precision, Tensor } from './model/types.js';
 import { floatTensor, swapFirstAxes } from './model/arrays.js';
-import { fastRunner, type FastOptions } from './engine/fast.js';
+import { fastRunner, type FastOptions, type FastRunner, type PieceTrace } from './engine/fast.js';
 import { wasmBuild } from './engine/wasm.js';
 import { runStack, type GruRunInput, type GruRunResult, type Runner } from './gru/stack.js';
 import { REFERENCE_RUNNER } from './gru/layer.js';
@@ -41,6 +41,8 @@ export interface CheckOptions extends CaseOptions {
    */
   stepErrors?: boolean | undefined;
   errorMaps?: boolean | undefined;
+  /** Record which thread ran which piece, and when (timings.pieces). */
+  trace?: boolean | undefined;
   /** Compute the case's fingerprint (result.fingerprint) for baselines. */
   fingerprint?: boolean | undefined;
   /** Progress of loading (bytes) and of computing (flops). */
@@ -60,6 +62,11 @@ export interface Timings {
   threads?: number;
   /** What computed the products: 'wasm-fma' or 'wasm-simd' (the fast engine's wasm builds), 'js', or 'reference'. */
   kernel?: string;
+  /**
+   * With CheckOptions.trace (the CLI: GRU_CHECK_TRACE=1): each piece of fast-engine work, who ran it
+   * and when, in ms from the start of the computation. How the threads shared the run.
+   */
+  pieces?: PieceTrace[];
 }
 
 /** One porting mistake re-enacted by `diagnose`, scored against the tensors under test. */
@@ -179,6 +186,7 @@ export interface ComputeOptions {
   decorate?: ((r: Runner) => Runner) | undefined;
   signal?: AbortSignal | undefined;
   onProgress?: ((done: number, total: number) => void) | undefined;
+  trace?: boolean | undefined;
 }
 
 export interface Computed {
@@ -187,28 +195,35 @@ export interface Computed {
   threads: number;
   kernel: string;
   ms: number;
+  pieces?: PieceTrace[];
 }
 
 /** The case's GRU as the stack driver runs it, seq-first; `run` may replace parts of the case. */
 export async function computeGru(c: GruCase, o: ComputeOptions, run?: GruRunInput): Promise<Computed> {
   const t0 = performance.now();
+  const wall0 = performance.timeOrigin + t0;
   const input: GruRunInput = run ?? { params: c.params, input: c.input, seqLen: c.seqLen, batchSize: c.batchSize, h0: c.h0, lengths: c.lengths };
   const runOptions = { precision: o.precision, math: o.math ?? c.directionMath ?? c.math };
   const engine = o.engine ?? 'fast';
   let runner: Runner;
-  let threads = 1;
-  let kernel = 'reference';
+  let fast: FastRunner | undefined;
   if (engine === 'reference') {
     runner = REFERENCE_RUNNER;
   } else {
-    const fast = fastRunner(input, { ...runOptions, threads: o.threads } satisfies FastOptions & typeof runOptions);
-    threads = fast.threads;
-    kernel = fast.kind === 'wasm' ? `wasm-${wasmBuild()}` : 'js';
+    fast = fastRunner(input, { ...runOptions, threads: o.threads } satisfies FastOptions & typeof runOptions);
     runner = fast;
   }
   if (o.decorate) runner = o.decorate(runner);
   const result = await runStack(input, runOptions, runner, { signal: o.signal, onProgress: o.onProgress });
-  return { result, engine, threads, kernel, ms: performance.now() - t0 };
+  // Read after the run: by default the fast engine takes the workers that are ready per layer.
+  const threads = fast?.threads ?? 1;
+  const kernel = !fast ? 'reference' : fast.kind === 'wasm' ? `wasm-${wasmBuild()}` : 'js';
+  const computed: Computed = { result, engine, threads, kernel, ms: performance.now() - t0 };
+  if (o.trace && fast) {
+    const at = (t: number): number => Math.round((t - wall0) * 10) / 10;
+    computed.pieces = fast.trace.map((p) => ({ ...p, start: at(p.start), setup: at(p.setup), end: at(p.end) }));
+  }
+  return computed;
 }
 
 /**
@@ -238,9 +253,11 @@ export async function checkCase(input: string | ArrayBundle | GruCase, options: 
     precision,
     signal: options.signal,
     onProgress: options.onProgress && ((d, t) => options.onProgress!(d, t, 'compute')),
+    trace: options.trace,
   });
   const result = compareCase(c, toUserLayout(c, computed.result), options, precision, { loadMs, referenceMs: computed.ms, engine: computed.engine, threads: computed.threads, kernel: computed.kernel });
   if (fp) result.fingerprint = fp;
+  if (computed.pieces) result.timings.pieces = computed.pieces;
   return result;
 }
 

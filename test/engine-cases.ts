@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { loadArrays } from '../src/io/load.js';
 import { buildCase, type CaseOptions } from '../src/model/case.js';
-import { runGruStack, type GruRunInput } from '../src/gru/stack.js';
-import { closeFastEngine, fastKernelFor, runGruFast } from '../src/engine/fast.js';
+import { runGruStack, runStack, type GruRunInput } from '../src/gru/stack.js';
+import { closeFastEngine, fastKernelFor, fastRunner, runGruFast, warmFastEngine } from '../src/engine/fast.js';
 import { wasmBuild, wasmModule, type WasmBuild } from '../src/engine/wasm.js';
 import { PYTORCH_MATH, withMath } from '../src/gru/math.js';
 import { CASES, ROOT, SAMPLES } from './helpers.js';
@@ -149,7 +149,10 @@ test(`[${build}] long sequence, H = 128: float32 products summed in double stay 
 test(`[${build}] bidirectional 2-layer run split over 2 workers equals 1 thread exactly`, async () => {
   const run = randomRun({ T: 30, B: 6, I: 9, H: 24, L: 2, bidir: true, bias: true, f64: false, lengths: true, weightScale: 1 }, rnd);
   const one = await runGruFast(run, { precision: 'f32', threads: 1 });
-  const two = await runGruFast(run, { precision: 'f32', threads: 2 });
+  await warmFastEngine(2);
+  const runner = fastRunner(run, { precision: 'f32', threads: 2 });
+  const two = await runStack(run, { precision: 'f32' }, runner);
+  assert.equal(runner.threads, 2, 'the warm worker took no piece');
   // Same kernel, same order of operations per (direction, row): threads change nothing.
   assert.deepEqual(two.output, one.output);
   assert.deepEqual(two.hN, one.hN);

@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import { loadArrays } from '../src/io/load.js';
 import { buildCase, type CaseOptions } from '../src/model/case.js';
 import { runGruStack, type GruRunInput, type GruRunOptions, type GruRunResult } from '../src/gru/stack.js';
-import { closeFastEngine, gruFlops, runGruFast, type FastOptions } from '../src/engine/fast.js';
+import { closeFastEngine, gruFlops, runGruFast, warmFastEngine, type FastOptions } from '../src/engine/fast.js';
 import { runStack } from '../src/gru/stack.js';
 import { REFERENCE_RUNNER } from '../src/gru/layer.js';
 import { AbortError, REPORT_MS, type RunControl } from '../src/gru/control.js';
@@ -124,6 +124,7 @@ test('fast engine in-process: AbortSignal rejects with AbortError within 200 ms'
 
 test('fast engine on 2 workers: progress polled from shared memory, abort within 200 ms, pool still usable', async (t) => {
   const total = gruFlops(LONG);
+  await warmFastEngine(2);
   const t0 = performance.now();
   const { calls } = await withProgress(total, (onProgress) => runGruFast(LONG, { ...LONG_OPTS, threads: 2, onProgress }));
   const runMs = performance.now() - t0;

@@ -77,3 +77,21 @@ test('exp used by the gates is within 2 ulp of Math.exp on [-708, 708], and keep
     assert.ok(Math.abs(y[i]! - e) <= 4.5e-16 * e, `exp(${x[i]}) = ${y[i]}, Math.exp ${e}`);
   }
 });
+
+test('pack_panels (wasm) lays weights out exactly as packPanels (the layout gemm.wat documents)', () => {
+  const g = new WasmGemm(wasmModule()!);
+  for (const [rows, row0, n, k] of [[24, 0, 24, 5], [15, 10, 5, 3], [30, 3, 17, 9], [8, 0, 1, 1]] as const) {
+    g.reset();
+    const pw = g.alloc(rows * k);
+    const pd = g.alloc(panels(n) * k * PANEL);
+    g.grow();
+    const W = Float32Array.from({ length: rows * k }, () => 2 * rnd() - 1);
+    g.f32(pw, rows * k).set(W);
+    const dst = g.f32(pd, panels(n) * k * PANEL);
+    dst.fill(NaN);
+    g.exports.pack_panels(pw, row0, n, k, pd);
+    const want = new Float32Array(panels(n) * k * PANEL);
+    packPanels(W, row0, n, k, want);
+    assert.deepEqual(Array.from(dst), Array.from(want), `rows ${rows} row0 ${row0} n ${n} k ${k}`);
+  }
+});

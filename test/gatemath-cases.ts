@@ -7,11 +7,21 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { runGruStack, type GruRunInput } from '../src/gru/stack.js';
 import { ACTIVATIONS, PYTORCH_MATH, withMath, type Activation, type ActivationName, type GateMath } from '../src/gru/math.js';
-import { closeFastEngine, fastKernelFor, runGruFast } from '../src/engine/fast.js';
+import { closeFastEngine, fastKernelFor, fastRunner, runGruFast, warmFastEngine } from '../src/engine/fast.js';
+import { runStack, type GruRunOptions } from '../src/gru/stack.js';
 import { wasmBuild, type WasmBuild } from '../src/engine/wasm.js';
 import { lcg, randomRun } from './random-run.js';
 
 after(() => closeFastEngine());
+
+/** On 2 threads with a worker warm first, asserting the worker took a piece (else the split went untested). */
+async function onTwoThreads(run: GruRunInput, options: GruRunOptions): Promise<{ output: Float64Array; hN: Float64Array }> {
+  await warmFastEngine(2);
+  const runner = fastRunner(run, { ...options, threads: 2 });
+  const r = await runStack(run, options, runner);
+  assert.equal(runner.threads, 2, 'a worker took no piece');
+  return r;
+}
 
 /** alpha/beta chosen so every activation is away from identity-like behaviour on gate inputs. */
 const PARAMS: Record<ActivationName, [number, number]> = {
@@ -77,7 +87,7 @@ for (const [label, change] of OPTIONS) {
     assert.equal(wasmBuild(), build);
     const runs = {
       'wasm, 1 thread': await runGruFast(RUN, { precision: 'f32', math, threads: 1 }),
-      'wasm, 2 threads': await runGruFast(RUN, { precision: 'f32', math, threads: 2 }),
+      'wasm, 2 threads': await onTwoThreads(RUN, { precision: 'f32', math }),
       'js, 1 thread': await runGruFast(RUN, { precision: 'f32', math, threads: 1, kernel: 'js' }),
     };
     for (const [name, r] of Object.entries(runs)) {
@@ -99,7 +109,7 @@ test(`[${build}] per-direction math (ONNX activations for a bidirectional node):
   assert.ok(both(ref, runGruStack(RUN, { precision: 'f32', math: fwd })) > 1e-3, 'the backward math made no difference');
   assert.ok(both(ref, runGruStack(RUN, { precision: 'f32', math: bwd })) > 1e-3, 'the forward math made no difference');
   for (const threads of [1, 2]) {
-    const fast = await runGruFast(RUN, { precision: 'f32', math: [fwd, bwd], threads });
+    const fast = threads === 2 ? await onTwoThreads(RUN, { precision: 'f32', math: [fwd, bwd] }) : await runGruFast(RUN, { precision: 'f32', math: [fwd, bwd], threads });
     assert.ok(both(fast, ref) <= 1e-6, `threads ${threads}: ${both(fast, ref)}`);
   }
 });

@@ -173,6 +173,46 @@
             (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $s01) (local.get $s01)))))
         (br $blocks))))
 
+  ;; pack_panels(w, row0, n, k, dst): rows [row0, row0 + n) of W (row-major f32, k columns) into
+  ;; panels of 8 output columns: dst[(j*k + kk)*8 + c] = W[row0 + 8j + c][kk], zero past n (see the
+  ;; top of the file). In wasm rather than JS because it runs once per layer, direction and thread,
+  ;; in code a fresh worker has not optimized yet.
+  (func (export "pack_panels") (param $w i32) (param $row0 i32) (param $n i32) (param $k i32) (param $dst i32)
+    (local $j i32) (local $c i32) (local $kk i32) (local $row i32) (local $src i32) (local $out i32) (local $np i32)
+    (local.set $np (i32.shr_u (i32.add (local.get $n) (i32.const 7)) (i32.const 3)))
+    (block $panels_done
+      (loop $panels
+        (br_if $panels_done (i32.ge_s (local.get $j) (local.get $np)))
+        (local.set $c (i32.const 0))
+        (block $cols_done
+          (loop $cols
+            (br_if $cols_done (i32.ge_s (local.get $c) (i32.const 8)))
+            (local.set $row (i32.add (i32.shl (local.get $j) (i32.const 3)) (local.get $c)))
+            ;; out walks column c of panel j: 32 bytes per kk
+            (local.set $out (i32.add (local.get $dst)
+              (i32.shl (i32.add (i32.mul (i32.mul (local.get $j) (local.get $k)) (i32.const 8)) (local.get $c)) (i32.const 2))))
+            ;; rows past n are padding: zeros, and W is not read there
+            (local.set $src (select
+              (i32.add (local.get $w) (i32.shl (i32.mul (i32.add (local.get $row0) (local.get $row)) (local.get $k)) (i32.const 2)))
+              (i32.const -1)
+              (i32.lt_s (local.get $row) (local.get $n))))
+            (local.set $kk (i32.const 0))
+            (block $k_done
+              (loop $ks
+                (br_if $k_done (i32.ge_s (local.get $kk) (local.get $k)))
+                (if (i32.eq (local.get $src) (i32.const -1))
+                  (then (f32.store (local.get $out) (f32.const 0)))
+                  (else
+                    (f32.store (local.get $out) (f32.load (local.get $src)))
+                    (local.set $src (i32.add (local.get $src) (i32.const 4)))))
+                (local.set $out (i32.add (local.get $out) (i32.const 32)))
+                (local.set $kk (i32.add (local.get $kk) (i32.const 1)))
+                (br $ks)))
+            (local.set $c (i32.add (local.get $c) (i32.const 1)))
+            (br $cols)))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $panels))))
+
   ;; pack4(a, lda, g, k, dst): rows [0, 4g) of A (row-major f32, lda elements per row), k columns,
   ;; into groups of four rows interleaved by column: dst[(grp*k + kk)*4 + r] = A[4grp + r][kk].
   ;; What $tile4 reads; costs B·K moves against the product's B·K·N multiply-adds.

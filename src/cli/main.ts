@@ -5,9 +5,10 @@
  * `gru-check: error: <file>: <what> (<hint>)`, exit 2.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, extname } from 'node:path';
 import { escapeControls as term } from '../io/text.js';
+import { PREWARM_BYTES } from './early.js';
 import { GruCheckError, formatError } from '../errors.js';
 import { loadArrays } from '../io/load.js';
 import type { ArrayBundle } from '../io/types.js';
@@ -189,8 +190,6 @@ async function load(path: string, maxBytes: number, io: CliIO): Promise<ArrayBun
 }
 
 async function checkOptions(flags: CheckFlags, io: CliIO): Promise<CheckOptions> {
-  // Workers start while the case loads (they are unref'd: a run that needs none exits as usual).
-  if (flags.engine === 'fast' && flags.threads !== 1) prewarmFastEngine(flags.threads);
   const o: CheckOptions = {
     ...caseOptions(flags),
     rtol: flags.rtol,
@@ -199,10 +198,33 @@ async function checkOptions(flags: CheckFlags, io: CliIO): Promise<CheckOptions>
     precision: flags.precision,
     engine: flags.engine,
     threads: flags.threads,
+    // Which thread ran which piece, and when, in the JSON timings (the bench reads it).
+    trace: io.env.GRU_CHECK_TRACE === '1',
   };
   if (flags.weights !== undefined) o.weights = await load(flags.weights, flags.maxBytes, io);
   if (flags.candidate !== undefined) o.candidate = readCandidate(await load(flags.candidate, flags.maxBytes, io));
   return o;
+}
+
+/**
+ * Cases of at least this many bytes (file or --weights) are big enough that the default may use a
+ * second thread: their workers start now, while the case loads, so they are warm when the GRU
+ * starts (the fast engine takes only warm workers by default). Smaller cases never start one: on
+ * a small sample a worker's start costs more than the whole run.
+ */
+
+function maybePrewarm(paths: string[], flags: CheckFlags): void {
+  if (flags.engine !== 'fast' || flags.threads === 1) return;
+  const size = (p: string): number => {
+    try {
+      const st = statSync(p);
+      return st.isDirectory() ? PREWARM_BYTES : st.size;
+    } catch {
+      return 0;
+    }
+  };
+  // Unref'd workers: a run that needs none exits as usual.
+  if (flags.threads !== undefined || [...paths, ...(flags.weights ? [flags.weights] : [])].some((p) => size(p) >= PREWARM_BYTES)) prewarmFastEngine(flags.threads);
 }
 
 const REPORT_FORMATS: Record<string, RunFormat> = { '.json': 'json', '.xml': 'junit', '.md': 'markdown', '.html': 'html', '.htm': 'html' };
@@ -232,6 +254,7 @@ async function runCommand(cases: string[], flags: RunFlags, io: CliIO): Promise<
   if (flags.report !== undefined && !reportFormat) {
     throw new GruCheckError('USAGE', `--report: cannot tell the format from the extension of '${flags.report}'`, { hint: 'use .xml (JUnit), .md, .html or .json' });
   }
+  maybePrewarm(cases, flags);
   const baseline = flags.baseline !== undefined ? parseBaseline(readText(flags.baseline), flags.baseline) : undefined;
   if (baseline?.gruCheckBaseline === 1) {
     io.stderr(`gru-check: warning: ${term(flags.baseline!)}: a version 1 baseline, keyed by the path as typed: entries are looked up by path; re-save it with --save-baseline to key them by content\n`);
@@ -281,6 +304,7 @@ function readText(path: string): string {
 }
 
 async function diagnoseCommand(path: string, flags: CheckFlags & { format: 'table' | 'json' }, io: CliIO): Promise<number> {
+  maybePrewarm([path], flags);
   const options = await checkOptions(flags, io);
   const bundle = await load(path, flags.maxBytes, io);
   const c = buildCase(bundle, { ...options, requireExpected: options.candidate === undefined });

@@ -19,11 +19,11 @@
  */
 import { availableParallelism } from 'node:os';
 import type { FloatArray, GruDirectionParams, Precision } from '../model/types.js';
-import type { RunControl } from '../gru/control.js';
+import { nextTurn, type RunControl } from '../gru/control.js';
 import { gruFlops, runStack, type DirectionJob, type GruRunInput, type GruRunOptions, type GruRunResult, type Runner } from '../gru/stack.js';
 import { itemWork, KernelSource, type KernelKind } from './item.js';
-import { closeWorkers, prewarm, runOnWorkers } from './pool.js';
-import type { WorkerPiece } from './worker.js';
+import { closeWorkers, prewarm, ready, shareQueue } from './pool.js';
+import { wallNow, type PieceTimes } from './item.js';
 import { wasmModule } from './wasm.js';
 
 export interface FastOptions extends RunControl {
@@ -39,6 +39,9 @@ export interface FastOptions extends RunControl {
  * Measured with `npm run bench` (cold CLI runs): see the README's Speed section.
  */
 export const MIN_PARALLEL_FLOPS = 2e8;
+
+/** With workers joining or running, this thread turns the event loop this often (see runLayer). */
+const TURN_MS = 3;
 
 /** Flops of in-process work between two looks at the clock (~0.1 ms): makes pacing nearly free. */
 const IN_PROCESS_GRAIN = 2e6;
@@ -58,8 +61,11 @@ function maxPieces(run: GruRunInput): number {
 }
 
 /**
- * The thread policy: an explicit count is honoured (capped by the pieces a layer has); by default
- * all cores for runs of at least MIN_PARALLEL_FLOPS, else one.
+ * The thread policy, here and only here: an explicit count is honoured (capped by the pieces a
+ * layer has: directions times batch rows), starting workers as needed; by default a run of at
+ * least MIN_PARALLEL_FLOPS may use every core, but only workers that already exist join
+ * (`prewarmFastEngine` starts them ahead), and only as they become ready (pool.ts's queue), so the
+ * default is never slower than this thread alone by more than the cost of cutting the batch.
  */
 export function chooseThreads(run: GruRunInput, requested?: number): number {
   const cap = maxPieces(run);
@@ -67,9 +73,14 @@ export function chooseThreads(run: GruRunInput, requested?: number): number {
   return gruFlops(run) >= MIN_PARALLEL_FLOPS ? Math.max(1, Math.min(cap, availableParallelism())) : 1;
 }
 
-/** Starts the workers a run of this size would use, ahead of it (see pool.ts). */
+/** Starts the workers a run on `threads` threads would use, ahead of it (see pool.ts). */
 export function prewarmFastEngine(threads = availableParallelism()): void {
   if (threads > 1) prewarm(threads - 1, wasmModule());
+}
+
+/** Starts them and resolves once they are ready (tests and the bench, to measure warm workers). */
+export async function warmFastEngine(threads = availableParallelism()): Promise<void> {
+  if (threads > 1) await ready(threads - 1, wasmModule());
 }
 
 /**
@@ -78,18 +89,39 @@ export function prewarmFastEngine(threads = availableParallelism()): void {
  */
 const idleSources: KernelSource[] = [];
 
-function* inProcess(job: DirectionJob, b0: number, b1: number, kind: KernelKind): Generator<number, void, void> {
+function* inProcess(job: DirectionJob, b0: number, b1: number, kind: KernelKind, times?: PieceTimes): Generator<number, void, void> {
   const source = idleSources.pop() ?? new KernelSource(wasmModule());
   try {
-    yield* itemWork(job, b0, b1, kind, source, IN_PROCESS_GRAIN);
+    const work = itemWork(job, b0, b1, kind, source, IN_PROCESS_GRAIN);
+    if (times) times.setup = wallNow();
+    yield* work;
   } finally {
     idleSources.push(source);
   }
 }
 
+/** inProcess, recording the piece in `trace`. */
+function* traced(trace: PieceTrace[], layer: number, thread: 'main', job: DirectionJob, b0: number, b1: number, kind: KernelKind): Generator<number, void, void> {
+  const times: PieceTimes = { start: wallNow(), setup: 0, end: 0 };
+  yield* inProcess(job, b0, b1, kind, times);
+  times.end = wallNow();
+  trace.push({ layer, direction: job.direction, b0, b1, thread, ...times });
+}
+
+/** Who computed a piece and when (wall-clock ms since the epoch): how the threads shared a run. */
+export interface PieceTrace extends PieceTimes {
+  layer: number;
+  direction: number;
+  b0: number;
+  b1: number;
+  thread: 'main' | 'worker';
+}
+
 export interface FastRunner extends Runner {
   readonly threads: number;
   readonly kind: KernelKind;
+  /** Every piece of the run, in the order they ended. */
+  readonly trace: PieceTrace[];
 }
 
 /** Float32 copies on shared memory, made once per run: a view posted to a worker would copy its whole buffer. */
@@ -123,15 +155,23 @@ export function fastRunner(run: GruRunInput, options: GruRunOptions & FastOption
       kind,
       floatType,
       refuse,
+      trace: [],
       *runLayer(job) {
-        for (const d of job.directions) yield* inProcess(d, 0, d.batchSize, kind);
+        for (const d of job.directions) yield* traced(this.trace, job.layer, 'main', d, 0, d.batchSize, kind);
       },
     };
   }
 
-  // Split: `threads` pieces per layer, directions first, then contiguous batch ranges.
+  // Split: `threads` pieces per layer, directions first, then contiguous batch ranges, in one queue
+  // that this thread and the workers take from (pool.ts): a worker that is still starting takes
+  // what is left when it is ready, or nothing.
+  const explicit = options.threads !== undefined;
   const D = run.params.bidirectional ? 2 : 1;
-  const splits = Math.max(1, Math.min(run.batchSize, Math.floor(threads / D)));
+  // One direction: two batch ranges per thread (of at least 4 rows, one register tile), so a worker
+  // that joins late still finds work and the threads end together. Two directions are the pieces
+  // themselves: cutting them further measured slower (smaller products, more per-step overhead).
+  const perThread = D === 1 ? 2 : 1;
+  const splits = Math.max(1, Math.min(run.batchSize, Math.max(Math.floor(threads / D), Math.min(Math.floor(run.batchSize / 4), Math.ceil((perThread * threads) / D)))));
   const module = wasmModule();
   const shared = new Map<GruDirectionParams, GruDirectionParams>();
   let outsideBase = 0;
@@ -141,9 +181,15 @@ export function fastRunner(run: GruRunInput, options: GruRunOptions & FastOption
     if (progress) for (let i = 0; i < progress.length; i++) n += Number(Atomics.load(progress, i));
     return n;
   };
+  /** Threads that computed some piece (this one and the workers that took any). */
+  let used = 1;
+  const trace: PieceTrace[] = [];
   return {
+    trace,
     name: 'fast',
-    threads: D * splits,
+    get threads() {
+      return used;
+    },
     kind,
     floatType,
     refuse,
@@ -154,24 +200,60 @@ export function fastRunner(run: GruRunInput, options: GruRunOptions & FastOption
       for (let d = 0; d < job.directions.length; d++) {
         for (let s = 0; s < splits; s++) pieces.push({ d, b0: Math.floor((run.batchSize * s) / splits), b1: Math.floor((run.batchSize * (s + 1)) / splits) });
       }
-      const [mine, ...theirs] = pieces;
       const stop = new Int32Array(new SharedArrayBuffer(4));
-      const layerProgress = new BigInt64Array(new SharedArrayBuffer(8 * Math.max(1, theirs.length)));
+      const layerProgress = new BigInt64Array(new SharedArrayBuffer(8 * pieces.length));
       progress = layerProgress;
-      const posted: Omit<WorkerPiece, 'id'>[] = theirs.map((p, slot) => {
-        const dj = job.directions[p.d]!;
-        return { job: { ...dj, params: sharedParams(dj.params, shared, floatType()) }, b0: p.b0, b1: p.b1, kind, progress: layerProgress, slot, stop };
-      });
+      // By default every piece is in one queue. An explicit thread count is honoured as asked:
+      // this thread computes only its round-robin share and waits for the workers to do theirs.
+      const mine = explicit ? pieces.filter((_, i) => i % threads === 0) : pieces;
+      const theirs = explicit ? pieces.filter((_, i) => i % threads !== 0) : pieces;
+      const slotOf = new Map(pieces.map((p, i) => [p, i]));
+      let next = 0;
+      let nextTheirs = 0;
+      const workersUsed = new Set<number>();
+      const queue = shareQueue(
+        threads - 1,
+        () => {
+          let p: (typeof pieces)[number] | undefined;
+          if (explicit) p = nextTheirs < theirs.length ? theirs[nextTheirs++] : undefined;
+          else if (next < pieces.length) p = pieces[next++];
+          if (!p) return undefined;
+          const slot = slotOf.get(p)!;
+          const dj = job.directions[p.d]!;
+          workersUsed.add(slot);
+          return { job: { ...dj, params: sharedParams(dj.params, shared, floatType()) }, b0: p.b0, b1: p.b1, kind, progress: layerProgress, slot, stop };
+        },
+        {
+          module, spawn: explicit, signal, cancel: () => Atomics.store(stop, 0, 1),
+          reserved: () => (explicit ? theirs.length - nextTheirs : 0),
+          onDone: (piece, times) => {
+            if (times) trace.push({ layer: job.layer, direction: piece.job.direction, b0: piece.b0, b1: piece.b1, thread: 'worker', ...times });
+          },
+        },
+      );
       let finished = false;
-      const remote = posted.length > 0 ? runOnWorkers(posted, module, { signal, cancel: () => Atomics.store(stop, 0, 1) }) : undefined;
-      // Settled later if this thread stops first (abort): never an unhandled rejection.
-      remote?.catch(() => {});
       try {
-        yield* inProcess(job.directions[mine!.d]!, mine!.b0, mine!.b1, kind);
-        if (remote) yield remote;
+        // While this thread computes, a worker's "ready" or "piece done" is a message, seen only on
+        // a turn of the event loop: take one every TURN_MS (not only every SLICE_MS of pacing), so
+        // a worker that becomes free gets the next piece within milliseconds.
+        let lastTurn = performance.now();
+        let nextMine = 0;
+        for (;;) {
+          const p = explicit ? mine[nextMine++] : next < pieces.length ? pieces[next++] : undefined;
+          if (!p) break;
+          for (const w of traced(trace, job.layer, 'main', job.directions[p.d]!, p.b0, p.b1, kind)) {
+            yield w;
+            if (queue.active() && performance.now() - lastTurn >= TURN_MS) {
+              yield nextTurn();
+              lastTurn = performance.now();
+            }
+          }
+        }
+        yield queue.finish();
         finished = true;
       } finally {
-        if (!finished) Atomics.store(stop, 0, 1);
+        if (!finished) queue.stop();
+        used = Math.max(used, 1 + Math.min(threads - 1, workersUsed.size));
         outsideBase = outsideDone();
         progress = undefined;
       }

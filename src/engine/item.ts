@@ -34,3 +34,14 @@ export function itemWork(job: DirectionJob, b0: number, b1: number, kind: Kernel
   );
   return directionWork(job, b0, b1, kernel, grain);
 }
+
+/** Wall-clock times (ms since the epoch, performance.timeOrigin-based) of a piece, for traces. */
+export interface PieceTimes {
+  start: number;
+  /** Kernel set up (weights packed), time loop about to start. */
+  setup: number;
+  end: number;
+}
+
+/** Milliseconds since the epoch, comparable across threads (each has its own timeOrigin). */
+export const wallNow = (): number => performance.timeOrigin + performance.now();

@@ -20,7 +20,7 @@
 import type { FloatArray, GruDirectionParams, Precision } from '../model/types.js';
 import { compileMath, isPlainMath, PYTORCH_MATH, type CompiledMath, type GateMath } from '../gru/math.js';
 import { gatesLbrRow, gatesRRow, gatesZnRow } from './gates.js';
-import { packPanels, panels, PANEL, WasmGemm } from './wasm.js';
+import { panels, PANEL, WasmGemm } from './wasm.js';
 
 export interface Kernel {
   x: FloatArray;
@@ -81,7 +81,7 @@ export class WasmKernel implements Kernel {
   private I = 0;
   private H = 0;
   private B = 0;
-  private a = { pIh: 0, pRz: 0, pN: 0, x: 0, gi: 0, h: 0, rh: 0, ghRz: 0, ghN: 0, bih: 0, bhh: 0, s: 0, ap: 0 };
+  private a = { pIh: 0, pRz: 0, pN: 0, x: 0, gi: 0, h: 0, rh: 0, ghRz: 0, ghN: 0, bih: 0, bhh: 0, s: 0, ap: 0, w: 0 };
   /** null: the SIMD passes compute the gates; else gates.ts's rows with this math. */
   private math: CompiledMath | null = null;
   private bih: Float64Array = new Float64Array(0);
@@ -121,12 +121,17 @@ export class WasmKernel implements Kernel {
     a.s = g.alloc(2 * H + 2, 8);
     // Rows packed four by four for the product (pack4): a projection slice or the state.
     a.ap = g.alloc(Math.max(chunkRows * I, B * H));
+    // Weights as given, for pack_panels to read (the panels are what the products use).
+    a.w = g.alloc(3 * H * Math.max(I, H));
     g.grow();
     g.f64(a.bih, 3 * H + 2).fill(0).set(p.biasIh ?? []);
     g.f64(a.bhh, 3 * H + 2).fill(0).set(p.biasHh ?? []);
-    packPanels(p.weightIh, 0, 3 * H, I, g.f32(a.pIh, n3 * I * PANEL));
-    packPanels(p.weightHh, 0, 2 * H, H, g.f32(a.pRz, n2 * H * PANEL));
-    packPanels(p.weightHh, 2 * H, H, H, g.f32(a.pN, n1 * H * PANEL));
+    const ex = g.exports;
+    g.f32(a.w, 3 * H * I).set(p.weightIh);
+    ex.pack_panels(a.w, 0, 3 * H, I, a.pIh);
+    g.f32(a.w, 3 * H * H).set(p.weightHh);
+    ex.pack_panels(a.w, 0, 2 * H, H, a.pRz);
+    ex.pack_panels(a.w, 2 * H, H, H, a.pN);
     this.x = g.f32(a.x, chunkRows * I);
     this.gi = g.f64(a.gi, chunkRows * this.ldGi);
     this.h = g.f32(a.h, B * H);

@@ -19,6 +19,7 @@ export interface GemmExports {
   memory: WebAssembly.Memory;
   gemm(a: number, lda: number, ap: number, gs: number, m: number, k: number, p: number, ps: number, np: number, c: number, ldc: number, accum: number): void;
   pack4(a: number, lda: number, groups: number, k: number, dst: number): void;
+  pack_panels(w: number, row0: number, n: number, k: number, dst: number): void;
   sigmoid_pass(gi: number, gh: number, bi: number, bh: number, dst: number, n: number): void;
   update_pass(gi: number, gh: number, bi: number, bh: number, r: number, z: number, h: number, n: number, lbr: number): void;
   reset_pass(r: number, h: number, rh: number, n: number): void;

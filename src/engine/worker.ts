@@ -13,7 +13,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { DirectionJob } from '../gru/stack.js';
 import { PYTORCH_MATH } from '../gru/math.js';
-import { itemWork, KernelSource, type KernelKind } from './item.js';
+import { itemWork, KernelSource, wallNow, type KernelKind, type PieceTimes } from './item.js';
 
 export interface WorkerPiece {
   id: number;
@@ -31,30 +31,38 @@ export type WorkerMessage = WorkerPiece | { id: number; warm: true };
 /** Flops between a worker's progress updates and stop-flag checks (~0.1 ms of work). */
 export const WORKER_GRAIN = 2e6;
 
-export type WorkerReply = { id: number; ok: true } | { id: number; ok: false; stopped: boolean; message: string };
+export type WorkerReply = { id: number; ok: true; times?: PieceTimes } | { id: number; ok: false; stopped: boolean; message: string };
+
 
 const module = (workerData as { module?: WebAssembly.Module } | undefined)?.module;
 const kernels = new KernelSource(module);
 
 class Stopped extends Error {}
 
-function run(p: WorkerPiece): void {
+function run(p: WorkerPiece): PieceTimes {
   let done = 0;
-  for (const flops of itemWork(p.job, p.b0, p.b1, p.kind, kernels, WORKER_GRAIN)) {
+  const start = wallNow();
+  const work = itemWork(p.job, p.b0, p.b1, p.kind, kernels, WORKER_GRAIN);
+  const setup = wallNow();
+  for (const flops of work) {
     done += flops;
     Atomics.store(p.progress, p.slot, BigInt(done));
     if (Atomics.load(p.stop, 0) !== 0) throw new Stopped('stopped: the run was aborted');
   }
+  return { start, setup, end: wallNow() };
 }
 
-/** A small GRU direction through each kernel: compiles the hot paths before real work arrives. */
+/**
+ * A small GRU direction through the kernel real work will use (wasm when it loaded): V8 compiles
+ * wasm functions on their first call, so this moves those compiles before the first real piece.
+ */
 function warm(): void {
   const T = 4;
   const B = 4;
   const H = 16;
   const I = 16;
   const w = (n: number): Float32Array => Float32Array.from({ length: n }, (_, i) => ((i * 37) % 17) / 170 - 0.05);
-  for (const kind of module ? (['wasm', 'js'] as const) : (['js'] as const)) {
+  for (const kind of module ? (['wasm'] as const) : (['js'] as const)) {
     const job: DirectionJob = {
       layer: 0, direction: 0, reverse: false, seqLen: T, batchSize: B, inputSize: I, hiddenSize: H, numDirections: 1,
       input: w(T * B * I), output: new Float32Array(T * B * H), h0: new Float64Array(B * H), hN: new Float64Array(B * H),
@@ -69,9 +77,12 @@ function warm(): void {
 parentPort!.on('message', (m: WorkerMessage) => {
   let reply: WorkerReply;
   try {
-    if ('warm' in m) warm();
-    else run(m);
-    reply = { id: m.id, ok: true };
+    if ('warm' in m) {
+      warm();
+      reply = { id: m.id, ok: true };
+    } else {
+      reply = { id: m.id, ok: true, times: run(m) };
+    }
   } catch (e) {
     reply = { id: m.id, ok: false, stopped: e instanceof Stopped, message: (e as Error).message };
   }

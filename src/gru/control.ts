@@ -45,7 +45,7 @@ const immediate = (): Promise<void> => new Promise((resolve) => setImmediate(res
  * timers and poll (I/O, signals) phases between them. One hop would not when the run started from a
  * poll-phase callback (e.g. after reading a file): poll -> check resumes it before any timer.
  */
-async function nextTurn(): Promise<void> {
+export async function nextTurn(): Promise<void> {
   await immediate();
   await immediate();
 }
