@@ -79,6 +79,11 @@ export interface DiagnosisEntry {
   maxAbsError: number;
   /** One line: what to change in the port. */
   fix: string;
+  /**
+   * Set when the variant was tried only on these sequences (batch indices) and did not reproduce
+   * them: it does not match, and maxAbsError is its error on them (a lower bound for the batch).
+   */
+  screenedOn?: number[];
 }
 
 export interface CaseResult {

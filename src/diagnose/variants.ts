@@ -31,6 +31,8 @@ export interface Variant {
   /** Whether the mistake can exist (or show) in this case. */
   applies: (c: GruCase) => boolean;
   plan: (c: GruCase) => VariantPlan;
+  /** The mistake mixes sequences (batch elements): it cannot be tried on a few of them alone. */
+  mixesSequences?: boolean;
 }
 
 const isBidir = (c: GruCase): boolean => c.params.bidirectional || c.params.reverseOnly === true;
@@ -168,6 +170,7 @@ export const VARIANTS: Variant[] = [
   },
   {
     name: 'batch-time-swapped',
+    mixesSequences: true,
     fix: 'swap the batch and time axes of input and output (a batch_first mismatch: check the layout the port assumes)',
     applies: (c) => c.config.batched && c.seqLen === c.batchSize,
     plan: () => ({
