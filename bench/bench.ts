@@ -1,26 +1,38 @@
 /**
- * Benchmark of the fast engine (src/engine/fast.ts) against the plain reference (src/gru/stack.ts)
- * and, when /usr/bin/python3 has torch, PyTorch's CPU nn.GRU on one thread. Not a test: run with
- * `npm run bench`; prints a markdown table for the README, progress on stderr.
+ * `npm run bench`: what a CI user pays, beside what the engine can do warm. Not a test. Prints
+ * markdown tables for the README on stdout, progress on stderr.
  *
- * GFLOP/s counts the two matrix products only: 2·B·T·3H·(I_k + H) per layer and direction.
- * Inputs are random float32 with PyTorch's default init (U(-1/√H, 1/√H)); times are medians of a
- * few runs after warm-ups (the fast engine's 1- and 2-thread runs alternate).
+ *   1. Cold CLI: a fresh `gru-check run CASE --format json` process per run (what CI does), on
+ *      real PyTorch cases of the four workloads, `--threads 1` and the default alternating; medians
+ *      and ranges of the JSON timings (referenceMs = the GRU, compareMs, loadMs) and of the wall
+ *      time of the whole process.
+ *   2. Warm: the same GRUs computed again and again in one process (workers warm), 1 and 2 threads.
+ *   3. PyTorch 1.13 on the same shapes, timed inside Python: one thread (torch.set_num_threads(1),
+ *      OPENBLAS_NUM_THREADS=1), and the best of every torch x OpenBLAS thread setting tried (on
+ *      this 2-core machine they oversubscribe when both are 2).
+ *   4. diagnose against run on deep-bidir with a port that ignored h0, cold.
+ *   5. The whole process on each small sample.
+ *   6. Loading a 1 GiB .npz, stored and deflated (bench/load.ts). Skipped with --quick.
+ *
+ * GFLOP/s counts the two matrix products: 2·B·T·3H·(I_k + H) per layer and direction.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { availableParallelism, cpus } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { runGruStack, type GruRunInput } from '../src/gru/stack.js';
-import { closeFastEngine, fastKernelFor, gruFlops, runGruFast } from '../src/engine/fast.js';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { closeFastEngine, fastRunner, runGruFast, warmFastEngine } from '../src/engine/fast.js';
+import { runStack, type GruRunInput } from '../src/gru/stack.js';
 import { lcg, randomRun } from '../test/random-run.js';
 import { loadBench } from './load.js';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const RUNS = 5;
-/** The reference runs about 1 GFLOP/s: beyond this many flops it is timed on fewer steps. */
-const REF_MAX_FLOPS = 1e9;
+const ROOT = join(import.meta.dirname, '..');
+const BIN = join(ROOT, 'bin', 'gru-check.js');
+const PY = '/usr/bin/python3';
+const QUICK = process.argv.includes('--quick');
+/** Cold runs per setting; settings alternate so a load on this shared VM hits both alike. */
+const COLD_RUNS = QUICK ? 5 : 9;
+const WARM_RUNS = 7;
 
 interface Workload {
   name: string;
@@ -39,139 +51,184 @@ const WORKLOADS: Workload[] = [
   { name: 'deep-bidir', B: 8, T: 100, I: 256, H: 256, L: 2, bidirectional: true },
 ];
 
-const rand = lcg(20240531);
-
-/** PyTorch's default init (U(-1/sqrt(H), 1/sqrt(H))), input U(-1, 1), h0 U(-0.5, 0.5), float32. */
-function makeRun(w: Workload, T = w.T): GruRunInput {
-  return randomRun({ T, B: w.B, I: w.I, H: w.H, L: w.L, bidir: w.bidirectional, inputScale: 1, h0Scale: 0.5 }, rand);
-}
-
-async function median(fn: () => unknown, runs = RUNS, warmups = 2): Promise<number> {
-  // Warm-ups let the JIT (and each worker's own JIT) settle and start the worker pool.
-  for (let i = 0; i < warmups; i++) await fn();
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    await fn();
-    times.push(performance.now() - t0);
-  }
-  times.sort((a, b) => a - b);
-  return times[times.length >> 1]!;
-}
-
-/**
- * Medians of two variants timed alternately: other load on a small shared machine then hits both
- * alike instead of whichever ran during it.
- */
-async function medianPair(a: () => unknown, b: () => unknown, runs = RUNS + 2, warmups = 3): Promise<[number, number]> {
-  for (let i = 0; i < warmups; i++) {
-    await a();
-    await b();
-  }
-  const ta: number[] = [];
-  const tb: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    let t0 = performance.now();
-    await a();
-    ta.push(performance.now() - t0);
-    t0 = performance.now();
-    await b();
-    tb.push(performance.now() - t0);
-  }
-  const mid = (t: number[]): number => t.sort((x, y) => x - y)[t.length >> 1]!;
-  return [mid(ta), mid(tb)];
-}
-
 const log = (s: string): void => void process.stderr.write(`${s}\n`);
-const gflops = (flops: number, ms: number): number => flops / ms / 1e6;
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+const f0 = (x: number): string => x.toFixed(0);
 const f1 = (x: number): string => x.toFixed(1);
+const range = (xs: number[]): string => `${f0(Math.min(...xs))}–${f0(Math.max(...xs))}`;
+const flopsOf = (w: Workload): number => {
+  const D = w.bidirectional ? 2 : 1;
+  let f = 0;
+  for (let k = 0; k < w.L; k++) f += D * 2 * w.B * w.T * 3 * w.H * ((k === 0 ? w.I : D * w.H) + w.H);
+  return f;
+};
+const gflops = (w: Workload, ms: number): string => f1(flopsOf(w) / ms / 1e6);
 
-function torchTimes(): Record<string, number> | string {
-  const py = '/usr/bin/python3';
-  if (!existsSync(py)) return 'no /usr/bin/python3';
-  // Debian's torch reports BLAS_INFO=generic, so torch.set_num_threads(1) does not reach the
-  // OpenBLAS it is linked to: without these, its sgemm quietly uses every core.
-  const env = { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
-  const r = spawnSync(py, [join(ROOT, 'bench', 'torch_gru.py'), JSON.stringify(WORKLOADS), String(RUNS)], { encoding: 'utf8', timeout: 600_000, env });
+// ---------------------------------------------------------------------------------------------
+// PyTorch
+
+function torchTimes(torchThreads: number, blasThreads: number): Record<string, number> | string {
+  if (!existsSync(PY)) return 'no /usr/bin/python3';
+  const env = { ...process.env, OPENBLAS_NUM_THREADS: String(blasThreads), OMP_NUM_THREADS: String(torchThreads), MKL_NUM_THREADS: String(blasThreads) };
+  const r = spawnSync(PY, [join(ROOT, 'bench', 'torch_gru.py'), JSON.stringify(WORKLOADS), String(WARM_RUNS), String(torchThreads)], { encoding: 'utf8', timeout: 900_000, env });
   if (r.status !== 0) return `python3 failed: ${(r.stderr || '').trim().split('\n').pop()}`;
   return JSON.parse(r.stdout) as Record<string, number>;
 }
 
-function cliTimes(): { file: string; ms: number; code: number | null }[] {
-  const bin = join(ROOT, 'bin', 'gru-check.js');
-  if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) {
-    log('bench: dist/ missing, run `npm run build` first; skipping CLI timings');
-    return [];
+// ---------------------------------------------------------------------------------------------
+// Cold CLI
+
+interface ColdRun {
+  referenceMs: number;
+  compareMs: number;
+  loadMs: number;
+  threads: number;
+  wall: number;
+  pass: boolean;
+}
+
+function coldRun(args: string[]): ColdRun {
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, [BIN, ...args, '--format', 'json'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  const wall = performance.now() - t0;
+  const doc = JSON.parse(r.stdout) as { pass: boolean; cases: { timings: { referenceMs: number; compareMs: number; loadMs: number; threads: number } }[] };
+  const t = doc.cases[0]!.timings;
+  return { referenceMs: t.referenceMs, compareMs: t.compareMs, loadMs: t.loadMs, threads: t.threads, wall, pass: doc.pass };
+}
+
+function wallOf(args: string[]): number {
+  const t0 = performance.now();
+  spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  return performance.now() - t0;
+}
+
+function makeCases(dir: string): string {
+  if (!existsSync(PY)) return 'no /usr/bin/python3 with torch: cold CLI runs need real cases';
+  const r = spawnSync(PY, [join(ROOT, 'bench', 'make_cases.py'), dir, JSON.stringify(WORKLOADS)], { encoding: 'utf8', timeout: 600_000 });
+  return r.status === 0 ? '' : `bench/make_cases.py failed: ${(r.stderr || '').trim().split('\n').pop()}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function warmTimes(w: Workload): Promise<{ one: number; two: number; twoUsed: number }> {
+  const run: GruRunInput = randomRun({ T: w.T, B: w.B, I: w.I, H: w.H, L: w.L, bidir: w.bidirectional, inputScale: 1, h0Scale: 0.5 }, lcg(1));
+  await warmFastEngine(2);
+  const one: number[] = [];
+  const two: number[] = [];
+  let twoUsed = 1;
+  for (let i = 0; i < WARM_RUNS + 2; i++) {
+    let t0 = performance.now();
+    await runGruFast(run, { precision: 'f32', threads: 1 });
+    if (i >= 2) one.push(performance.now() - t0);
+    const runner = fastRunner(run, { precision: 'f32', threads: 2 });
+    t0 = performance.now();
+    await runStack(run, { precision: 'f32' }, runner);
+    if (i >= 2) two.push(performance.now() - t0);
+    twoUsed = runner.threads;
   }
-  const files = ['bidir_2layer.npz', 'classic_batch_first.npz', 'float64.npz', 'lengths.npz', 'no_bias.npz', 'unbatched.npz']
-    .map((f) => join('samples', f))
-    .filter((f) => existsSync(join(ROOT, f)));
-  return files.map((file) => {
-    const times: number[] = [];
-    let code: number | null = null;
-    for (let i = 0; i < 3; i++) {
-      const t0 = performance.now();
-      code = spawnSync(process.execPath, [bin, 'run', file, '--format', 'json'], { cwd: ROOT, encoding: 'utf8' }).status;
-      times.push(performance.now() - t0);
-    }
-    times.sort((a, b) => a - b);
-    return { file, ms: times[1]!, code };
-  });
+  return { one: median(one), two: median(two), twoUsed };
 }
 
 async function main(): Promise<void> {
-  const rows: string[] = [];
-  const notes: string[] = [];
-  log('bench: timing PyTorch (if present)...');
-  const torch = torchTimes();
-  if (typeof torch === 'string') notes.push(`PyTorch not timed: ${torch}.`);
-  else notes.push(`PyTorch ${torch.torch}, torch.set_num_threads(1) and OPENBLAS/OMP/MKL_NUM_THREADS=1, timed inside Python.`);
+  // The kernel the CLI uses (fused multiply-add), for the warm runs too.
+  setFlagsFromString('--experimental-wasm-relaxed-simd');
+  const out: string[] = [];
+  out.push(`Machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} threads available, Node ${process.version}.`, '');
 
-  rows.push('| workload | shape (B, T, I=H, layers, dirs) | reference ms (GFLOP/s) | fast 1 thread ms (GFLOP/s) | fast 2 threads ms (speed-up) | PyTorch 1 thread ms (GFLOP/s) | fast / PyTorch | peak RSS MB |');
-  rows.push('|---|---|---|---|---|---|---|---|');
+  log('bench: PyTorch, every thread setting...');
+  const settings: [number, number][] = [[1, 1], [1, 2], [2, 1], [2, 2]];
+  const torch = new Map(settings.map(([t, b]) => [`${t}/${b}`, torchTimes(t, b)] as const));
+  const torch1 = torch.get('1/1')!;
+
+  log('bench: making the cases with PyTorch...');
+  const dir = mkdtempSync(join(tmpdir(), 'gru-check-bench-'));
+  const casesProblem = makeCases(dir);
+  try {
+    out.push('### Cold CLI: a fresh `gru-check run CASE --format json` per run', '');
+    if (casesProblem) {
+      out.push(`Not measured: ${casesProblem}.`, '');
+    } else {
+      out.push(
+        '| workload (B, T, I=H, layers, dirs) | GRU ms `--threads 1` (GFLOP/s) | GRU ms default [threads] | default speed-up | compare ms | load ms | process wall ms, 1 / default | PyTorch 1 thread ms | `--threads 1` / PyTorch 1 thread | PyTorch best ms [torch/BLAS threads] |',
+        '|---|---|---|---|---|---|---|---|---|---|',
+      );
+      for (const w of WORKLOADS) {
+        log(`bench: cold CLI ${w.name}...`);
+        const file = join(dir, `${w.name}.npz`);
+        const one: ColdRun[] = [];
+        const def: ColdRun[] = [];
+        for (let i = 0; i < COLD_RUNS; i++) {
+          one.push(coldRun(['run', file, '--threads', '1']));
+          def.push(coldRun(['run', file]));
+        }
+        if (![...one, ...def].every((r) => r.pass)) throw new Error(`${w.name}: a cold run did not pass`);
+        const m1 = median(one.map((r) => r.referenceMs));
+        const md = median(def.map((r) => r.referenceMs));
+        const threads = median(def.map((r) => r.threads));
+        const t1 = typeof torch1 === 'string' ? undefined : torch1[w.name];
+        let best: [number, string] | undefined;
+        for (const [k, v] of torch) if (typeof v !== 'string' && (best === undefined || v[w.name]! < best[0])) best = [v[w.name]!, k];
+        out.push(
+          `| ${w.name} (${w.B}, ${w.T}, ${w.I}, ${w.L}, ${w.bidirectional ? 2 : 1}) | ${f1(m1)} [${range(one.map((r) => r.referenceMs))}] (${gflops(w, m1)}) | ${f1(md)} [${range(def.map((r) => r.referenceMs))}] [${threads}] | ${(m1 / md).toFixed(2)}x | ${f1(median(def.map((r) => r.compareMs)))} (${f0((100 * median(def.map((r) => r.compareMs))) / md)}% of GRU) | ${f1(median(def.map((r) => r.loadMs)))} | ${f0(median(one.map((r) => r.wall)))} / ${f0(median(def.map((r) => r.wall)))} | ${t1 === undefined ? 'n/a' : f1(t1)} | ${t1 === undefined ? 'n/a' : `${f0((100 * t1) / m1)}%`} | ${best ? `${f1(best[0])} [${best[1]}]` : 'n/a'} |`,
+        );
+      }
+      out.push(
+        '',
+        `- Medians of ${COLD_RUNS} runs per setting, \`--threads 1\` and the default alternating; [min–max] in brackets. GRU ms is \`timings.referenceMs\`: the GRU alone, in the JSON.`,
+        '- `--threads 1` / PyTorch 1 thread: PyTorch\'s time over ours (100% = as fast as PyTorch on one thread).',
+        '- PyTorch times are warm medians inside Python; "best" is the fastest of torch.set_num_threads x OPENBLAS_NUM_THREADS in {1, 2}.',
+        '',
+      );
+
+      log('bench: diagnose vs run, cold...');
+      const db = join(dir, 'deep-bidir.npz');
+      const port = join(dir, 'deep-bidir-h0-ignored.npz');
+      const runs: number[] = [];
+      const diags: number[] = [];
+      for (let i = 0; i < Math.max(3, COLD_RUNS >> 1); i++) {
+        runs.push(wallOf(['run', db, '--candidate', port]));
+        diags.push(wallOf(['diagnose', db, '--candidate', port]));
+      }
+      out.push(
+        '### diagnose against run, cold (deep-bidir, a port that ignored h0)',
+        '',
+        '| `run --candidate` wall ms | `diagnose --candidate` wall ms | ratio |',
+        '|---|---|---|',
+        `| ${f0(median(runs))} [${range(runs)}] | ${f0(median(diags))} [${range(diags)}] | ${(median(diags) / median(runs)).toFixed(2)}x |`,
+        '',
+      );
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  out.push('### Warm: the same GRU again and again in one process (workers started)', '', '| workload | 1 thread ms (GFLOP/s) | 2 threads ms (speed-up) | PyTorch 1 thread ms (GFLOP/s) |', '|---|---|---|---|');
   for (const w of WORKLOADS) {
-    const run = makeRun(w);
-    const flops = gruFlops(run);
-    const kernel = fastKernelFor(run, { precision: 'f32' });
-    log(`bench: ${w.name} (${kernel} kernel)...`);
-    // The reference: whole workload if it is small, else fewer steps (its cost is linear in T).
-    const refT = flops <= REF_MAX_FLOPS ? w.T : Math.max(1, Math.floor((w.T * REF_MAX_FLOPS) / flops / 5));
-    const refRun = refT === w.T ? run : makeRun(w, refT);
-    const refFlops = gruFlops(refRun);
-    const refMs = await median(() => runGruStack(refRun, { precision: 'f32' }), refT === w.T ? 3 : 1, 1);
-    const refCell = refT === w.T ? `${f1(refMs)} (${f1(gflops(refFlops, refMs))})` : `~${f1((refMs * w.T) / refT)} (${f1(gflops(refFlops, refMs))}) at T=${refT}, scaled`;
-    const [fast1, fast2] = await medianPair(
-      () => runGruFast(run, { precision: 'f32', threads: 1 }),
-      () => runGruFast(run, { precision: 'f32', threads: 2 }),
-    );
-    const t = typeof torch === 'string' ? undefined : torch[w.name];
-    const torchCell = t === undefined ? 'n/a' : `${f1(t)} (${f1(gflops(flops, t))})`;
-    const ratio = t === undefined ? 'n/a' : `${Math.round((100 * t) / fast1)}%`;
-    rows.push(
-      `| ${w.name} | ${w.B}, ${w.T}, ${w.I}, ${w.L}, ${w.bidirectional ? 2 : 1} | ${refCell} | ${f1(fast1)} (${f1(gflops(flops, fast1))}) | ${f1(fast2)} (${(fast1 / fast2).toFixed(2)}x) | ${torchCell} | ${ratio} | ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} |`,
-    );
+    log(`bench: warm ${w.name}...`);
+    const { one, two, twoUsed } = await warmTimes(w);
+    const t1 = typeof torch1 === 'string' ? undefined : torch1[w.name];
+    out.push(`| ${w.name} | ${f1(one)} (${gflops(w, one)}) | ${f1(two)} (${(one / two).toFixed(2)}x${twoUsed < 2 ? ', one piece' : ''}) | ${t1 === undefined ? 'n/a' : `${f1(t1)} (${gflops(w, t1)})`} |`);
   }
   await closeFastEngine();
-  notes.push('fast / PyTorch = PyTorch time / fast 1-thread time (100% = as fast as PyTorch).');
-  notes.push('2 threads: the batch is split for one direction, directions go to separate workers when bidirectional.');
-  notes.push('peak RSS MB: the bench process\'s peak so far (it only grows), after the workload\'s runs.');
+  out.push('');
 
-  log('bench: CLI wall time...');
-  const cli = cliTimes();
-  const maxRssMb = process.resourceUsage().maxRSS / 1024;
-
-  const cpu = cpus()[0]?.model ?? 'unknown CPU';
-  const out: string[] = [];
-  out.push(`Machine: ${cpu}, ${availableParallelism()} threads available, Node ${process.version}.`, '');
-  out.push(...rows, '');
-  for (const n of notes) out.push(`- ${n}`);
-  out.push(`- Peak RSS of the bench process: ${maxRssMb.toFixed(0)} MB.`, '');
-  if (cli.length) {
-    out.push('| `gru-check run <sample> --format json` | wall ms (median of 3) | exit |', '|---|---|---|');
-    for (const c of cli) out.push(`| ${c.file} | ${c.ms.toFixed(0)}${c.ms < 300 ? '' : ' (over 300 ms target)'} | ${c.code} |`);
+  log('bench: small samples, whole process...');
+  out.push('### The whole process on each small sample', '', '| `gru-check run <sample> --format json` | wall ms, median of 5 [range] |', '|---|---|');
+  for (const f of ['bidir_2layer.npz', 'classic_batch_first.npz', 'float64.npz', 'lengths.npz', 'no_bias.npz', 'unbatched.npz']) {
+    const ts = Array.from({ length: 5 }, () => wallOf(['run', join('samples', f), '--format', 'json']));
+    out.push(`| samples/${f} | ${f0(median(ts))} [${range(ts)}] |`);
   }
-  log('bench: loading a 1 GiB .npz (stored and deflated), each in a fresh process...');
-  out.push('', ...loadBench(1024));
+  const node = Array.from({ length: 5 }, () => {
+    const t0 = performance.now();
+    spawnSync(process.execPath, ['-e', '0']);
+    return performance.now() - t0;
+  });
+  out.push(`| (\`node -e 0\`, for scale) | ${f0(median(node))} [${range(node)}] |`, '');
+
+  if (!QUICK) {
+    log('bench: loading a 1 GiB .npz (stored and deflated), each in a fresh process...');
+    out.push(...loadBench(1024));
+  }
   process.stdout.write(`${out.join('\n')}\n`);
 }
 

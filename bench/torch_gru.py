@@ -1,8 +1,9 @@
 """Times PyTorch's CPU nn.GRU for bench/bench.ts, on one thread, inside Python.
 
-Usage: python3 torch_gru.py '<json list of {name, B, T, I, H, L, bidirectional}>' [runs]
-Prints one JSON object {name: median_ms, "torch": version} on stdout. The caller sets
-OPENBLAS_NUM_THREADS=1 too: set_num_threads does not reach a "generic" BLAS. Random data and PyTorch's
+Usage: python3 torch_gru.py '<json list of {name, B, T, I, H, L, bidirectional}>' [runs] [torch_threads]
+Prints one JSON object {name: median_ms, "torch": version} on stdout. torch.set_num_threads is
+torch_threads (default 1); the caller sets OPENBLAS_NUM_THREADS, which set_num_threads does not reach
+(Debian's torch reports a "generic" BLAS but is linked to OpenBLAS). Random data and PyTorch's
 default init: the bench compares speed, not values.
 """
 import json
@@ -15,7 +16,7 @@ import torch
 def main() -> None:
     workloads = json.loads(sys.argv[1])
     runs = int(sys.argv[2]) if len(sys.argv) > 2 else 5
-    torch.set_num_threads(1)
+    torch.set_num_threads(int(sys.argv[3]) if len(sys.argv) > 3 else 1)
     torch.manual_seed(0)
     out = {"torch": torch.__version__}
     for w in workloads:
