@@ -15,7 +15,7 @@ import { reorderRows, transpose } from './gates.js';
 import { PYTORCH_MATH, withMath, type Activation } from '../gru/math.js';
 import type { GruCase, GruDirectionParams, GruParams } from './types.js';
 
-const KERNEL = /^(.*?)kernel$/;
+const KERNEL = /^(.*?)kernel$/s;
 
 export function looksKeras(names: string[]): boolean {
   return names.some((n) => KERNEL.test(n) && !n.endsWith('recurrent_kernel'));

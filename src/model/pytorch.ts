@@ -10,7 +10,7 @@ import type { NdArray } from '../io/types.js';
 import { expectShape, floatTensor, toStorage } from './arrays.js';
 import type { FloatDType, GruDirectionParams, GruParams } from './types.js';
 
-const WEIGHT_KEY = /^(.*?)(weight_ih|weight_hh|bias_ih|bias_hh)_l(\d+)(_reverse)?$/;
+const WEIGHT_KEY = /^(.*?)(weight_ih|weight_hh|bias_ih|bias_hh)_l(\d+)(_reverse)?$/s;
 
 /** Module prefixes that own GRU weights, e.g. ['', 'encoder.rnn.']. */
 export function findGruPrefixes(names: Iterable<string>): string[] {

@@ -54,12 +54,12 @@ export function diagnosisVerdict(d: DiagnosisEntry): string {
 /**
  * Inline text: control characters are shown as escapes (\x1b, \x07: a terminal-bound log must not
  * be rewritten by an ESC sequence, and they are invisible otherwise), HTML-significant characters become entities (GitHub renders inline HTML), inline
- * markdown punctuation gets a backslash (`*`, `_`, `~`, backticks, `[..]` links, `|` cells),
- * newlines become spaces (a line break would end a table row or a list item). Line-start syntax
+ * markdown punctuation gets a backslash (`*`, `_`, `~`, backticks, `[..]` links, `|` cells);
+ * a line break is one of those controls (it would end a table row or a list item). Line-start syntax
  * (`#`, `-`, `1.`) needs no escape: our callers never put user text at the start of a line.
  */
 export function mdText(s: string): string {
-  return escapeControls(s.replace(/[\r\n]+/g, ' '))
+  return escapeControls(s)
     .replace(/[\\`*_[\]|~]/g, (m) => `\\${m}`)
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
