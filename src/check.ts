@@ -8,6 +8,8 @@ import { createHash } from 'node:crypto';
 import { GruCheckError, formatError } from './errors.js';
 import type { CaseBaseline } from './baseline.js';
 import type { CaseWarning } from './model/config.js';
+import { alignCandidate, type AlignedCandidate, type CandidateLayout, type CandidateTensors } from './candidate/align.js';
+export type { CandidateTensors, CandidateLayout } from './candidate/align.js';
 import type { ArrayBundle } from './io/types.js';
 import { loadArrays } from './io/load.js';
 import { buildCase, type CaseOptions } from './model/case.js';
@@ -29,6 +31,8 @@ export interface CheckOptions extends CaseOptions {
   precision?: Precision | undefined;
   /** A port's outputs to check against the reference and the expected tensors. */
   candidate?: CandidateTensors | undefined;
+  /** How the candidate's output is laid out, when its shape cannot tell (batch == time steps). */
+  candidateLayout?: CandidateLayout | undefined;
   /** 'fast' (default): blocked wasm/worker engine; 'reference': the plain loops of src/gru. */
   engine?: Engine | undefined;
   /** Threads for the fast engine; default: the engine's policy (all cores for long runs, else 1). */
@@ -104,6 +108,12 @@ export interface CaseResult {
   reverseOnly?: boolean;
   /** Path of the candidate (port) outputs, when checked. */
   candidate?: string;
+  /** How the candidate's output was read (e.g. "seq-first", "onnx, 6 of 7 steps (read as padded)"). */
+  candidateLayout?: string;
+  /** The candidate's least precise dtype: its tolerances apply when looser than the case's. */
+  candidateDtype?: FloatDType;
+  /** The candidate's final states cover only the last layer: its h_n checks compare those rows. */
+  candidateStates?: 'every layer' | 'last layer';
   /** Whether h0 came from the dump (else zeros). */
   h0Given?: boolean;
   /** Module prefix of the GRU's weights, '' if none. */
@@ -115,6 +125,8 @@ export interface CaseResult {
   diagnosis?: DiagnosisEntry[];
   /** What gru-check read but did not use or had to assume; [] when nothing. */
   warnings?: CaseWarning[];
+  /** How something unusual but valid was read (e.g. an output trimmed to max(lengths)). */
+  notes?: string[];
   /** SHA-256 of the case's arrays (and of --weights'), with CheckOptions.fingerprint: what baselines key by. */
   fingerprint?: string;
   /** Set with --baseline: whether the case had an entry. */
@@ -283,26 +295,34 @@ export function fingerprint(bundles: ArrayBundle[]): string {
   return h.digest('hex');
 }
 
-/** The port's tensors: `output`/`h_n` (ONNX names `Y`/`Y_h` also accepted), as dumped. */
-export interface CandidateTensors {
-  source: string;
-  output?: Tensor;
-  h_n?: Tensor;
-}
-
+/**
+ * The port's tensors from a candidate file, by name: `output` (or `Y`), `h_n` (or `Y_h`), and
+ * Keras's `forward_h` / `backward_h`. Their layout is worked out against the case later
+ * (candidate/align.ts).
+ */
 export function readCandidate(bundle: ArrayBundle): CandidateTensors {
   const file = bundle.source;
-  const get = (a: string, b: string): Tensor | undefined => {
-    const arr = bundle.arrays.get(a) ?? bundle.arrays.get(b);
-    return arr ? floatTensor(arr, file) : undefined;
+  const get = (...names: string[]): Tensor | undefined => {
+    for (const n of names) {
+      const arr = bundle.arrays.get(n);
+      if (arr) return floatTensor(arr, file);
+    }
+    return undefined;
   };
   const cand: CandidateTensors = { source: file };
   const output = get('output', 'Y');
   const hN = get('h_n', 'Y_h');
+  const states = [get('forward_h'), get('backward_h')].filter((t): t is Tensor => t !== undefined);
   if (output) cand.output = output;
   if (hN) cand.h_n = hN;
-  if (!output && !hN) {
-    throw new GruCheckError('NO_EXPECTED', 'candidate holds neither output nor h_n', { file, hint: 'save the port\'s results as "output" and/or "h_n"' });
+  if (states.length > 0) cand.states = states;
+  if (!output && !hN && states.length === 0) {
+    const names = [...bundle.arrays.keys()];
+    const positional = names.length > 0 && names.every((n) => /^arr_\d+$/.test(n));
+    throw new GruCheckError('NO_EXPECTED', `candidate holds no array named output, h_n, Y, Y_h, forward_h or backward_h (it has ${names.slice(0, 8).join(', ') || 'none'})`, {
+      file,
+      hint: positional ? 'np.savez(path, a, b) names them arr_0, arr_1: save with np.savez(path, output=..., h_n=...)' : 'save the port\'s results as "output" and/or "h_n" (samples/gru_dump.py: dump_port_outputs)',
+    });
   }
   return cand;
 }
@@ -337,22 +357,52 @@ export function checkPair(
  * Makes every check the case allows, given the reference's tensors: reference vs expected (the
  * dump's own sanity) and, with a candidate, candidate vs reference and candidate vs expected.
  */
+/** The least precise of two dtypes: torch.testing.assert_close takes its tolerances from it. */
+const LOOSER: Record<FloatDType, number> = { float16: 0, float32: 1, float64: 2 };
+const looserOf = (a: FloatDType, b: FloatDType): FloatDType => (LOOSER[a] <= LOOSER[b] ? a : b);
+
+/** Rows of the last layer of an h_n in PyTorch's (L·D, B, H) layout. */
+export function lastLayerRows(c: GruCase, t: { shape: number[]; data: ArrayLike<number> }): { shape: number[]; data: Float64Array } {
+  const D = c.params.bidirectional ? 2 : 1;
+  const per = t.data.length / t.shape[0]!;
+  const from = (c.params.numLayers - 1) * D;
+  return { shape: [D, ...t.shape.slice(1)], data: Float64Array.from({ length: D * per }, (_, i) => t.data[from * per + i]!) };
+}
+
+/** The candidate in the case's layout (candidate/align.ts); throws GruCheckError when it cannot say which. */
+export function alignForCase(c: GruCase, cand: CandidateTensors, layout?: CandidateLayout): AlignedCandidate {
+  const LD = c.params.numLayers * (c.params.bidirectional ? 2 : 1);
+  const zeros = new Float64Array(LD * c.batchSize * c.params.hiddenSize);
+  return alignCandidate(cand, c, layout, (seqFirst) => toUserLayout(c, { output: seqFirst, hN: zeros }).output);
+}
+
 export function compareCase(c: GruCase, ref: { output: UserTensor; h_n: UserTensor }, options: CheckOptions, precision: Precision, timings: Omit<Timings, 'compareMs'>): CaseResult {
   const equalNan = options.equalNan ?? false;
   const t1 = performance.now();
   const checks: CheckResult[] = [];
   const tolerance: Record<string, Tolerance> = {};
-  const cand = options.candidate;
+  const cand = options.candidate ? alignForCase(c, options.candidate, options.candidateLayout) : undefined;
   for (const tensor of ['output', 'h_n'] as const) {
     const exp = c.expected[tensor];
     const got = cand?.[tensor];
     if (!exp && !got) continue;
-    const tol = resolveTolerance((exp ?? got)!.dtype, options);
-    tolerance[tensor] = tol;
-    if (exp) checks.push(checkPair(c, tensor, 'reference', ref[tensor], 'expected', exp, tol, equalNan, options));
+    if (exp) {
+      const tol = resolveTolerance(exp.dtype, options);
+      tolerance[tensor] = tol;
+      checks.push(checkPair(c, tensor, 'reference', ref[tensor], 'expected', exp, tol, equalNan, options));
+    }
     if (got) {
-      checks.push(checkPair(c, tensor, 'candidate', got, 'reference', ref[tensor], tol, equalNan, options));
-      if (exp) checks.push(checkPair(c, tensor, 'candidate', got, 'expected', exp, tol, equalNan, options));
+      // A float16 port is judged at float16's tolerances: the less precise dtype decides.
+      const tol = resolveTolerance(looserOf(got.dtype, exp?.dtype ?? c.config.dtype), options);
+      if (!exp || tol.rtol !== tolerance[tensor]?.rtol || tol.atol !== tolerance[tensor]?.atol) tolerance[exp ? `${tensor} (candidate)` : tensor] = tol;
+      const part = tensor === 'h_n' && cand!.hnLastLayer;
+      const refT = part ? lastLayerRows(c, ref.h_n) : ref[tensor];
+      const k = checkPair(c, tensor, 'candidate', got, 'reference', refT, tol, equalNan, options);
+      checks.push(part ? { ...k, part: 'last layer' } : k);
+      if (exp) {
+        const k2 = checkPair(c, tensor, 'candidate', got, 'expected', part ? lastLayerRows(c, exp) : exp, tol, equalNan, options);
+        checks.push(part ? { ...k2, part: 'last layer' } : k2);
+      }
     }
   }
   const t2 = performance.now();
@@ -369,9 +419,15 @@ export function compareCase(c: GruCase, ref: { output: UserTensor; h_n: UserTens
     tolerance,
     checks,
     warnings: c.warnings,
+    ...(c.notes ? { notes: c.notes } : {}),
     timings: { loadMs: ms(timings.loadMs), referenceMs: ms(timings.referenceMs), compareMs: ms(t2 - t1), ...(timings.engine ? { engine: timings.engine, threads: timings.threads ?? 1 } : {}), ...(timings.kernel ? { kernel: timings.kernel } : {}) },
   };
-  if (cand) result.candidate = cand.source;
+  if (options.candidate && cand) {
+    result.candidate = options.candidate.source;
+    result.candidateLayout = cand.layout;
+    result.candidateDtype = cand.dtype;
+    if (cand.h_n) result.candidateStates = cand.hnLastLayer ? 'last layer' : 'every layer';
+  }
   if (c.params.reverseOnly) result.reverseOnly = true;
   if (c.lengths) result.lengths = Array.from(c.lengths);
   return result;

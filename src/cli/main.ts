@@ -15,6 +15,7 @@ import type { ArrayBundle } from '../io/types.js';
 import { buildCase, type CaseOptions, type OnnxDirection } from '../model/case.js';
 import type { Layout } from '../model/types.js';
 import { caseError, checkCase, readCandidate, type CaseResult, type CheckOptions, type Engine } from '../check.js';
+import { CANDIDATE_LAYOUTS, type CandidateLayout } from '../candidate/align.js';
 import { prewarmFastEngine } from '../engine/fast.js';
 import { diagnoseCase } from '../diagnose/diagnose.js';
 import { inspectBundle } from '../inspect.js';
@@ -151,6 +152,7 @@ function caseOptions(flags: CommonFlags): CaseOptions {
 
 interface CheckFlags extends CommonFlags {
   candidate?: string;
+  candidateLayout?: CandidateLayout;
   rtol?: number;
   atol?: number;
   equalNan?: boolean;
@@ -192,6 +194,7 @@ async function load(path: string, maxBytes: number, io: CliIO): Promise<ArrayBun
 async function checkOptions(flags: CheckFlags, io: CliIO): Promise<CheckOptions> {
   const o: CheckOptions = {
     ...caseOptions(flags),
+    candidateLayout: flags.candidateLayout,
     rtol: flags.rtol,
     atol: flags.atol,
     equalNan: flags.equalNan ?? false,
@@ -253,6 +256,9 @@ async function runCommand(cases: string[], flags: RunFlags, io: CliIO): Promise<
   const reportFormat = flags.report !== undefined ? REPORT_FORMATS[extname(flags.report).toLowerCase()] : undefined;
   if (flags.report !== undefined && !reportFormat) {
     throw new GruCheckError('USAGE', `--report: cannot tell the format from the extension of '${flags.report}'`, { hint: 'use .xml (JUnit), .md, .html or .json' });
+  }
+  if (flags.candidate !== undefined && cases.length > 1) {
+    throw new GruCheckError('USAGE', `--candidate ${flags.candidate} would be checked against all ${cases.length} cases`, { hint: 'pair each case with its own candidate in a suite file: gru-check run --suite suite.json' });
   }
   maybePrewarm(cases, flags);
   const baseline = flags.baseline !== undefined ? parseBaseline(readText(flags.baseline), flags.baseline) : undefined;
@@ -345,6 +351,7 @@ function caseFlags(cmd: Command): Command {
 function checkFlags(cmd: Command): Command {
   return caseFlags(cmd)
     .option('--candidate <file>', "a port's output and/or h_n (.npz or .npy directory) to check against the reference")
+    .addOption(new Option('--candidate-layout <layout>', "how the candidate's output is laid out, when its shape cannot tell (batch == time steps)").choices([...CANDIDATE_LAYOUTS]))
     .option('--rtol <r>', "relative tolerance (default: torch.testing.assert_close's for the dtype)", nonNegative('--rtol'))
     .option('--atol <a>', "absolute tolerance (default: torch.testing.assert_close's for the dtype)", nonNegative('--atol'))
     .option('--equal-nan', 'count NaN == NaN as a match')

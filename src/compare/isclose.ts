@@ -59,6 +59,8 @@ export interface CheckResult {
    * [..]". Then pass is false, every element counts as mismatched and the error metrics are null.
    */
   problem?: string;
+  /** Set when the check covers part of the tensor: 'last layer' (a candidate's final states of the last layer only). */
+  part?: string;
   /** Set with --baseline: the recorded error and whether this run regressed past factor × it. */
   baseline?: BaselineVerdict;
 }

@@ -17,7 +17,7 @@
  * slice, so Ctrl-C is honoured inside a variant, not after it.
  */
 import type { GruCase, Tensor } from '../model/types.js';
-import { checkPair, computeGru, defaultPrecision, compareCase, toUserLayout, type CaseResult, type CheckOptions, type ComputeOptions, type DiagnosisEntry } from '../check.js';
+import { alignForCase, checkPair, computeGru, defaultPrecision, compareCase, lastLayerRows, toUserLayout, type CaseResult, type CheckOptions, type ComputeOptions, type DiagnosisEntry } from '../check.js';
 import type { CheckResult } from '../compare/isclose.js';
 import { gruFlops, type GruRunInput } from '../gru/stack.js';
 import { resolveTolerance } from '../compare/tolerance.js';
@@ -74,7 +74,10 @@ export async function diagnoseCase(c: GruCase, options: CheckOptions = {}): Prom
   if (result.pass || decisive.some((k) => k.problem !== undefined)) return result;
 
   const equalNan = options.equalNan ?? false;
-  const tested: Tested = cand ? { output: cand.output, h_n: cand.h_n } : c.expected;
+  const aligned = cand ? alignForCase(c, cand, options.candidateLayout) : undefined;
+  const tested: Tested = aligned ? { output: aligned.output, h_n: aligned.h_n } : c.expected;
+  /** A candidate's last-layer final states are held to the last layer's rows. */
+  const hnOf = (on: GruCase, t: { shape: number[]; data: Float64Array }): { shape: number[]; data: Float64Array } => (aligned?.hnLastLayer ? lastLayerRows(on, t) : t);
   const keep = screeningRows(c, decisive.filter((k) => !k.pass));
   const screenCase = keep ? subsetCase(c, keep) : undefined;
   if (keep) total = flops + variants.reduce((n, v) => n + (v.mixesSequences ? flops : (flops * keep.length) / c.batchSize), 0) + CONFIRM_CLOSEST * flops;
@@ -101,9 +104,10 @@ export async function diagnoseCase(c: GruCase, options: CheckOptions = {}): Prom
       const t = want[tensor];
       if (!t) continue;
       const tol = resolveTolerance(t.dtype, options);
+      const mine = tensor === 'h_n' ? hnOf(on, tensors.h_n) : tensors[tensor];
       const k = cand
-        ? checkPair(on, tensor, 'candidate', t, 'reference', tensors[tensor], tol, equalNan, NO_DETAILS)
-        : checkPair(on, tensor, 'reference', tensors[tensor], 'expected', t, tol, equalNan, NO_DETAILS);
+        ? checkPair(on, tensor, 'candidate', t, 'reference', mine, tol, equalNan, NO_DETAILS)
+        : checkPair(on, tensor, 'reference', mine, 'expected', t, tol, equalNan, NO_DETAILS);
       matches &&= k.pass;
       maxAbsError = Math.max(maxAbsError, k.problem || k.nonFiniteMismatched > 0 || k.maxAbsError === null ? Infinity : k.maxAbsError);
     }

@@ -107,8 +107,8 @@ function oneLine(s: string): string {
   return s.replace(/[\r\n]+/g, ' ');
 }
 
-function fail(code: ErrorCode, label: string, message: string): never {
-  throw new GruCheckError(code, `${label}: ${message}`);
+function fail(code: ErrorCode, label: string, message: string, hint?: string): never {
+  throw new GruCheckError(code, `${label}: ${message}`, hint === undefined ? {} : { hint });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -325,7 +325,8 @@ function parseDescr(text: string, label: string): Descr {
   // `|` means "byte order not applicable"; numpy treats it (and `=`/none) as native.
   const littleEndian = order === '<' ? true : order === '>' ? false : NATIVE_LITTLE;
   if (type === 'O') {
-    fail('OBJECT_DTYPE', label, `object dtype '${text}' is refused: reading it would need unpickling, which can run arbitrary code`);
+    // What np.save(path, d) / np.savez(path, d) write for a dict d: one pickled object.
+    fail('OBJECT_DTYPE', label, `object dtype '${text}' is refused: reading it would need unpickling, which can run arbitrary code`, 'a dict saved with np.save(path, d) is one pickled object: save its arrays with np.savez(path, **d)');
   }
   if (m[4] === undefined) {
     if (type === 'U') {

@@ -8,7 +8,7 @@ import { GruCheckError, isGruCheckError } from '../errors.js';
 import { sanitizeError } from '../io/text.js';
 import type { ArrayBundle, NdArray } from '../io/types.js';
 import { expectNonEmpty, expectShape, floatTensor, fmtShape, readLengths, swapFirstAxes, toStorage, zerosLike } from './arrays.js';
-import { choosePrefix, pytorchParams } from './pytorch.js';
+import { choosePrefix, findGruPrefixes, pytorchParams } from './pytorch.js';
 import type { FloatArray, GruCase, GruParams, Layout, LayoutSource, Tensor } from './types.js';
 import { buildKerasCase, looksKeras } from './keras.js';
 import { buildOnnxCase, looksOnnx } from './onnx.js';
@@ -169,7 +169,8 @@ export function buildPytorchCase(bundle: ArrayBundle, options: CaseOptions, conf
   const file = bundle.source;
   const weightBundle = options.weights ?? bundle;
   const wfile = weightBundle.source;
-  const prefix = choosePrefix(weightBundle.arrays.keys(), options.prefix, wfile);
+  const inputLast = bundle.arrays.get('input')?.shape.at(-1);
+  const prefix = choosePrefix(weightBundle.arrays.keys(), options.prefix, wfile, weightBundle.arrays, inputLast);
   const params = pytorchParams(weightBundle.arrays, prefix, wfile);
   checkModuleArgs(config, params, prefix, file);
   const cfgBatchFirst = config.take('batch_first', asBool, 'true or false');
@@ -178,7 +179,14 @@ export function buildPytorchCase(bundle: ArrayBundle, options: CaseOptions, conf
   const arrays = bundle.arrays;
 
   const inputArr = pick(arrays, prefix, 'input');
-  if (!inputArr) throw new GruCheckError('MISSING_ARRAY', 'missing array input', { file, hint: 'the case must hold the GRU\'s input as "input"' });
+  if (!inputArr) {
+    const weightsOnly = bundle.format === 'torch' || bundle.format === 'safetensors' || bundle.format === 'onnx';
+    const what = { torch: 'a torch.save file', safetensors: 'a .safetensors file', onnx: 'an ONNX model' }[bundle.format as 'torch'] ?? '';
+    throw new GruCheckError('MISSING_ARRAY', weightsOnly ? `${what} holds weights, not a case (no array input)` : 'missing array input', {
+      file,
+      hint: weightsOnly ? 'pass it as --weights FILE next to a case dumped with samples/gru_dump.py (input, h0, output, h_n)' : 'the case must hold the GRU\'s input as "input"',
+    });
+  }
   const input = floatTensor(inputArr, file);
   const h0Arr = pick(arrays, prefix, 'h0');
   const h0 = h0Arr ? floatTensor(h0Arr, file) : undefined;
@@ -194,7 +202,12 @@ export function buildPytorchCase(bundle: ArrayBundle, options: CaseOptions, conf
   const batched = input.shape.length === 3;
   const F = input.shape[input.shape.length - 1]!;
   if (F !== I) {
-    throw new GruCheckError('SHAPE_MISMATCH', `input: expected last dim ${I} (input_size, from ${prefix}weight_ih_l0), got ${fmtShape(input.shape)}`, { file });
+    // With several GRUs in the weights, say which one the input fits.
+    const fit = findGruPrefixes(weightBundle.arrays.keys()).find((p) => p !== prefix && weightBundle.arrays.get(`${p}weight_ih_l0`)?.shape[1] === F);
+    throw new GruCheckError('SHAPE_MISMATCH', `input: expected last dim ${I} (input_size, from ${prefix}weight_ih_l0), got ${fmtShape(input.shape)}`, {
+      file,
+      hint: fit !== undefined ? `--prefix ${fit.replace(/\.$/, '') || "''"} is the GRU whose input_size ${F} fits` : 'is this the GRU\'s own input (after any embedding or projection before it)?',
+    });
   }
 
   let batchFirst = false;
@@ -232,6 +245,16 @@ export function buildPytorchCase(bundle: ArrayBundle, options: CaseOptions, conf
 
   const stateShape = batched ? [L * D, B, H] : [L * D, H];
   const stateWhat = batched ? 'num_layers*num_directions, batch, hidden_size' : 'num_layers*num_directions, hidden_size';
+  // h0, h_n and output agreeing on another hidden_size than the weights: the weights are the odd
+  // one out (another model's), not h0.
+  const hiddenOf = (t: Tensor | undefined, per: number): number | undefined => (t && t.shape.length > 0 ? t.shape.at(-1)! / per : undefined);
+  const others = [['h0', hiddenOf(h0, 1)], ['h_n', hiddenOf(hN, 1)], ['output', hiddenOf(output, D)]].filter((x): x is [string, number] => x[1] !== undefined);
+  if (others.length >= 2 && others.every(([, h]) => h === others[0]![1] && h !== H)) {
+    throw new GruCheckError('SHAPE_MISMATCH', `hidden_size ${H} comes from ${prefix}weight_hh_l0 [${3 * H}, ${H}], but ${others.map(([n]) => n).join(', ')} have ${others[0]![1]}`, {
+      file: wfile === file ? file : wfile,
+      hint: 'the weights look like another model\'s: dump them from the module that produced the outputs',
+    });
+  }
   let h0Data: FloatArray;
   if (h0) {
     expectShape(h0, 'h0', stateShape, stateWhat, file);
@@ -245,8 +268,9 @@ export function buildPytorchCase(bundle: ArrayBundle, options: CaseOptions, conf
   let seqInput = toStorage(input.data, params.dtype);
   if (batched && batchFirst) seqInput = swapFirstAxes(seqInput, B, T, I);
 
+  const notes: string[] = [];
   const expected: { output?: Tensor; h_n?: Tensor } = {};
-  if (output) expected.output = output;
+  if (output) expected.output = batched ? expectedOutput(output, { T, B, F: D * H, batchFirst, lengths, layoutSource, file, notes }) : output;
   if (hN) expected.h_n = hN;
   const gruCase: GruCase = {
     source: file,
@@ -264,5 +288,39 @@ export function buildPytorchCase(bundle: ArrayBundle, options: CaseOptions, conf
     warnings,
   };
   if (lengths) gruCase.lengths = lengths;
+  if (notes.length > 0) gruCase.notes = notes;
   return gruCase;
+}
+
+const sameShape = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
+
+/**
+ * The expected output in the case's layout. One trimmed to max(lengths) steps (what
+ * pad_packed_sequence returns without total_length) is read as padded with zeros, as the steps past
+ * every length are. One in the other layout than the input's (batch-first while input is
+ * seq-first, or the reverse) is refused: compared as it is, every element would mismatch.
+ */
+function expectedOutput(out: Tensor, k: { T: number; B: number; F: number; batchFirst: boolean; lengths: Int32Array | undefined; layoutSource: LayoutSource; file: string; notes: string[] }): Tensor {
+  const { T, B, F, batchFirst } = k;
+  const want = batchFirst ? [B, T, F] : [T, B, F];
+  if (sameShape(out.shape, want)) return out;
+  const max = k.lengths ? Math.max(...k.lengths) : T;
+  if (max < T && sameShape(out.shape, batchFirst ? [B, max, F] : [max, B, F])) {
+    const data = new (out.data.constructor as Float32ArrayConstructor | Float64ArrayConstructor)(T * B * F);
+    if (batchFirst) {
+      for (let b = 0; b < B; b++) data.set(out.data.subarray(b * max * F, (b + 1) * max * F), b * T * F);
+    } else {
+      data.set(out.data);
+    }
+    k.notes.push(`output holds ${max} = max(lengths) steps of ${T} (pad_packed_sequence without total_length): read as padded with zeros`);
+    return { ...out, shape: want, data };
+  }
+  if (B !== T && sameShape(out.shape, batchFirst ? [T, B, F] : [B, T, F])) {
+    const how = k.layoutSource === 'shapes' ? ' (told by h0 / h_n / lengths)' : k.layoutSource === 'config' ? ' (config)' : k.layoutSource === 'flag' ? ' (flag)' : '';
+    throw new GruCheckError('AMBIGUOUS_LAYOUT', `input is ${batchFirst ? 'batch-first [batch, seq, features]' : 'seq-first [seq, batch, features]'}${how} but output ${fmtShape(out.shape)} is ${batchFirst ? 'seq-first' : 'batch-first'}`, {
+      file: k.file,
+      hint: 'dump input and output in the same layout, the module\'s batch_first (samples/gru_dump.py does)',
+    });
+  }
+  return out; // any other shape: the check reports the disagreement
 }

@@ -24,8 +24,17 @@ export function findGruPrefixes(names: Iterable<string>): string[] {
 
 const showPrefix = (p: string): string => (p === '' ? '(none)' : p.replace(/\.$/, ''));
 
-/** Picks the GRU: the requested prefix, or the only one present. */
-export function choosePrefix(names: Iterable<string>, requested: string | undefined, file: string): string {
+/** input_size of the GRU under `prefix` (columns of weight_ih_l0), if readable. */
+function inputSizeOf(arrays: Map<string, NdArray>, prefix: string): number | undefined {
+  const w = arrays.get(`${prefix}weight_ih_l0`);
+  return w && w.shape.length === 2 ? w.shape[1] : undefined;
+}
+
+/**
+ * Picks the GRU: the requested prefix, or the only one present. With several and no request, the
+ * hint names one whose input_size fits the case's input (`inputSize`) when one does.
+ */
+export function choosePrefix(names: Iterable<string>, requested: string | undefined, file: string, arrays?: Map<string, NdArray>, inputSize?: number): string {
   const prefixes = findGruPrefixes(names);
   if (prefixes.length === 0) {
     throw new GruCheckError('MISSING_ARRAY', 'no GRU weights found: expected weight_ih_l0 (optionally with a module prefix)', {
@@ -44,10 +53,11 @@ export function choosePrefix(names: Iterable<string>, requested: string | undefi
     return want;
   }
   if (prefixes.length > 1) {
-    throw new GruCheckError('AMBIGUOUS_PREFIX', `several GRUs in one file: ${prefixes.map(showPrefix).join(', ')}`, {
-      file,
-      hint: `pick one with --prefix, e.g. --prefix ${showPrefix(prefixes[0]!)}`,
-    });
+    const fits = arrays && inputSize !== undefined ? prefixes.filter((p) => inputSizeOf(arrays, p) === inputSize) : [];
+    const hint = fits.length === 1
+      ? `pick one with --prefix: --prefix ${showPrefix(fits[0]!)} is the one whose input_size ${inputSize} fits the input`
+      : `pick one with --prefix, e.g. --prefix ${showPrefix((fits[0] ?? prefixes[0])!)}`;
+    throw new GruCheckError('AMBIGUOUS_PREFIX', `several GRUs in one file: ${prefixes.map(showPrefix).join(', ')}`, { file, hint });
   }
   return prefixes[0]!;
 }
@@ -82,7 +92,13 @@ export function pytorchParams(arrays: Map<string, NdArray>, prefix: string, file
 
   const whh0 = floatTensor(need('weight_hh', 0, 0, 'recurrent weights of layer 0'), file);
   if (whh0.shape.length !== 2 || whh0.shape[0] !== 3 * whh0.shape[1]! || whh0.shape[1] === 0) {
-    throw new GruCheckError('SHAPE_MISMATCH', `${prefix}weight_hh_l0: expected shape [3*hidden_size, hidden_size], got [${whh0.shape.join(', ')}]`, { file });
+    // Another recurrent layer's state_dict has the same names with another number of gate blocks.
+    const blocks = whh0.shape.length === 2 && whh0.shape[1]! > 0 && whh0.shape[0]! % whh0.shape[1]! === 0 ? whh0.shape[0]! / whh0.shape[1]! : 0;
+    const other = blocks === 4 ? 'an LSTM' : blocks === 1 ? 'a plain RNN' : undefined;
+    throw new GruCheckError('SHAPE_MISMATCH', `${prefix}weight_hh_l0: expected shape [3*hidden_size, hidden_size], got [${whh0.shape.join(', ')}]${other ? `: looks like ${other} state_dict (${blocks} gate block${blocks === 1 ? '' : 's'} of ${whh0.shape[1]} rows)` : ''}`, {
+      file,
+      ...(other ? { hint: "gru-check checks nn.GRU: 3 gate blocks r|z|n" } : {}),
+    });
   }
   const H = whh0.shape[1]!;
   const wih0 = floatTensor(need('weight_ih', 0, 0, 'input weights of layer 0'), file);

@@ -94,4 +94,6 @@ export interface GruCase {
   directionMath?: readonly GateMath[];
   /** What gru-check read but did not use or had to assume (unknown config keys, ...). */
   warnings: CaseWarning[];
+  /** How something unusual but valid was read (an output trimmed to max(lengths), ...). */
+  notes?: string[];
 }

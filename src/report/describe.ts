@@ -32,7 +32,10 @@ export function detailsText(c: CaseResult): string {
   const bits = [`dtype ${c.config.dtype}`, `precision ${c.precision ?? '?'}`, `h0 ${c.h0Given ? 'from dump' : 'zeros (not in dump)'}`];
   if (c.prefix) bits.push(`prefix ${c.prefix}`);
   if (c.lengths) bits.push(`lengths [${c.lengths.join(', ')}]`);
-  if (c.candidate) bits.push(`candidate ${c.candidate}`);
+  if (c.candidate) {
+    const how = [c.candidateLayout ? `read as ${c.candidateLayout}` : '', c.candidateDtype && c.candidateDtype !== c.config.dtype ? `${c.candidateDtype}` : '', c.candidateStates === 'last layer' ? 'final states of the last layer only' : ''].filter(Boolean);
+    bits.push(`candidate ${c.candidate}${how.length ? ` (${how.join('; ')})` : ''}`);
+  }
   return bits.join(', ');
 }
 

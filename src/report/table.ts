@@ -48,6 +48,7 @@ export function renderCase(c: CaseResult, ch: ChalkInstance): string {
   }
   lines.push(`  ${term(configText(c))}`, `  ${ch.dim(term(detailsText(c)))}`);
   for (const w of warningTexts(c)) lines.push(`  ${ch.yellow('warning:')} ${term(w)}`);
+  for (const n of c.notes ?? []) lines.push(`  ${ch.dim(`note: ${term(n)}`)}`);
   const table = new Table({
     head: ['tensor', 'shape', 'mismatched', 'max abs err [at]', 'max rel err [at]', 'mean abs err', 'atol needed', 'first bad step', 'result'],
     style: { head: [], border: [], 'padding-left': 1, 'padding-right': 1 },

@@ -1,0 +1,206 @@
+/**
+ * A port's outputs in the layouts ports write, brought to the case's own layout before they are
+ * compared. The layout is decided by shape, never guessed: when two layouts fit the same shape
+ * (batch == time steps) the user says which with --candidate-layout, else exit 2.
+ *
+ * `output` (also `Y`), for T steps, B sequences, D directions, H hidden units, F = D·H:
+ *   seq-first      [T, B, F]      PyTorch batch_first=False, a C++/Rust port
+ *   batch-first    [B, T, F]      PyTorch batch_first=True, Keras sequences
+ *   onnx           [T, D, B, H]   an ONNX GRU node's Y, ONNX Runtime's output for it
+ *   onnx-layout1   [B, T, D, H]   the same with the node's layout=1
+ *   unbatched      [T, F]         an unbatched case
+ * T may also be max(lengths) < T: pad_packed_sequence without total_length trims the padding;
+ * such an output is read as padded with zeros (what the case's steps past every length hold).
+ *
+ * Final states (`h_n`, also `Y_h`; Keras: `forward_h` and `backward_h`, or `h_n` [B, H]):
+ *   every layer    [L·D, B, H]    PyTorch's h_n (unbatched: [L·D, H])
+ *   last layer     [D, B, H]      an ONNX node's Y_h (the last node of an exported stack)
+ *   last layer     [B, D, H]      the same with layout=1
+ *   last layer     [B, H] x D     Keras's states, one array per direction
+ * Final states of the last layer only are compared with the last layer's rows of h_n, and the
+ * result says so.
+ */
+import { GruCheckError } from '../errors.js';
+import { fmtShape } from '../model/arrays.js';
+import type { FloatDType, GruCase, Tensor } from '../model/types.js';
+
+export const CANDIDATE_LAYOUTS = ['seq-first', 'batch-first', 'onnx', 'onnx-layout1', 'keras', 'unbatched'] as const;
+export type CandidateLayout = (typeof CANDIDATE_LAYOUTS)[number];
+
+/** What a candidate file holds, by name, before it is aligned with a case. */
+export interface CandidateTensors {
+  source: string;
+  output?: Tensor;
+  h_n?: Tensor;
+  /** Keras's final states, one per direction ([B, H] each): forward_h, backward_h. */
+  states?: Tensor[];
+  /** The array names read, for messages (e.g. "Y, Y_h"). */
+  names?: string[];
+}
+
+/** The candidate in the case's layout, as the checks compare it. */
+export interface AlignedCandidate {
+  output?: Tensor;
+  h_n?: Tensor;
+  /** h_n covers only the last layer's final states (rows (L-1)·D .. L·D-1 of the case's h_n). */
+  hnLastLayer: boolean;
+  /** How the output was read, e.g. "seq-first" or "onnx, 6 of 7 steps (read as padded)". */
+  layout: string;
+  /** The least precise dtype of the candidate's tensors (its tolerances apply). */
+  dtype: FloatDType;
+}
+
+interface Reading {
+  layout: CandidateLayout;
+  steps: number;
+  shape: number[];
+}
+
+const same = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
+
+/** output readings that fit the case, for every step count the case allows. */
+function outputReadings(c: GruCase): Reading[] {
+  const { seqLen: T, batchSize: B } = c;
+  const D = c.params.bidirectional ? 2 : 1;
+  const H = c.params.hiddenSize;
+  const F = D * H;
+  const steps = [T];
+  if (c.lengths) {
+    const max = Math.max(...c.lengths);
+    if (max < T) steps.push(max);
+  }
+  const out: Reading[] = [];
+  for (const t of steps) {
+    if (!c.config.batched) out.push({ layout: 'unbatched', steps: t, shape: [t, F] });
+    out.push({ layout: 'seq-first', steps: t, shape: [t, B, F] });
+    out.push({ layout: 'batch-first', steps: t, shape: [B, t, F] });
+    out.push({ layout: 'onnx', steps: t, shape: [t, D, B, H] });
+    out.push({ layout: 'onnx-layout1', steps: t, shape: [B, t, D, H] });
+  }
+  return out;
+}
+
+/** The candidate's output as (T, B, D·H) seq-first, float64, zero past the steps it holds. */
+function toSeqFirst(t: Tensor, r: Reading, c: GruCase): Float64Array {
+  const { seqLen: T, batchSize: B } = c;
+  const D = c.params.bidirectional ? 2 : 1;
+  const H = c.params.hiddenSize;
+  const F = D * H;
+  const out = new Float64Array(T * B * F);
+  const src = t.data;
+  for (let s = 0; s < r.steps; s++) {
+    for (let b = 0; b < B; b++) {
+      for (let d = 0; d < D; d++) {
+        let at: number;
+        switch (r.layout) {
+          case 'unbatched':
+          case 'seq-first': at = (s * B + b) * F + d * H; break;
+          case 'batch-first':
+          case 'keras': at = (b * r.steps + s) * F + d * H; break;
+          case 'onnx': at = ((s * D + d) * B + b) * H; break;
+          case 'onnx-layout1': at = ((b * r.steps + s) * D + d) * H; break;
+        }
+        for (let j = 0; j < H; j++) out[(s * B + b) * F + d * H + j] = src[at + j]!;
+      }
+    }
+  }
+  return out;
+}
+
+const looser = (a: FloatDType, b: FloatDType): FloatDType => {
+  const rank: Record<FloatDType, number> = { float16: 0, float32: 1, float64: 2 };
+  return rank[a] <= rank[b] ? a : b;
+};
+
+/**
+ * The candidate in the case's layout. `forced`: --candidate-layout. `toCase` lays a seq-first
+ * (T, B, D·H) output out as the case's own (check.ts's toUserLayout).
+ */
+export function alignCandidate(cand: CandidateTensors, c: GruCase, forced: CandidateLayout | undefined, toCase: (seqFirst: Float64Array) => { shape: number[]; data: Float64Array }): AlignedCandidate {
+  const file = cand.source;
+  const D = c.params.bidirectional ? 2 : 1;
+  const L = c.params.numLayers;
+  const B = c.batchSize;
+  const H = c.params.hiddenSize;
+  const dtypes: FloatDType[] = [cand.output, cand.h_n, ...(cand.states ?? [])].filter((t): t is Tensor => t !== undefined).map((t) => t.dtype);
+  const aligned: AlignedCandidate = { hnLastLayer: false, layout: 'the case\'s', dtype: dtypes.reduce(looser, 'float64') };
+  const want = forced === 'keras' ? 'batch-first' : forced;
+
+  let family: 'layout0' | 'layout1' | undefined;
+  if (cand.output) {
+    const fits = outputReadings(c).filter((r) => same(r.shape, cand.output!.shape) && (want === undefined || r.layout === want));
+    const layouts = [...new Set(fits.map((r) => r.layout))];
+    if (layouts.length > 1) {
+      throw new GruCheckError('AMBIGUOUS_LAYOUT', `candidate output ${fmtShape(cand.output.shape)} fits ${layouts.join(' and ')} (batch ${B} == ${c.seqLen} time steps), and nothing else in it tells`, {
+        file,
+        hint: `pass --candidate-layout ${layouts.join(' or ')}`,
+      });
+    }
+    if (fits.length === 0) {
+      if (forced !== undefined) {
+        throw new GruCheckError('SHAPE_MISMATCH', `candidate output ${fmtShape(cand.output.shape)} is not ${forced} for this case (T=${c.seqLen}, B=${B}, ${D}x${H} features)`, { file });
+      }
+      // No layout fits: compared as it is, the check reports the shape disagreement.
+      aligned.output = cand.output;
+    } else {
+      const r = fits[0]!;
+      const t = toCase(toSeqFirst(cand.output, r, c));
+      aligned.output = { shape: t.shape, dtype: cand.output.dtype, data: t.data };
+      family = r.layout === 'onnx-layout1' ? 'layout1' : 'layout0';
+      aligned.layout = `${forced === 'keras' ? 'keras' : r.layout}${r.steps < c.seqLen ? `, ${r.steps} of ${c.seqLen} steps (read as padded)` : ''}`;
+    }
+  }
+
+  // Final states.
+  if (cand.states && cand.states.length > 0) {
+    if (cand.states.length !== D || !cand.states.every((s) => same(s.shape, [B, H]))) {
+      throw new GruCheckError('SHAPE_MISMATCH', `candidate final states: expected ${D} array(s) of shape [${B}, ${H}] (forward_h${D === 2 ? ', backward_h' : ''}), got ${cand.states.map((s) => fmtShape(s.shape)).join(', ')}`, { file });
+    }
+    const data = new Float64Array(D * B * H);
+    cand.states.forEach((s, d) => data.set(s.data, d * B * H));
+    setStates(aligned, c, data, cand.states[0]!.dtype, L > 1);
+  } else if (cand.h_n) {
+    const s = cand.h_n.shape;
+    const dt = cand.h_n.dtype;
+    /** [B, D, H] -> [D, B, H] */
+    const fromBatchMajor = (): Float64Array => {
+      const data = new Float64Array(D * B * H);
+      for (let b = 0; b < B; b++) for (let d = 0; d < D; d++) data.set(cand.h_n!.data.subarray((b * D + d) * H, (b * D + d + 1) * H), (d * B + b) * H);
+      return data;
+    };
+    if (!c.config.batched) aligned.h_n = cand.h_n;
+    else if (family === 'layout1' && same(s, [B, D, H])) setStates(aligned, c, fromBatchMajor(), dt, L > 1);
+    else if (same(s, [L * D, B, H])) aligned.h_n = toCaseStates(cand.h_n, c);
+    else if (L > 1 && same(s, [D, B, H])) setStates(aligned, c, Float64Array.from(cand.h_n.data), dt, true);
+    else if (same(s, [B, D, H])) setStates(aligned, c, fromBatchMajor(), dt, L > 1);
+    else if (D === 1 && same(s, [B, H])) setStates(aligned, c, Float64Array.from(cand.h_n.data), dt, L > 1);
+    else aligned.h_n = cand.h_n; // the check reports the shape disagreement
+  }
+  return aligned;
+}
+
+/** (D, B, H) final states of the last layer (or of every layer when L == 1), to the case's layout. */
+function setStates(a: AlignedCandidate, c: GruCase, data: Float64Array, dtype: FloatDType, lastOnly: boolean): void {
+  const D = c.params.bidirectional ? 2 : 1;
+  const t: Tensor = { shape: [D, c.batchSize, c.params.hiddenSize], dtype, data };
+  if (lastOnly) {
+    a.hnLastLayer = true;
+    a.h_n = t;
+  } else {
+    a.h_n = toCaseStates(t, c);
+  }
+}
+
+/** (L·D, B, H) states to the case's own h_n layout (ONNX layout 1: [B, D, H]; Keras: [B, H]). */
+function toCaseStates(t: Tensor, c: GruCase): Tensor {
+  const B = c.batchSize;
+  const H = c.params.hiddenSize;
+  const LD = t.shape[0]!;
+  if (c.config.layout === 'keras') return { ...t, shape: [B, H] };
+  if (c.config.layout === 'onnx' && c.config.batchFirst) {
+    const data = new Float64Array(t.data.length);
+    for (let d = 0; d < LD; d++) for (let b = 0; b < B; b++) data.set(t.data.subarray((d * B + b) * H, (d * B + b + 1) * H), (b * LD + d) * H);
+    return { ...t, shape: [B, LD, H], data };
+  }
+  return t;
+}
