@@ -9,6 +9,7 @@ import { GruCheckError, formatError } from './errors.js';
 import type { CaseBaseline } from './baseline.js';
 import type { CaseWarning } from './model/config.js';
 import { alignCandidate, type AlignedCandidate, type CandidateLayout, type CandidateTensors } from './candidate/align.js';
+import { runOnnxModel, type OnnxRole } from './candidate/onnx-runtime.js';
 export type { CandidateTensors, CandidateLayout } from './candidate/align.js';
 import type { ArrayBundle } from './io/types.js';
 import { loadArrays } from './io/load.js';
@@ -33,6 +34,8 @@ export interface CheckOptions extends CaseOptions {
   candidate?: CandidateTensors | undefined;
   /** How the candidate's output is laid out, when its shape cannot tell (batch == time steps). */
   candidateLayout?: CandidateLayout | undefined;
+  /** Run this ONNX model on the case's input (ONNX Runtime) and check its outputs as the candidate. */
+  onnx?: { model: string; map?: Partial<Record<OnnxRole, string>> | undefined } | undefined;
   /** 'fast' (default): blocked wasm/worker engine; 'reference': the plain loops of src/gru. */
   engine?: Engine | undefined;
   /** Threads for the fast engine; default: the engine's policy (all cores for long runs, else 1). */
@@ -127,6 +130,8 @@ export interface CaseResult {
   warnings?: CaseWarning[];
   /** How something unusual but valid was read (e.g. an output trimmed to max(lengths)). */
   notes?: string[];
+  /** Where the weights came from when not a state_dict (e.g. "ONNX nodes /GRU, /GRU_1"). */
+  weightsFrom?: string;
   /** SHA-256 of the case's arrays (and of --weights'), with CheckOptions.fingerprint: what baselines key by. */
   fingerprint?: string;
   /** Set with --baseline: whether the case had an entry. */
@@ -257,12 +262,18 @@ export async function checkCase(input: string | ArrayBundle | GruCase, options: 
     const bundle = typeof input === 'string'
       ? await loadArrays(input, { ...(options.maxBytes !== undefined ? { maxBytes: options.maxBytes } : {}), ...(options.onProgress ? { onProgress: (d: number, t: number) => options.onProgress!(d, t, 'load') } : {}) })
       : input;
-    c = buildCase(bundle, { ...options, requireExpected: options.candidate === undefined });
+    c = buildCase(bundle, { ...options, requireExpected: options.candidate === undefined && options.onnx === undefined });
     if (options.fingerprint) fp = fingerprint(options.weights ? [bundle, options.weights] : [bundle]);
   } else {
     c = input;
   }
   const loadMs = performance.now() - t0;
+  if (options.onnx) {
+    const warnings = [...c.warnings];
+    const candidate = await runOnnxModel(options.onnx.model, c, options.onnx.map ?? {}, warnings);
+    c = { ...c, warnings };
+    options = { ...options, candidate };
+  }
   const precision = options.precision ?? defaultPrecision(c.config.dtype);
   const computed = await computeGru(c, {
     engine: options.engine,
@@ -420,6 +431,7 @@ export function compareCase(c: GruCase, ref: { output: UserTensor; h_n: UserTens
     checks,
     warnings: c.warnings,
     ...(c.notes ? { notes: c.notes } : {}),
+    ...(c.weightsFrom ? { weightsFrom: c.weightsFrom } : {}),
     timings: { loadMs: ms(timings.loadMs), referenceMs: ms(timings.referenceMs), compareMs: ms(t2 - t1), ...(timings.engine ? { engine: timings.engine, threads: timings.threads ?? 1 } : {}), ...(timings.kernel ? { kernel: timings.kernel } : {}) },
   };
   if (options.candidate && cand) {

@@ -16,6 +16,7 @@ import { buildCase, type CaseOptions, type OnnxDirection } from '../model/case.j
 import type { Layout } from '../model/types.js';
 import { caseError, checkCase, readCandidate, type CaseResult, type CheckOptions, type Engine } from '../check.js';
 import { CANDIDATE_LAYOUTS, type CandidateLayout } from '../candidate/align.js';
+import { parseOnnxMap, runOnnxModel } from '../candidate/onnx-runtime.js';
 import { prewarmFastEngine } from '../engine/fast.js';
 import { diagnoseCase } from '../diagnose/diagnose.js';
 import { inspectBundle } from '../inspect.js';
@@ -129,6 +130,7 @@ interface CommonFlags {
   activations?: string[];
   activationAlpha?: number[];
   activationBeta?: number[];
+  node?: string;
   maxBytes: number;
   color: boolean;
 }
@@ -146,12 +148,15 @@ function caseOptions(flags: CommonFlags): CaseOptions {
     activations: flags.activations,
     activationAlpha: flags.activationAlpha,
     activationBeta: flags.activationBeta,
+    node: flags.node,
     maxBytes: flags.maxBytes,
   };
 }
 
 interface CheckFlags extends CommonFlags {
   candidate?: string;
+  onnx?: string;
+  onnxMap?: string;
   candidateLayout?: CandidateLayout;
   rtol?: number;
   atol?: number;
@@ -195,6 +200,7 @@ async function checkOptions(flags: CheckFlags, io: CliIO): Promise<CheckOptions>
   const o: CheckOptions = {
     ...caseOptions(flags),
     candidateLayout: flags.candidateLayout,
+    onnx: flags.onnx === undefined ? undefined : { model: flags.onnx, map: flags.onnxMap === undefined ? undefined : parseOnnxMap(flags.onnxMap) },
     rtol: flags.rtol,
     atol: flags.atol,
     equalNan: flags.equalNan ?? false,
@@ -313,7 +319,8 @@ async function diagnoseCommand(path: string, flags: CheckFlags & { format: 'tabl
   maybePrewarm([path], flags);
   const options = await checkOptions(flags, io);
   const bundle = await load(path, flags.maxBytes, io);
-  const c = buildCase(bundle, { ...options, requireExpected: options.candidate === undefined });
+  const c = buildCase(bundle, { ...options, requireExpected: options.candidate === undefined && options.onnx === undefined });
+  if (options.onnx) options.candidate = await runOnnxModel(options.onnx.model, c, options.onnx.map ?? {}, c.warnings);
   for (const w of c.warnings) io.stderr(warningLine(path, w.message));
   const bar = new Progress(io.progress ?? NO_SINK, `diagnosing ${term(path)}`);
   const result = await diagnoseCase(c, { ...options, onProgress: (d, t) => bar.update(d, t) }).finally(() => bar.end());
@@ -334,6 +341,7 @@ function caseFlags(cmd: Command): Command {
   return cmd
     .option('--weights <file>', 'take the weights from this .npz / .npy directory instead of the case')
     .option('--prefix <prefix>', 'module prefix of the GRU weights when the file holds several (e.g. encoder.rnn)')
+    .option('--node <name>', 'with --weights model.onnx holding several GRUs: any GRU node of the one to check')
     .addOption(new Option('--batch-first', 'input and output are (batch, seq, feature)').conflicts('seqFirst'))
     .addOption(new Option('--seq-first', 'input and output are (seq, batch, feature)'))
     .addOption(new Option('--layout <layout>', 'weight names and tensor layout (default: config.layout, else recognised from the names)').choices(['pytorch', 'onnx', 'keras']))
@@ -351,6 +359,8 @@ function caseFlags(cmd: Command): Command {
 function checkFlags(cmd: Command): Command {
   return caseFlags(cmd)
     .option('--candidate <file>', "a port's output and/or h_n (.npz or .npy directory) to check against the reference")
+    .addOption(new Option('--onnx <model>', 'run this ONNX model on the case (ONNX Runtime: npm install onnxruntime-node) and check its outputs as the candidate').conflicts('candidate'))
+    .option('--onnx-map <map>', 'with --onnx: the model\'s input/output names by role, e.g. input=X,h0=initial_h,output=Y,h_n=Y_h')
     .addOption(new Option('--candidate-layout <layout>', "how the candidate's output is laid out, when its shape cannot tell (batch == time steps)").choices([...CANDIDATE_LAYOUTS]))
     .option('--rtol <r>', "relative tolerance (default: torch.testing.assert_close's for the dtype)", nonNegative('--rtol'))
     .option('--atol <a>', "absolute tolerance (default: torch.testing.assert_close's for the dtype)", nonNegative('--atol'))

@@ -9,6 +9,7 @@ import { sanitizeError } from '../io/text.js';
 import type { ArrayBundle, NdArray } from '../io/types.js';
 import { expectNonEmpty, expectShape, floatTensor, fmtShape, readLengths, swapFirstAxes, toStorage, zerosLike } from './arrays.js';
 import { choosePrefix, findGruPrefixes, pytorchParams } from './pytorch.js';
+import { onnxGruStack } from './onnx-model.js';
 import type { FloatArray, GruCase, GruParams, Layout, LayoutSource, Tensor } from './types.js';
 import { buildKerasCase, looksKeras } from './keras.js';
 import { buildOnnxCase, looksOnnx } from './onnx.js';
@@ -40,6 +41,8 @@ export interface CaseOptions {
   activations?: string[] | undefined;
   activationAlpha?: number[] | undefined;
   activationBeta?: number[] | undefined;
+  /** Weights from an .onnx model holding several GRUs: any node of the GRU (chain) to check. */
+  node?: string | undefined;
 }
 
 export type OnnxDirection = 'forward' | 'reverse' | 'bidirectional';
@@ -170,8 +173,13 @@ export function buildPytorchCase(bundle: ArrayBundle, options: CaseOptions, conf
   const weightBundle = options.weights ?? bundle;
   const wfile = weightBundle.source;
   const inputLast = bundle.arrays.get('input')?.shape.at(-1);
-  const prefix = choosePrefix(weightBundle.arrays.keys(), options.prefix, wfile, weightBundle.arrays, inputLast);
-  const params = pytorchParams(weightBundle.arrays, prefix, wfile);
+  // Weights from an .onnx model (--weights model.onnx): its GRU nodes, as one stack.
+  const fromOnnx = weightBundle.onnx ? onnxGruStack(weightBundle, options.node, warnings) : undefined;
+  if (options.node !== undefined && !fromOnnx) {
+    throw new GruCheckError('USAGE', '--node picks a GRU of an .onnx model: the weights here are not one', { file: wfile, hint: 'pass the model with --weights model.onnx' });
+  }
+  const prefix = fromOnnx ? '' : choosePrefix(weightBundle.arrays.keys(), options.prefix, wfile, weightBundle.arrays, inputLast);
+  const params = fromOnnx ? fromOnnx.params : pytorchParams(weightBundle.arrays, prefix, wfile);
   checkModuleArgs(config, params, prefix, file);
   const cfgBatchFirst = config.take('batch_first', asBool, 'true or false');
   const { inputSize: I, hiddenSize: H, numLayers: L } = params;
@@ -284,9 +292,11 @@ export function buildPytorchCase(bundle: ArrayBundle, options: CaseOptions, conf
     h0Given: h0 !== undefined,
     expected,
     prefix,
-    math: PYTORCH_MATH,
+    math: fromOnnx ? fromOnnx.math[0]! : PYTORCH_MATH,
     warnings,
   };
+  if (fromOnnx && fromOnnx.math.length === 2 && fromOnnx.math[0] !== fromOnnx.math[1]) gruCase.directionMath = fromOnnx.math;
+  if (fromOnnx) gruCase.weightsFrom = `ONNX nodes ${fromOnnx.nodes.join(', ')}`;
   if (lengths) gruCase.lengths = lengths;
   if (notes.length > 0) gruCase.notes = notes;
   return gruCase;

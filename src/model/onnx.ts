@@ -19,7 +19,29 @@ import { asBit, asBool, asNumbers, asPositive, asPositiveInt, asStrings, oneOf, 
 import { onnxDirectionMath } from './activations.js';
 import { reorderRows } from './gates.js';
 import { PYTORCH_MATH, withMath } from '../gru/math.js';
-import type { GruCase, GruDirectionParams, GruParams, LayoutSource, Tensor } from './types.js';
+import type { FloatDType, GruCase, GruDirectionParams, GruParams, LayoutSource, Tensor } from './types.js';
+
+/**
+ * One ONNX GRU node's W [D, 3H, I], R [D, 3H, H] and B [D, 6H] as PyTorch's per-direction
+ * weights: gate blocks z|r|h reordered to r|z|n, B split into its input and recurrent halves.
+ */
+export function onnxDirections(W: Tensor, R: Tensor, B6: Tensor | undefined, D: number, H: number, I: number, dtype: FloatDType): GruDirectionParams[] {
+  const dirs: GruDirectionParams[] = [];
+  for (let d = 0; d < D; d++) {
+    const p: GruDirectionParams = {
+      weightIh: reorderRows(toStorage(W.data, dtype).subarray(d * 3 * H * I, (d + 1) * 3 * H * I), H, I, 'zrh'),
+      weightHh: reorderRows(toStorage(R.data, dtype).subarray(d * 3 * H * H, (d + 1) * 3 * H * H), H, H, 'zrh'),
+      inputSize: I,
+    };
+    if (B6) {
+      const b = toStorage(B6.data, dtype).subarray(d * 6 * H, (d + 1) * 6 * H);
+      p.biasIh = reorderRows(b.subarray(0, 3 * H), H, 1, 'zrh');
+      p.biasHh = reorderRows(b.subarray(3 * H), H, 1, 'zrh');
+    }
+    dirs.push(p);
+  }
+  return dirs;
+}
 
 export function looksOnnx(names: string[]): boolean {
   return names.includes('W') && names.includes('R') && names.includes('X');
@@ -96,20 +118,7 @@ export function buildOnnxCase(bundle: ArrayBundle, options: CaseOptions, config:
   const { layout: ol, source: layoutSource } = onnxLayout(options, config, file);
 
   const dtype = W.dtype;
-  const dirs: GruDirectionParams[] = [];
-  for (let d = 0; d < D; d++) {
-    const p: GruDirectionParams = {
-      weightIh: reorderRows(toStorage(W.data, dtype).subarray(d * 3 * H * I, (d + 1) * 3 * H * I), H, I, 'zrh'),
-      weightHh: reorderRows(toStorage(R.data, dtype).subarray(d * 3 * H * H, (d + 1) * 3 * H * H), H, H, 'zrh'),
-      inputSize: I,
-    };
-    if (B6) {
-      const b = toStorage(B6.data, dtype).subarray(d * 6 * H, (d + 1) * 6 * H);
-      p.biasIh = reorderRows(b.subarray(0, 3 * H), H, 1, 'zrh');
-      p.biasHh = reorderRows(b.subarray(3 * H), H, 1, 'zrh');
-    }
-    dirs.push(p);
-  }
+  const dirs = onnxDirections(W, R, B6, D, H, I, dtype);
   const params: GruParams = { inputSize: I, hiddenSize: H, numLayers: 1, bidirectional: D === 2, bias: B6 !== undefined, dtype, layers: [dirs] };
   if (direction === 'reverse') params.reverseOnly = true;
 

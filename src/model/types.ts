@@ -96,4 +96,6 @@ export interface GruCase {
   warnings: CaseWarning[];
   /** How something unusual but valid was read (an output trimmed to max(lengths), ...). */
   notes?: string[];
+  /** Where the weights came from when not a state_dict (e.g. "ONNX nodes /GRU, /GRU_1"). */
+  weightsFrom?: string;
 }

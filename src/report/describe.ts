@@ -31,6 +31,7 @@ export function detailsText(c: CaseResult): string {
   if (!c.config) return '';
   const bits = [`dtype ${c.config.dtype}`, `precision ${c.precision ?? '?'}`, `h0 ${c.h0Given ? 'from dump' : 'zeros (not in dump)'}`];
   if (c.prefix) bits.push(`prefix ${c.prefix}`);
+  if (c.weightsFrom) bits.push(`weights from ${c.weightsFrom}`);
   if (c.lengths) bits.push(`lengths [${c.lengths.join(', ')}]`);
   if (c.candidate) {
     const how = [c.candidateLayout ? `read as ${c.candidateLayout}` : '', c.candidateDtype && c.candidateDtype !== c.config.dtype ? `${c.candidateDtype}` : '', c.candidateStates === 'last layer' ? 'final states of the last layer only' : ''].filter(Boolean);
