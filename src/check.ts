@@ -21,12 +21,10 @@ import { wasmBuild } from './engine/wasm.js';
 import { runStack, type GruRunInput, type GruRunResult, type Runner } from './gru/stack.js';
 import { REFERENCE_RUNNER } from './gru/layer.js';
 import { compareTensors, type CheckResult } from './compare/isclose.js';
-import { resolveTolerance, type Tolerance } from './compare/tolerance.js';
+import { resolveTolerance, type Tolerance, type ToleranceOverrides } from './compare/tolerance.js';
 import type { GateMath } from './gru/math.js';
 
-export interface CheckOptions extends CaseOptions {
-  rtol?: number | undefined;
-  atol?: number | undefined;
+export interface CheckOptions extends CaseOptions, ToleranceOverrides {
   equalNan?: boolean | undefined;
   /** Default: f64 for a float64 model, else f32. */
   precision?: Precision | undefined;
@@ -94,7 +92,9 @@ export interface DiagnosisEntry {
 }
 
 export interface CaseResult {
+  /** The case's path, or its name in a suite (then `path` holds the path). */
   case: string;
+  path?: string;
   pass: boolean;
   /** One-line description of an input error; the case was not checked. */
   error?: string;
@@ -398,13 +398,13 @@ export function compareCase(c: GruCase, ref: { output: UserTensor; h_n: UserTens
     const got = cand?.[tensor];
     if (!exp && !got) continue;
     if (exp) {
-      const tol = resolveTolerance(exp.dtype, options);
+      const tol = resolveTolerance(exp.dtype, options, { tensor, subject: 'reference' });
       tolerance[tensor] = tol;
       checks.push(checkPair(c, tensor, 'reference', ref[tensor], 'expected', exp, tol, equalNan, options));
     }
     if (got) {
       // A float16 port is judged at float16's tolerances: the less precise dtype decides.
-      const tol = resolveTolerance(looserOf(got.dtype, exp?.dtype ?? c.config.dtype), options);
+      const tol = resolveTolerance(looserOf(got.dtype, exp?.dtype ?? c.config.dtype), options, { tensor, subject: 'candidate' });
       if (!exp || tol.rtol !== tolerance[tensor]?.rtol || tol.atol !== tolerance[tensor]?.atol) tolerance[exp ? `${tensor} (candidate)` : tensor] = tol;
       const part = tensor === 'h_n' && cand!.hnLastLayer;
       const refT = part ? lastLayerRows(c, ref.h_n) : ref[tensor];

@@ -9,6 +9,8 @@ export interface RunSummary {
   pass: boolean;
   summary: { cases: number; passed: number; failed: number; errors: number };
   cases: CaseResult[];
+  /** With --shard K/N: this run checked shard `index` of `count`, `summary.cases` of `total` cases. */
+  shard?: { index: number; count: number; total: number };
 }
 
 export function summarize(cases: CaseResult[]): RunSummary {

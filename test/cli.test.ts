@@ -88,12 +88,13 @@ test('--help, --version and no arguments exit 0; usage errors exit 2 with one li
   const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
   assert.equal(cli(['--version']).stdout.trim(), pkg.version);
   assert.equal(cli([]).code, 0);
-  assertOneLineError(cli(['run', 'samples/no_bias.npz', '--rtol', 'abc']), /--rtol expects a non-negative number, got 'abc'/);
+  assertOneLineError(cli(['run', 'samples/no_bias.npz', '--rtol', 'abc']), /--rtol expects a non-negative number or tensor:value pairs, got 'abc'/);
   assertOneLineError(cli(['run', 'samples/no_bias.npz', '--atol', '-1']), /--atol expects a non-negative number/);
   assertOneLineError(cli(['run', 'samples/no_bias.npz', '--precision', 'f16']), /--precision.*f32, f64/);
   assertOneLineError(cli(['run', 'samples/no_bias.npz', '--format', 'xml']), /--format/);
   assertOneLineError(cli(['run', 'samples/no_bias.npz', '--bogus']), /unknown option '--bogus'/);
-  assertOneLineError(cli(['run']), /missing required argument/);
+  assertOneLineError(cli(['run']), /run needs a case .* or --suite FILE.json/);
+  assertOneLineError(cli(['diagnose']), /missing required argument/);
   assertOneLineError(cli(['frobnicate']), /unknown command/);
   assertOneLineError(cli(['run', 'samples/no_bias.npz', '--batch-first', '--seq-first']), /cannot be used with/);
 });

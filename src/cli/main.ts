@@ -6,7 +6,7 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, extname } from 'node:path';
+import { dirname, extname, isAbsolute, join } from 'node:path';
 import { escapeControls as term } from '../io/text.js';
 import { PREWARM_BYTES } from './early.js';
 import { GruCheckError, formatError } from '../errors.js';
@@ -30,6 +30,8 @@ import { renderHtml } from '../report/html.js';
 import { renderDiagnosisJson, renderDiagnosisTable } from '../report/diagnosis.js';
 import { renderInspectJson, renderInspectTable } from '../report/inspect.js';
 import { colorLevel } from './color.js';
+import { parseSuite, parseShard, shardOf, type SuiteSettings } from '../suite/suite.js';
+import { parseToleranceSpec, type ToleranceSpec } from '../compare/tolerance.js';
 import { Progress, type ProgressSink } from './progress.js';
 
 const NO_SINK: ProgressSink = { isTTY: false, write: () => {} };
@@ -54,13 +56,14 @@ function version(): string {
   return pkg.version;
 }
 
-function nonNegative(flag: string) {
-  return (value: string): number => {
-    const x = Number(value);
-    if (value.trim() === '' || !Number.isFinite(x) || x < 0) {
-      throw new InvalidArgumentError(`${flag} expects a non-negative number, got '${value}'`);
+function toleranceSpec(flag: string) {
+  return (value: string): ToleranceSpec => {
+    try {
+      return parseToleranceSpec(value, flag);
+    } catch (e) {
+      if (!(e instanceof GruCheckError)) throw e;
+      throw new InvalidArgumentError(`${e.message}${e.hint ? ` (${e.hint})` : ''}`);
     }
-    return x;
   };
 }
 
@@ -158,8 +161,11 @@ interface CheckFlags extends CommonFlags {
   onnx?: string;
   onnxMap?: string;
   candidateLayout?: CandidateLayout;
-  rtol?: number;
-  atol?: number;
+  rtol?: ToleranceSpec;
+  atol?: ToleranceSpec;
+  /** Who set rtol/atol when not the flags (a suite). */
+  rtolFrom?: string;
+  atolFrom?: string;
   equalNan?: boolean;
   precision?: 'f32' | 'f64';
   engine: Engine;
@@ -172,6 +178,8 @@ interface RunFlags extends CheckFlags {
   saveBaseline?: string;
   baseline?: string;
   baselineFactor: number;
+  suite?: string;
+  shard?: string;
 }
 
 const errorLine = (e: GruCheckError): string => `gru-check: error: ${formatError(e)}\n`;
@@ -196,13 +204,15 @@ async function load(path: string, maxBytes: number, io: CliIO): Promise<ArrayBun
   }
 }
 
-async function checkOptions(flags: CheckFlags, io: CliIO): Promise<CheckOptions> {
+async function checkOptions(flags: CheckFlags, io: CliIO, loadFile: (path: string, maxBytes: number) => Promise<ArrayBundle> = (p, m) => load(p, m, io)): Promise<CheckOptions> {
   const o: CheckOptions = {
     ...caseOptions(flags),
     candidateLayout: flags.candidateLayout,
     onnx: flags.onnx === undefined ? undefined : { model: flags.onnx, map: flags.onnxMap === undefined ? undefined : parseOnnxMap(flags.onnxMap) },
     rtol: flags.rtol,
     atol: flags.atol,
+    rtolFrom: flags.rtolFrom,
+    atolFrom: flags.atolFrom,
     equalNan: flags.equalNan ?? false,
     precision: flags.precision,
     engine: flags.engine,
@@ -210,8 +220,8 @@ async function checkOptions(flags: CheckFlags, io: CliIO): Promise<CheckOptions>
     // Which thread ran which piece, and when, in the JSON timings (the bench reads it).
     trace: io.env.GRU_CHECK_TRACE === '1',
   };
-  if (flags.weights !== undefined) o.weights = await load(flags.weights, flags.maxBytes, io);
-  if (flags.candidate !== undefined) o.candidate = readCandidate(await load(flags.candidate, flags.maxBytes, io));
+  if (flags.weights !== undefined) o.weights = await loadFile(flags.weights, flags.maxBytes);
+  if (flags.candidate !== undefined) o.candidate = readCandidate(await loadFile(flags.candidate, flags.maxBytes));
   return o;
 }
 
@@ -258,45 +268,115 @@ function writeFile(path: string, text: string): void {
   }
 }
 
+/** One case of a run: its path, an optional label (from a suite) and the flags in force for it. */
+interface PlannedCase {
+  path: string;
+  name?: string;
+  flags: RunFlags;
+}
+
+/** Suite settings over the CLI's flags: each key the suite sets replaces the flag whole. */
+function withSettings(flags: RunFlags, s: SuiteSettings, from: string): RunFlags {
+  const f: RunFlags = { ...flags };
+  const same = ['candidate', 'candidateLayout', 'onnx', 'onnxMap', 'weights', 'prefix', 'node', 'layout', 'direction', 'clip', 'activations', 'activationAlpha', 'activationBeta', 'rtol', 'atol', 'equalNan', 'precision', 'baseline', 'baselineFactor'] as const;
+  for (const k of same) if (s[k] !== undefined) (f as unknown as Record<string, unknown>)[k] = s[k];
+  if (s.candidate !== undefined) f.onnx = undefined;
+  if (s.onnx !== undefined) f.candidate = undefined;
+  if (s.batchFirst !== undefined) [f.batchFirst, f.seqFirst] = [s.batchFirst, !s.batchFirst];
+  if (s.linearBeforeReset !== undefined) f.linearBeforeReset = s.linearBeforeReset ? '1' : '0';
+  if (s.onnxLayout !== undefined) f.onnxLayout = s.onnxLayout === 1 ? '1' : '0';
+  if (s.rtol !== undefined) f.rtolFrom = from;
+  if (s.atol !== undefined) f.atolFrom = from;
+  return f;
+}
+
+/** The cases of this run: the positional ones or a suite's, then this job's shard of them. */
+function planCases(cases: string[], flags: RunFlags, io: CliIO): { plan: PlannedCase[]; shard?: RunSummary['shard'] } {
+  let plan: PlannedCase[];
+  if (flags.suite !== undefined) {
+    if (cases.length > 0) throw new GruCheckError('USAGE', `--suite ${flags.suite} and case paths (${cases.join(' ')}) both name the cases`, { hint: 'list the cases in the suite, or drop --suite' });
+    if (flags.candidate !== undefined) throw new GruCheckError('USAGE', `--candidate ${flags.candidate} with --suite would be checked against every case`, { hint: 'give each case its own "candidate" in the suite' });
+    const suite = parseSuite(readText(flags.suite), flags.suite, (p) => (isAbsolute(p) ? p : join(dirname(flags.suite!), p)));
+    if (suite.defaults.candidate !== undefined && suite.cases.length > 1) {
+      throw new GruCheckError('BAD_CONFIG', 'defaults.candidate: a candidate is the output of one case; give each case its own', { file: flags.suite });
+    }
+    for (const s of [suite.defaults, ...suite.cases]) if (s.onnxMap !== undefined) parseOnnxMap(s.onnxMap);
+    const base = withSettings(flags, suite.defaults, 'suite defaults');
+    plan = suite.cases.map((e) => ({ path: e.case, ...(e.name ? { name: e.name } : {}), flags: withSettings(base, e, 'suite case') }));
+  } else {
+    if (cases.length === 0) throw new GruCheckError('USAGE', 'run needs a case (an .npz file or a folder of .npy files) or --suite FILE.json', { hint: 'e.g. gru-check run samples/bidir_2layer.npz' });
+    if (flags.candidate !== undefined && cases.length > 1) {
+      throw new GruCheckError('USAGE', `--candidate ${flags.candidate} would be checked against all ${cases.length} cases`, { hint: 'pair each case with its own candidate in a suite file: gru-check run --suite suite.json' });
+    }
+    plan = cases.map((path) => ({ path, flags }));
+  }
+  if (flags.shard === undefined) return { plan };
+  const [index, count] = parseShard(flags.shard);
+  const mine = shardOf(plan, index, count);
+  if (mine.length === 0) io.stderr(`gru-check: warning: shard ${index}/${count} holds no case (${plan.length} case${plan.length === 1 ? '' : 's'} in all): this job checks nothing\n`);
+  return { plan: mine, shard: { index, count, total: plan.length } };
+}
+
+/** Reads each file once however many cases name it. */
+function memo<T>(f: (path: string) => T): (path: string) => T {
+  const seen = new Map<string, T>();
+  return (path) => {
+    if (!seen.has(path)) seen.set(path, f(path));
+    return seen.get(path)!;
+  };
+}
+
 async function runCommand(cases: string[], flags: RunFlags, io: CliIO): Promise<number> {
   const reportFormat = flags.report !== undefined ? REPORT_FORMATS[extname(flags.report).toLowerCase()] : undefined;
   if (flags.report !== undefined && !reportFormat) {
     throw new GruCheckError('USAGE', `--report: cannot tell the format from the extension of '${flags.report}'`, { hint: 'use .xml (JUnit), .md, .html or .json' });
   }
-  if (flags.candidate !== undefined && cases.length > 1) {
-    throw new GruCheckError('USAGE', `--candidate ${flags.candidate} would be checked against all ${cases.length} cases`, { hint: 'pair each case with its own candidate in a suite file: gru-check run --suite suite.json' });
-  }
-  maybePrewarm(cases, flags);
-  const baseline = flags.baseline !== undefined ? parseBaseline(readText(flags.baseline), flags.baseline) : undefined;
-  if (baseline?.gruCheckBaseline === 1) {
-    io.stderr(`gru-check: warning: ${term(flags.baseline!)}: a version 1 baseline, keyed by the path as typed: entries are looked up by path; re-save it with --save-baseline to key them by content\n`);
-  }
-  const options = await checkOptions(flags, io);
-  options.fingerprint = baseline !== undefined || flags.saveBaseline !== undefined;
+  const { plan, shard } = planCases(cases, flags, io);
+  maybePrewarm(plan.map((p) => p.path), flags);
+  const baselineOf = memo((path: string) => {
+    const b = parseBaseline(readText(path), path);
+    if (b.gruCheckBaseline === 1) {
+      io.stderr(`gru-check: warning: ${term(path)}: a version 1 baseline, keyed by the path as typed: entries are looked up by path; re-save it with --save-baseline to key them by content\n`);
+    }
+    return b;
+  });
+  // Every baseline is read (and refused if bad) before the first case runs.
+  for (const p of plan) if (p.flags.baseline !== undefined) baselineOf(p.flags.baseline);
   // Per-step errors feed the table's sparkline and the HTML plots, error maps only the HTML.
   const formats = [flags.format, reportFormat];
-  options.stepErrors = formats.includes('table') || formats.includes('html') || formats.includes('markdown');
-  options.errorMaps = formats.includes('html');
+  const details = {
+    fingerprint: plan.some((p) => p.flags.baseline !== undefined) || flags.saveBaseline !== undefined,
+    stepErrors: formats.includes('table') || formats.includes('html') || formats.includes('markdown'),
+    errorMaps: formats.includes('html'),
+  };
+  const loaded = new Map<string, Promise<ArrayBundle>>();
+  const loadOnce = (path: string, maxBytes: number): Promise<ArrayBundle> => {
+    if (!loaded.has(path)) loaded.set(path, load(path, maxBytes, io));
+    return loaded.get(path)!;
+  };
   const results: CaseResult[] = [];
-  for (const path of cases) {
+  for (const { path, name, flags: f } of plan) {
     const t0 = performance.now();
-    const bars = { load: new Progress(io.progress ?? NO_SINK, `loading ${term(path)}`), compute: new Progress(io.progress ?? NO_SINK, `computing ${term(path)}`) };
+    const label = name ?? path;
+    const bars = { load: new Progress(io.progress ?? NO_SINK, `loading ${term(label)}`), compute: new Progress(io.progress ?? NO_SINK, `computing ${term(label)}`) };
     try {
-      const r = await checkCase(path, { ...options, onProgress: (d, t, phase) => bars[phase].update(d, t) });
-      for (const w of r.warnings ?? []) io.stderr(warningLine(path, w.message));
+      const options = await checkOptions(f, io, loadOnce);
+      let r = await checkCase(path, { ...options, ...details, onProgress: (d, t, phase) => bars[phase].update(d, t) });
+      if (name !== undefined) r = { ...r, case: name, path };
+      for (const w of r.warnings ?? []) io.stderr(warningLine(label, w.message));
+      if (f.baseline !== undefined) r = applyBaseline(summarize([r]), baselineOf(f.baseline), f.baselineFactor).cases[0]!;
       results.push(r);
     } catch (e) {
       if (!(e instanceof GruCheckError)) throw e;
       e.file ??= path;
       io.stderr(errorLine(e));
-      results.push(caseError(path, e, performance.now() - t0));
+      results.push({ ...caseError(label, e, performance.now() - t0), ...(name !== undefined ? { path } : {}) });
     } finally {
       bars.load.end();
       bars.compute.end();
     }
   }
-  let summary = summarize(results);
-  if (baseline) summary = applyBaseline(summary, baseline, flags.baselineFactor);
+  const summary: RunSummary = { ...summarize(results), ...(shard ? { shard } : {}) };
   if (flags.saveBaseline !== undefined) writeFile(flags.saveBaseline, `${JSON.stringify(makeBaseline(summary), null, 2)}\n`);
   if (flags.report !== undefined) writeFile(flags.report, render(reportFormat!, summary, flags, io));
   // A lone unreadable case has nothing to tabulate beyond the error line already on stderr.
@@ -362,8 +442,8 @@ function checkFlags(cmd: Command): Command {
     .addOption(new Option('--onnx <model>', 'run this ONNX model on the case (ONNX Runtime: npm install onnxruntime-node) and check its outputs as the candidate').conflicts('candidate'))
     .option('--onnx-map <map>', 'with --onnx: the model\'s input/output names by role, e.g. input=X,h0=initial_h,output=Y,h_n=Y_h')
     .addOption(new Option('--candidate-layout <layout>', "how the candidate's output is laid out, when its shape cannot tell (batch == time steps)").choices([...CANDIDATE_LAYOUTS]))
-    .option('--rtol <r>', "relative tolerance (default: torch.testing.assert_close's for the dtype)", nonNegative('--rtol'))
-    .option('--atol <a>', "absolute tolerance (default: torch.testing.assert_close's for the dtype)", nonNegative('--atol'))
+    .option('--rtol <r>', "relative tolerance, one value or per tensor/check: output:1e-3,h_n:1e-4,candidate.h_n:1e-3 (default: torch.testing.assert_close's for the dtype)", toleranceSpec('--rtol'))
+    .option('--atol <a>', "absolute tolerance, one value or per tensor/check, as --rtol (default: torch.testing.assert_close's for the dtype)", toleranceSpec('--atol'))
     .option('--equal-nan', 'count NaN == NaN as a match')
     .addOption(new Option('--precision <p>', 'f32: round the state to float32 each step; f64: keep float64 (default: f64 for float64 dumps, else f32)').choices(['f32', 'f64']))
     .addOption(new Option('--engine <engine>', 'fast: blocked wasm SIMD products on worker threads; reference: the plain loops, easy to audit').choices(['fast', 'reference']).default('fast'))
@@ -381,7 +461,9 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
 
   checkFlags(program.command('run'))
     .description('recompute the GRU of each case and compare it with the dumped output and h_n (and a port\'s, with --candidate)')
-    .argument('<case...>', '.npz file or directory of .npy files')
+    .argument('[case...]', '.npz file or directory of .npy files')
+    .option('--suite <file>', 'run the cases of this suite file, each with its own candidate, weights and tolerances (schema/suite.schema.json)')
+    .option('--shard <K/N>', 'check only shard K of N of the cases (round robin, in the order given): split a suite across CI jobs')
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'junit', 'markdown', 'html']).default('table'))
     .option('--report <file>', 'also write a report to this file; format from the extension: .xml (JUnit), .md, .html, .json')
     .option('--save-baseline <file>', "record each check's max abs error to this file")

@@ -103,7 +103,7 @@ export async function diagnoseCase(c: GruCase, options: CheckOptions = {}): Prom
     for (const tensor of ['output', 'h_n'] as const) {
       const t = want[tensor];
       if (!t) continue;
-      const tol = resolveTolerance(t.dtype, options);
+      const tol = resolveTolerance(t.dtype, options, { tensor, subject: cand ? 'candidate' : 'reference' });
       const mine = tensor === 'h_n' ? hnOf(on, tensors.h_n) : tensors[tensor];
       const k = cand
         ? checkPair(on, tensor, 'candidate', t, 'reference', mine, tol, equalNan, NO_DETAILS)

@@ -19,7 +19,7 @@ export interface CaseWarning {
 }
 
 /** Keys that describe the dump and change nothing: recognised, never warned about. */
-export const INFORMATIONAL_KEYS = ['description', 'torch_version', 'onnx_version', 'seed', 'source', 'dtype', 'generator'] as const;
+export const INFORMATIONAL_KEYS = ['description', 'torch_version', 'onnx_version', 'seed', 'source', 'dtype', 'generator', 'expected_from'] as const;
 
 export class CaseConfig {
   private readonly used = new Set<string>();

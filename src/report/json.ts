@@ -9,5 +9,5 @@ export function renderJson(s: RunSummary): string {
     const { tolerance: _t, layoutSource: _l, ...rest } = c;
     return { ...rest, checks: c.checks.map(({ stepMaxAbs: _s, errorMap: _m, ...k }) => k) };
   });
-  return `${JSON.stringify({ pass: s.pass, summary: s.summary, cases }, null, 2)}\n`;
+  return `${JSON.stringify({ pass: s.pass, summary: s.summary, ...(s.shard ? { shard: s.shard } : {}), cases }, null, 2)}\n`;
 }

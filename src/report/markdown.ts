@@ -40,7 +40,8 @@ export function mismatchText(k: CheckResult): string {
 /** `N passed, M failed[, K errors]`. */
 export function countsText(s: RunSummary): string {
   const { passed, failed, errors } = s.summary;
-  return `${passed} passed, ${failed} failed${errors > 0 ? `, ${errors} error${errors === 1 ? '' : 's'}` : ''}`;
+  const shard = s.shard ? ` (shard ${s.shard.index}/${s.shard.count}: ${s.summary.cases} of ${s.shard.total} cases)` : '';
+  return `${passed} passed, ${failed} failed${errors > 0 ? `, ${errors} error${errors === 1 ? '' : 's'}` : ''}${shard}`;
 }
 
 /** `gate-order:zrn matches, max abs err 0` — the verdict part of a diagnosis line. */

@@ -14,6 +14,7 @@ import { fmtIndex, fmtShape, pct, sci } from './format.js';
 import { baselineTexts, configText, detailsText, toleranceText, warningTexts } from './describe.js';
 import { escapeControls as term } from '../io/text.js';
 import { sparklineLine } from './sparkline.js';
+import { countsText } from './markdown.js';
 
 export interface TableOptions {
   /** chalk colour level: 0 none, 1 basic, 2 256, 3 truecolor. */
@@ -74,9 +75,6 @@ export function renderTable(s: RunSummary, o: TableOptions): string {
   const ch = new Chalk({ level: o.colorLevel });
   const parts = s.cases.map((c) => renderCase(c, ch));
   let out = parts.join('\n\n') + '\n';
-  if (s.cases.length > 1) {
-    const { passed, failed, errors } = s.summary;
-    out += `\n${passed} passed, ${failed} failed${errors > 0 ? `, ${errors} error${errors === 1 ? '' : 's'}` : ''}\n`;
-  }
+  if (s.cases.length > 1 || s.shard) out += `\n${countsText(s)}\n`;
   return out;
 }
