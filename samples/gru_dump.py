@@ -45,6 +45,13 @@ Then, after running your own port (C, Rust, JS, ...) on the same input:
 >>> dump_port_outputs("port.npz", my_output, h_n=my_h_n)   # numpy arrays or torch tensors
 $ gru-check run case.npz --candidate port.npz
 
+A port run in Python writes its outputs as its runtime returns them; gru-check reads each layout:
+
+>>> y, y_h = ort_session.run(["Y", "Y_h"], {"X": x, "initial_h": h0})   # ONNX Runtime
+>>> dump_onnx_outputs("port.npz", y, y_h)            # Y [T, D, B, H] (or [B, T, D, H]), Y_h
+>>> seq, fwd, bwd = keras_bidirectional_gru(x)       # Keras, return_sequences + return_state
+>>> dump_keras_outputs("port.npz", seq, fwd, bwd)    # [B, T, D*H] and one [B, H] per direction
+
 A GRU inside a bigger model: pass ``prefix="encoder.rnn"`` to keep the state_dict names the model
 uses (``encoder.rnn.weight_ih_l0``) and run ``gru-check`` with ``--prefix encoder.rnn`` if the
 file holds more than one GRU.
@@ -61,7 +68,7 @@ import torch
 import torch.nn as nn
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
-__all__ = ["dump_gru_case", "gru_case_arrays", "dump_port_outputs", "save_arrays"]
+__all__ = ["dump_gru_case", "gru_case_arrays", "dump_port_outputs", "dump_onnx_outputs", "dump_keras_outputs", "save_arrays"]
 
 ArrayLike = Union[torch.Tensor, np.ndarray]
 
@@ -305,8 +312,11 @@ def dump_port_outputs(
 ) -> Path:
     """Write your own implementation's ``output`` (and ``h_n``) for ``gru-check --candidate``.
 
-    Shapes must match the case's: same layout (batch_first or not), and with ``lengths`` the
-    output must be zero at t >= length, as ``pad_packed_sequence`` produces.
+    ``output`` may be seq-first (T, B, D*H) or batch-first (B, T, D*H) whatever the case is: gru-check
+    tells them apart by shape, and asks for ``--candidate-layout`` when B == T. With ``lengths`` the
+    output must be zero at t >= length, as ``pad_packed_sequence`` produces; an output trimmed to
+    max(lengths) steps (``pad_packed_sequence`` without ``total_length``) is read as padded.
+    ``h_n`` is (L*D, B, H), or only the last layer's D rows.
 
     Example:
         >>> dump_port_outputs("port.npz", np.load("my_port_out.npy"), h_n=my_h_n_tensor)
@@ -323,4 +333,77 @@ def dump_port_outputs(
     for name, arr in arrays.items():
         if arr.dtype.kind != "f":
             raise TypeError(f"{name}: expected floating-point values, got {arr.dtype}")
+    return save_arrays(path, arrays, compressed=compressed)
+
+
+def _float_arrays(named: Mapping[str, Optional[ArrayLike]]) -> dict:
+    arrays = {}
+    for name, value in named.items():
+        if value is None:
+            continue
+        arr = _to_numpy(name, value)
+        if arr.dtype.kind != "f":
+            raise TypeError(f"{name}: expected floating-point values, got {arr.dtype}")
+        arrays[name] = arr
+    return arrays
+
+
+def dump_onnx_outputs(
+    path: Union[str, Path],
+    Y: Optional[ArrayLike],
+    Y_h: Optional[ArrayLike] = None,
+    compressed: bool = True,
+) -> Path:
+    """Write an ONNX GRU's outputs, as ONNX Runtime returns them, for ``gru-check --candidate``.
+
+    ``Y`` is [T, D, B, H] (the node's ``layout=0``) or [B, T, D, H] (``layout=1``), ``Y_h`` is
+    [D, B, H] (or [B, D, H]) for one GRU node, or [L*D, B, H] when a graph concatenates every
+    layer's. They are stored under the names ONNX gives them, ``Y`` and ``Y_h``; gru-check reads them
+    in that layout (``--candidate-layout onnx`` or ``onnx-layout1`` when B == T leaves it ambiguous).
+    A graph exported by ``torch.onnx.export`` returns PyTorch's own layout instead: pass its outputs
+    to ``dump_port_outputs``, or let gru-check run the model itself with ``--onnx model.onnx``.
+
+    Example:
+        >>> import onnxruntime as ort
+        >>> sess = ort.InferenceSession("gru.onnx")
+        >>> y, y_h = sess.run(["Y", "Y_h"], {"X": x, "initial_h": h0})
+        >>> dump_onnx_outputs("port.npz", y, y_h)
+        $ gru-check run case.npz --candidate port.npz
+    """
+    if Y is None and Y_h is None:
+        raise ValueError("dump_onnx_outputs: give Y, Y_h, or both")
+    arrays = _float_arrays({"Y": Y, "Y_h": Y_h})
+    if "Y" in arrays and arrays["Y"].ndim != 4:
+        raise ValueError(f"Y: expected 4 dimensions ([T, D, B, H] or [B, T, D, H]), got shape {arrays['Y'].shape}")
+    return save_arrays(path, arrays, compressed=compressed)
+
+
+def dump_keras_outputs(
+    path: Union[str, Path],
+    sequences: Optional[ArrayLike],
+    *states: ArrayLike,
+    compressed: bool = True,
+) -> Path:
+    """Write a Keras GRU's outputs (``return_sequences=True, return_state=True``) for ``--candidate``.
+
+    ``sequences`` is [B, T, D*H] (``Bidirectional`` concatenates forward then backward);
+    ``states`` are the final states Keras returns, one [B, H] per direction: ``h`` for a ``GRU``,
+    ``forward_h, backward_h`` for ``Bidirectional(GRU(...))``. They are stored as ``output`` and
+    ``h_n`` (one direction) or ``forward_h`` / ``backward_h`` (two), the names gru-check reads.
+    Keras' states are the last layer's: gru-check compares them with the last layer's rows of h_n.
+
+    Example:
+        >>> seq, fwd, bwd = model(x)        # Bidirectional(GRU(6, return_sequences=True, return_state=True))
+        >>> dump_keras_outputs("port.npz", seq.numpy(), fwd.numpy(), bwd.numpy())
+        $ gru-check run case.npz --candidate port.npz --candidate-layout keras
+    """
+    if len(states) > 2:
+        raise ValueError(f"dump_keras_outputs: at most 2 final states (forward_h, backward_h), got {len(states)}")
+    if sequences is None and not states:
+        raise ValueError("dump_keras_outputs: give the sequences, the final states, or both")
+    names = {1: ("h_n",), 2: ("forward_h", "backward_h")}.get(len(states), ())
+    arrays = _float_arrays({"output": sequences, **dict(zip(names, states))})
+    for name in names:
+        if arrays[name].ndim != 2:
+            raise ValueError(f"{name}: expected a Keras final state [B, H], got shape {arrays[name].shape}")
     return save_arrays(path, arrays, compressed=compressed)
