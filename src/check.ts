@@ -14,7 +14,7 @@ export type { CandidateTensors, CandidateLayout } from './candidate/align.js';
 import type { ArrayBundle } from './io/types.js';
 import { loadArrays } from './io/load.js';
 import { buildCase, type CaseOptions } from './model/case.js';
-import type { FloatDType, GruCase, GruConfig, LayoutSource, Precision, Tensor } from './model/types.js';
+import type { FloatDType, GruCase, GruConfig, LayoutSource, Precision, StatePrecision, Tensor } from './model/types.js';
 import { floatTensor, swapFirstAxes } from './model/arrays.js';
 import { fastRunner, type FastOptions, type FastRunner, type PieceTrace } from './engine/fast.js';
 import { wasmBuild } from './engine/wasm.js';
@@ -23,6 +23,7 @@ import { REFERENCE_RUNNER } from './gru/layer.js';
 import { compareTensors, type CheckResult } from './compare/isclose.js';
 import { resolveTolerance, type Tolerance, type ToleranceOverrides } from './compare/tolerance.js';
 import type { GateMath } from './gru/math.js';
+import type { Where } from './diagnose/where.js';
 
 export interface CheckOptions extends CaseOptions, ToleranceOverrides {
   equalNan?: boolean | undefined;
@@ -80,6 +81,12 @@ export interface DiagnosisEntry {
   variant: string;
   /** The variant passes the isclose check(s) the tensors under test failed. */
   matches: boolean;
+  /**
+   * matches: within tolerance; likely: an emulation that cannot be exact (precision) whose error
+   * has the port's size and spread; closest: explains most of the error (its max error is at most
+   * a tenth of the port's own) without matching; no: none of these.
+   */
+  verdict: 'matches' | 'likely' | 'closest' | 'no';
   /** Greatest |variant - tested| over the tensors under test. */
   maxAbsError: number;
   /** One line: what to change in the port. */
@@ -89,6 +96,8 @@ export interface DiagnosisEntry {
    * them: it does not match, and maxAbsError is its error on them (a lower bound for the batch).
    */
   screenedOn?: number[];
+  /** Set when the screen was also cut to the first steps (a forward-only GRU): how many. */
+  screenedSteps?: number;
 }
 
 export interface CaseResult {
@@ -126,6 +135,8 @@ export interface CaseResult {
   checks: CheckResult[];
   /** Set by `diagnose`: every variant tried, best first. */
   diagnosis?: DiagnosisEntry[];
+  /** diagnose: where the tensors under test fail (layer, direction, sequences, first step). */
+  where?: Where;
   /** What gru-check read but did not use or had to assume; [] when nothing. */
   warnings?: CaseWarning[];
   /** How something unusual but valid was read (e.g. an output trimmed to max(lengths)). */
@@ -201,7 +212,8 @@ export function defaultPrecision(dtype: FloatDType): Precision {
 export interface ComputeOptions {
   engine?: Engine | undefined;
   threads?: number | undefined;
-  precision: Precision;
+  /** 'f16' (diagnose's emulated float16 ports) always runs on the reference engine. */
+  precision: StatePrecision;
   /** Default: the case's own. */
   math?: GateMath | readonly GateMath[] | undefined;
   /** Wraps the engine's runner (diagnose's structural mistakes). */
@@ -226,7 +238,7 @@ export async function computeGru(c: GruCase, o: ComputeOptions, run?: GruRunInpu
   const wall0 = performance.timeOrigin + t0;
   const input: GruRunInput = run ?? { params: c.params, input: c.input, seqLen: c.seqLen, batchSize: c.batchSize, h0: c.h0, lengths: c.lengths };
   const runOptions = { precision: o.precision, math: o.math ?? c.directionMath ?? c.math };
-  const engine = o.engine ?? 'fast';
+  const engine = o.precision === 'f16' ? 'reference' : o.engine ?? 'fast';
   let runner: Runner;
   let fast: FastRunner | undefined;
   if (engine === 'reference') {

@@ -25,7 +25,8 @@ export { checkCase, computeGru, toUserLayout, readCandidate, caseError, type Cas
 export { fastRunner, runGruFast, chooseThreads, closeFastEngine, type FastOptions } from './engine/fast.js';
 export { AbortError, type RunControl } from './gru/control.js';
 export { diagnoseCase } from './diagnose/diagnose.js';
-export { VARIANTS, type Variant } from './diagnose/variants.js';
+export { variantsFor, type Variant } from './diagnose/variants.js';
+export type { Where } from './diagnose/where.js';
 export { inspectBundle, type InspectResult, type ArrayStats } from './inspect.js';
 export { makeBaseline, applyBaseline, parseBaseline, type Baseline } from './baseline.js';
 export { summarize, exitCode, type RunSummary } from './summary.js';

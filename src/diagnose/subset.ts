@@ -52,3 +52,29 @@ export function subsetCase(c: GruCase, keep: readonly number[]): GruCase {
   }
   return sub;
 }
+
+/** The time axis of `output` in the dump's own layout; undefined for h_n. */
+export function timeAxis(c: GruCase): number {
+  const { layout, batched, batchFirst } = c.config;
+  if (!batched) return 0;
+  if (layout === 'onnx') return batchFirst ? 1 : 0;
+  return batchFirst ? 1 : 0;
+}
+
+/**
+ * The case cut to its first `steps` time steps. Only for a forward-only GRU: there every layer's
+ * output at t < steps depends on steps 0..t alone, so the cut case's output is the full one's
+ * first steps (its h_n is not the full one's: screens on a cut case compare the output only).
+ */
+export function truncateCase(c: GruCase, steps: number): GruCase {
+  const B = c.batchSize;
+  const I = c.params.inputSize;
+  const sub: GruCase = { ...c, seqLen: steps, input: c.input.subarray(0, steps * B * I) as typeof c.input, expected: {} };
+  if (c.lengths) sub.lengths = Int32Array.from(c.lengths, (len) => Math.min(len, steps));
+  if (c.expected.output) sub.expected.output = truncateTensor(c.expected.output, timeAxis(c), steps);
+  return sub;
+}
+
+export function truncateTensor<T extends { shape: number[]; data: FloatArray }>(t: T, axis: number, steps: number): T {
+  return { ...t, shape: t.shape.map((n, i) => (i === axis ? steps : n)), data: takeAlong(t.data, t.shape, axis, Array.from({ length: steps }, (_, i) => i)) };
+}

@@ -18,7 +18,8 @@
  * h0 and hN (L*D, B, H) with index layer*D + direction.
  */
 import { availableParallelism } from 'node:os';
-import type { FloatArray, GruDirectionParams, Precision } from '../model/types.js';
+import type { FloatArray, GruDirectionParams, Precision, StatePrecision } from '../model/types.js';
+import { GruCheckError } from '../errors.js';
 import { nextTurn, type RunControl } from '../gru/control.js';
 import { gruFlops, runStack, type DirectionJob, type GruRunInput, type GruRunOptions, type GruRunResult, type Runner } from '../gru/stack.js';
 import { itemWork, KernelSource, type KernelKind } from './item.js';
@@ -145,8 +146,8 @@ export function fastRunner(run: GruRunInput, options: GruRunOptions & FastOption
   const kind = fastKernelFor(run, options);
   const threads = chooseThreads(run, options.threads);
   const floatType = (): 'f32' | 'f64' => (kind === 'wasm' ? 'f32' : 'f64');
-  const refuse = (_math: unknown, precision: Precision): void => {
-    if (precision !== 'f32' && precision !== 'f64') throw new Error(`fast engine: unknown precision ${String(precision)}`);
+  const refuse = (_math: unknown, precision: StatePrecision): void => {
+    if (precision !== 'f32' && precision !== 'f64') throw new GruCheckError('USAGE', `the fast engine computes float32 or float64 states, not ${String(precision)}: use the reference engine`);
   };
   if (threads === 1) {
     return {

@@ -28,6 +28,8 @@ export class KernelSource {
  */
 export function itemWork(job: DirectionJob, b0: number, b1: number, kind: KernelKind, kernels: KernelSource, grain: number): Generator<number, void, void> {
   const Bw = b1 - b0;
+  // The fast engine's refuse() stops a float16 state before any work; this keeps the types honest.
+  if (job.precision === 'f16') throw new Error('fast engine: float16 state is computed by the reference runner only');
   const kernel: Kernel = kernels.get(kind).setup(
     { inputSize: job.inputSize, hiddenSize: job.hiddenSize, batch: Bw, chunkRows: chunkSteps(job.seqLen, Bw) * Bw, precision: job.precision, math: job.math },
     job.params,

@@ -7,12 +7,30 @@
  * whatever the storage type; `round` applies to h' only (Math.fround in f32 precision), which is
  * where a float32 model stores its state.
  */
-import type { FloatArray } from '../model/types.js';
+import type { FloatArray, StatePrecision } from '../model/types.js';
 import type { CompiledMath } from './math.js';
 
 const identity = (x: number): number => x;
-export const roundFor = (precision: 'f32' | 'f64'): ((x: number) => number) =>
-  precision === 'f32' ? Math.fround : identity;
+export const roundFor = (precision: StatePrecision): ((x: number) => number) =>
+  precision === 'f32' ? Math.fround : precision === 'f16' ? f16round : identity;
+
+/**
+ * x rounded to the nearest IEEE float16 (ties to even; overflow to ±Infinity, subnormals kept),
+ * as a double: Math.f16round, which Node 20 lacks. Rounds the double once (never via float32).
+ */
+export function f16round(x: number): number {
+  if (x === 0 || !Number.isFinite(x)) return x;
+  const a = Math.abs(x);
+  if (a >= 65520) return x > 0 ? Infinity : -Infinity;
+  let e = Math.max(-14, Math.floor(Math.log2(a)));
+  if (e > -14 && 2 ** e > a) e--;
+  if (2 ** (e + 1) <= a) e++;
+  const ulp = 2 ** (e - 10);
+  const q = a / ulp;
+  const lo = Math.floor(q);
+  const r = q - lo > 0.5 || (q - lo === 0.5 && lo % 2 === 1) ? lo + 1 : lo;
+  return (x > 0 ? r : -r) * ulp;
+}
 
 /** Work buffers reused across steps so the time loop allocates nothing. */
 export interface CellScratch {

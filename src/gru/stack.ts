@@ -21,7 +21,7 @@
  * stopping on an AbortSignal.
  */
 import { GruCheckError } from '../errors.js';
-import type { FloatArray, GruDirectionParams, GruParams, Precision } from '../model/types.js';
+import type { FloatArray, GruDirectionParams, GruParams, StatePrecision } from '../model/types.js';
 import { reorderRows, TORCH_ORDER } from '../model/gates.js';
 import { Pacer, REPORT_MS, throwIfAborted, type RunControl } from './control.js';
 import { mathFor, type GateMath } from './math.js';
@@ -39,8 +39,11 @@ export interface GruRunInput {
 }
 
 export interface GruRunOptions {
-  /** f32: the state is rounded to float32 after every step, like a float32 model; f64: never. */
-  precision: Precision;
+  /**
+   * f32: the state is rounded to float32 after every step, like a float32 model; f64: never;
+   * f16 (diagnose's emulated float16 ports, reference runner only): to float16.
+   */
+  precision: StatePrecision;
   /** One GateMath for every direction, or one per direction (ONNX's per-direction activations). */
   math?: GateMath | readonly GateMath[] | undefined;
 }
@@ -77,7 +80,7 @@ export interface DirectionJob {
   /** Weights with the gate blocks in r|z|n order (GateMath.gateOrder already applied). */
   params: GruDirectionParams;
   math: GateMath;
-  precision: Precision;
+  precision: StatePrecision;
 }
 
 export interface LayerJob {
@@ -97,7 +100,7 @@ export interface Runner {
    * Throws GruCheckError('UNSUPPORTED_MATH') naming an option it cannot compute. Called for every
    * direction before any work starts: a runner never falls back to other math silently.
    */
-  refuse?(math: GateMath, precision: Precision): void;
+  refuse?(math: GateMath, precision: StatePrecision): void;
   /** Allocates a buffer every thread of the runner can reach (shared memory for workers). */
   alloc?(n: number, type: 'f32' | 'f64'): FloatArray;
   /** Computes every direction of one layer. */
@@ -245,21 +248,29 @@ export async function runStack(run: GruRunInput, options: GruRunOptions, runner:
 }
 
 /**
- * A runner that changes each layer's results after the inner runner computed them, before the
- * next layer reads them: how diagnose re-enacts structural mistakes (directions concatenated the
- * wrong way round, backward outputs left in processing order, ...).
+ * A runner that changes what each layer is given before the inner runner computes it (`before`,
+ * e.g. other lengths for one direction) and each layer's results after, before the next layer
+ * reads them (`after`): how diagnose re-enacts structural mistakes (directions concatenated the
+ * wrong way round, backward outputs left in processing order, a backward pass started one step
+ * off, ...) on whatever engine `run` uses.
  */
-export function afterEachLayer(inner: Runner, after: (job: LayerJob) => void): Runner {
+export function eachLayer(inner: Runner, change: { before?: (job: LayerJob) => LayerJob; after?: (job: LayerJob) => void }): Runner {
   return {
     name: inner.name,
     floatType: (run, options) => inner.floatType(run, options),
-    ...(inner.refuse ? { refuse: (m: GateMath, p: Precision) => inner.refuse!(m, p) } : {}),
+    ...(inner.refuse ? { refuse: (m: GateMath, p: StatePrecision) => inner.refuse!(m, p) } : {}),
     ...(inner.alloc ? { alloc: (n: number, t: 'f32' | 'f64') => inner.alloc!(n, t) } : {}),
     ...(inner.outsideDone ? { outsideDone: () => inner.outsideDone!() } : {}),
     ...(inner.end ? { end: () => inner.end!() } : {}),
     *runLayer(job, signal) {
-      yield* inner.runLayer(job, signal);
-      after(job);
+      const j = change.before ? change.before(job) : job;
+      yield* inner.runLayer(j, signal);
+      change.after?.(j);
     },
   };
+}
+
+/** eachLayer with only `after`. */
+export function afterEachLayer(inner: Runner, after: (job: LayerJob) => void): Runner {
+  return eachLayer(inner, { after });
 }

@@ -18,6 +18,8 @@ export type Layout = 'pytorch' | 'onnx' | 'keras';
 
 export type FloatDType = 'float16' | 'float32' | 'float64';
 export type Precision = 'f32' | 'f64';
+/** What a run may round its state to after each step: a Precision, or float16 (diagnose's emulated float16 ports, reference runner only). */
+export type StatePrecision = Precision | 'f16';
 
 /** One direction of one layer, PyTorch's names; gate blocks stacked r|z|n along rows. */
 export interface GruDirectionParams {

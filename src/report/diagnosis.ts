@@ -3,7 +3,7 @@
  * test, best first, each with its fix; when none does, the closest few, marked as not matching.
  */
 import { Chalk } from 'chalk';
-import type { CaseResult } from '../check.js';
+import type { CaseResult, DiagnosisEntry } from '../check.js';
 import { summarize } from '../summary.js';
 import { sci } from './format.js';
 import { renderCase } from './table.js';
@@ -19,16 +19,29 @@ export function renderDiagnosisTable(r: CaseResult, o: { colorLevel: 0 | 1 | 2 |
   } else if (r.checks.some((k) => k.problem)) {
     lines.push(ch.yellow(`diagnosis: shapes disagree, so no GRU mistake is tried: ${term(r.checks.find((k) => k.problem)!.problem!)}`));
   } else {
-    const matching = d.filter((e) => e.matches);
+    if (r.where) lines.push(`where: ${term(r.where.summary)}`);
+    const matching = d.filter((e) => e.verdict === 'matches');
+    const likely = d.filter((e) => e.verdict === 'likely');
+    const closest = d.filter((e) => e.verdict === 'closest');
+    const item = (e: DiagnosisEntry, i: number, note: string): void => {
+      lines.push(`  ${i + 1}. ${ch.bold(e.variant)}  ${ch.dim(`(${note})`)}`);
+      lines.push(`     fix: ${e.fix}`);
+    };
     if (matching.length > 0) {
       lines.push(ch.bold(`diagnosis: ${matching.length === 1 ? 'one known porting mistake reproduces' : `${matching.length} known porting mistakes reproduce`} ${under}:`));
-      matching.forEach((e, i) => {
-        lines.push(`  ${i + 1}. ${ch.bold(e.variant)}  ${ch.dim(`(max abs diff ${sci(e.maxAbsError)})`)}`);
-        lines.push(`     fix: ${e.fix}`);
-      });
-    } else {
-      lines.push(ch.yellow(`diagnosis: no known porting mistake reproduces ${under}. Closest (none within tolerance):`));
-      for (const e of d.slice(0, 3)) lines.push(`  - ${e.variant}  ${ch.dim(`max abs diff ${sci(e.maxAbsError)}`)}`);
+      matching.forEach((e, i) => item(e, i, `max abs diff ${sci(e.maxAbsError)}`));
+    }
+    if (likely.length > 0) {
+      lines.push(ch.bold(`diagnosis: ${matching.length > 0 ? 'also likely' : 'likely'}: ${under} err${r.candidate ? 's' : ''} the way this emulated precision does (size and spread of the error; an emulation cannot match exactly):`));
+      likely.forEach((e, i) => item(e, i, `max abs diff ${sci(e.maxAbsError)} from the emulation`));
+    }
+    if (matching.length === 0 && likely.length === 0) {
+      if (closest.length > 0) {
+        lines.push(ch.yellow(`diagnosis: no known porting mistake reproduces ${under}; these explain most of the error (max abs diff at most a tenth of the port's own):`));
+        closest.slice(0, 3).forEach((e, i) => item(e, i, `max abs diff ${sci(e.maxAbsError)}, not within tolerance`));
+      } else {
+        lines.push(ch.yellow(`diagnosis: no known porting mistake explains ${under}: the localisation above is what is known`));
+      }
     }
   }
   return `${lines.join('\n')}\n`;
@@ -42,6 +55,7 @@ export function renderDiagnosisJson(r: CaseResult): string {
     ...(r.candidate ? { candidate: r.candidate } : {}),
     config: r.config,
     checks: r.checks.map(({ stepMaxAbs: _s, errorMap: _m, ...k }) => k),
+    ...(r.where ? { where: r.where } : {}),
     diagnosis: (r.diagnosis ?? []).map((e) => ({ ...e, maxAbsError: Number.isFinite(e.maxAbsError) ? e.maxAbsError : null })),
     summary: s.summary,
   };

@@ -1,0 +1,182 @@
+/**
+ * Where a failing check fails: which tensors; which h_n rows (layer, direction) fail and which
+ * pass; whether the failure starts at a layer (every row of the layers before it passes); which
+ * sequences (batch elements) fail, and whether they are exactly those shorter than T; the first
+ * failing step of each direction; whether one half of the output (forward or backward) passes
+ * while the other fails. It needs no mistake to be known: diagnose reports it for every failure,
+ * and it prunes which mistakes are worth trying.
+ *
+ * Elements are judged by the same isclose rule and tolerances as the check. Everything is read in
+ * the stack driver's axis order — output (T, B, D*H), h_n (L*D, B, H) — whatever the dump's layout
+ * (onnx [T, D, B, H], batch-first, unbatched ...), so the sentences say "layer 1, backward" for
+ * every layout.
+ */
+import type { GruCase } from '../model/types.js';
+import { isClose, type CompareOptions } from '../compare/isclose.js';
+import { swapFirstAxes } from '../model/arrays.js';
+
+type Dir = 'forward' | 'backward';
+
+export interface Where {
+  /** The tensors with a failing element. */
+  tensors: ('output' | 'h_n')[];
+  /** The failure starts at this layer: every h_n row of the layers before it passes. null: h_n not checked per layer. */
+  layer: number | null;
+  /** Only this direction fails (h_n rows and output half); null: both, or one direction only. */
+  direction: Dir | null;
+  /** The failing sequences (batch indices); null when the case is unbatched. */
+  sequences: number[] | null;
+  /** With lengths: the failing sequences are exactly those shorter than T. */
+  onlyShorterThanT?: boolean;
+  /** The first failing step in processing order (forward: earliest t; backward: latest t), by direction. */
+  firstStep: number | null;
+  firstStepByDirection: Partial<Record<Dir, number | null>>;
+  /** Each h_n row's verdict, with its layer and direction (rows of a last-layer-only candidate: that layer's). */
+  hnRows: { row: number; layer: number; direction: Dir; pass: boolean }[];
+  /** Each half of the (last layer's) output, bidirectional only. */
+  outputHalves: Partial<Record<Dir, 'pass' | 'fail'>>;
+  summary: string;
+}
+
+export interface WhereInput {
+  /** Tested tensors and the reference in the dump's own layout (toUserLayout), as checked. */
+  tested: { output?: { shape: number[]; data: ArrayLike<number> } | undefined; h_n?: { shape: number[]; data: ArrayLike<number> } | undefined };
+  reference: { output: { shape: number[]; data: ArrayLike<number> }; h_n: { shape: number[]; data: ArrayLike<number> } };
+  /** isclose options per tensor, as the check used them. */
+  tolerance: Record<'output' | 'h_n', CompareOptions>;
+  /** The tested h_n holds the last layer's rows only. */
+  hnLastLayer: boolean;
+}
+
+/** output in (T, B, D*H) from the dump's own layout. */
+function outputInternal(c: GruCase, data: ArrayLike<number>): ArrayLike<number> {
+  const { seqLen: T, batchSize: B } = c;
+  const { hiddenSize: H, bidirectional, batched, batchFirst, layout } = c.config;
+  const D = bidirectional ? 2 : 1;
+  if (layout === 'onnx') {
+    const out = new Float64Array(T * B * D * H);
+    for (let t = 0; t < T; t++) {
+      for (let b = 0; b < B; b++) {
+        for (let d = 0; d < D; d++) {
+          const at = batchFirst ? ((b * T + t) * D + d) * H : ((t * D + d) * B + b) * H;
+          for (let j = 0; j < H; j++) out[(t * B + b) * D * H + d * H + j] = data[at + j]!;
+        }
+      }
+    }
+    return out;
+  }
+  return batched && batchFirst ? swapFirstAxes(Float64Array.from(data), B, T, D * H) : data;
+}
+
+/** h_n rows in (rows, B, H) from the dump's own layout. */
+function hnInternal(c: GruCase, data: ArrayLike<number>, rows: number): ArrayLike<number> {
+  const { layout, batchFirst } = c.config;
+  if (layout === 'onnx' && batchFirst) return swapFirstAxes(Float64Array.from(data), c.batchSize, rows, c.config.hiddenSize);
+  return data;
+}
+
+const list = (xs: number[]): string => (xs.length === 1 ? String(xs[0]) : `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}`);
+
+export function locate(c: GruCase, w: WhereInput): Where {
+  const { seqLen: T, batchSize: B } = c;
+  const H = c.config.hiddenSize;
+  const D = c.config.bidirectional ? 2 : 1;
+  const L = c.config.numLayers;
+  const DIRS: Dir[] = D === 2 ? ['forward', 'backward'] : [c.params.reverseOnly ? 'backward' : 'forward'];
+  const seqFail = new Array<boolean>(B).fill(false);
+  const tensors: ('output' | 'h_n')[] = [];
+  const firstStepByDirection: Partial<Record<Dir, number | null>> = {};
+  const outputHalves: Partial<Record<Dir, 'pass' | 'fail'>> = {};
+  const hnRows: Where['hnRows'] = [];
+
+  if (w.tested.output) {
+    const a = outputInternal(c, w.tested.output.data);
+    const e = outputInternal(c, w.reference.output.data);
+    const o = w.tolerance.output;
+    const first: (number | null)[] = DIRS.map(() => null);
+    let any = false;
+    for (let t = 0; t < T; t++) {
+      for (let b = 0; b < B; b++) {
+        for (let d = 0; d < D; d++) {
+          const base = (t * B + b) * D * H + d * H;
+          let bad = false;
+          for (let j = 0; j < H && !bad; j++) bad = !isClose(a[base + j]!, e[base + j]!, o);
+          if (!bad) continue;
+          any = true;
+          seqFail[b] = true;
+          const backward = DIRS[d] === 'backward';
+          const f = first[d];
+          if (f === null || f === undefined || (backward ? t > f : t < f)) first[d] = t;
+        }
+      }
+    }
+    if (any) tensors.push('output');
+    DIRS.forEach((dir, d) => {
+      firstStepByDirection[dir] = first[d] ?? null;
+      if (D === 2) outputHalves[dir] = first[d] === null ? 'pass' : 'fail';
+    });
+  }
+
+  if (w.tested.h_n) {
+    const rows = w.hnLastLayer ? D : L * D;
+    const a = hnInternal(c, w.tested.h_n.data, rows);
+    const e = hnInternal(c, w.reference.h_n.data, rows);
+    const o = w.tolerance.h_n;
+    let any = false;
+    for (let r = 0; r < rows; r++) {
+      let pass = true;
+      for (let b = 0; b < B; b++) {
+        let bad = false;
+        for (let j = 0; j < H && !bad; j++) bad = !isClose(a[(r * B + b) * H + j]!, e[(r * B + b) * H + j]!, o);
+        if (bad) {
+          pass = false;
+          seqFail[b] = true;
+        }
+      }
+      any ||= !pass;
+      const layer = w.hnLastLayer ? L - 1 : Math.floor(r / D);
+      hnRows.push({ row: r, layer, direction: DIRS[r % D]!, pass });
+    }
+    if (any) tensors.push('h_n');
+  }
+
+  // The failure starts at a layer when h_n covers every layer and the layers before pass.
+  const failingRows = hnRows.filter((r) => !r.pass);
+  let layer: number | null = null;
+  if (w.tested.h_n && !w.hnLastLayer && failingRows.length > 0) layer = failingRows[0]!.layer;
+  // One direction: every failing h_n row and output half is that direction's.
+  let direction: Dir | null = null;
+  if (D === 2) {
+    const failingDirs = new Set<Dir>([...failingRows.map((r) => r.direction), ...DIRS.filter((d) => outputHalves[d] === 'fail')]);
+    if (failingDirs.size === 1) direction = [...failingDirs][0]!;
+  }
+  const batched = c.config.batched;
+  const sequences = batched ? seqFail.flatMap((f, b) => (f ? [b] : [])) : null;
+  const shorter = c.lengths ? Array.from(c.lengths).flatMap((len, b) => (len < T ? [b] : [])) : [];
+  const onlyShorterThanT = c.lengths && sequences ? sequences.length > 0 && shorter.length > 0 && sequences.length === shorter.length && sequences.every((b, i) => b === shorter[i]) : undefined;
+  const steps = Object.values(firstStepByDirection).filter((s): s is number => s !== null && s !== undefined);
+  const firstStep = direction ? firstStepByDirection[direction] ?? null : steps.length ? Math.min(...steps) : null;
+
+  // One sentence (several clauses) for the table and reports.
+  const parts: string[] = [];
+  parts.push(tensors.length === 0 ? 'no element fails' : `${tensors.join(' and ')} fail${tensors.length === 1 ? 's' : ''}${w.tested.output && !tensors.includes('output') ? ' (output passes)' : ''}${w.tested.h_n && !tensors.includes('h_n') ? ' (h_n passes)' : ''}`);
+  if (hnRows.length > 1 && failingRows.length > 0) {
+    const name = (r: Where['hnRows'][number]): string => `row ${r.row} (layer ${r.layer}${D === 2 ? ` ${r.direction}` : ''})`;
+    const passing = hnRows.filter((r) => r.pass);
+    parts.push(`h_n ${failingRows.length === hnRows.length ? 'fails in every row' : `fails in ${failingRows.map(name).join(', ')}; passes in ${passing.map(name).join(', ')}`}`);
+  }
+  if (layer !== null && layer > 0) parts.push(`the failure starts at layer ${layer}: every row of the layers before it passes`);
+  if (D === 2 && outputHalves.forward && outputHalves.backward && outputHalves.forward !== outputHalves.backward) {
+    parts.push(`the output's ${outputHalves.forward === 'pass' ? 'forward' : 'backward'} half passes, its ${outputHalves.forward === 'pass' ? 'backward' : 'forward'} half fails`);
+  }
+  if (direction) parts.push(`only the ${direction} direction fails`);
+  if (sequences) {
+    if (sequences.length === B) parts.push(`every sequence fails${B > 1 ? ` (all ${B})` : ''}`);
+    else if (sequences.length > 0) parts.push(`sequence${sequences.length === 1 ? '' : 's'} ${list(sequences)} fail${sequences.length === 1 ? 's' : ''}, the other${B - sequences.length === 1 ? '' : 's'} pass${onlyShorterThanT ? ': exactly those shorter than T (lengths < T)' : ''}`);
+  }
+  const stepText = DIRS.filter((d) => firstStepByDirection[d] !== null && firstStepByDirection[d] !== undefined).map((d) => `${D === 2 ? `${d} ` : ''}from t=${firstStepByDirection[d]}${d === 'backward' ? ' (in its processing order)' : ''}`);
+  if (stepText.length > 0) parts.push(`output first fails ${stepText.join(', ')}`);
+  const where: Where = { tensors, layer, direction, sequences, firstStep, firstStepByDirection, hnRows, outputHalves, summary: parts.join('; ') };
+  if (onlyShorterThanT !== undefined) where.onlyShorterThanT = onlyShorterThanT;
+  return where;
+}
