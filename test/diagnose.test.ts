@@ -117,3 +117,23 @@ test('diagnose without a candidate: a dump from a modified model is held to the 
   assert.deepEqual([d.diagnosis![0]!.variant, d.diagnosis![0]!.verdict], ['h0-ignored', 'matches']);
   assert.ok(d.where!.summary.startsWith('output and h_n fail'));
 });
+
+test('f16round rounds as numpy does: float16(PyTorch float32 outputs) in test/fixtures/tolerance', async () => {
+  const { f16round } = await import('../src/gru/cell.js');
+  const TOL = join(ROOT, 'test', 'fixtures', 'tolerance');
+  const base = await loadArrays(join(TOL, 'tol_base.npz'));
+  const f16 = await loadArrays(join(TOL, 'port_f16_stored.npz'));
+  for (const name of ['output', 'h_n']) {
+    const x = base.arrays.get(name)!;
+    const y = f16.arrays.get(name)!;
+    assert.equal(y.dtype, 'float16');
+    let changed = 0;
+    for (let i = 0; i < x.data.length; i++) {
+      assert.equal(f16round(x.data[i]!), y.data[i]!, `${name}[${i}]: ${x.data[i]}`);
+      if (f16round(x.data[i]!) !== Math.fround(x.data[i]!)) changed++;
+    }
+    assert.ok(changed > 0, 'the values really are rounded');
+  }
+  // Edges numpy defines: ties to even, overflow, subnormals.
+  assert.deepEqual([f16round(1 + 2 ** -11), f16round(1 + 3 * 2 ** -11), f16round(65519), f16round(65520), f16round(2 ** -25), f16round(3 * 2 ** -26)], [1, 1 + 2 ** -9, 65504, Infinity, 0, 2 ** -24]);
+});
