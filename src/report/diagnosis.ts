@@ -28,7 +28,8 @@ export function renderDiagnosisTable(r: CaseResult, o: { colorLevel: 0 | 1 | 2 |
       lines.push(`     fix: ${e.fix}`);
     };
     if (matching.length > 0) {
-      lines.push(ch.bold(`diagnosis: ${matching.length === 1 ? 'one known porting mistake reproduces' : `${matching.length} known porting mistakes reproduce`} ${under}:`));
+      const what = matching.length > 1 ? `${matching.length} known porting mistakes (each alone) reproduce` : matching[0]!.variant.includes('+') ? 'two known porting mistakes together reproduce' : 'one known porting mistake reproduces';
+      lines.push(ch.bold(`diagnosis: ${what} ${under}:`));
       matching.forEach((e, i) => item(e, i, `max abs diff ${sci(e.maxAbsError)}`));
     }
     if (likely.length > 0) {
