@@ -10,14 +10,16 @@
  *   3. PyTorch 1.13 on the same shapes, timed inside Python: one thread (torch.set_num_threads(1),
  *      OPENBLAS_NUM_THREADS=1), and the best of every torch x OpenBLAS thread setting tried (on
  *      this 2-core machine they oversubscribe when both are 2).
- *   4. diagnose against run on deep-bidir with a port that ignored h0, cold.
+ *   4. diagnose against run, cold: on deep-bidir with a port that ignored h0 (named) and one with a
+ *      mistake diagnose has no name for (it searches everything), and on every port of
+ *      test/fixtures/diagnose.
  *   5. The whole process on each small sample.
  *   6. Loading a 1 GiB .npz, stored and deflated (bench/load.ts). Skipped with --quick.
  *
  * GFLOP/s counts the two matrix products: 2·B·T·3H·(I_k + H) per layer and direction.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
@@ -182,21 +184,32 @@ async function main(): Promise<void> {
 
       log('bench: diagnose vs run, cold...');
       const db = join(dir, 'deep-bidir.npz');
-      const port = join(dir, 'deep-bidir-h0-ignored.npz');
-      const runs: number[] = [];
-      const diags: number[] = [];
-      for (let i = 0; i < Math.max(3, COLD_RUNS >> 1); i++) {
-        runs.push(wallOf(['run', db, '--candidate', port]));
-        diags.push(wallOf(['diagnose', db, '--candidate', port]));
+      const rows: string[] = [];
+      for (const [what, port] of [['ignored h0 (named)', join(dir, 'deep-bidir-h0-ignored.npz')], ['layer 1 forward with reverse weights (no name: full search)', join(dir, 'deep-bidir-unnamed.npz')]] as const) {
+        const runs: number[] = [];
+        const diags: number[] = [];
+        for (let i = 0; i < Math.max(3, COLD_RUNS >> 1); i++) {
+          runs.push(wallOf(['run', db, '--candidate', port]));
+          diags.push(wallOf(['diagnose', db, '--candidate', port]));
+        }
+        rows.push(`| deep-bidir, port ${what} | ${f0(median(runs))} [${range(runs)}] | ${f0(median(diags))} [${range(diags)}] | ${(median(diags) / median(runs)).toFixed(2)}x |`);
       }
-      out.push(
-        '### diagnose against run, cold (deep-bidir, a port that ignored h0)',
-        '',
-        '| `run --candidate` wall ms | `diagnose --candidate` wall ms | ratio |',
-        '|---|---|---|',
-        `| ${f0(median(runs))} [${range(runs)}] | ${f0(median(diags))} [${range(diags)}] | ${(median(diags) / median(runs)).toFixed(2)}x |`,
-        '',
-      );
+      const fx = join(ROOT, 'test', 'fixtures', 'diagnose');
+      const manifest = JSON.parse(readFileSync(join(fx, 'manifest.json'), 'utf8')) as { candidates: { file: string; base: string }[] };
+      const ratios: number[] = [];
+      const diagWalls: number[] = [];
+      for (const e of manifest.candidates) {
+        const r: number[] = [];
+        const d: number[] = [];
+        for (let i = 0; i < 3; i++) {
+          r.push(wallOf(['run', join(fx, e.base), '--candidate', join(fx, e.file)]));
+          d.push(wallOf(['diagnose', join(fx, e.base), '--candidate', join(fx, e.file)]));
+        }
+        ratios.push(median(d) / median(r));
+        diagWalls.push(median(d));
+      }
+      rows.push(`| each of the ${manifest.candidates.length} ports of test/fixtures/diagnose (median of 3 each) | | ${range(diagWalls)} | ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}x (median ${median(ratios).toFixed(2)}x) |`);
+      out.push('### diagnose against run, cold', '', '| port | `run --candidate` wall ms | `diagnose --candidate` wall ms | ratio |', '|---|---|---|---|', ...rows, '');
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -3,9 +3,11 @@
 Usage: /usr/bin/python3 bench/make_cases.py OUT_DIR '<json list of {name, B, T, I, H, L, bidirectional}>'
 
 Each workload becomes OUT_DIR/<name>.npz (batch_first, random h0, PyTorch's default init, dumped
-by samples/gru_dump.py), and the deep-bidir workload also a port that forgot h0
-(OUT_DIR/<name>-h0-ignored.npz: PyTorch's own output with h0 = 0), for timing diagnose. The
-bench compares speed, so the values only need to be real; seeds are fixed anyway.
+by samples/gru_dump.py), and the deep-bidir workload also two ports, for timing diagnose: one that
+forgot h0 (OUT_DIR/<name>-h0-ignored.npz: PyTorch's own output with h0 = 0), a mistake diagnose
+names, and one whose layer 1 forward direction uses layer 1's reverse weights
+(OUT_DIR/<name>-unnamed.npz), a mistake it has no variant for, so it searches everything (singles,
+then pairs). The bench compares speed, so the values only need to be real; seeds are fixed anyway.
 """
 import json
 import os
@@ -33,6 +35,11 @@ def main() -> None:
             with torch.no_grad():
                 out, h_n = gru(x)  # a port that started from zeros
             dump_port_outputs(os.path.join(out_dir, f"{w['name']}-h0-ignored.npz"), out, h_n=h_n)
+            with torch.no_grad():
+                for kind in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+                    getattr(gru, f"{kind}_l1").copy_(getattr(gru, f"{kind}_l1_reverse"))
+                out, h_n = gru(x, h0)  # a port that loads layer 1's forward weights from the reverse direction
+            dump_port_outputs(os.path.join(out_dir, f"{w['name']}-unnamed.npz"), out, h_n=h_n)
 
 
 if __name__ == "__main__":
