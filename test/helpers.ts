@@ -32,14 +32,35 @@ export function cli(args: string[], env: Record<string, string> = {}): CliRun {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { zipSync } from 'fflate';
 import { dump } from 'npyjs';
 import { readNpz } from '../src/io/npz.js';
 
-/** A fresh temporary directory for files a test writes. */
-export const tmp = (): string => mkdtempSync(join(tmpdir(), 'gru-check-test-'));
+const created: string[] = [];
+
+/** Removes every directory tmp() made in this process; run at exit (node --test runs each file in its own process). */
+function removeTmpDirs(): void {
+  for (const d of created.splice(0)) {
+    try {
+      rmSync(d, { recursive: true, force: true, maxRetries: 3 });
+    } catch (e) {
+      process.stderr.write(`test helpers: could not remove ${d}: ${(e as Error).message}\n`);
+    }
+  }
+}
+
+/**
+ * A fresh temporary directory for files a test writes, removed when the process exits, so a test
+ * run leaves nothing in the temp folder whether or not its tests pass. `prefix` names what it holds.
+ */
+export function tmp(prefix = 'gru-check-test-'): string {
+  if (created.length === 0) process.once('exit', removeTmpDirs);
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  created.push(d);
+  return d;
+}
 
 /** The raw .npy members of an .npz, to edit and re-zip. */
 export function members(path: string): Record<string, Uint8Array> {
