@@ -167,10 +167,10 @@ const params = { inputSize: 3, hiddenSize: H, numLayers: 1, bidirectional: true,
   layers: [[0, 1].map(() => ({ weightIh: new Float32Array(3 * H * 3).fill(0.1), weightHh: new Float32Array(3 * H * H).fill(0.1), inputSize: 3 }))] };
 const r = await runGruFast({ params, input: new Float32Array(T * B * 3).fill(1), seqLen: T, batchSize: B, h0: new Float32Array(2 * B * H) }, { precision: 'f32', threads: 2 });
 console.log(r.output.length);`;
-  const t0 = Date.now();
+  // A process kept alive by its workers never exits: the timeout turns that into a failure (status
+  // null) instead of a hang. It exits in well under a second; 20 s leaves room for any machine.
   const res = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: ROOT, encoding: 'utf8', timeout: 20_000 });
   assert.equal(res.status, 0, `exit ${res.status} signal ${res.signal}: ${res.stderr}`);
   assert.equal(res.stdout.trim(), String(5 * 4 * 2 * 8));
-  assert.ok(Date.now() - t0 < 15_000);
 });
 }

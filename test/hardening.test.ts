@@ -71,17 +71,20 @@ function check(r: CaseResult, tensor: 'output' | 'h_n', subject: CheckResult['su
   return c;
 }
 
-/** Wall time and ArrayBuffer growth of an async call. */
-async function measure<T>(fn: () => Promise<T>): Promise<{ value: T | unknown; ms: number; grew: number }> {
+/**
+ * The outcome (value or thrown error) and ArrayBuffer growth of an async call. Memory, not time, is
+ * what shows that a refusal came before the work: inflating or allocating what a file claims moves
+ * this counter by megabytes on any machine, however fast.
+ */
+async function measure<T>(fn: () => Promise<T>): Promise<{ value: T | unknown; grew: number }> {
   const m0 = process.memoryUsage().arrayBuffers;
-  const t0 = performance.now();
   let value: T | unknown;
   try {
     value = await fn();
   } catch (e) {
     value = e;
   }
-  return { value, ms: performance.now() - t0, grew: process.memoryUsage().arrayBuffers - m0 };
+  return { value, grew: process.memoryUsage().arrayBuffers - m0 };
 }
 
 // -----------------------------------------------------------------------------------------------
@@ -214,7 +217,7 @@ describe('hardening: zip bombs and size claims', () => {
     bombDeflated = zlib.deflateRawSync(bombNpy, { level: 9 });
   });
 
-  it('a deflated member declaring a small size but inflating far past it: refused quickly, memory bounded, rest untouched', async () => {
+  it('a deflated member declaring a small size but inflating far past it: refused within one slice, memory bounded, rest untouched', async () => {
     const p = join(dir, 'bomb.npz');
     const honest = npy(new Float32Array(4), [4]);
     writeFileSync(
@@ -226,11 +229,10 @@ describe('hardening: zip bombs and size claims', () => {
         { name: 'ok.npy', data: honest },
       ]),
     );
-    const { value: e, ms, grew } = await measure(() => loadArrays(p));
+    const { value: e, grew } = await measure(() => loadArrays(p));
     assert.ok(e instanceof GruCheckError, String(e));
     assert.equal(e.code, 'BAD_MEMBER');
     assert.match(e.message, /member 'bomb\.npy': inflates past its declared size of 1000 bytes \(refused: possible zip bomb\)/);
-    assert.ok(ms < 250, `took ${ms} ms`);
     // The overshoot before the lie is noticed is about 1 MB (a 32 MB slice before the fix).
     assert.ok(grew < 8 << 20, `ArrayBuffers grew by ${grew} bytes`);
   });
@@ -250,21 +252,18 @@ describe('hardening: zip bombs and size claims', () => {
   it('maxBytes: a case whose declared total exceeds it -> TOO_LARGE before inflating anything', async () => {
     const p = join(dir, 'big-honest.npz');
     writeFileSync(p, makeZip([{ name: 'big.npy', data: bombNpy, method: 8, compressed: bombDeflated }]));
-    const { value: e, ms, grew } = await measure(() => loadArrays(p, { maxBytes: 1 << 20 }));
+    const { value: e, grew } = await measure(() => loadArrays(p, { maxBytes: 1 << 20 }));
     assert.ok(e instanceof GruCheckError, String(e));
     assert.equal(e.code, 'TOO_LARGE');
     assert.match(e.message, /members total 16777216 bytes uncompressed, more than the limit of 1048576 bytes/);
-    assert.ok(ms < 100, `took ${ms} ms`);
     assert.ok(grew < 1 << 20, `ArrayBuffers grew by ${grew} bytes: something was inflated`);
   });
 
   it('shape (2**40,) with a few bytes of data -> TRUNCATED, nothing allocated', () => {
     const m0 = process.memoryUsage().arrayBuffers;
-    const t0 = performance.now();
     assertGruError(() => parseNpy(npyBytes("{'descr': '<f4', 'fortran_order': False, 'shape': (1099511627776,), }", new Uint8Array(16)), 'x'), 'TRUNCATED', [
       '(1099511627776,) float32 needs 4398046511104 bytes',
     ]);
-    assert.ok(performance.now() - t0 < 50);
     assert.ok(process.memoryUsage().arrayBuffers - m0 < 1 << 20);
   });
 
@@ -287,20 +286,25 @@ describe('hardening: zip bombs and size claims', () => {
     a.set('output', empty('output', [0, 2 ** 40, 5]));
     a.set('h0', empty('h0', [1, 0, 5]));
     a.set('h_n', empty('h_n', [1, 0, 5]));
-    const t0 = performance.now();
-    await assertGruErrorAsync(() => checkRef({ source: 'x.npz', arrays: a }), 'SHAPE_MISMATCH', [
+    // Refused by validation, before the GRU starts: no work is ever reported (a run that started
+    // would report its progress in flops; a 2**40-step loop would never return at all).
+    const progress: string[] = [];
+    await assertGruErrorAsync(() => checkRef({ source: 'x.npz', arrays: a }, { onProgress: (d, t, phase) => progress.push(`${phase} ${d}/${t}`) }), 'SHAPE_MISMATCH', [
       'input: expected at least one time step and one batch element', '[0, 1099511627776, 4]',
     ]);
-    assert.ok(performance.now() - t0 < 100);
+    assert.deepEqual(progress.filter((p) => p.startsWith('compute')), [], 'nothing was computed');
   });
 
   it('an empty candidate and expected with a 2**40-long axis compare without allocating per-step arrays', () => {
     const shape = [0, 2 ** 40, 5];
-    const t0 = performance.now();
+    const m0 = process.memoryUsage().arrayBuffers;
     const r = compareTensors({ shape, data: new Float32Array(0) }, { shape, data: new Float32Array(0) }, { tensor: 'output', subject: 'candidate', against: 'expected', timeAxis: 1, mapRowAxis: 1 }, { rtol: 0, atol: 0, equalNan: false });
     assert.equal(r.pass, true);
     assert.equal(r.total, 0);
-    assert.ok(performance.now() - t0 < 50);
+    // No per-step series over the empty tensor's 2**40 steps (nor a map over its rows).
+    assert.equal(r.stepMaxAbs, undefined);
+    assert.equal(r.errorMap, undefined);
+    assert.ok(process.memoryUsage().arrayBuffers - m0 < 1 << 20);
   });
 
   it('a 1-D tensor whose heatmap row axis is its only axis does not square its size', () => {

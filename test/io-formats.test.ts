@@ -362,7 +362,6 @@ describe('formats: ONNX models built here with the same schema (onnx-proto encod
       if (!n) break;
     }
     const bytes = Uint8Array.from([0x08, 0x08, 0x3a, ...len7, ...headers.reverse().flat()]);
-    const t0 = performance.now();
     let r: unknown;
     try {
       r = readOnnx(bytes);
@@ -371,6 +370,5 @@ describe('formats: ONNX models built here with the same schema (onnx-proto encod
     }
     // Either protobufjs decodes it (and we never walk subgraphs) or the stack runs out: both end here.
     assert.ok(!(r instanceof Error) || (r instanceof GruCheckError && r.code === 'BAD_ONNX'), String(r));
-    assert.ok(performance.now() - t0 < 2000);
   });
 });

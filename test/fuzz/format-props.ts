@@ -61,7 +61,7 @@ export function torchZipMutationProperty(): fc.IPropertyWithHooks<[number, ByteO
   return fc.property(fc.nat({ max: sources.length - 1 }), byteOpsArb, (which, ops) => {
     const s = sources[which]!;
     const where = `readTorchZip(${s.n} ${JSON.stringify(ops)})`;
-    const r = bounded(() => outcome(() => readTorch(applyByteOps(s.b, ops), MAX), where), where, { ms: 1000, bytes: 16 << 20 });
+    const r = bounded(() => outcome(() => readTorch(applyByteOps(s.b, ops), MAX), where), where, { bytes: 16 << 20 });
     count('torch-zip', r);
     checkArrays(r, where, MAX);
   });
@@ -74,7 +74,7 @@ export function pickleMutationProperty(): fc.IPropertyWithHooks<[number, ByteOp[
     const s = sources[which]!;
     const members = s.members.map((m) => (m.name === s.pkl ? { name: m.name, data: applyByteOps(m.data, ops) } : m));
     const where = `pickle of ${s.n} ${JSON.stringify(ops)}`;
-    const r = bounded(() => outcome(() => readTorch(makeZip(members), MAX), where), where, { ms: 1000, bytes: 16 << 20 });
+    const r = bounded(() => outcome(() => readTorch(makeZip(members), MAX), where), where, { bytes: 16 << 20 });
     count('pickle-mutation', r);
     checkArrays(r, where, MAX);
     assert.ok(!existsSync(PICKLE_PWNED), `${where}: something ran`);
@@ -123,7 +123,7 @@ export function pickleStreamProperty(): fc.IPropertyWithHooks<[number[][], boole
         count('pickle-stream', v instanceof GruCheckError ? v : outcome(() => flattenTensors(v, { maxVisits: 10_000 }), `${where} flatten`));
       },
       where,
-      { ms: 500, bytes: 8 << 20 },
+      { bytes: 8 << 20 },
     );
     assert.ok(!existsSync(PICKLE_PWNED), `${where}: something ran`);
   });
@@ -192,7 +192,7 @@ export function tensorViewProperty(): fc.IPropertyWithHooks<[TensorCaseArb]> {
       { name: 'archive/data/0', data: new Uint8Array(len).map((_, i) => (i * 29 + 3) & 0xff) },
     ]);
     const where = `tensor ${JSON.stringify(c)} over ${len} bytes`;
-    const r = bounded(() => outcome(() => readTorch(zip, c.maxBytes), where), where, { ms: 500, bytes: 2 * c.maxBytes + (1 << 20) });
+    const r = bounded(() => outcome(() => readTorch(zip, c.maxBytes), where), where, { bytes: 2 * c.maxBytes + (1 << 20) });
     count('tensor-view', r);
     checkArrays(r, where, c.maxBytes);
     if (!(r instanceof GruCheckError)) {
@@ -251,7 +251,7 @@ export function safetensorsHeaderProperty(): fc.IPropertyWithHooks<[StCase]> {
   return fc.property(stCase, (c) => {
     const bytes = buildSafetensors(c);
     const where = `readSafetensors(${new TextDecoder().decode(bytes.subarray(8, 300))})`;
-    const r = bounded(() => outcome(() => readSafetensors(bytes, { maxBytes: MAX }), where), where, { ms: 500, bytes: 8 << 20 });
+    const r = bounded(() => outcome(() => readSafetensors(bytes, { maxBytes: MAX }), where), where, { bytes: 8 << 20 });
     count('safetensors-header', r);
     checkArrays(r, where, MAX);
     if (!(r instanceof GruCheckError)) {
@@ -267,7 +267,7 @@ export function safetensorsMutationProperty(): fc.IPropertyWithHooks<[number, By
   return fc.property(fc.nat({ max: sources.length - 1 }), byteOpsArb, (which, ops) => {
     const s = sources[which]!;
     const where = `readSafetensors(${s.n} ${JSON.stringify(ops)})`;
-    const r = bounded(() => outcome(() => readSafetensors(applyByteOps(s.b, ops), { maxBytes: MAX }), where), where, { ms: 500, bytes: 8 << 20 });
+    const r = bounded(() => outcome(() => readSafetensors(applyByteOps(s.b, ops), { maxBytes: MAX }), where), where, { bytes: 8 << 20 });
     count('safetensors-mutation', r);
     checkArrays(r, where, MAX);
   });
@@ -281,7 +281,7 @@ export function onnxMutationProperty(): fc.IPropertyWithHooks<[number, ByteOp[]]
   return fc.property(fc.nat({ max: sources.length - 1 }), byteOpsArb, (which, ops) => {
     const s = sources[which]!;
     const where = `readOnnx(${s.n} ${JSON.stringify(ops)})`;
-    const r = bounded(() => outcome(() => readOnnx(applyByteOps(s.b, ops), { maxBytes: MAX }), where), where, { ms: 500, bytes: 16 << 20 });
+    const r = bounded(() => outcome(() => readOnnx(applyByteOps(s.b, ops), { maxBytes: MAX }), where), where, { bytes: 16 << 20 });
     count('onnx-mutation', r);
     if (!(r instanceof GruCheckError)) {
       checkArrays(r.arrays, where, MAX);
