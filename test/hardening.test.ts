@@ -6,8 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, copyFileSync, mkdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as zlib from 'node:zlib';
 import { GruCheckError } from '../src/errors.js';
@@ -20,7 +20,7 @@ import { readCandidate, toUserLayout, type CaseResult } from '../src/check.js';
 import { compareTensors } from '../src/compare/isclose.js';
 import { runGruStack } from '../src/gru/stack.js';
 import type { CheckResult } from '../src/compare/isclose.js';
-import { BIN, members, npy, sample, tmp, writeNpz, checkRef } from './helpers.js';
+import { BIN, members, npy, readableCli, sample, tmp, writeNpz, checkRef } from './helpers.js';
 import { assertGruError, assertGruErrorAsync, makeZip, npyBytes } from './fixtures/io/helpers.js';
 
 let dir: string;
@@ -55,6 +55,17 @@ function writeCase(file: string, arrays: Map<string, NdArray>, extra: Record<str
     else assert.fail(`cannot write edited ${a.dtype} array ${k}`);
   }
   return writeNpz(join(dir, file), m);
+}
+
+/** The first folder on the way to `path` (itself excluded) that users other than its owner cannot enter. */
+function closedAncestor(path: string): string | undefined {
+  const parts = dirname(path).split('/').filter(Boolean);
+  for (let i = 0; i <= parts.length; i++) {
+    const d = `/${parts.slice(0, i).join('/')}`;
+    const st = statSync(d);
+    if (st.uid !== 65534 && (st.mode & 0o001) === 0) return d;
+  }
+  return undefined;
 }
 
 function withValue(a: NdArray, flat: number, v: number): NdArray {
@@ -178,7 +189,6 @@ describe('hardening: the file system', () => {
   });
 
   it('an unreadable file (mode 000) read by an unprivileged user -> exit 2, one line, permission denied', (t) => {
-    // Root reads mode-000 files, so the check runs the built CLI as uid/gid 65534 (nobody).
     if (process.getuid?.() !== 0) {
       const p = join(dir, 'secret-own.npz');
       copyFileSync(sample('mismatch.npz'), p);
@@ -188,19 +198,27 @@ describe('hardening: the file system', () => {
       assert.match(r.stderr, /^gru-check: error: .*secret-own\.npz: permission denied \(check the file permissions\)\n$/);
       return;
     }
-    const d = join(dir, 'perm');
-    mkdirSync(d);
-    chmodSync(dir, 0o755);
-    chmodSync(d, 0o755);
-    const p = join(d, 'secret.npz');
+    // Root reads mode-000 files, so the check runs the built CLI as uid/gid 65534 (nobody). nobody
+    // may not be able to enter the repository (a clone inside `mktemp -d` is mode 700), so it runs
+    // a world-readable copy of the CLI, with the file next to it.
+    const { dir: cliDir, bin } = readableCli();
+    const p = join(cliDir, 'secret.npz');
     copyFileSync(sample('mismatch.npz'), p);
     chmodSync(p, 0o000);
-    const r = spawnSync(process.execPath, [BIN, 'run', p], { encoding: 'utf8', uid: 65534, gid: 65534, cwd: d, env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' } });
-    if (r.error || /cannot load the compiled CLI/.test(r.stderr)) {
-      return t.skip(`cannot run the CLI as uid 65534 here: ${r.error?.message ?? r.stderr.trim()}`);
-    }
+    const asNobody = { encoding: 'utf8', uid: 65534, gid: 65534, cwd: cliDir, env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' } } as const;
+    // The temp folder's parents, or node itself, may be private too (TMPDIR inside `mktemp -d`, node
+    // under /root): then no copy helps.
+    const closed = [cliDir, process.execPath].map(closedAncestor).find((d) => d !== undefined);
+    if (closed !== undefined) return t.skip(`uid 65534 cannot enter ${closed} (mode ${(statSync(closed).mode & 0o777).toString(8)}), on the way to ${cliDir} or ${process.execPath}`);
+    const probe = spawnSync(process.execPath, [bin, '--version'], asNobody);
+    assert.equal(probe.status, 0, `the readable copy of the CLI does not run as uid 65534: ${probe.error?.message ?? probe.stderr}`);
+    const r = spawnSync(process.execPath, [bin, 'run', p], asNobody);
     assert.equal(r.status, 2, r.stderr);
     assert.equal(r.stderr, `gru-check: error: ${p}: permission denied (check the file permissions)\n`);
+    // And the copy is a working CLI: the same file, readable, is checked (exit 1, a mismatch).
+    chmodSync(p, 0o644);
+    const ok = spawnSync(process.execPath, [bin, 'run', p, '--threads', '2'], asNobody);
+    assert.equal(ok.status, 1, ok.stderr);
   });
 });
 

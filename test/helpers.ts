@@ -1,7 +1,7 @@
 // Shared test helpers: paths, running the built CLI, loading samples.
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -32,7 +32,7 @@ export function cli(args: string[], env: Record<string, string> = {}): CliRun {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { zipSync } from 'fflate';
 import { dump } from 'npyjs';
@@ -60,6 +60,39 @@ export function tmp(prefix = 'gru-check-test-'): string {
   const d = mkdtempSync(join(tmpdir(), prefix));
   created.push(d);
   return d;
+}
+
+/**
+ * A copy of the built CLI that any user can run, for tests that drop privileges: the repository
+ * may sit in a private folder (`mktemp -d` is mode 700) that another uid cannot even enter. Copies
+ * what a run needs — bin/gru-check.js, package.json (for --version), dist/engine/cli-bundle.mjs, the
+ * wasm kernels, and the worker with every module it imports — into a fresh tmp() folder, all
+ * world-readable. Returns the copy's bin path. (onnx-proto, the bundle's one external import, is
+ * loaded only for .onnx files and is not copied.)
+ */
+export function readableCli(): { dir: string; bin: string } {
+  const dir = tmp('gru-check-cli-');
+  chmodSync(dir, 0o755);
+  const copy = (rel: string): void => {
+    const to = join(dir, rel);
+    mkdirSync(dirname(to), { recursive: true, mode: 0o755 });
+    copyFileSync(join(ROOT, rel), to);
+    chmodSync(to, 0o644);
+  };
+  for (const rel of ['bin/gru-check.js', 'package.json', 'dist/engine/cli-bundle.mjs', 'dist/engine/gemm.wasm', 'dist/engine/gemm-fma.wasm']) copy(rel);
+  // The worker is not bundled: follow its relative imports.
+  const todo = ['dist/engine/worker.js'];
+  const seen = new Set<string>();
+  while (todo.length) {
+    const rel = todo.pop()!;
+    if (seen.has(rel)) continue;
+    seen.add(rel);
+    copy(rel);
+    for (const m of readFileSync(join(ROOT, rel), 'utf8').matchAll(/(?:from|import)\s*\(?\s*['"](\.{1,2}\/[^'"]+)['"]/g)) {
+      todo.push(relative(ROOT, join(ROOT, dirname(rel), m[1]!)));
+    }
+  }
+  return { dir, bin: join(dir, 'bin', 'gru-check.js') };
 }
 
 /** The raw .npy members of an .npz, to edit and re-zip. */
