@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cli, fixture, members, npy, npyString, sample, tmp, writeNpz } from './helpers.js';
+import { ROOT, cli, fixture, members, npy, npyString, sample, tmp, writeNpz } from './helpers.js';
 
 function assertOneLineError(r: { code: number | null; stdout: string; stderr: string }, pattern: RegExp): void {
   assert.equal(r.code, 2, `exit code; stderr: ${r.stderr}`);
@@ -85,7 +85,7 @@ test('--help, --version and no arguments exit 0; usage errors exit 2 with one li
   for (const flag of ['--weights', '--prefix', '--batch-first', '--seq-first', '--rtol', '--atol', '--equal-nan', '--precision', '--format', '--no-color']) {
     assert.ok(help.stdout.includes(flag), `help lists ${flag}`);
   }
-  const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
   assert.equal(cli(['--version']).stdout.trim(), pkg.version);
   assert.equal(cli([]).code, 0);
   assertOneLineError(cli(['run', 'samples/no_bias.npz', '--rtol', 'abc']), /--rtol expects a non-negative number, got 'abc'/);
@@ -163,8 +163,8 @@ test('input errors: each kind is one line naming the file and the array, exit 2'
 test('input errors inside an archive: duplicate member, short array, object and complex dtypes', () => {
   const dir = tmp();
   const base = members(sample('classic_batch_first.npz'));
-  const obj = readFileSync('test/fixtures/io/npy/refuse_object.npy');
-  const cplx = readFileSync('test/fixtures/io/npy/refuse_complex.npy');
+  const obj = readFileSync(join(ROOT, 'test/fixtures/io/npy/refuse_object.npy'));
+  const cplx = readFileSync(join(ROOT, 'test/fixtures/io/npy/refuse_complex.npy'));
   const write = (name: string, m: Record<string, Uint8Array>) => writeNpz(join(dir, name), m);
 
   assertOneLineError(cli(['run', write('obj.npz', { ...base, h0: new Uint8Array(obj) })]), /obj\.npz: member 'h0\.npy'.*object.*pickl/i);
