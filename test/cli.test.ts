@@ -16,6 +16,25 @@ function assertOneLineError(r: { code: number | null; stdout: string; stderr: st
   assert.equal(r.stdout, '', 'nothing on stdout for a lone bad case');
 }
 
+/**
+ * Several bad cases in one run (each CLI start costs ~0.15 s, so one run checks them all): exit 2,
+ * exactly one line per case on stderr, in the order given, each naming its file and matching its
+ * pattern; the closing line counts them as errors. A lone bad case (assertOneLineError) also
+ * keeps stdout empty; that is checked on its own.
+ */
+function assertOneLineErrors(cases: Array<[file: string, pattern: RegExp]>): void {
+  const r = cli(['run', ...cases.map(([f]) => f)]);
+  assert.equal(r.code, 2, `exit code; stderr: ${r.stderr}`);
+  assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  const lines = r.stderr.trimEnd().split('\n');
+  assert.equal(lines.length, cases.length, `one line per bad case, got: ${r.stderr}`);
+  cases.forEach(([file, pattern], i) => {
+    assert.ok(lines[i]!.startsWith(`gru-check: error: ${file}: `), `line ${i} names ${file}: ${lines[i]}`);
+    assert.match(lines[i]!, pattern);
+  });
+  assert.match(r.stdout, new RegExp(`\n0 passed, 0 failed, ${cases.length} errors\n$`));
+}
+
 test('exit 0 on a passing sample, with the config and both tensors in the table', () => {
   const r = cli(['run', 'samples/classic_batch_first.npz']);
   assert.equal(r.code, 0, r.stderr);
@@ -100,12 +119,14 @@ test('--help, --version and no arguments exit 0; usage errors exit 2 with one li
 
 test('--weights, --prefix, --batch-first / --seq-first and --precision', () => {
   assert.equal(cli(['run', fixture('dir_case'), '--weights', fixture('dir_case_weights.npz')]).code, 0);
-  assertOneLineError(cli(['run', fixture('dir_case')]), /dir_case: no GRU weights found/);
-  assertOneLineError(cli(['run', fixture('two_grus.npz')]), /several GRUs in one file: dec, enc \(pick one with --prefix/);
+  assertOneLineErrors([
+    [fixture('dir_case'), /dir_case: no GRU weights found/],
+    [fixture('two_grus.npz'), /several GRUs in one file: dec, enc \(pick one with --prefix/],
+    [fixture('ambiguous.npz'), /cannot tell batch_first from the shapes.*\(pass --batch-first or --seq-first/],
+  ]);
   assert.equal(cli(['run', fixture('two_grus.npz'), '--prefix', 'enc']).code, 0);
   assertOneLineError(cli(['run', fixture('two_grus.npz'), '--prefix', 'dec']), /input: expected last dim 5/);
   assertOneLineError(cli(['run', fixture('two_grus.npz'), '--prefix', 'nope']), /no GRU weights under prefix 'nope': found dec, enc/);
-  assertOneLineError(cli(['run', fixture('ambiguous.npz')]), /cannot tell batch_first from the shapes.*\(pass --batch-first or --seq-first/);
   assert.equal(cli(['run', fixture('ambiguous.npz'), '--batch-first']).code, 0);
   assert.equal(cli(['run', fixture('ambiguous.npz'), '--seq-first']).code, 1);
   const j = JSON.parse(cli(['run', 'samples/float64.npz', '--precision', 'f32', '--format', 'json']).stdout);
@@ -121,39 +142,40 @@ test('input errors: each kind is one line naming the file and the array, exit 2'
   const write = (name: string, m: Record<string, Uint8Array>) => writeNpz(join(dir, name), m);
   const raw = readFileSync(sample('classic_batch_first.npz'));
 
+  // A lone bad case: one line on stderr and nothing on stdout.
   writeFileSync(join(dir, 'empty.npz'), '');
   assertOneLineError(cli(['run', join(dir, 'empty.npz')]), /empty\.npz: .*empty/);
-  writeFileSync(join(dir, 'text.npz'), 'hello, not a zip file at all');
-  assertOneLineError(cli(['run', join(dir, 'text.npz')]), /text\.npz: expected a zip archive \(\.npz\), got bytes 68 65 6c 6c/);
-  writeFileSync(join(dir, 'cut.npz'), raw.subarray(0, Math.floor(raw.length / 2)));
-  assertOneLineError(cli(['run', join(dir, 'cut.npz')]), /cut\.npz: .*(truncated|not a zip)/i);
 
+  writeFileSync(join(dir, 'text.npz'), 'hello, not a zip file at all');
+  writeFileSync(join(dir, 'cut.npz'), raw.subarray(0, Math.floor(raw.length / 2)));
   const stored = readFileSync(write('stored.npz', base));
   const flipped = Buffer.from(stored);
   const at = flipped.indexOf(Buffer.from('weight_hh_l0.npy')) + 200; // inside that member's data
   flipped[at]! ^= 0xff;
   writeFileSync(join(dir, 'crc.npz'), flipped);
-  assertOneLineError(cli(['run', join(dir, 'crc.npz')]), /crc\.npz: .*CRC-32/);
-
   const { input: _i, ...noInput } = base;
-  assertOneLineError(cli(['run', write('noinput.npz', noInput)]), /noinput\.npz: missing array input/);
   const { weight_hh_l0: _w, ...noWeight } = base;
-  assertOneLineError(cli(['run', write('noweight.npz', noWeight)]), /noweight\.npz: missing weight_hh_l0/);
-  assertOneLineError(cli(['run', write('disagree.npz', { ...base, weight_hh_l0: other.weight_hh_l0! })]), /disagree\.npz: weight_ih_l0: expected shape \[12, input_size\]/);
-  assertOneLineError(cli(['run', write('feat.npz', { ...base, weight_ih_l0: bidir.weight_ih_l0! })]), /feat\.npz: input: expected last dim 6 \(input_size, from weight_ih_l0\), got \[2, 3, 4\]/);
-  assertOneLineError(cli(['run', write('bias.npz', { ...base, bias_hh_l0: npy(new Float32Array(14), [14]) })]), /bias\.npz: bias_hh_l0: expected shape \[15\] \(3\*hidden_size\), got \[14\]/);
-  assertOneLineError(cli(['run', write('h0.npz', { ...base, h0: npy(new Float32Array(15), [1, 3, 5]) })]), /h0\.npz: h0: expected shape \[1, 2, 5\] \(num_layers\*num_directions, batch, hidden_size\), got \[1, 3, 5\]/);
-  assertOneLineError(cli(['run', write('dtype.npz', { ...base, input: npy(new Int32Array(24), [2, 3, 4]) })]), /dtype\.npz: input: expected a float16, float32 or float64 array, got int32/);
   const { output: _o, h_n: _h, ...noExpected } = base;
-  assertOneLineError(cli(['run', write('noexp.npz', noExpected)]), /noexp\.npz: nothing to check: neither output nor h_n/);
-
   const len = members(sample('lengths.npz'));
-  assertOneLineError(cli(['run', write('len0.npz', { ...len, lengths: npy(new BigInt64Array([5n, 0n, 7n, 4n]), [4]) })]), /len0\.npz: lengths\[1\]: expected a value in 1\.\.7 \(seq length\), got 0/);
-  assertOneLineError(cli(['run', write('len8.npz', { ...len, lengths: npy(new BigInt64Array([5n, 2n, 8n, 4n]), [4]) })]), /lengths\[2\]: expected a value in 1\.\.7/);
-  assertOneLineError(cli(['run', write('lenf.npz', { ...len, lengths: npy(new Float32Array([5, 2, 7, 4]), [4]) })]), /lengths: expected an int32 or int64 array, got float32/);
 
-  assertOneLineError(cli(['run', write('cfg1.npz', { ...base, config: npyString('{"batch_first": "yes"}') })]), /cfg1\.npz: config: batch_first must be true or false, got "yes"/);
-  assertOneLineError(cli(['run', write('cfg2.npz', { ...base, config: npyString('{batch_first: true') })]), /cfg2\.npz: config: not valid JSON/);
+  assertOneLineErrors([
+    [join(dir, 'text.npz'), /text\.npz: expected a zip archive \(\.npz\), got bytes 68 65 6c 6c/],
+    [join(dir, 'cut.npz'), /cut\.npz: .*(truncated|not a zip)/i],
+    [join(dir, 'crc.npz'), /crc\.npz: .*CRC-32/],
+    [write('noinput.npz', noInput), /noinput\.npz: missing array input/],
+    [write('noweight.npz', noWeight), /noweight\.npz: missing weight_hh_l0/],
+    [write('disagree.npz', { ...base, weight_hh_l0: other.weight_hh_l0! }), /disagree\.npz: weight_ih_l0: expected shape \[12, input_size\]/],
+    [write('feat.npz', { ...base, weight_ih_l0: bidir.weight_ih_l0! }), /feat\.npz: input: expected last dim 6 \(input_size, from weight_ih_l0\), got \[2, 3, 4\]/],
+    [write('bias.npz', { ...base, bias_hh_l0: npy(new Float32Array(14), [14]) }), /bias\.npz: bias_hh_l0: expected shape \[15\] \(3\*hidden_size\), got \[14\]/],
+    [write('h0.npz', { ...base, h0: npy(new Float32Array(15), [1, 3, 5]) }), /h0\.npz: h0: expected shape \[1, 2, 5\] \(num_layers\*num_directions, batch, hidden_size\), got \[1, 3, 5\]/],
+    [write('dtype.npz', { ...base, input: npy(new Int32Array(24), [2, 3, 4]) }), /dtype\.npz: input: expected a float16, float32 or float64 array, got int32/],
+    [write('noexp.npz', noExpected), /noexp\.npz: nothing to check: neither output nor h_n/],
+    [write('len0.npz', { ...len, lengths: npy(new BigInt64Array([5n, 0n, 7n, 4n]), [4]) }), /len0\.npz: lengths\[1\]: expected a value in 1\.\.7 \(seq length\), got 0/],
+    [write('len8.npz', { ...len, lengths: npy(new BigInt64Array([5n, 2n, 8n, 4n]), [4]) }), /lengths\[2\]: expected a value in 1\.\.7/],
+    [write('lenf.npz', { ...len, lengths: npy(new Float32Array([5, 2, 7, 4]), [4]) }), /lengths: expected an int32 or int64 array, got float32/],
+    [write('cfg1.npz', { ...base, config: npyString('{"batch_first": "yes"}') }), /cfg1\.npz: config: batch_first must be true or false, got "yes"/],
+    [write('cfg2.npz', { ...base, config: npyString('{batch_first: true') }), /cfg2\.npz: config: not valid JSON/],
+  ]);
   // a config written by our own writer is read: batch_first from config, not shapes
   const good = cli(['run', write('cfg3.npz', { ...base, config: npyString('{"batch_first": true, "note": "ünïcode"}') })]);
   assert.equal(good.code, 0, good.stderr);
@@ -167,17 +189,18 @@ test('input errors inside an archive: duplicate member, short array, object and 
   const cplx = readFileSync(join(ROOT, 'test/fixtures/io/npy/refuse_complex.npy'));
   const write = (name: string, m: Record<string, Uint8Array>) => writeNpz(join(dir, name), m);
 
-  assertOneLineError(cli(['run', write('obj.npz', { ...base, h0: new Uint8Array(obj) })]), /obj\.npz: member 'h0\.npy'.*object.*pickl/i);
-  assertOneLineError(cli(['run', write('cplx.npz', { ...base, h0: new Uint8Array(cplx) })]), /cplx\.npz: member 'h0\.npy'.*complex/i);
-  const short = base.weight_ih_l0!.slice(0, base.weight_ih_l0!.length - 8);
-  assertOneLineError(cli(['run', write('short.npz', { ...base, weight_ih_l0: short })]), /short\.npz: member 'weight_ih_l0\.npy'.*needs 240 bytes/);
-
   // a duplicate name: rename one member in place so two entries say weight_ih_l0.npy
   const zip = Buffer.from(readFileSync(write('dup-src.npz', base)));
   let at = -1;
   while ((at = zip.indexOf('weight_hh_l0.npy', at + 1)) >= 0) zip.write('weight_ih_l0.npy', at);
   writeFileSync(join(dir, 'dup.npz'), zip);
-  assertOneLineError(cli(['run', join(dir, 'dup.npz')]), /dup\.npz: member 'weight_ih_l0\.npy' appears more than once in the archive/);
+  const short = base.weight_ih_l0!.slice(0, base.weight_ih_l0!.length - 8);
+  assertOneLineErrors([
+    [write('obj.npz', { ...base, h0: new Uint8Array(obj) }), /obj\.npz: member 'h0\.npy'.*object.*pickl/i],
+    [write('cplx.npz', { ...base, h0: new Uint8Array(cplx) }), /cplx\.npz: member 'h0\.npy'.*complex/i],
+    [write('short.npz', { ...base, weight_ih_l0: short }), /short\.npz: member 'weight_ih_l0\.npy'.*needs 240 bytes/],
+    [join(dir, 'dup.npz'), /dup\.npz: member 'weight_ih_l0\.npy' appears more than once in the archive/],
+  ]);
 });
 
 test('--format junit|markdown|html on stdout, and --report FILE alongside the table', async () => {
@@ -221,12 +244,13 @@ test('--engine fast (default) and --engine reference agree; timings name the eng
 
 test('--max-bytes refuses archives and computations past the limit before allocating them', () => {
   assertOneLineError(cli(['run', 'samples/bidir_2layer.npz', '--max-bytes', '1K']), /bidir_2layer\.npz: zip archive: members total \d+ bytes uncompressed, more than the limit of 1024 bytes/);
-  // a few KB of weights asking for T = 2^19 steps: refused from the shapes, before any allocation
+  // a few KB of weights asking for T = 2^13 steps: the archive fits the limit, the computation
+  // (40 bytes x T x B x H) does not, and is refused from the shapes, before any allocation
   const dir = tmp();
   const base = members(sample('classic_batch_first.npz'));
-  const T = 2 ** 19;
+  const T = 2 ** 13;
   const huge = writeNpz(join(dir, 'huge.npz'), { ...base, input: npy(new Float32Array(2 * T * 4), [2, T, 4]), output: npy(new Float32Array(2 * T * 5), [2, T, 5]) });
-  assertOneLineError(cli(['run', huge, '--max-bytes', '64M']), /huge\.npz: computing this GRU needs about 200 MiB \(T=524288, B=2, 1x5 features\), over the 64 MiB limit \(raise --max-bytes/);
+  assertOneLineError(cli(['run', huge, '--max-bytes', '1M']), /huge\.npz: computing this GRU needs about 3\.13 MiB \(T=8192, B=2, 1x5 features\), over the 1 MiB limit \(raise --max-bytes/);
   assertOneLineError(cli(['run', 'samples/no_bias.npz', '--max-bytes', 'lots']), /--max-bytes expects a size such as 4G, 512M or 1000000, got 'lots'/);
   assert.equal(cli(['run', 'samples/no_bias.npz', '--max-bytes', '1M']).code, 0);
 });
