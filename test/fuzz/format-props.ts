@@ -1,6 +1,6 @@
 /**
  * Fuzz properties for the weight-format readers (torch.save + the restricted unpickler,
- * safetensors, ONNX), shared by test/io-formats-fuzz.test.ts (fixed seeds, part of `npm test`)
+ * safetensors, ONNX), shared by test/io/formats-fuzz.ts (fixed seeds, part of `npm test`)
  * and test/fuzz/run-fuzz.ts (random seed, more runs). The contract is props.ts's: every outcome is
  * a value that holds together or a one-line GruCheckError with a known code; never another error,
  * never a hang, never an allocation the bytes and maxBytes do not justify; nothing in a pickle runs.

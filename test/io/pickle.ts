@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { GruCheckError } from '../src/errors.js';
-import { flattenTensors, unpickle, type PickleValue } from '../src/io/pickle.js';
+import { GruCheckError } from '../../src/errors.js';
+import { flattenTensors, unpickle, type PickleValue } from '../../src/io/pickle.js';
 
 const enc = new TextEncoder();
 /** Pickle bytes from a mix of numbers (bytes) and strings (latin1 text). */

@@ -10,12 +10,12 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { formatError, GruCheckError } from '../src/errors.js';
-import { loadArrays, openZip, readOnnx, readSafetensors, readTorchZip } from '../src/io/index.js';
-import type { NdArray } from '../src/io/types.js';
+import { formatError, GruCheckError } from '../../src/errors.js';
+import { loadArrays, openZip, readOnnx, readSafetensors, readTorchZip } from '../../src/io/index.js';
+import type { NdArray } from '../../src/io/types.js';
 import onnxProto from 'onnx-proto';
-import { assertGruErrorAsync, makeZip } from './fixtures/io/helpers.js';
-import { assertSameArrays, expectedArrays, FORMATS, formatFixture, manifest } from './fixtures/formats/helpers.js';
+import { assertGruErrorAsync, makeZip } from '../fixtures/io/helpers.js';
+import { assertSameArrays, expectedArrays, FORMATS, formatFixture, manifest } from '../fixtures/formats/helpers.js';
 
 const onnxSchema = onnxProto.onnx;
 
