@@ -1,6 +1,9 @@
 /**
  * Default tolerances: torch.testing.assert_close's, chosen by the expected tensor's dtype, so a
- * gru-check pass means what a PyTorch test's pass means. --rtol / --atol override each separately.
+ * gru-check pass means what a PyTorch test's pass means. Two tensors of different dtypes (a float16
+ * port's output against a float32 reference) get the looser rtol and the looser atol of the two,
+ * as assert_close(check_dtype=False) does (torch/testing/_comparison.py, default_tolerances).
+ * --rtol / --atol override each separately.
  */
 import type { FloatDType } from '../model/types.js';
 
@@ -18,12 +21,14 @@ export interface Tolerance {
   atolSource: string;
 }
 
-export function resolveTolerance(dtype: FloatDType, overrides: { rtol?: number | undefined; atol?: number | undefined }): Tolerance {
-  const d = DEFAULT_TOLERANCES[dtype];
+export function resolveTolerance(dtype: FloatDType, overrides: { rtol?: number | undefined; atol?: number | undefined }, other: FloatDType = dtype): Tolerance {
+  const dtypes = other === dtype ? [dtype] : [dtype, other];
+  const d = { rtol: Math.max(...dtypes.map((t) => DEFAULT_TOLERANCES[t].rtol)), atol: Math.max(...dtypes.map((t) => DEFAULT_TOLERANCES[t].atol)) };
+  const source = `default for ${dtypes.join(' vs ')}`;
   return {
     rtol: overrides.rtol ?? d.rtol,
     atol: overrides.atol ?? d.atol,
-    rtolSource: overrides.rtol !== undefined ? '--rtol' : `default for ${dtype}`,
-    atolSource: overrides.atol !== undefined ? '--atol' : `default for ${dtype}`,
+    rtolSource: overrides.rtol !== undefined ? '--rtol' : source,
+    atolSource: overrides.atol !== undefined ? '--atol' : source,
   };
 }
