@@ -129,6 +129,16 @@ export function npyString(s: string): Uint8Array {
   return out;
 }
 
+/**
+ * A check's error metric as a number. The metrics are null only for a check that could not compare
+ * element by element (a shape mismatch); a test that expects numbers fails here on null rather
+ * than let `null <= 1e-6` (true in JavaScript) pass.
+ */
+export function metric(v: number | null, what = 'metric'): number {
+  if (v === null) throw new Error(`${what} is null: the check did not compare element by element`);
+  return v;
+}
+
 import { checkCase, type CheckOptions, type CaseResult } from '../src/check.js';
 import type { ArrayBundle } from '../src/io/types.js';
 import type { GruCase } from '../src/model/types.js';

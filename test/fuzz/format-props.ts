@@ -73,7 +73,7 @@ export function pickleMutationProperty(): fc.IPropertyWithHooks<[number, ByteOp[
   return fc.property(fc.nat({ max: sources.length - 1 }), byteOpsArb, (which, ops) => {
     const s = sources[which]!;
     const members = s.members.map((m) => (m.name === s.pkl ? { name: m.name, data: applyByteOps(m.data, ops) } : m));
-    const where = `pickle of ${s.n} ${JSON.stringify(ops)}`;
+    const where = `pickle of ${s.name} ${JSON.stringify(ops)}`;
     const r = bounded(() => outcome(() => readTorch(makeZip(members), MAX), where), where, { bytes: 16 << 20 });
     count('pickle-mutation', r);
     checkArrays(r, where, MAX);
@@ -103,12 +103,12 @@ const GLOBALS = [
 
 /** One opcode with plausible arguments: allowed ones mostly, some refused, some nonsense. */
 const opArb: fc.Arbitrary<number[]> = fc.oneof(
-  { weight: 6, arbitrary: fc.constantFrom([0x28], [0x7d], [0x5d], [0x29], [0x74], [0x85], [0x86], [0x87], [0x73], [0x75], [0x61], [0x65], [0x52], [0x51], [0x62], [0x4e], [0x88], [0x89], [0x94], [0x30], [0x2e], [0x93]) },
+  { weight: 6, arbitrary: fc.constantFrom<number[]>([0x28], [0x7d], [0x5d], [0x29], [0x74], [0x85], [0x86], [0x87], [0x73], [0x75], [0x61], [0x65], [0x52], [0x51], [0x62], [0x4e], [0x88], [0x89], [0x94], [0x30], [0x2e], [0x93]) },
   { weight: 4, arbitrary: fc.integer({ min: -(2 ** 31), max: 2 ** 40 }).map(int) },
   { weight: 3, arbitrary: fc.constantFrom('storage', 'cpu', '0', '1', 'w', 'rnn.weight_ih_l0', 'os', 'system', 'torch', '', 'é\u202e').map(str) },
   { weight: 3, arbitrary: fc.constantFrom(...GLOBALS).map((g) => [0x63, ...enc.encode(`${g}\n`)]) },
   { weight: 2, arbitrary: fc.tuple(fc.constantFrom(0x71, 0x68), fc.nat({ max: 8 })).map(([op, i]) => [op, i]) },
-  { weight: 1, arbitrary: fc.constantFrom([0x6a, 0xff, 0xff, 0xff, 0xff], [0x72, 0, 0, 1, 0], [0x8c, 200], [0x58, 0xff, 0xff, 0xff, 0x7f], [0x8d, 0, 0, 0, 0, 0, 0, 0, 0x40], [0x95, 0xff, 0xff, 0, 0, 0, 0, 0, 0], [0x8a, 0xff], [0x8b, 0xff, 0xff, 0xff, 0xff], [0x80, 9], [0x47, 0x7f, 0xf8, 0, 0, 0, 0, 0, 0]) },
+  { weight: 1, arbitrary: fc.constantFrom<number[]>([0x6a, 0xff, 0xff, 0xff, 0xff], [0x72, 0, 0, 1, 0], [0x8c, 200], [0x58, 0xff, 0xff, 0xff, 0x7f], [0x8d, 0, 0, 0, 0, 0, 0, 0, 0x40], [0x95, 0xff, 0xff, 0, 0, 0, 0, 0, 0], [0x8a, 0xff], [0x8b, 0xff, 0xff, 0xff, 0xff], [0x80, 9], [0x47, 0x7f, 0xf8, 0, 0, 0, 0, 0, 0]) },
   { weight: 1, arbitrary: fc.uint8Array({ minLength: 1, maxLength: 4 }).map((b) => [...b]) },
 );
 

@@ -27,6 +27,12 @@ after(() => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
+/** The memory a numeric array's data lives in. */
+function bufferOf(a: NdArray): ArrayBufferLike {
+  assert.ok(ArrayBuffer.isView(a.data), `${a.name}: not a numeric array`);
+  return a.data.buffer;
+}
+
 const FORMAT_OF: Record<string, string> = { '.pt': 'torch', '.safetensors': 'safetensors', '.onnx': 'onnx' };
 const formatOf = (f: string): string => FORMAT_OF[f.slice(f.lastIndexOf('.'))]!;
 
@@ -54,10 +60,9 @@ describe('formats: every fixture reads to exactly what torch / numpy / onnx wrot
   it('contiguous tensors are views of their storage; views sharing a storage share its memory', () => {
     const bytes = formatFixture('noncontig.pt');
     const arrays = readTorchZip(openZip(bytes));
-    const base = arrays.get('base')!;
-    assert.equal(base.data.buffer, bytes.buffer, 'base: a view of the file bytes, not a copy');
-    assert.equal(arrays.get('flat_offset')!.data.buffer, bytes.buffer, 'flat_offset: a view at an offset');
-    assert.notEqual(arrays.get('transposed')!.data.buffer, bytes.buffer, 'transposed: copied out in C order');
+    assert.equal(bufferOf(arrays.get('base')!), bytes.buffer, 'base: a view of the file bytes, not a copy');
+    assert.equal(bufferOf(arrays.get('flat_offset')!), bytes.buffer, 'flat_offset: a view at an offset');
+    assert.notEqual(bufferOf(arrays.get('transposed')!), bytes.buffer, 'transposed: copied out in C order');
     assert.deepEqual(arrays.get('expanded')!.shape, [4, 3]);
   });
 
@@ -72,7 +77,7 @@ describe('formats: every fixture reads to exactly what torch / numpy / onnx wrot
   it('safetensors: aligned float32 tensors are views of the file bytes', () => {
     const bytes = formatFixture('gru.safetensors');
     const arrays = readSafetensors(bytes);
-    assert.equal(arrays.get('weight_ih_l0')!.data.buffer, bytes.buffer);
+    assert.equal(bufferOf(arrays.get('weight_ih_l0')!), bytes.buffer);
   });
 });
 
