@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, cli, members, npy, tmp, writeNpz } from './helpers.js';
+import { ROOT, cli, members, npy, tmp, writeNpz } from '../helpers.js';
 
 const base = 'test/fixtures/ports/port_base.npz';
 const correct = 'test/fixtures/ports/correct.npz';

@@ -9,8 +9,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { parseNpy } from '../src/io/npy.js';
-import { ROOT, cli, members, npyString, tmp, writeNpz } from './helpers.js';
+import { parseNpy } from '../../src/io/npy.js';
+import { ROOT, cli, members, npyString, tmp, writeNpz } from '../helpers.js';
 
 const ONNX = (name: string): string => join(ROOT, 'test', 'fixtures', 'onnx', name);
 

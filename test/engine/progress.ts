@@ -6,23 +6,22 @@
 // (a timer fired, progress came in) on runs too long to finish first, and aborted there.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { loadArrays } from '../src/io/load.js';
-import { buildCase, type CaseOptions } from '../src/model/case.js';
-import { runGruStack, type GruRunInput, type GruRunOptions, type GruRunResult } from '../src/gru/stack.js';
-import { closeFastEngine, gruFlops, runGruFast, warmFastEngine, type FastOptions } from '../src/engine/fast.js';
-import { runStack } from '../src/gru/stack.js';
-import { REFERENCE_RUNNER } from '../src/gru/layer.js';
-import { AbortError, REPORT_MS, type RunControl } from '../src/gru/control.js';
-import { PYTORCH_MATH, withMath } from '../src/gru/math.js';
+import { loadArrays } from '../../src/io/load.js';
+import { buildCase, type CaseOptions } from '../../src/model/case.js';
+import { runGruStack, type GruRunInput, type GruRunOptions, type GruRunResult } from '../../src/gru/stack.js';
+import { closeFastEngine, gruFlops, runGruFast, warmFastEngine, type FastOptions } from '../../src/engine/fast.js';
+import { runStack } from '../../src/gru/stack.js';
+import { REFERENCE_RUNNER } from '../../src/gru/layer.js';
+import { AbortError, REPORT_MS, type RunControl } from '../../src/gru/control.js';
+import { PYTORCH_MATH, withMath } from '../../src/gru/math.js';
 
 /** The reference runner on the event loop (the first version's runGruStackAsync). */
 const runGruStackAsync = (run: GruRunInput, o: GruRunOptions & RunControl & { pieceRows?: number }): Promise<GruRunResult> => runStack(run, o, REFERENCE_RUNNER, o);
-import { CASES, ROOT, SAMPLES } from './helpers.js';
-import { lcg, randomRun as sharedRandomRun, type RandomRunSpec } from './random-run.js';
+import { CASES, SAMPLES, nodeScript } from '../helpers.js';
+import { lcg, randomRun as sharedRandomRun, type RandomRunSpec } from '../random-run.js';
 
 after(() => closeFastEngine());
 
@@ -158,7 +157,7 @@ test('fast engine on 2 workers: progress polled from shared memory, abort reject
 test('an aborted worker run does not keep the process alive', () => {
   // Aborted at its first progress report, so certainly mid-run. The 20 s timeout only turns a
   // process that never exits (the bug) into a failure instead of a hang; it exits in ~1 s.
-  const code = `import { runGruFast } from ${JSON.stringify(join(ROOT, 'src', 'engine', 'fast.ts'))};
+  const code = `import { runGruFast } from ENGINE;
 const H = 128, B = 16, T = 400, I = 128;
 const w = (n) => Float64Array.from({ length: n }, (_, i) => Math.sin(i) / 16);
 const params = { inputSize: I, hiddenSize: H, numLayers: 2, bidirectional: false, bias: false, dtype: 'float64',
@@ -167,7 +166,7 @@ const ac = new AbortController();
 await runGruFast({ params, input: w(T * B * I), seqLen: T, batchSize: B, h0: new Float64Array(2 * B * H) },
   { precision: 'f64', threads: 2, signal: ac.signal, onProgress: (d, t) => { if (d < t) ac.abort(); } })
   .then(() => console.log('finished'), (e) => console.log(e.name));`;
-  const res = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: ROOT, encoding: 'utf8', timeout: 20_000 });
+  const res = nodeScript(code);
   assert.equal(res.status, 0, `exit ${res.status} signal ${res.signal}: ${res.stderr}`);
   assert.equal(res.stdout.trim(), 'AbortError');
 });

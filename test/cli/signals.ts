@@ -10,8 +10,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { renderBar, Progress } from '../src/cli/progress.js';
-import { BIN, ROOT, npy, npyString, tmp, writeNpz } from './helpers.js';
+import { renderBar, Progress } from '../../src/cli/progress.js';
+import { BIN, ROOT, npy, npyString, tmp, writeNpz } from '../helpers.js';
 
 /**
  * A GRU of ~100 GFLOP in a ~5 MB file: I = 8, H = 512, T = 30000, B = 2, random weights, an

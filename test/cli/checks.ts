@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseNpy } from '../src/io/npy.js';
-import { BIN, ROOT, cli, members, npy, sample, tmp, writeNpz } from './helpers.js';
+import { parseNpy } from '../../src/io/npy.js';
+import { BIN, ROOT, cli, members, npy, sample, tmp, writeNpz } from '../helpers.js';
 
 const ESC = /\x1b\[/;
 

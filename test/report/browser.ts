@@ -1,12 +1,12 @@
 // The HTML report in a real headless browser, when one is installed (Debian: apt-get install
-// chromium). jsdom (test/report.test.ts) checks the structure everywhere; this checks that a real
+// chromium). jsdom (report/renderers.ts) checks the structure everywhere; this checks that a real
 // engine renders it: the DOM after load still has the plots, and a screenshot is produced.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cli, tmp } from './helpers.js';
+import { cli, tmp } from '../helpers.js';
 
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find((p) => existsSync(p));
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];

@@ -4,18 +4,17 @@
 // kernel); the double JS kernel must agree to rounding noise.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { loadArrays } from '../src/io/load.js';
-import { buildCase, type CaseOptions } from '../src/model/case.js';
-import { runGruStack, runStack, type GruRunInput, type GruRunResult } from '../src/gru/stack.js';
-import { closeFastEngine, fastKernelFor, fastRunner, runGruFast, warmFastEngine } from '../src/engine/fast.js';
-import { wasmBuild, wasmModule, type WasmBuild } from '../src/engine/wasm.js';
-import { PYTORCH_MATH, withMath } from '../src/gru/math.js';
-import { CASES, ROOT, SAMPLES } from './helpers.js';
-import { lcg, randomRun } from './random-run.js';
+import { loadArrays } from '../../src/io/load.js';
+import { buildCase, type CaseOptions } from '../../src/model/case.js';
+import { runGruStack, runStack, type GruRunInput, type GruRunResult } from '../../src/gru/stack.js';
+import { closeFastEngine, fastKernelFor, fastRunner, runGruFast, warmFastEngine } from '../../src/engine/fast.js';
+import { wasmBuild, wasmModule, type WasmBuild } from '../../src/engine/wasm.js';
+import { PYTORCH_MATH, withMath } from '../../src/gru/math.js';
+import { CASES, ROOT, SAMPLES, nodeScript } from '../helpers.js';
+import { lcg, randomRun } from '../random-run.js';
 
 const TOL = 1e-6;
 
@@ -166,15 +165,15 @@ test(`[${build}] bidirectional 2-layer run split over 2 workers equals 1 thread 
 });
 
 if (once) test(`[${build}] workers never keep the process alive`, () => {
-  const code = `import { runGruFast } from ${JSON.stringify(join(ROOT, 'src', 'engine', 'fast.ts'))};
+  const code = `import { runGruFast } from ENGINE;
 const H = 8, B = 4, T = 5;
 const params = { inputSize: 3, hiddenSize: H, numLayers: 1, bidirectional: true, bias: false, dtype: 'float32',
   layers: [[0, 1].map(() => ({ weightIh: new Float32Array(3 * H * 3).fill(0.1), weightHh: new Float32Array(3 * H * H).fill(0.1), inputSize: 3 }))] };
 const r = await runGruFast({ params, input: new Float32Array(T * B * 3).fill(1), seqLen: T, batchSize: B, h0: new Float32Array(2 * B * H) }, { precision: 'f32', threads: 2 });
 console.log(r.output.length);`;
-  // A process kept alive by its workers never exits: the timeout turns that into a failure (status
-  // null) instead of a hang. It exits in well under a second; 20 s leaves room for any machine.
-  const res = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: ROOT, encoding: 'utf8', timeout: 20_000 });
+  // A process kept alive by its workers never exits: nodeScript's timeout turns that into a failure
+  // (status null) instead of a hang. It exits in well under a second.
+  const res = nodeScript(code);
   assert.equal(res.status, 0, `exit ${res.status} signal ${res.signal}: ${res.stderr}`);
   assert.equal(res.stdout.trim(), String(5 * 4 * 2 * 8));
 });
