@@ -4,7 +4,7 @@
 // kernel); the double JS kernel must agree to rounding noise.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { loadArrays } from '../../src/io/load.js';
@@ -13,7 +13,7 @@ import { runGruStack, runStack, type GruRunInput, type GruRunResult } from '../.
 import { closeFastEngine, fastKernelFor, fastRunner, runGruFast, warmFastEngine } from '../../src/engine/fast.js';
 import { wasmBuild, wasmModule, type WasmBuild } from '../../src/engine/wasm.js';
 import { PYTORCH_MATH, withMath } from '../../src/gru/math.js';
-import { CASES, ROOT, SAMPLES, nodeScript } from '../helpers.js';
+import { CASES, ROOT, SAMPLES, nodeScript, tmp } from '../helpers.js';
 import { lcg, randomRun } from '../random-run.js';
 
 const TOL = 1e-6;
@@ -176,5 +176,25 @@ console.log(r.output.length);`;
   const res = nodeScript(code);
   assert.equal(res.status, 0, `exit ${res.status} signal ${res.signal}: ${res.stderr}`);
   assert.equal(res.stdout.trim(), String(5 * 4 * 2 * 8));
+});
+
+if (once) test(`[${build}] a worker that cannot start fails the run that asked for it, with its error: no hang, no piece lost`, () => {
+  // A copy of the built engine without worker.js: every worker it starts dies at once. With 2
+  // threads asked for, half the pieces are the worker's; the run must reject, not wait for them
+  // forever (the process would end with exit 13, a top-level await never settled) or finish
+  // without them.
+  const dir = tmp();
+  cpSync(join(ROOT, 'dist'), join(dir, 'dist'), { recursive: true, filter: (src) => !/\.(map|d\.ts)$|cli-bundle\.mjs$/.test(src) });
+  rmSync(join(dir, 'dist', 'engine', 'worker.js'));
+  writeFileSync(join(dir, 'package.json'), '{ "type": "module" }');
+  const code = `import { runGruFast } from ${JSON.stringify(join(dir, 'dist', 'engine', 'fast.js'))};
+const H = 8, B = 4, T = 5;
+const params = { inputSize: 3, hiddenSize: H, numLayers: 1, bidirectional: true, bias: false, dtype: 'float32',
+  layers: [[0, 1].map(() => ({ weightIh: new Float32Array(3 * H * 3).fill(0.1), weightHh: new Float32Array(3 * H * H).fill(0.1), inputSize: 3 }))] };
+await runGruFast({ params, input: new Float32Array(T * B * 3).fill(1), seqLen: T, batchSize: B, h0: new Float32Array(2 * B * H) }, { precision: 'f32', threads: 2 })
+  .then(() => console.log('finished'), (e) => console.log('rejected: ' + e.message));`;
+  const res = nodeScript(code);
+  assert.equal(res.status, 0, `exit ${res.status} signal ${res.signal}: ${res.stdout}${res.stderr}`);
+  assert.match(res.stdout, /^rejected: .*worker\.js/);
 });
 }
