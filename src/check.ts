@@ -380,9 +380,6 @@ export function checkPair(
  * Makes every check the case allows, given the reference's tensors: reference vs expected (the
  * dump's own sanity) and, with a candidate, candidate vs reference and candidate vs expected.
  */
-/** The least precise of two dtypes: torch.testing.assert_close takes its tolerances from it. */
-const LOOSER: Record<FloatDType, number> = { float16: 0, float32: 1, float64: 2 };
-const looserOf = (a: FloatDType, b: FloatDType): FloatDType => (LOOSER[a] <= LOOSER[b] ? a : b);
 
 /** Rows of the last layer of an h_n in PyTorch's (L·D, B, H) layout. */
 export function lastLayerRows(c: GruCase, t: { shape: number[]; data: ArrayLike<number> }): { shape: number[]; data: Float64Array } {
@@ -415,8 +412,8 @@ export function compareCase(c: GruCase, ref: { output: UserTensor; h_n: UserTens
       checks.push(checkPair(c, tensor, 'reference', ref[tensor], 'expected', exp, tol, equalNan, options));
     }
     if (got) {
-      // A float16 port is judged at float16's tolerances: the less precise dtype decides.
-      const tol = resolveTolerance(looserOf(got.dtype, exp?.dtype ?? c.config.dtype), options, { tensor, subject: 'candidate' });
+      // A float16 port is judged at float16's tolerances: the looser of the two dtypes' decides.
+      const tol = resolveTolerance(got.dtype, options, { tensor, subject: 'candidate' }, exp?.dtype ?? c.config.dtype);
       if (!exp || tol.rtol !== tolerance[tensor]?.rtol || tol.atol !== tolerance[tensor]?.atol) tolerance[exp ? `${tensor} (candidate)` : tensor] = tol;
       const part = tensor === 'h_n' && cand!.hnLastLayer;
       const refT = part ? lastLayerRows(c, ref.h_n) : ref[tensor];

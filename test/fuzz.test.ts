@@ -40,7 +40,7 @@ describe('fuzz: .npy header parser', () => {
     fc.assert(npyHeaderProperty(), { seed: 0x6e707931, numRuns: 1500 });
   });
 
-  it('shapes claiming far more than the bytes present: refused before allocating, fast (300 runs)', () => {
+  it('shapes claiming far more than the bytes present: refused before allocating (300 runs)', () => {
     fc.assert(npyHugeClaimProperty(), { seed: 0x6e707932, numRuns: 300 });
   });
 });
@@ -70,39 +70,59 @@ describe('fuzz: whole run path in-process (loadArrays + checkBundle)', () => {
 });
 
 interface Spawned {
-  file: string;
   code: number | null;
   stdout: string;
   stderr: string;
 }
 
-function spawnRun(file: string): Promise<Spawned> {
+function spawnRun(files: string[]): Promise<Spawned> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      [BIN, 'run', file, '--format', 'json'],
-      { cwd: ROOT, encoding: 'utf8', timeout: 30_000, env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' } },
-      (err, stdout, stderr) => resolve({ file, code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr }),
+      [BIN, 'run', ...files, '--format', 'json'],
+      { cwd: ROOT, encoding: 'utf8', timeout: 30_000, maxBuffer: 64 << 20, env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' } },
+      (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr }),
     );
   });
 }
 
+/** The stderr contract under hostile input: only `gru-check: ` lines, no stack, no internal error. */
+function assertCleanStderr(r: Spawned, w: string): void {
+  assert.ok(!r.stderr.includes('    at '), `${w}: stack trace`);
+  assert.ok(!r.stderr.includes('internal error'), `${w}: internal error`);
+  for (const line of r.stderr.split('\n').filter(Boolean)) assert.match(line, /^gru-check: /, w);
+}
+
+type Doc = { pass: boolean; summary: { errors: number }; cases: Array<{ case: string; pass: boolean; error?: string }> };
+
 describe('fuzz: the built CLI', () => {
+  // One CLI start costs ~0.15 s: all 20 files go through one run, then one file of each outcome
+  // (error, mismatch, pass) runs alone, for the single-case exit codes.
   it('20 mutated files: exit 0/1/2, stdout is one JSON document, stderr one-line errors, no stack', async () => {
     const files = cliInputs(dir, 20, 0x636c6931);
-    const results: Spawned[] = [];
-    for (let i = 0; i < files.length; i += 5) results.push(...(await Promise.all(files.slice(i, i + 5).map(spawnRun))));
-    for (const r of results) {
-      const w = `${r.file}: exit ${r.code}, stderr ${JSON.stringify(r.stderr)}`;
-      assert.ok(r.code === 0 || r.code === 1 || r.code === 2, w);
-      assert.ok(!r.stderr.includes('    at '), `${w}: stack trace`);
-      assert.ok(!r.stderr.includes('internal error'), `${w}: internal error`);
-      for (const line of r.stderr.split('\n').filter(Boolean)) assert.match(line, /^gru-check: /, w);
-      const doc = JSON.parse(r.stdout) as { pass: boolean; cases: Array<{ error?: string }> };
-      assert.equal(doc.cases.length, 1, w);
-      assert.equal(r.code === 0, doc.pass, `${w}: exit code vs pass`);
-      assert.equal(r.code === 2, doc.cases[0]!.error !== undefined, `${w}: exit 2 iff the case is an error`);
-      if (r.code === 2) assert.equal(r.stderr.split('\n').filter(Boolean).length, 1, `${w}: one error line`);
+    const all = await spawnRun(files);
+    const w = `all 20: exit ${all.code}, stderr ${JSON.stringify(all.stderr)}`;
+    assertCleanStderr(all, w);
+    const doc = JSON.parse(all.stdout) as Doc;
+    assert.deepEqual(doc.cases.map((c) => c.case), files, w);
+    const errors = doc.cases.filter((c) => c.error !== undefined).length;
+    assert.equal(doc.summary.errors, errors, w);
+    assert.equal(all.code, errors > 0 ? 2 : doc.pass ? 0 : 1, `${w}: exit code vs the cases`);
+    assert.equal(all.stderr.split('\n').filter((l) => l.startsWith('gru-check: error: ')).length, errors, `${w}: one error line per unreadable case`);
+    for (const c of doc.cases) if (c.error !== undefined) assert.equal(c.pass, false, `${w}: an unreadable case cannot pass`);
+
+    const one = (want: (c: Doc['cases'][number]) => boolean) => doc.cases.find(want);
+    const picks = [one((c) => c.error !== undefined), one((c) => c.error === undefined && !c.pass), one((c) => c.pass)].filter((c) => c !== undefined);
+    assert.equal(picks.length, 3, `the seed gives every outcome: ${JSON.stringify(doc.cases.map((c) => [c.pass, c.error !== undefined]))}`);
+    for (const c of picks) {
+      const r = await spawnRun([c.case]);
+      const wi = `${c.case}: exit ${r.code}, stderr ${JSON.stringify(r.stderr)}`;
+      assertCleanStderr(r, wi);
+      const d = JSON.parse(r.stdout) as Doc;
+      assert.equal(d.cases.length, 1, wi);
+      assert.equal(r.code, c.error !== undefined ? 2 : c.pass ? 0 : 1, `${wi}: exit code vs the case's outcome in the batch`);
+      assert.equal(r.code === 0, d.pass, `${wi}: exit code vs pass`);
+      if (r.code === 2) assert.equal(r.stderr.split('\n').filter(Boolean).length, 1, `${wi}: one error line`);
     }
   });
 });

@@ -1,13 +1,30 @@
 // Shared test helpers: paths, running the built CLI, loading samples.
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, readdirSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const SAMPLES = join(ROOT, 'samples');
 export const CASES = join(ROOT, 'test', 'fixtures', 'cases');
 export const BIN = join(ROOT, 'bin', 'gru-check.js');
+
+/**
+ * Runs an ES module script in a fresh node process against the built engine (dist/, which npm test
+ * builds first, as for the CLI tests): `ENGINE` in the code is replaced by the path of
+ * dist/engine/fast.js. Plain node starts in ~0.15 s here; under the TypeScript loader, with worker
+ * threads that load it too, ~0.55 s. For tests about the process itself (does it exit?). The script
+ * is a file, not `-e`: worker threads inherit the process's flags, and `--input-type` stops them.
+ * `timeout` only turns a process that never exits into a failure (status null) instead of a hang.
+ */
+export function nodeScript(code: string, timeout = 20_000): { status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string } {
+  const engine = join(ROOT, 'dist', 'engine', 'fast.js');
+  if (!existsSync(engine)) throw new Error(`${engine} is missing: run npm run build (npm test does)`);
+  const file = join(tmp('gru-check-script-'), 'script.mjs');
+  writeFileSync(file, code.replaceAll('ENGINE', JSON.stringify(engine)));
+  const r = spawnSync(process.execPath, [file], { cwd: ROOT, encoding: 'utf8', timeout });
+  return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+}
 
 export const sample = (name: string): string => join(SAMPLES, name);
 export const fixture = (name: string): string => join(CASES, name);
@@ -32,14 +49,68 @@ export function cli(args: string[], env: Record<string, string> = {}): CliRun {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { zipSync } from 'fflate';
 import { dump } from 'npyjs';
 import { readNpz } from '../src/io/npz.js';
 
-/** A fresh temporary directory for files a test writes. */
-export const tmp = (): string => mkdtempSync(join(tmpdir(), 'gru-check-test-'));
+const created: string[] = [];
+
+/** Removes every directory tmp() made in this process; run at exit (node --test runs each file in its own process). */
+function removeTmpDirs(): void {
+  for (const d of created.splice(0)) {
+    try {
+      rmSync(d, { recursive: true, force: true, maxRetries: 3 });
+    } catch (e) {
+      process.stderr.write(`test helpers: could not remove ${d}: ${(e as Error).message}\n`);
+    }
+  }
+}
+
+/**
+ * A fresh temporary directory for files a test writes, removed when the process exits, so a test
+ * run leaves nothing in the temp folder whether or not its tests pass. `prefix` names what it holds.
+ */
+export function tmp(prefix = 'gru-check-test-'): string {
+  if (created.length === 0) process.once('exit', removeTmpDirs);
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  created.push(d);
+  return d;
+}
+
+/**
+ * A copy of the built CLI that any user can run, for tests that drop privileges: the repository
+ * may sit in a private folder (`mktemp -d` is mode 700) that another uid cannot even enter. Copies
+ * what a run needs — bin/gru-check.js, package.json (for --version), dist/engine/cli-bundle.mjs, the
+ * wasm kernels, and the worker with every module it imports — into a fresh tmp() folder, all
+ * world-readable. Returns the copy's bin path. (onnx-proto, the bundle's one external import, is
+ * loaded only for .onnx files and is not copied.)
+ */
+export function readableCli(): { dir: string; bin: string } {
+  const dir = tmp('gru-check-cli-');
+  chmodSync(dir, 0o755);
+  const copy = (rel: string): void => {
+    const to = join(dir, rel);
+    mkdirSync(dirname(to), { recursive: true, mode: 0o755 });
+    copyFileSync(join(ROOT, rel), to);
+    chmodSync(to, 0o644);
+  };
+  for (const rel of ['bin/gru-check.js', 'package.json', 'dist/engine/cli-bundle.mjs', 'dist/engine/gemm.wasm', 'dist/engine/gemm-fma.wasm']) copy(rel);
+  // The worker is not bundled: follow its relative imports.
+  const todo = ['dist/engine/worker.js'];
+  const seen = new Set<string>();
+  while (todo.length) {
+    const rel = todo.pop()!;
+    if (seen.has(rel)) continue;
+    seen.add(rel);
+    copy(rel);
+    for (const m of readFileSync(join(ROOT, rel), 'utf8').matchAll(/(?:from|import)\s*\(?\s*['"](\.{1,2}\/[^'"]+)['"]/g)) {
+      todo.push(relative(ROOT, join(ROOT, dirname(rel), m[1]!)));
+    }
+  }
+  return { dir, bin: join(dir, 'bin', 'gru-check.js') };
+}
 
 /** The raw .npy members of an .npz, to edit and re-zip. */
 export function members(path: string): Record<string, Uint8Array> {
@@ -73,6 +144,16 @@ export function npyString(s: string): Uint8Array {
   const dv = new DataView(out.buffer);
   chars.forEach((c, i) => dv.setUint32(10 + header.length + 4 * i, c.codePointAt(0)!, true));
   return out;
+}
+
+/**
+ * A check's error metric as a number. The metrics are null only for a check that could not compare
+ * element by element (a shape mismatch); a test that expects numbers fails here on null rather
+ * than let `null <= 1e-6` (true in JavaScript) pass.
+ */
+export function metric(v: number | null, what = 'metric'): number {
+  if (v === null) throw new Error(`${what} is null: the check did not compare element by element`);
+  return v;
 }
 
 import { checkCase, type CheckOptions, type CaseResult } from '../src/check.js';

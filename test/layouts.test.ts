@@ -1,12 +1,16 @@
 // ONNX direction="forward" / "reverse": one direction cut out of a real PyTorch bidirectional run
 // (samples/onnx_lbr1.npz, with sequence_lens) must check out on its own, in ONNX's axis order.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { loadArrays } from '../src/io/load.js';
 import { buildCase } from '../src/model/case.js';
 
-import { cli, npy, npyString, sample, tmp, writeNpz, checkRef } from './helpers.js';
+import { checkCase } from '../src/check.js';
+import { closeFastEngine } from '../src/engine/fast.js';
+import { npy, npyString, sample, tmp, writeNpz, checkRef } from './helpers.js';
+
+after(() => closeFastEngine());
 
 test('ONNX single direction, forward and reverse, cut from a bidirectional PyTorch run', async () => {
   const src = (await loadArrays(sample('onnx_lbr1.npz'))).arrays;
@@ -33,9 +37,10 @@ test('ONNX single direction, forward and reverse, cut from a bidirectional PyTor
     const r = await checkRef(c);
     assert.equal(r.pass, true, `${direction}: ${JSON.stringify(r.checks.map((k) => [k.tensor, k.maxAbsError]))}`);
     assert.deepEqual(r.checks.map((k) => k.shape), [[T, 1, B, H], [1, B, H]]);
-    for (const threads of ['1', '2']) {
-      const j = JSON.parse(cli(['run', file, '--format', 'json', '--threads', threads]).stdout);
-      assert.equal(j.pass, true, `the fast engine agrees (${threads} thread(s))`);
+    for (const threads of [1, 2]) {
+      const fast = await checkCase(c, { engine: 'fast', threads });
+      assert.equal(fast.pass, true, `the fast engine agrees (${threads} thread(s))`);
+      assert.equal(fast.timings.threads, threads);
     }
     // the other direction's reading of the same weights must not pass
     const wrong = await checkRef(buildCase(await loadArrays(file), { direction: direction === 'reverse' ? 'forward' : 'reverse' }));

@@ -82,16 +82,23 @@ export function parseToleranceSpec(text: string, flag: string): ToleranceSpec {
   return spec;
 }
 
-/** The tolerance for one check: the overrides' most specific value, else the dtype's default. */
-export function resolveTolerance(dtype: FloatDType, overrides: ToleranceOverrides, at: { tensor: TensorName; subject: CheckSubject } = { tensor: 'output', subject: 'reference' }): Tolerance {
-  const d = DEFAULT_TOLERANCES[dtype];
+/**
+ * The tolerance for one check: the overrides' most specific value, else the dtype's default. Two
+ * tensors of different dtypes (a float16 port's output against a float32 reference) get the looser
+ * rtol and the looser atol of the two, as assert_close(check_dtype=False) does
+ * (torch/testing/_comparison.py, default_tolerances).
+ */
+export function resolveTolerance(dtype: FloatDType, overrides: ToleranceOverrides, at: { tensor: TensorName; subject: CheckSubject } = { tensor: 'output', subject: 'reference' }, other: FloatDType = dtype): Tolerance {
+  const dtypes = other === dtype ? [dtype] : [dtype, other];
+  const d = { rtol: Math.max(...dtypes.map((t) => DEFAULT_TOLERANCES[t].rtol)), atol: Math.max(...dtypes.map((t) => DEFAULT_TOLERANCES[t].atol)) };
+  const byDefault = `default for ${dtypes.join(' vs ')}`;
   const r = pickTolerance(overrides.rtol, at.tensor, at.subject);
   const a = pickTolerance(overrides.atol, at.tensor, at.subject);
   const src = (from: string, key: string): string => (key ? `${from} ${key}` : from);
   return {
     rtol: r?.value ?? d.rtol,
     atol: a?.value ?? d.atol,
-    rtolSource: r ? src(overrides.rtolFrom ?? '--rtol', r.key) : `default for ${dtype}`,
-    atolSource: a ? src(overrides.atolFrom ?? '--atol', a.key) : `default for ${dtype}`,
+    rtolSource: r ? src(overrides.rtolFrom ?? '--rtol', r.key) : byDefault,
+    atolSource: a ? src(overrides.atolFrom ?? '--atol', a.key) : byDefault,
   };
 }

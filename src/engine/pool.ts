@@ -36,6 +36,8 @@ interface Slot {
   /** Called (once) when the slot becomes free, after its warm-up or a piece. */
   waiters: (() => void)[];
   dead: boolean;
+  /** Why it died (an 'error' event, or its exit). */
+  error?: Error;
 }
 
 const slots: Slot[] = [];
@@ -63,6 +65,7 @@ function spawn(module: WebAssembly.Module | undefined): Slot {
   });
   const fail = (e: Error): void => {
     slot.dead = true;
+    slot.error ??= e;
     const i = slots.indexOf(slot);
     if (i >= 0) slots.splice(i, 1);
     const p = slot.pending;
@@ -187,6 +190,18 @@ export function shareQueue(
 
   const serve = (slot: Slot): void => {
     waiting.delete(slot);
+    if (slot.dead) {
+      // It died before taking a piece (e.g. it could not start): it takes none, as that piece would
+      // never be computed. If some pieces are for workers only (an explicit thread count), the run
+      // fails with the worker's error instead of waiting for them forever.
+      if (!stopped && (options.reserved?.() ?? 0) > 0) {
+        failure ??= slot.error ?? new Error('fast engine worker died');
+        stopped = true;
+        options.cancel();
+        settle();
+      }
+      return;
+    }
     const piece = stopped ? undefined : take();
     if (!piece || slot.dead) return;
     slot.busy = true;

@@ -116,14 +116,14 @@ export function assertCaseResult(r: CaseResult, where: string): void {
   assert.deepEqual(back.checks.map((c) => c.maxRelError), r.checks.map((c) => c.maxRelError), `${where}: JSON round trip`);
 }
 
-/** Wall-clock and ArrayBuffer growth around fn: catches hangs and unjustified allocations. */
-export function bounded<T>(fn: () => T, where: string, limits: { ms: number; bytes: number }): T {
+/**
+ * ArrayBuffer growth around fn: catches allocations the input's bytes do not justify. (No clock:
+ * how long a parse takes depends on the machine; what it allocates does not.)
+ */
+export function bounded<T>(fn: () => T, where: string, limits: { bytes: number }): T {
   const m0 = process.memoryUsage().arrayBuffers;
-  const t0 = performance.now();
   const v = fn();
-  const ms = performance.now() - t0;
   const grew = process.memoryUsage().arrayBuffers - m0;
-  assert.ok(ms < limits.ms, `${where}: took ${ms.toFixed(0)} ms (limit ${limits.ms})`);
   assert.ok(grew < limits.bytes, `${where}: ArrayBuffers grew by ${grew} bytes (limit ${limits.bytes})`);
   return v;
 }
@@ -273,7 +273,7 @@ export function npyHeaderProperty(): fc.IPropertyWithHooks<[NpyCase]> {
   return fc.property(npyCaseArb, (c) => {
     const bytes = buildNpy(c);
     const where = `parseNpy(${JSON.stringify(c.header.text.slice(0, 200))})`;
-    const r = bounded(() => outcome(() => parseNpy(bytes, 'x'), where), where, { ms: 500, bytes: 8 << 20 });
+    const r = bounded(() => outcome(() => parseNpy(bytes, 'x'), where), where, { bytes: 8 << 20 });
     if (!(r instanceof GruCheckError)) {
       assertNdArray(r, where);
       // Whatever parsed holds no more elements than the file has bytes (zero-size items included):
@@ -284,7 +284,7 @@ export function npyHeaderProperty(): fc.IPropertyWithHooks<[NpyCase]> {
   });
 }
 
-/** Shapes claiming far more than the bytes present: refused before any allocation, fast. */
+/** Shapes claiming far more than the bytes present: refused before any allocation. */
 export function npyHugeClaimProperty(): fc.IPropertyWithHooks<[string[], string, number, number]> {
   const hugeDim = fc.constantFrom('1099511627776', '4294967296', '2147483648', '1073741824', '536870912', '9007199254740991', '4611686018427387904', '65536', '100000');
   return fc.property(
@@ -299,7 +299,7 @@ export function npyHugeClaimProperty(): fc.IPropertyWithHooks<[string[], string,
         version: [version, 0], lenLie: 'true', data: new Uint8Array(dataLen), encoding: 'utf8', magicFlip: undefined,
       };
       const where = `parseNpy(shape ${shape} ${descr}, ${dataLen} data bytes)`;
-      const r = bounded(() => outcome(() => parseNpy(buildNpy(c), 'x'), where), where, { ms: 250, bytes: 1 << 20 });
+      const r = bounded(() => outcome(() => parseNpy(buildNpy(c), 'x'), where), where, { bytes: 1 << 20 });
       assert.ok(r instanceof GruCheckError, `${where}: must be refused`);
       assert.ok(['TOO_LARGE', 'TRUNCATED', 'UNSUPPORTED_DTYPE'].includes(r.code), `${where}: code ${r.code}: ${r.message}`);
     },
@@ -389,7 +389,7 @@ function readAll(bytes: Uint8Array, where: string, maxBytes?: number): void {
     },
     where,
     // A member may legitimately inflate to its declared size; the samples are all small.
-    { ms: 2000, bytes: 64 << 20 },
+    { bytes: 64 << 20 },
   );
 }
 
@@ -724,7 +724,6 @@ export type RunOptions = typeof optionsArb extends fc.Arbitrary<infer T> ? T : n
 
 /** Loads a file like the CLI does and checks it: a CaseResult or a one-line GruCheckError. */
 export async function runPath(path: string, o: RunOptions, where: string): Promise<CaseResult | GruCheckError> {
-  const t0 = performance.now();
   const bundle = await outcomeAsync(() => loadArrays(path, o.maxBytes === undefined ? {} : { maxBytes: o.maxBytes }), `${where} loadArrays`);
   if (bundle instanceof GruCheckError) {
     assert.ok(bundle.file !== undefined, `${where}: a load error must name its file`);
@@ -743,8 +742,6 @@ export async function runPath(path: string, o: RunOptions, where: string): Promi
     ? await outcomeAsync(() => checkCase(bundle, opts), `${where} runCheckBundle`)
     : await outcomeAsync(() => checkRef(bundle, opts), `${where} checkBundle`);
   if (!(r instanceof GruCheckError)) assertCaseResult(r, where);
-  const ms = performance.now() - t0;
-  assert.ok(ms < 3000, `${where}: took ${ms.toFixed(0)} ms`);
   return r;
 }
 
@@ -804,9 +801,11 @@ export function cliInputs(dir: string, n: number, seed: number): string[] {
 
 /**
  * Consistent shape changes alone (no other edit to mask them): one axis size of the input becomes
- * 0 and another 2**24 in every array. Such a file holds no more bytes than the sample, so the run
- * must answer as fast as the sample does; a loop over the empty-but-long axis takes half a minute
- * here (and forever at 2**40).
+ * 0 and another 2**30 in every array. Such a file holds no more bytes than the sample, so the run
+ * must answer about as fast as the sample does (~2 ms here); a loop over the empty-but-long axis
+ * would take half an hour at 2**30 (half a minute at 2**24, as fuzzing once found). Here the
+ * latency is the point, so this is the one property with a clock: 5 s, over 1000x what a correct
+ * run takes and 1/300 of what the bug costs, so neither a slow machine nor a fast one decides it.
  */
 export function runPathResizeProperty(dir: string): fc.IAsyncPropertyWithHooks<[number, number, number, boolean]> {
   const decoded = sampleFiles().map((p) => {
@@ -816,7 +815,7 @@ export function runPathResizeProperty(dir: string): fc.IAsyncPropertyWithHooks<[
   });
   return fc.asyncProperty(fc.nat({ max: decoded.length - 1 }), fc.nat({ max: 2 }), fc.nat({ max: 2 }), fc.boolean(), async (which, a, b, fast) => {
     const s = decoded[which]!;
-    const edits: Edit[] = [{ kind: 'resize', a, b, size: 2 ** 24 }];
+    const edits: Edit[] = [{ kind: 'resize', a, b, size: 2 ** 30 }];
     const path = join(dir, `resize-${tmpCounter++}.npz`);
     const files: Record<string, Uint8Array> = {};
     for (const [k, v] of Object.entries(applyEdits(s.arrays, edits))) files[`${k}.npy`] = v;
@@ -825,6 +824,6 @@ export function runPathResizeProperty(dir: string): fc.IAsyncPropertyWithHooks<[
     const t0 = performance.now();
     await runPath(path, { equalNan: false, fast } as Parameters<typeof runPath>[1], where);
     const ms = performance.now() - t0;
-    assert.ok(ms < 1500, `${where}: took ${ms.toFixed(0)} ms for a file no larger than the sample`);
+    assert.ok(ms < 5000, `${where}: took ${ms.toFixed(0)} ms for a file no larger than the sample`);
   });
 }

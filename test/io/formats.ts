@@ -10,12 +10,12 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { formatError, GruCheckError } from '../src/errors.js';
-import { loadArrays, openZip, readOnnx, readSafetensors, readTorchZip } from '../src/io/index.js';
-import type { NdArray } from '../src/io/types.js';
+import { formatError, GruCheckError } from '../../src/errors.js';
+import { loadArrays, openZip, readOnnx, readSafetensors, readTorchZip } from '../../src/io/index.js';
+import type { NdArray } from '../../src/io/types.js';
 import onnxProto from 'onnx-proto';
-import { assertGruErrorAsync, makeZip } from './fixtures/io/helpers.js';
-import { assertSameArrays, expectedArrays, FORMATS, formatFixture, manifest } from './fixtures/formats/helpers.js';
+import { assertGruErrorAsync, makeZip } from '../fixtures/io/helpers.js';
+import { assertSameArrays, expectedArrays, FORMATS, formatFixture, manifest } from '../fixtures/formats/helpers.js';
 
 const onnxSchema = onnxProto.onnx;
 
@@ -26,6 +26,12 @@ before(() => {
 after(() => {
   rmSync(tmp, { recursive: true, force: true });
 });
+
+/** The memory a numeric array's data lives in. */
+function bufferOf(a: NdArray): ArrayBufferLike {
+  assert.ok(ArrayBuffer.isView(a.data), `${a.name}: not a numeric array`);
+  return a.data.buffer;
+}
 
 const FORMAT_OF: Record<string, string> = { '.pt': 'torch', '.safetensors': 'safetensors', '.onnx': 'onnx' };
 const formatOf = (f: string): string => FORMAT_OF[f.slice(f.lastIndexOf('.'))]!;
@@ -54,10 +60,9 @@ describe('formats: every fixture reads to exactly what torch / numpy / onnx wrot
   it('contiguous tensors are views of their storage; views sharing a storage share its memory', () => {
     const bytes = formatFixture('noncontig.pt');
     const arrays = readTorchZip(openZip(bytes));
-    const base = arrays.get('base')!;
-    assert.equal(base.data.buffer, bytes.buffer, 'base: a view of the file bytes, not a copy');
-    assert.equal(arrays.get('flat_offset')!.data.buffer, bytes.buffer, 'flat_offset: a view at an offset');
-    assert.notEqual(arrays.get('transposed')!.data.buffer, bytes.buffer, 'transposed: copied out in C order');
+    assert.equal(bufferOf(arrays.get('base')!), bytes.buffer, 'base: a view of the file bytes, not a copy');
+    assert.equal(bufferOf(arrays.get('flat_offset')!), bytes.buffer, 'flat_offset: a view at an offset');
+    assert.notEqual(bufferOf(arrays.get('transposed')!), bytes.buffer, 'transposed: copied out in C order');
     assert.deepEqual(arrays.get('expanded')!.shape, [4, 3]);
   });
 
@@ -72,7 +77,7 @@ describe('formats: every fixture reads to exactly what torch / numpy / onnx wrot
   it('safetensors: aligned float32 tensors are views of the file bytes', () => {
     const bytes = formatFixture('gru.safetensors');
     const arrays = readSafetensors(bytes);
-    assert.equal(arrays.get('weight_ih_l0')!.data.buffer, bytes.buffer);
+    assert.equal(bufferOf(arrays.get('weight_ih_l0')!), bytes.buffer);
   });
 });
 
@@ -362,7 +367,6 @@ describe('formats: ONNX models built here with the same schema (onnx-proto encod
       if (!n) break;
     }
     const bytes = Uint8Array.from([0x08, 0x08, 0x3a, ...len7, ...headers.reverse().flat()]);
-    const t0 = performance.now();
     let r: unknown;
     try {
       r = readOnnx(bytes);
@@ -371,6 +375,5 @@ describe('formats: ONNX models built here with the same schema (onnx-proto encod
     }
     // Either protobufjs decodes it (and we never walk subgraphs) or the stack runs out: both end here.
     assert.ok(!(r instanceof Error) || (r instanceof GruCheckError && r.code === 'BAD_ONNX'), String(r));
-    assert.ok(performance.now() - t0 < 2000);
   });
 });

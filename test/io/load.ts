@@ -7,8 +7,8 @@ import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { loadArrays } from '../src/io/index.js';
-import { assertGruErrorAsync, assertMatches, centralEntry, expected, fixture, FIXTURES, makeZip } from './fixtures/io/helpers.js';
+import { loadArrays } from '../../src/io/index.js';
+import { assertGruErrorAsync, assertMatches, centralEntry, expected, fixture, FIXTURES, makeZip } from '../fixtures/io/helpers.js';
 
 let tmp: string;
 before(() => {

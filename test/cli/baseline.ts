@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cli, members, npy, tmp, writeNpz } from './helpers.js';
+import { ROOT, cli, members, npy, tmp, writeNpz } from '../helpers.js';
 
 const base = 'test/fixtures/ports/port_base.npz';
 const correct = 'test/fixtures/ports/correct.npz';
@@ -32,7 +32,7 @@ test('a check whose error grew past factor x the recorded one fails, even inside
   const file = join(dir, 'baseline.json');
   cli(['run', base, '--candidate', correct, '--save-baseline', file]);
   // the port drifts: one output element moves by 3e-6, far inside atol 1e-5
-  const m = members(correct);
+  const m = members(join(ROOT, correct));
   const out = new Float32Array(m.output!.slice(128).buffer);
   out[7] = out[7]! + 3e-6;
   const drifted = writeNpz(join(dir, 'drifted.npz'), { ...m, output: npy(out, [6, 3, 10]) });

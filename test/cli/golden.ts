@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, cli } from './helpers.js';
+import { ROOT, cli } from '../helpers.js';
 
 const CASES: Record<string, string[]> = {
   'run-mismatch': ['run', 'samples/mismatch.npz', 'samples/classic_batch_first.npz', '--no-color', '--engine', 'reference'],

@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { float16ToFloat32 } from 'npyjs';
-import { parseNpy } from '../src/io/npy.js';
-import { assertGruError, assertMatches, expected, fixture, npyBytes } from './fixtures/io/helpers.js';
+import { parseNpy } from '../../src/io/npy.js';
+import { assertGruError, assertMatches, expected, fixture, npyBytes } from '../fixtures/io/helpers.js';
 
 describe('parseNpy: numpy-written fixtures', () => {
   for (const [name, e] of Object.entries(expected.npy)) {

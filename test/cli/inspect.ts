@@ -1,7 +1,7 @@
 // `gru-check inspect`: arrays, stats and the inferred configuration.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cli } from './helpers.js';
+import { cli } from '../helpers.js';
 
 test('inspect lists every array with dtype, shape and stats, and the inferred GRU', () => {
   const r = cli(['inspect', 'samples/lengths.npz']);

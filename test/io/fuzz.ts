@@ -6,10 +6,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { GruCheckError } from '../src/errors.js';
-import { parseNpy } from '../src/io/npy.js';
-import { readNpz } from '../src/io/npz.js';
-import { fixture } from './fixtures/io/helpers.js';
+import { GruCheckError } from '../../src/errors.js';
+import { parseNpy } from '../../src/io/npy.js';
+import { readNpz } from '../../src/io/npz.js';
+import { fixture } from '../fixtures/io/helpers.js';
 
 const NPY = ['f2', 'f4', 'be_f8', 'i8', 'U', 'config', 'fortran_f8_3d', 'fortran_U_2d', 'b1', 'v2_f4', 'v3_f4'].map((n) =>
   fixture(`npy/${n}.npy`),

@@ -18,7 +18,7 @@ import {
   safetensorsMutationProperty,
   tensorViewProperty,
   torchZipMutationProperty,
-} from './fuzz/format-props.js';
+} from '../fuzz/format-props.js';
 
 before(() => rmSync(PICKLE_PWNED, { force: true }));
 after(() => assert.ok(!existsSync(PICKLE_PWNED), 'something in a pickle ran'));

@@ -5,12 +5,12 @@
 // fast engine returned the plain GRU for a hard-sigmoid run) cannot pass.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { runGruStack, type GruRunInput } from '../src/gru/stack.js';
-import { ACTIVATIONS, PYTORCH_MATH, withMath, type Activation, type ActivationName, type GateMath } from '../src/gru/math.js';
-import { closeFastEngine, fastKernelFor, fastRunner, runGruFast, warmFastEngine } from '../src/engine/fast.js';
-import { runStack, type GruRunOptions } from '../src/gru/stack.js';
-import { wasmBuild, type WasmBuild } from '../src/engine/wasm.js';
-import { lcg, randomRun } from './random-run.js';
+import { runGruStack, type GruRunInput } from '../../src/gru/stack.js';
+import { ACTIVATIONS, PYTORCH_MATH, withMath, type Activation, type ActivationName, type GateMath } from '../../src/gru/math.js';
+import { closeFastEngine, fastKernelFor, fastRunner, runGruFast, warmFastEngine } from '../../src/engine/fast.js';
+import { runStack, type GruRunOptions } from '../../src/gru/stack.js';
+import { wasmBuild, type WasmBuild } from '../../src/engine/wasm.js';
+import { lcg, randomRun } from '../random-run.js';
 
 after(() => closeFastEngine());
 
@@ -75,7 +75,7 @@ function scaledDiff(x: { output: Float64Array; hN: Float64Array }, y: { output: 
   return m;
 }
 
-/** The tests, for the wasm build this process loads (see engine.test.ts / engine-fma.test.ts). */
+/** The tests, for the wasm build this process loads (see test/engine.test.ts / test/engine-fma.test.ts). */
 export function gateMathTests(build: WasmBuild): void {
 for (const [label, change] of OPTIONS) {
   test(`[${build}] GateMath ${label}: every runner agrees with the reference loops`, async () => {

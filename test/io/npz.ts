@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as zlib from 'node:zlib';
-import { parseNpy } from '../src/io/npy.js';
-import { readNpz } from '../src/io/npz.js';
+import { parseNpy } from '../../src/io/npy.js';
+import { readNpz } from '../../src/io/npz.js';
 import {
   assertGruError,
   assertMatches,
@@ -18,7 +18,7 @@ import {
   makeZip,
   npyBytes,
   renameMember,
-} from './fixtures/io/helpers.js';
+} from '../fixtures/io/helpers.js';
 
 const NAMES = ['bias_ih_l0', 'config', 'lengths', 'weight_hh_l0', 'weight_ih_l0'];
 

@@ -1,11 +1,11 @@
 // The wasm kernel's pieces on their own: the f32x4 product against a double dot product, and the
-// gate exp against Math.exp. The end-to-end comparison with the reference is in engine.test.ts.
+// gate exp against Math.exp. The end-to-end comparison with the reference is in cases.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { packPanels, panels, PANEL, WasmGemm, wasmModule } from '../src/engine/wasm.js';
-import { ROOT } from './helpers.js';
+import { packPanels, panels, PANEL, WasmGemm, wasmModule } from '../../src/engine/wasm.js';
+import { ROOT } from '../helpers.js';
 
 if (!existsSync(join(ROOT, 'wasm', 'gemm.wasm'))) {
   const { buildWasm } = (await import(join(ROOT, 'wasm', 'build.mjs'))) as { buildWasm: () => Promise<string[]> };

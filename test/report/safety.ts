@@ -8,7 +8,7 @@ import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { JSDOM } from 'jsdom';
 import { XMLParser } from 'fast-xml-parser';
-import { cli, members, npyString, sample, tmp, writeNpz } from './helpers.js';
+import { cli, members, npyString, sample, tmp, writeNpz } from '../helpers.js';
 
 const EVIL = '\u001b[2J\u001b[32m ALL PASS\u0007\r|`<script>alert(1)</script>`';
 /** Raw control characters an output must never contain (tab and newline are layout). */
