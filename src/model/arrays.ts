@@ -43,7 +43,7 @@ export function expectNonEmpty(name: string, shape: readonly number[], T: number
 export function intVector(a: NdArray, file: string): Int32Array {
   const d = a.data;
   if (typeof (d as string[])[0] === 'string' || isFloat(a) || a.dtype === 'bool' || a.dtype === 'unicode') {
-    throw new GruCheckError('BAD_LENGTHS', `${a.name}: expected an int32 or int64 array, got ${a.dtype}`, { file });
+    throw new GruCheckError('BAD_LENGTHS', `${a.name}: expected an integer array (any int or uint type), got ${a.dtype}`, { file });
   }
   const out = new Int32Array((d as ArrayLike<number | bigint>).length);
   for (let i = 0; i < out.length; i++) {

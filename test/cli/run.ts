@@ -173,7 +173,7 @@ test('input errors: each kind is one line naming the file and the array, exit 2'
     [write('noexp.npz', noExpected), /noexp\.npz: nothing to check: neither output nor h_n/],
     [write('len0.npz', { ...len, lengths: npy(new BigInt64Array([5n, 0n, 7n, 4n]), [4]) }), /len0\.npz: lengths\[1\]: expected a value in 1\.\.7 \(seq length\), got 0/],
     [write('len8.npz', { ...len, lengths: npy(new BigInt64Array([5n, 2n, 8n, 4n]), [4]) }), /lengths\[2\]: expected a value in 1\.\.7/],
-    [write('lenf.npz', { ...len, lengths: npy(new Float32Array([5, 2, 7, 4]), [4]) }), /lengths: expected an int32 or int64 array, got float32/],
+    [write('lenf.npz', { ...len, lengths: npy(new Float32Array([5, 2, 7, 4]), [4]) }), /lengths: expected an integer array \(any int or uint type\), got float32/],
     [write('cfg1.npz', { ...base, config: npyString('{"batch_first": "yes"}') }), /cfg1\.npz: config: batch_first must be true or false, got "yes"/],
     [write('cfg2.npz', { ...base, config: npyString('{batch_first: true') }), /cfg2\.npz: config: not valid JSON/],
   ]);
