@@ -21,7 +21,7 @@ import { wasmBuild } from './engine/wasm.js';
 import { runStack, type GruRunInput, type GruRunResult, type Runner } from './gru/stack.js';
 import { REFERENCE_RUNNER } from './gru/layer.js';
 import { compareTensors, type CheckResult } from './compare/isclose.js';
-import { resolveTolerance, type Tolerance, type ToleranceOverrides } from './compare/tolerance.js';
+import { resolveTolerance, sameCriteria, type PortPrecision, type Tolerance, type ToleranceOverrides } from './compare/tolerance.js';
 import type { GateMath } from './gru/math.js';
 
 export interface CheckOptions extends CaseOptions, ToleranceOverrides {
@@ -46,6 +46,12 @@ export interface CheckOptions extends CaseOptions, ToleranceOverrides {
    */
   stepErrors?: boolean | undefined;
   errorMaps?: boolean | undefined;
+  /**
+   * The error statistics (medians, quantiles: compareTensors' second look at the data) and the
+   * |error| histogram (the table's line for a failing check, the HTML). Default: both.
+   */
+  statistics?: boolean | undefined;
+  histograms?: boolean | undefined;
   /** Record which thread ran which piece, and when (timings.pieces). */
   trace?: boolean | undefined;
   /** Compute the case's fingerprint (result.fingerprint) for baselines. */
@@ -123,6 +129,8 @@ export interface CaseResult {
   prefix?: string;
   lengths?: number[];
   tolerance?: Record<string, Tolerance>;
+  /** The precision preset the candidate's checks were held to (compare/tolerance.ts PORT_PRESETS). */
+  portPrecision?: PortPrecision;
   checks: CheckResult[];
   /** Set by `diagnose`: every variant tried, best first. */
   diagnosis?: DiagnosisEntry[];
@@ -351,17 +359,19 @@ export function checkPair(
   reference: { shape: number[]; data: ArrayLike<number> },
   tol: Tolerance,
   equalNan: boolean,
-  details: { stepErrors?: boolean | undefined; errorMaps?: boolean | undefined } = {},
+  details: { stepErrors?: boolean | undefined; errorMaps?: boolean | undefined; statistics?: boolean | undefined; histograms?: boolean | undefined } = {},
 ): CheckResult {
   const timeAxis = tensor === 'output' ? outputTimeAxis(c) : undefined;
   return compareTensors(actual, reference, {
     tensor, subject, against, timeAxis,
     stepErrors: details.stepErrors !== false,
     errorMap: details.errorMaps !== false,
+    statistics: details.statistics !== false,
+    histogram: details.histograms !== false,
     mapRowAxis: timeAxis ?? 0,
     mapRowLabel: tensor === 'output' ? 'time step' : hnRowLabel(c),
     mapColLabel: tensor === 'output' ? 'feature' : 'hidden unit',
-  }, { rtol: tol.rtol, atol: tol.atol, equalNan });
+  }, { rtol: tol.rtol, atol: tol.atol, equalNan, checkErrorStat: tol.checkErrorStat, errorQuantile: tol.errorQuantile, minCosine: tol.minCosine, maxRelL2: tol.maxRelL2 });
 }
 
 /**
@@ -405,7 +415,7 @@ export function compareCase(c: GruCase, ref: { output: UserTensor; h_n: UserTens
     if (got) {
       // A float16 port is judged at float16's tolerances: the less precise dtype decides.
       const tol = resolveTolerance(looserOf(got.dtype, exp?.dtype ?? c.config.dtype), options, { tensor, subject: 'candidate' });
-      if (!exp || tol.rtol !== tolerance[tensor]?.rtol || tol.atol !== tolerance[tensor]?.atol) tolerance[exp ? `${tensor} (candidate)` : tensor] = tol;
+      if (!exp || !sameCriteria(tolerance[tensor], tol) || tol.preset !== undefined) tolerance[exp ? `${tensor} (candidate)` : tensor] = tol;
       const part = tensor === 'h_n' && cand!.hnLastLayer;
       const refT = part ? lastLayerRows(c, ref.h_n) : ref[tensor];
       const k = checkPair(c, tensor, 'candidate', got, 'reference', refT, tol, equalNan, options);
@@ -435,6 +445,7 @@ export function compareCase(c: GruCase, ref: { output: UserTensor; h_n: UserTens
     timings: { loadMs: ms(timings.loadMs), referenceMs: ms(timings.referenceMs), compareMs: ms(t2 - t1), ...(timings.engine ? { engine: timings.engine, threads: timings.threads ?? 1 } : {}), ...(timings.kernel ? { kernel: timings.kernel } : {}) },
   };
   if (options.candidate && cand) {
+    if (options.portPrecision) result.portPrecision = options.portPrecision;
     result.candidate = options.candidate.source;
     result.candidateLayout = cand.layout;
     result.candidateDtype = cand.dtype;

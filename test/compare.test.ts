@@ -103,3 +103,14 @@ test('default tolerances are torch.testing.assert_close\'s, flags override each 
   assert.equal(t.atolSource, '--atol');
   assert.equal(t.rtolSource, 'default for float32');
 });
+
+test('presets hold the candidate\'s checks only; an explicit setting wins over the preset for the checks it names', () => {
+  const o = { portPrecision: 'int8' as const, atol: { 'candidate.h_n': 1e-3 }, checkErrorStat: { reference: 'mean' as const } };
+  const ref = resolveTolerance('float32', o, { tensor: 'output', subject: 'reference' });
+  assert.deepEqual([ref.rtol, ref.atol, ref.checkErrorStat, ref.maxRelL2, ref.preset], [1.3e-6, 1e-5, 'mean', undefined, undefined]);
+  const out = resolveTolerance('float32', o, { tensor: 'output', subject: 'candidate' });
+  assert.deepEqual([out.rtol, out.atol, out.checkErrorStat, out.maxRelL2, out.preset], [2 / 127, 1e-5, 'max', 10 ** (-35 / 20), 'int8']);
+  assert.deepEqual([out.rtolSource, out.atolSource, out.checkErrorStatSource, out.maxRelL2Source], ['--port-precision int8', '--port-precision int8', '--port-precision int8', '--port-precision int8']);
+  const hn = resolveTolerance('float32', o, { tensor: 'h_n', subject: 'candidate' });
+  assert.deepEqual([hn.atol, hn.atolSource, hn.rtolSource], [1e-3, '--atol candidate.h_n', '--port-precision int8']);
+});
