@@ -366,7 +366,9 @@ export function checkPair(
     tensor, subject, against, timeAxis,
     stepErrors: details.stepErrors !== false,
     errorMap: details.errorMaps !== false,
-    statistics: details.statistics !== false,
+    // A caller that wants neither per-step errors nor error maps is scoring (diagnose's variants read
+    // pass and maxAbsError only): no medians or histograms unless it asks for them.
+    statistics: details.statistics ?? !(details.stepErrors === false && details.errorMaps === false),
     histogram: details.histograms !== false,
     mapRowAxis: timeAxis ?? 0,
     mapRowLabel: tensor === 'output' ? 'time step' : hnRowLabel(c),
@@ -399,6 +401,7 @@ export function alignForCase(c: GruCase, cand: CandidateTensors, layout?: Candid
 
 export function compareCase(c: GruCase, ref: { output: UserTensor; h_n: UserTensor }, options: CheckOptions, precision: Precision, timings: Omit<Timings, 'compareMs'>): CaseResult {
   const equalNan = options.equalNan ?? false;
+  const details = { stepErrors: options.stepErrors, errorMaps: options.errorMaps, statistics: options.statistics !== false, histograms: options.histograms };
   const t1 = performance.now();
   const checks: CheckResult[] = [];
   const tolerance: Record<string, Tolerance> = {};
@@ -410,7 +413,7 @@ export function compareCase(c: GruCase, ref: { output: UserTensor; h_n: UserTens
     if (exp) {
       const tol = resolveTolerance(exp.dtype, options, { tensor, subject: 'reference' });
       tolerance[tensor] = tol;
-      checks.push(checkPair(c, tensor, 'reference', ref[tensor], 'expected', exp, tol, equalNan, options));
+      checks.push(checkPair(c, tensor, 'reference', ref[tensor], 'expected', exp, tol, equalNan, details));
     }
     if (got) {
       // A float16 port is judged at float16's tolerances: the less precise dtype decides.
@@ -418,10 +421,10 @@ export function compareCase(c: GruCase, ref: { output: UserTensor; h_n: UserTens
       if (!exp || !sameCriteria(tolerance[tensor], tol) || tol.preset !== undefined) tolerance[exp ? `${tensor} (candidate)` : tensor] = tol;
       const part = tensor === 'h_n' && cand!.hnLastLayer;
       const refT = part ? lastLayerRows(c, ref.h_n) : ref[tensor];
-      const k = checkPair(c, tensor, 'candidate', got, 'reference', refT, tol, equalNan, options);
+      const k = checkPair(c, tensor, 'candidate', got, 'reference', refT, tol, equalNan, details);
       checks.push(part ? { ...k, part: 'last layer' } : k);
       if (exp) {
-        const k2 = checkPair(c, tensor, 'candidate', got, 'expected', part ? lastLayerRows(c, exp) : exp, tol, equalNan, options);
+        const k2 = checkPair(c, tensor, 'candidate', got, 'expected', part ? lastLayerRows(c, exp) : exp, tol, equalNan, details);
         checks.push(part ? { ...k2, part: 'last layer' } : k2);
       }
     }

@@ -176,12 +176,19 @@ const BITS_U = new Uint32Array(BITS.buffer);
 const HI = HIGH_WORD;
 
 /**
- * isclose, the error metrics and sums over elements [i0, i1), carried in `st` from chunk to chunk
- * (the order statistics are scanStats()'s). Element i's time step (for firstMismatchStep) is
- * floor(i / inner) % steps (steps 0: no time axis). The ratio |a - e| / |e| is only divided out
- * where it may be a new max: a division per element cost as much as all of isclose.
+ * isclose, the error metrics and sums over elements [i0, i1), carried in `st` from chunk to chunk.
+ * With `stats`, also the top-bits histograms of |a - e| (hA) and of the ratios |a - e| / |e| (hR),
+ * keeping the values of the buckets kA and kR mark (compare/stats.ts Keep). Element i's time step
+ * (for firstMismatchStep) is floor(i / inner) % steps (steps 0: no time axis).
+ *
+ * Measured on 6.5M elements: membership in the kept buckets is a table lookup on the bucket, as
+ * comparing each value with a quantile's bounds was a branch mispredicted for half the elements;
+ * one loop reads each element once (a second loop for the statistics, reading a and e again, was
+ * slower in the CLI, where their element types differ from check to check); the two histogram
+ * halves are written out rather than shared through a helper (slower too). Without `stats` the
+ * ratio is only divided out where it may be a new max.
  */
-function scan(a: ArrayLike<number>, e: ArrayLike<number>, i0: number, i1: number, atol: number, rtol: number, equalNan: boolean, inner: number, steps: number, st: Float64Array, expStats: boolean): void {
+function scan(a: ArrayLike<number>, e: ArrayLike<number>, i0: number, i1: number, atol: number, rtol: number, equalNan: boolean, inner: number, steps: number, st: Float64Array, expStats: boolean, stats: boolean, hA: Int32Array, hR: Int32Array, kA: Keep, kR: Keep): void {
   let mismatched = st[MISMATCHED]!;
   let nonFinite = st[NON_FINITE]!;
   let zeroExpected = st[ZERO_EXPECTED]!;
@@ -201,6 +208,12 @@ function scan(a: ArrayLike<number>, e: ArrayLike<number>, i0: number, i1: number
   let maxAbsE = st[MAX_ABS_E]!;
   let relCount = st[REL_COUNT]!;
   let sameInf = st[SAME_INF]!;
+  const tA = kA.table, tR = kR.table;
+  const [bA0, bA1] = kA.bufs;
+  const [bR0, bR1] = kR.bufs;
+  const cA0 = bA0.length, cA1 = bA1.length, cR0 = bR0.length, cR1 = bR1.length;
+  let fA0 = st[FILL_A0]! | 0, fA1 = st[FILL_A1]! | 0, fR0 = st[FILL_R0]! | 0, fR1 = st[FILL_R1]! | 0;
+  let relZeros = st[REL_ZEROS]!;
   for (let i = i0; i < i1; i++) {
     const ai = a[i]!;
     const ei = e[i]!;
@@ -234,11 +247,26 @@ function scan(a: ArrayLike<number>, e: ArrayLike<number>, i0: number, i1: number
       }
       const need = d - rtol * ae;
       if (need > required) required = need;
+      if (stats) {
+        BITS[0] = d;
+        const g = (BITS_U[HI]! >>> 16) & 0x7fff;
+        hA[g]++;
+        const k = tA[g]!;
+        if (k !== 0) {
+          if (k === 1) {
+            if (fA0 < cA0) bA0[fA0] = d;
+            fA0++;
+          } else {
+            if (fA1 < cA1) bA1[fA1] = d;
+            fA1++;
+          }
+        }
+      }
       // The relative error leaves out expected zeros (counted in zeroExpected when the difference
       // is not 0) and ratios that overflow (a subnormal or tiny expected value), as zeros.
       if (ae === 0) {
         if (d !== 0) zeroExpected++;
-      } else if (ae < TINY || maxRelAt < 0 || d >= maxRel * ae * (1 - 1e-15)) {
+      } else if (stats || ae < TINY || maxRelAt < 0 || d >= maxRel * ae * (1 - 1e-15)) {
         const r = d / ae;
         if (r === Infinity) {
           zeroExpected++;
@@ -247,6 +275,22 @@ function scan(a: ArrayLike<number>, e: ArrayLike<number>, i0: number, i1: number
           if (r > maxRel || maxRelAt < 0) {
             maxRel = r;
             maxRelAt = i;
+          }
+          if (stats) {
+            if (r === 0) relZeros++;
+            BITS[0] = r;
+            const g = (BITS_U[HI]! >>> 16) & 0x7fff;
+            hR[g]++;
+            const k = tR[g]!;
+            if (k !== 0) {
+              if (k === 1) {
+                if (fR0 < cR0) bR0[fR0] = r;
+                fR0++;
+              } else {
+                if (fR1 < cR1) bR1[fR1] = r;
+                fR1++;
+              }
+            }
           }
         }
       } else {
@@ -288,61 +332,6 @@ function scan(a: ArrayLike<number>, e: ArrayLike<number>, i0: number, i1: number
   st[MAX_ABS_E] = maxAbsE;
   st[REL_COUNT] = relCount;
   st[SAME_INF] = sameInf;
-}
-
-/**
- * The order statistics' part of the scan, over the same elements [i0, i1) right after scan() (they
- * are still in cache): the top-bits histograms of |a - e| (hA) and of the ratios |a - e| / |e| (hR),
- * keeping the values of the buckets kA and kR mark (compare/stats.ts Keep). Membership is a table
- * lookup on the bucket: comparing each value with a quantile's bounds was a branch mispredicted for
- * half the elements, dearer than the division and both histograms (measured on 6.5M elements).
- * A loop of its own, and the two halves written out rather than shared: in scan()'s body, or
- * through a helper, it ran slower (measured).
- */
-function scanStats(a: ArrayLike<number>, e: ArrayLike<number>, i0: number, i1: number, st: Float64Array, hA: Int32Array, hR: Int32Array, kA: Keep, kR: Keep): void {
-  const tA = kA.table, tR = kR.table;
-  const [bA0, bA1] = kA.bufs;
-  const [bR0, bR1] = kR.bufs;
-  const cA0 = bA0.length, cA1 = bA1.length, cR0 = bR0.length, cR1 = bR1.length;
-  let fA0 = st[FILL_A0]! | 0, fA1 = st[FILL_A1]! | 0, fR0 = st[FILL_R0]! | 0, fR1 = st[FILL_R1]! | 0;
-  let relZeros = st[REL_ZEROS]!;
-  for (let i = i0; i < i1; i++) {
-    const ei = e[i]!;
-    let d = a[i]! - ei;
-    if (d < 0) d = -d;
-    if (!(d <= MAX)) continue;
-    BITS[0] = d;
-    let g = (BITS_U[HI]! >>> 16) & 0x7fff;
-    hA[g]++;
-    let k = tA[g]!;
-    if (k !== 0) {
-      if (k === 1) {
-        if (fA0 < cA0) bA0[fA0] = d;
-        fA0++;
-      } else {
-        if (fA1 < cA1) bA1[fA1] = d;
-        fA1++;
-      }
-    }
-    const ae = ei < 0 ? -ei : ei;
-    if (ae === 0) continue;
-    const r = d / ae;
-    if (r === Infinity) continue;
-    if (r === 0) relZeros++;
-    BITS[0] = r;
-    g = (BITS_U[HI]! >>> 16) & 0x7fff;
-    hR[g]++;
-    k = tR[g]!;
-    if (k !== 0) {
-      if (k === 1) {
-        if (fR0 < cR0) bR0[fR0] = r;
-        fR0++;
-      } else {
-        if (fR1 < cR1) bR1[fR1] = r;
-        fR1++;
-      }
-    }
-  }
   st[FILL_A0] = fA0;
   st[FILL_A1] = fA1;
   st[FILL_R0] = fR0;
@@ -376,19 +365,22 @@ function copyOut(a: ArrayLike<number>, e: ArrayLike<number>, n: number, m: numbe
 function sampleOf(a: ArrayLike<number>, e: ArrayLike<number>, n: number): { d: Float64Array; r: Float64Array; e: Float64Array } {
   let stride = Math.max(1, Math.floor(n / SAMPLE_SIZE));
   while (stride > 2 && !isPrime(stride)) stride++;
-  const d: number[] = [];
-  const r: number[] = [];
-  const x: number[] = [];
+  const size = Math.ceil(n / stride);
+  const d = new Float64Array(size);
+  const r = new Float64Array(size);
+  const x = new Float64Array(size);
+  let k = 0;
+  let j = 0;
   for (let i = 0; i < n; i += stride) {
     const ei = e[i]!;
     const di = Math.abs(a[i]! - ei);
     if (!(di <= MAX)) continue;
     const ae = Math.abs(ei);
-    d.push(di);
-    x.push(ae);
-    if (ae !== 0 && di / ae !== Infinity) r.push(di / ae);
+    d[k] = di;
+    x[k++] = ae;
+    if (ae !== 0 && di / ae !== Infinity) r[j++] = di / ae;
   }
-  return { d: Float64Array.from(d), r: Float64Array.from(r), e: Float64Array.from(x) };
+  return { d: d.subarray(0, k), r: r.subarray(0, j), e: x.subarray(0, k) };
 }
 
 function isPrime(k: number): boolean {
@@ -591,8 +583,7 @@ export function compareTensors(
   st[FIRST_STEP] = -1;
   for (let s0 = 0; s0 < n; s0 += CHUNK) {
     const s1 = Math.min(n, s0 + CHUNK);
-    scan(a, e, s0, s1, o.atol, o.rtol, o.equalNan, inner, steps, st, stat === 'max' || stat === 'mean');
-    if (stats) scanStats(a, e, s0, s1, st, hAbs, hRel, kAbs, kRel);
+    scan(a, e, s0, s1, o.atol, o.rtol, o.equalNan, inner, steps, st, stat === 'max' || stat === 'mean', stats, hAbs, hRel, kAbs, kRel);
   }
   const mismatched = st[MISMATCHED]!;
   const nonFinite = st[NON_FINITE]!;
