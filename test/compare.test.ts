@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compareTensors, isClose, unravel } from '../src/compare/isclose.js';
-import { resolveTolerance } from '../src/compare/tolerance.js';
+import { presetOverrides, resolveTolerance } from '../src/compare/tolerance.js';
 
 const o = { rtol: 1e-3, atol: 1e-5, equalNan: false };
 const target = { tensor: 'output' as const, subject: 'reference' as const, against: 'expected' as const };
@@ -113,4 +113,14 @@ test('presets hold the candidate\'s checks only; an explicit setting wins over t
   assert.deepEqual([out.rtolSource, out.atolSource, out.checkErrorStatSource, out.maxRelL2Source], ['--port-precision int8', '--port-precision int8', '--port-precision int8', '--port-precision int8']);
   const hn = resolveTolerance('float32', o, { tensor: 'h_n', subject: 'candidate' });
   assert.deepEqual([hn.atol, hn.atolSource, hn.rtolSource], [1e-3, '--atol candidate.h_n', '--port-precision int8']);
+});
+
+test('presetOverrides names what an explicit setting replaced of a preset, and nothing for reference-only keys', () => {
+  assert.deepEqual(presetOverrides({ rtol: 1e-4 }), []);
+  assert.deepEqual(presetOverrides({ portPrecision: 'fp16', atol: { reference: 1e-3 } }), []);
+  assert.deepEqual(presetOverrides({ portPrecision: 'fp16', rtol: 1e-4, checkErrorStat: { candidate: 'median' }, minCosine: 0.99 }), [
+    "--rtol 0.0001 is used instead of --port-precision fp16's rtol 0.001",
+    "--check-error-stat candidate:median is used instead of --port-precision fp16's check-error-stat mean for the checks it names",
+    "--min-cosine 0.99 is used instead of --port-precision fp16's min-cosine (it sets none)",
+  ]);
 });

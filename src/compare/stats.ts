@@ -277,7 +277,7 @@ export function bucketOf(x: number): number {
 
 /**
  * Buckets to keep for the fractions `ps` (0.5 for the median, q for a quantile; at most two),
- * judged from a sample of the values, for about `n` values in all. The sample is reordered.
+ * judged from a sample of the values, for about `n` values in all.
  */
 export function keepFromSample(sample: Float64Array, ps: readonly number[], n: number): Keep {
   const table = new Uint8Array(32768);

@@ -289,9 +289,12 @@ export function presetOverrides(o: ToleranceOverrides): string[] {
     ['min-cosine', o.minCosine, o.minCosineFrom ?? '--min-cosine', p.minCosine],
     ['max-rel-l2', o.maxRelL2, o.maxRelL2From ?? '--max-rel-l2', p.maxRelL2],
   ];
+  // Keys that reach a candidate's check (a preset holds nothing else).
+  const reaches = (v: object): boolean => Object.keys(v).some((k) => !k.startsWith('reference'));
   for (const [name, given, by, preset] of pairs) {
     if (given === undefined) continue;
-    const keyed = typeof given === 'object';
+    const keyed = typeof given === 'object' && given !== null;
+    if (keyed && !reaches(given)) continue;
     out.push(`${by} ${show(given)} is used instead of ${from}'s ${name}${preset === undefined ? ' (it sets none)' : ` ${show(preset)}`}${keyed ? ' for the checks it names' : ''}`);
   }
   return out;
