@@ -21,7 +21,7 @@ import { wasmBuild } from './engine/wasm.js';
 import { runStack, type GruRunInput, type GruRunResult, type Runner } from './gru/stack.js';
 import { REFERENCE_RUNNER } from './gru/layer.js';
 import { compareTensors, type CheckResult } from './compare/isclose.js';
-import { resolveTolerance, type Tolerance, type ToleranceOverrides } from './compare/tolerance.js';
+import { resolveTolerance, sameCriteria, type PortPrecision, type Tolerance, type ToleranceOverrides } from './compare/tolerance.js';
 import type { GateMath } from './gru/math.js';
 import type { Where } from './diagnose/where.js';
 
@@ -47,6 +47,12 @@ export interface CheckOptions extends CaseOptions, ToleranceOverrides {
    */
   stepErrors?: boolean | undefined;
   errorMaps?: boolean | undefined;
+  /**
+   * The error statistics (medians, quantiles: compareTensors' second look at the data) and the
+   * |error| histogram (the table's line for a failing check, the HTML). Default: both.
+   */
+  statistics?: boolean | undefined;
+  histograms?: boolean | undefined;
   /** Record which thread ran which piece, and when (timings.pieces). */
   trace?: boolean | undefined;
   /** Compute the case's fingerprint (result.fingerprint) for baselines. */
@@ -132,6 +138,8 @@ export interface CaseResult {
   prefix?: string;
   lengths?: number[];
   tolerance?: Record<string, Tolerance>;
+  /** The precision preset the candidate's checks were held to (compare/tolerance.ts PORT_PRESETS). */
+  portPrecision?: PortPrecision;
   checks: CheckResult[];
   /** Set by `diagnose`: every variant tried, best first. */
   diagnosis?: DiagnosisEntry[];
@@ -363,17 +371,21 @@ export function checkPair(
   reference: { shape: number[]; data: ArrayLike<number> },
   tol: Tolerance,
   equalNan: boolean,
-  details: { stepErrors?: boolean | undefined; errorMaps?: boolean | undefined } = {},
+  details: { stepErrors?: boolean | undefined; errorMaps?: boolean | undefined; statistics?: boolean | undefined; histograms?: boolean | undefined } = {},
 ): CheckResult {
   const timeAxis = tensor === 'output' ? outputTimeAxis(c) : undefined;
   return compareTensors(actual, reference, {
     tensor, subject, against, timeAxis,
     stepErrors: details.stepErrors !== false,
     errorMap: details.errorMaps !== false,
+    // A caller that wants neither per-step errors nor error maps is scoring (diagnose's variants read
+    // pass and maxAbsError only): no medians or histograms unless it asks for them.
+    statistics: details.statistics ?? !(details.stepErrors === false && details.errorMaps === false),
+    histogram: details.histograms !== false,
     mapRowAxis: timeAxis ?? 0,
     mapRowLabel: tensor === 'output' ? 'time step' : hnRowLabel(c),
     mapColLabel: tensor === 'output' ? 'feature' : 'hidden unit',
-  }, { rtol: tol.rtol, atol: tol.atol, equalNan });
+  }, { rtol: tol.rtol, atol: tol.atol, equalNan, checkErrorStat: tol.checkErrorStat, errorQuantile: tol.errorQuantile, minCosine: tol.minCosine, maxRelL2: tol.maxRelL2 });
 }
 
 /**
@@ -398,6 +410,7 @@ export function alignForCase(c: GruCase, cand: CandidateTensors, layout?: Candid
 
 export function compareCase(c: GruCase, ref: { output: UserTensor; h_n: UserTensor }, options: CheckOptions, precision: Precision, timings: Omit<Timings, 'compareMs'>): CaseResult {
   const equalNan = options.equalNan ?? false;
+  const details = { stepErrors: options.stepErrors, errorMaps: options.errorMaps, statistics: options.statistics !== false, histograms: options.histograms };
   const t1 = performance.now();
   const checks: CheckResult[] = [];
   const tolerance: Record<string, Tolerance> = {};
@@ -409,18 +422,18 @@ export function compareCase(c: GruCase, ref: { output: UserTensor; h_n: UserTens
     if (exp) {
       const tol = resolveTolerance(exp.dtype, options, { tensor, subject: 'reference' });
       tolerance[tensor] = tol;
-      checks.push(checkPair(c, tensor, 'reference', ref[tensor], 'expected', exp, tol, equalNan, options));
+      checks.push(checkPair(c, tensor, 'reference', ref[tensor], 'expected', exp, tol, equalNan, details));
     }
     if (got) {
       // A float16 port is judged at float16's tolerances: the looser of the two dtypes' decides.
       const tol = resolveTolerance(got.dtype, options, { tensor, subject: 'candidate' }, exp?.dtype ?? c.config.dtype);
-      if (!exp || tol.rtol !== tolerance[tensor]?.rtol || tol.atol !== tolerance[tensor]?.atol) tolerance[exp ? `${tensor} (candidate)` : tensor] = tol;
+      if (!exp || !sameCriteria(tolerance[tensor], tol) || tol.preset !== undefined) tolerance[exp ? `${tensor} (candidate)` : tensor] = tol;
       const part = tensor === 'h_n' && cand!.hnLastLayer;
       const refT = part ? lastLayerRows(c, ref.h_n) : ref[tensor];
-      const k = checkPair(c, tensor, 'candidate', got, 'reference', refT, tol, equalNan, options);
+      const k = checkPair(c, tensor, 'candidate', got, 'reference', refT, tol, equalNan, details);
       checks.push(part ? { ...k, part: 'last layer' } : k);
       if (exp) {
-        const k2 = checkPair(c, tensor, 'candidate', got, 'expected', part ? lastLayerRows(c, exp) : exp, tol, equalNan, options);
+        const k2 = checkPair(c, tensor, 'candidate', got, 'expected', part ? lastLayerRows(c, exp) : exp, tol, equalNan, details);
         checks.push(part ? { ...k2, part: 'last layer' } : k2);
       }
     }
@@ -444,6 +457,7 @@ export function compareCase(c: GruCase, ref: { output: UserTensor; h_n: UserTens
     timings: { loadMs: ms(timings.loadMs), referenceMs: ms(timings.referenceMs), compareMs: ms(t2 - t1), ...(timings.engine ? { engine: timings.engine, threads: timings.threads ?? 1 } : {}), ...(timings.kernel ? { kernel: timings.kernel } : {}) },
   };
   if (options.candidate && cand) {
+    if (options.portPrecision) result.portPrecision = options.portPrecision;
     result.candidate = options.candidate.source;
     result.candidateLayout = cand.layout;
     result.candidateDtype = cand.dtype;

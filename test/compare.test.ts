@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compareTensors, isClose, unravel } from '../src/compare/isclose.js';
-import { resolveTolerance } from '../src/compare/tolerance.js';
+import { presetOverrides, resolveTolerance } from '../src/compare/tolerance.js';
 import { metric } from './helpers.js';
 
 const o = { rtol: 1e-3, atol: 1e-5, equalNan: false };
@@ -103,4 +103,25 @@ test('default tolerances are torch.testing.assert_close\'s, flags override each 
   assert.equal(t.rtol, 1.3e-6);
   assert.equal(t.atolSource, '--atol');
   assert.equal(t.rtolSource, 'default for float32');
+});
+
+test('presets hold the candidate\'s checks only; an explicit setting wins over the preset for the checks it names', () => {
+  const o = { portPrecision: 'int8' as const, atol: { 'candidate.h_n': 1e-3 }, checkErrorStat: { reference: 'mean' as const } };
+  const ref = resolveTolerance('float32', o, { tensor: 'output', subject: 'reference' });
+  assert.deepEqual([ref.rtol, ref.atol, ref.checkErrorStat, ref.maxRelL2, ref.preset], [1.3e-6, 1e-5, 'mean', undefined, undefined]);
+  const out = resolveTolerance('float32', o, { tensor: 'output', subject: 'candidate' });
+  assert.deepEqual([out.rtol, out.atol, out.checkErrorStat, out.maxRelL2, out.preset], [2 / 127, 1e-5, 'max', 10 ** (-35 / 20), 'int8']);
+  assert.deepEqual([out.rtolSource, out.atolSource, out.checkErrorStatSource, out.maxRelL2Source], ['--port-precision int8', '--port-precision int8', '--port-precision int8', '--port-precision int8']);
+  const hn = resolveTolerance('float32', o, { tensor: 'h_n', subject: 'candidate' });
+  assert.deepEqual([hn.atol, hn.atolSource, hn.rtolSource], [1e-3, '--atol candidate.h_n', '--port-precision int8']);
+});
+
+test('presetOverrides names what an explicit setting replaced of a preset, and nothing for reference-only keys', () => {
+  assert.deepEqual(presetOverrides({ rtol: 1e-4 }), []);
+  assert.deepEqual(presetOverrides({ portPrecision: 'fp16', atol: { reference: 1e-3 } }), []);
+  assert.deepEqual(presetOverrides({ portPrecision: 'fp16', rtol: 1e-4, checkErrorStat: { candidate: 'median' }, minCosine: 0.99 }), [
+    "--rtol 0.0001 is used instead of --port-precision fp16's rtol 0.001",
+    "--check-error-stat candidate:median is used instead of --port-precision fp16's check-error-stat mean for the checks it names",
+    "--min-cosine 0.99 is used instead of --port-precision fp16's min-cosine (it sets none)",
+  ]);
 });

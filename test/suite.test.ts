@@ -151,6 +151,26 @@ test('a case that cannot be read is an error entry; the other cases still run', 
   assert.deepEqual(r.json!.cases.map((c) => [c.case, c.pass, c.error !== undefined]), [['lost', false, true], ['seq-first port', true, false]]);
 });
 
+test('a suite gives each port its own precision preset and criteria; the table says where each came from', async () => {
+  const doc = {
+    gruCheckSuite: 1,
+    defaults: { errorQuantile: 0.9 },
+    cases: [
+      { name: 'fp16 port', case: rel(join(TOL, 'tol_base.npz')), candidate: rel(join(TOL, 'port_fp16.npz')), portPrecision: 'fp16' },
+      { name: 'int8 port', case: rel(join(TOL, 'tol_base.npz')), candidate: rel(join(TOL, 'port_int8.npz')), portPrecision: 'int8' },
+      { name: 'int8 port held to fp16', case: rel(join(TOL, 'tol_base.npz')), candidate: rel(join(TOL, 'port_int8.npz')), portPrecision: 'fp16' },
+      { name: 'outlier, mean', case: rel(join(TOL, 'tol_base.npz')), candidate: rel(join(TOL, 'port_outlier1.npz')), checkErrorStat: { candidate: 'mean' }, atol: { candidate: 0.005 } },
+    ],
+  };
+  const r = await cli(['run', '--suite', writeSuite('precision.json', doc), '--format', 'json']);
+  // stats.json -> presets: the int8 port fails the fp16 preset; the outlier's mean is under 0.005.
+  assert.deepEqual(r.json!.cases.map((c) => c.pass), [true, true, false, true]);
+  const t = await cli(['run', '--suite', join(tmp, 'precision.json')]);
+  assert.match(t.stdout, /int8 port: max \|error\| <= 1e-5 \+ \(2\/127\)/);
+  assert.match(t.stdout, /output \(candidate\), h_n \(candidate\): rtol=1\.3e-6 atol=0\.005 on the mean \|error\| \(rtol torch\.testing\.assert_close default for float32, atol suite case candidate, statistic suite case candidate\)/);
+  assert.match(t.stdout, /abs err mean \/ median \/ q0\.9 /);
+});
+
 test('per-tensor tolerances from the command line: output loosened, h_n still at the default', async () => {
   const r = await cli(['run', join(TOL, 'tol_base.npz'), '--candidate', join(TOL, 'port_fp16.npz'), '--atol', 'output:1e-2', '--format', 'json']);
   assert.equal(r.code, 1);
@@ -182,6 +202,18 @@ test('the JSON Schema accepts exactly the suites the parser accepts', () => {
     { gruCheckSuite: 1, $schema: './schema/suite.schema.json', defaults: { layout: 'onnx', linearBeforeReset: true, onnxLayout: 1, clip: 3, activations: ['Sigmoid', 'Tanh'] }, cases: [c] },
     { gruCheckSuite: 1, cases: [{ ...c, rtol: { '*': 1e-5, 'candidate.h_n': 1e-3 }, atol: 0, equalNan: true, precision: 'f64', baselineFactor: 1.5 }] },
     { gruCheckSuite: 1, cases: [{ ...c, candidateLayout: 'onnx', prefix: '' }] },
+    { gruCheckSuite: 1, defaults: { portPrecision: 'int8', errorQuantile: 0.9 }, cases: [{ ...c, checkErrorStat: 'mean', minCosine: 0.999, maxRelL2: 1e-2 }] },
+    { gruCheckSuite: 1, cases: [{ ...c, checkErrorStat: { candidate: 'quantile', '*': 'elemwise' }, minCosine: { 'candidate.output': -1 }, maxRelL2: { h_n: 0 }, errorQuantile: 0 }] },
+    { gruCheckSuite: 1, cases: [{ ...c, checkErrorStat: 'average' }] },
+    { gruCheckSuite: 1, cases: [{ ...c, checkErrorStat: { outptu: 'mean' } }] },
+    { gruCheckSuite: 1, cases: [{ ...c, checkErrorStat: {} }] },
+    { gruCheckSuite: 1, cases: [{ ...c, errorQuantile: 1.5 }] },
+    { gruCheckSuite: 1, cases: [{ ...c, errorQuantile: { output: 0.5 } }] },
+    { gruCheckSuite: 1, cases: [{ ...c, minCosine: 1.5 }] },
+    { gruCheckSuite: 1, cases: [{ ...c, minCosine: { candidate: -2 } }] },
+    { gruCheckSuite: 1, cases: [{ ...c, maxRelL2: -0.1 }] },
+    { gruCheckSuite: 1, cases: [{ ...c, portPrecision: 'fp8' }] },
+    { gruCheckSuite: 1, cases: [{ ...c, portPrecision: { candidate: 'fp16' } }] },
     { gruCheckSuite: 1, cases: [] },
     { gruCheckSuite: 1 },
     { gruCheckSuite: '1', cases: [c] },

@@ -31,7 +31,8 @@ import { renderDiagnosisJson, renderDiagnosisTable } from '../report/diagnosis.j
 import { renderInspectJson, renderInspectTable } from '../report/inspect.js';
 import { colorLevel } from './color.js';
 import { parseSuite, parseShard, shardOf, type SuiteSettings } from '../suite/suite.js';
-import { parseToleranceSpec, type ToleranceSpec } from '../compare/tolerance.js';
+import { PORT_PRECISIONS, parseCosineSpec, parseErrorStatSpec, parseToleranceSpec, presetOverrides, type Keyed, type PortPrecision, type ToleranceSpec } from '../compare/tolerance.js';
+import type { ErrorStat } from '../compare/stats.js';
 import { Progress, type ProgressSink } from './progress.js';
 
 const NO_SINK: ProgressSink = { isTTY: false, write: () => {} };
@@ -56,14 +57,25 @@ function version(): string {
   return pkg.version;
 }
 
-function toleranceSpec(flag: string) {
-  return (value: string): ToleranceSpec => {
+/** A core parser as a commander argument parser: its GruCheckError becomes commander's one-line usage error. */
+function viaCore<T>(parse: (value: string, flag: string) => T, flag: string) {
+  return (value: string): T => {
     try {
-      return parseToleranceSpec(value, flag);
+      return parse(value, flag);
     } catch (e) {
       if (!(e instanceof GruCheckError)) throw e;
       throw new InvalidArgumentError(`${e.message}${e.hint ? ` (${e.hint})` : ''}`);
     }
+  };
+}
+
+const toleranceSpec = (flag: string): ((value: string) => ToleranceSpec) => viaCore(parseToleranceSpec, flag);
+
+function quantile(flag: string) {
+  return (value: string): number => {
+    const x = Number(value);
+    if (value.trim() === '' || !Number.isFinite(x) || x < 0 || x > 1) throw new InvalidArgumentError(`${flag} expects a number from 0 to 1, got '${value}'`);
+    return x;
   };
 }
 
@@ -170,6 +182,16 @@ interface CheckFlags extends CommonFlags {
   precision?: 'f32' | 'f64';
   engine: Engine;
   threads?: number;
+  /** run only (criteriaFlags); diagnose holds its variants to isclose. */
+  checkErrorStat?: Keyed<ErrorStat>;
+  errorQuantile?: number;
+  minCosine?: ToleranceSpec;
+  maxRelL2?: ToleranceSpec;
+  portPrecision?: PortPrecision;
+  checkErrorStatFrom?: string;
+  minCosineFrom?: string;
+  maxRelL2From?: string;
+  portPrecisionFrom?: string;
 }
 
 interface RunFlags extends CheckFlags {
@@ -213,6 +235,15 @@ async function checkOptions(flags: CheckFlags, io: CliIO, loadFile: (path: strin
     atol: flags.atol,
     rtolFrom: flags.rtolFrom,
     atolFrom: flags.atolFrom,
+    checkErrorStat: flags.checkErrorStat,
+    checkErrorStatFrom: flags.checkErrorStatFrom,
+    errorQuantile: flags.errorQuantile,
+    minCosine: flags.minCosine,
+    minCosineFrom: flags.minCosineFrom,
+    maxRelL2: flags.maxRelL2,
+    maxRelL2From: flags.maxRelL2From,
+    portPrecision: flags.portPrecision,
+    portPrecisionFrom: flags.portPrecisionFrom,
     equalNan: flags.equalNan ?? false,
     precision: flags.precision,
     engine: flags.engine,
@@ -278,7 +309,7 @@ interface PlannedCase {
 /** Suite settings over the CLI's flags: each key the suite sets replaces the flag whole. */
 function withSettings(flags: RunFlags, s: SuiteSettings, from: string): RunFlags {
   const f: RunFlags = { ...flags };
-  const same = ['candidate', 'candidateLayout', 'onnx', 'onnxMap', 'weights', 'prefix', 'node', 'layout', 'direction', 'clip', 'activations', 'activationAlpha', 'activationBeta', 'rtol', 'atol', 'equalNan', 'precision', 'baseline', 'baselineFactor'] as const;
+  const same = ['candidate', 'candidateLayout', 'onnx', 'onnxMap', 'weights', 'prefix', 'node', 'layout', 'direction', 'clip', 'activations', 'activationAlpha', 'activationBeta', 'rtol', 'atol', 'checkErrorStat', 'errorQuantile', 'minCosine', 'maxRelL2', 'portPrecision', 'equalNan', 'precision', 'baseline', 'baselineFactor'] as const;
   for (const k of same) if (s[k] !== undefined) (f as unknown as Record<string, unknown>)[k] = s[k];
   if (s.candidate !== undefined) f.onnx = undefined;
   if (s.onnx !== undefined) f.candidate = undefined;
@@ -287,6 +318,10 @@ function withSettings(flags: RunFlags, s: SuiteSettings, from: string): RunFlags
   if (s.onnxLayout !== undefined) f.onnxLayout = s.onnxLayout === 1 ? '1' : '0';
   if (s.rtol !== undefined) f.rtolFrom = from;
   if (s.atol !== undefined) f.atolFrom = from;
+  if (s.checkErrorStat !== undefined) f.checkErrorStatFrom = from;
+  if (s.minCosine !== undefined) f.minCosineFrom = from;
+  if (s.maxRelL2 !== undefined) f.maxRelL2From = from;
+  if (s.portPrecision !== undefined) f.portPrecisionFrom = from;
   return f;
 }
 
@@ -348,7 +383,19 @@ async function runCommand(cases: string[], flags: RunFlags, io: CliIO): Promise<
     fingerprint: plan.some((p) => p.flags.baseline !== undefined) || flags.saveBaseline !== undefined,
     stepErrors: formats.includes('table') || formats.includes('html') || formats.includes('markdown'),
     errorMaps: formats.includes('html'),
+    // The |error| histogram: the line under a failing check (table, markdown), the HTML's plot.
+    histograms: formats.includes('table') || formats.includes('html') || formats.includes('markdown'),
   };
+  // What an explicit setting replaced of a preset's, and a preset with no candidate to judge:
+  // said once each, on stderr.
+  const said = new Set<string>();
+  for (const p of plan) {
+    const lines = presetOverrides(p.flags).map((l) => `gru-check: note: ${l}\n`);
+    if (p.flags.portPrecision !== undefined && p.flags.candidate === undefined && p.flags.onnx === undefined) {
+      lines.push(`gru-check: warning: --port-precision ${p.flags.portPrecision} applies to a port's checks, and ${term(p.name ?? p.path)} has no --candidate or --onnx: its reference is checked at the defaults\n`);
+    }
+    for (const l of lines) if (!said.has(l)) said.add(l) && io.stderr(l);
+  }
   const loaded = new Map<string, Promise<ArrayBundle>>();
   const loadOnce = (path: string, maxBytes: number): Promise<ArrayBundle> => {
     if (!loaded.has(path)) loaded.set(path, load(path, maxBytes, io));
@@ -436,6 +483,16 @@ function caseFlags(cmd: Command): Command {
     .option('--no-color', 'no colours (also NO_COLOR=1)');
 }
 
+/** run's pass criteria beyond --rtol/--atol (compare/tolerance.ts). diagnose holds its variants to isclose and does not take them. */
+function criteriaFlags(cmd: Command): Command {
+  return cmd
+    .option('--check-error-stat <stat>', 'how a check passes: elemwise (isclose on every element, the default), or max|mean|median|quantile: that statistic of |a-e| <= atol + rtol x the same statistic of |e|; one value or per tensor/check, as --rtol', viaCore(parseErrorStatSpec, '--check-error-stat'))
+    .option('--error-quantile <q>', 'q of the reported quantile of |error| and of --check-error-stat quantile (default 0.99)', quantile('--error-quantile'))
+    .option('--min-cosine <c>', 'also require cosine(actual, expected) >= c; one value or per tensor/check', viaCore(parseCosineSpec, '--min-cosine'))
+    .option('--max-rel-l2 <x>', 'also require ||actual - expected|| / ||expected|| <= x; one value or per tensor/check', toleranceSpec('--max-rel-l2'))
+    .addOption(new Option('--port-precision <p>', "judge the candidate's checks by a documented preset for a port computing in this precision (README: Choosing tolerances); explicit flags override its values").choices([...PORT_PRECISIONS]));
+}
+
 function checkFlags(cmd: Command): Command {
   return caseFlags(cmd)
     .option('--candidate <file>', "a port's output and/or h_n (.npz or .npy directory) to check against the reference")
@@ -459,7 +516,7 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     .configureOutput(out)
     .exitOverride();
 
-  checkFlags(program.command('run'))
+  criteriaFlags(checkFlags(program.command('run')))
     .description('recompute the GRU of each case and compare it with the dumped output and h_n (and a port\'s, with --candidate)')
     .argument('[case...]', '.npz file or directory of .npy files')
     .option('--suite <file>', 'run the cases of this suite file, each with its own candidate, weights and tolerances (schema/suite.schema.json)')

@@ -5,9 +5,12 @@
  * passes it through its output kind's one escaper (term, mdText, xmlText, esc).
  */
 import type { CaseResult } from '../check.js';
+import type { CheckResult } from '../compare/isclose.js';
+import { PORT_PRESETS, type Tolerance } from '../compare/tolerance.js';
+import { DEFAULT_ERROR_QUANTILE, type ErrorStat } from '../compare/stats.js';
 import { baselineReasons } from '../baseline.js';
 import { describeMath } from '../gru/math.js';
-import { num } from './format.js';
+import { num, sci } from './format.js';
 
 /** `GRU(input_size=3, hidden_size=4, ..., batch_first=False (from config))`, as in the table. */
 export function configText(c: CaseResult): string {
@@ -40,15 +43,89 @@ export function detailsText(c: CaseResult): string {
   return bits.join(', ');
 }
 
-/** `rtol=1.3e-6 atol=1e-5 (torch.testing.assert_close default for float32)`, per tensor if they differ. */
+/** `mean |error|`, `q0.99 of |error|`: the statistic a check's criterion takes. */
+export function statName(stat: ErrorStat, q: number | undefined): string {
+  return stat === 'quantile' ? `q${q ?? DEFAULT_ERROR_QUANTILE} of |error|` : `${stat} |error|`;
+}
+
+const withDefault = (src: string): string => (src.startsWith('default') ? `torch.testing.assert_close ${src}` : src);
+
+/** One tensor's settings: `rtol=1e-3 atol=1e-5 on the mean |error| (--port-precision fp16), rel L2 <= 9.77e-4 (--port-precision fp16)`. */
+function settingsText(t: Tolerance): string {
+  const srcs = [t.rtolSource, t.atolSource, ...(t.checkErrorStatSource ? [t.checkErrorStatSource] : [])];
+  const src = srcs.every((x) => x === srcs[0])
+    ? withDefault(t.rtolSource)
+    : `rtol ${withDefault(t.rtolSource)}, atol ${withDefault(t.atolSource)}${t.checkErrorStatSource ? `, statistic ${t.checkErrorStatSource}` : ''}`;
+  const parts = [`rtol=${num(t.rtol)} atol=${num(t.atol)}${t.checkErrorStat ? ` on the ${statName(t.checkErrorStat, t.errorQuantile)}` : ''} (${src})`];
+  if (t.maxRelL2 !== undefined) parts.push(`rel L2 <= ${num(t.maxRelL2)} (${t.maxRelL2Source})`);
+  if (t.minCosine !== undefined) parts.push(`cosine >= ${t.minCosine} (${t.minCosineSource})`);
+  return parts.join(', ');
+}
+
+/**
+ * `rtol=1.3e-6 atol=1e-5 (torch.testing.assert_close default for float32)`, per tensor if they
+ * differ, with the criterion (a statistic, distance bounds) and where each setting came from.
+ */
 export function toleranceText(c: CaseResult): string {
   const uniq = new Map<string, string[]>();
   for (const [tensor, t] of Object.entries(c.tolerance ?? {})) {
-    const src = t.rtolSource === t.atolSource ? t.rtolSource : `rtol ${t.rtolSource}, atol ${t.atolSource}`;
-    const key = `rtol=${num(t.rtol)} atol=${num(t.atol)} (${src.startsWith('default') ? `torch.testing.assert_close ${src}` : src})`;
+    const key = settingsText(t);
     uniq.set(key, [...(uniq.get(key) ?? []), tensor]);
   }
   return [...uniq.entries()].map(([k, ts]) => (uniq.size > 1 ? `${ts.join(', ')}: ${k}` : k)).join('; ');
+}
+
+/** `fp16 port: torch.testing's float16 rtol 1e-3 / atol 1e-5 on the mean |error|, ...`, or null without a preset. */
+export function presetText(c: CaseResult): string | null {
+  return c.portPrecision ? PORT_PRESETS[c.portPrecision].summary : null;
+}
+
+/** Where each of the preset's numbers comes from, one line each (`rtol 0.001: float16 in torch.testing...`). */
+export function presetSources(c: CaseResult): string[] {
+  if (!c.portPrecision) return [];
+  const p = PORT_PRESETS[c.portPrecision];
+  const value: Record<string, string> = { rtol: num(p.rtol), atol: num(p.atol), checkErrorStat: p.checkErrorStat, maxRelL2: p.maxRelL2 === undefined ? '' : num(p.maxRelL2), minCosine: p.minCosine === undefined ? '' : String(p.minCosine) };
+  const name: Record<string, string> = { rtol: 'rtol', atol: 'atol', checkErrorStat: 'statistic', maxRelL2: 'rel L2 <=', minCosine: 'cosine >=' };
+  return Object.entries(p.sources).map(([k, src]) => `${name[k]} ${value[k]}: ${src}`);
+}
+
+/** A cosine with the digits that tell it from 1: 0.999999860, 0.99999110; '—' when there is none. */
+export function fmtCosine(x: number | null | undefined): string {
+  if (x === null || x === undefined) return '—';
+  if (x === 1) return '1';
+  const gap = Math.abs(1 - x);
+  const digits = Math.min(15, Math.max(4, Math.ceil(-Math.log10(gap)) + 2));
+  return x.toFixed(digits);
+}
+
+/**
+ * How the check's pass was decided when not by isclose alone: `mean |error| 2.55e-4 <= 5.53e-4,
+ * rel L2 5.45e-4 <= 9.77e-4`; '' for a plain elementwise check.
+ */
+export function criterionText(k: CheckResult): string {
+  const parts: string[] = [];
+  const ok = (good: boolean): string => (good ? '<=' : '>');
+  if (k.checkErrorStat && k.checkErrorStat !== 'elemwise') {
+    const name = statName(k.checkErrorStat, k.errorQuantile);
+    if (k.nonFiniteMismatched > 0) parts.push(`${name}: ${k.nonFiniteMismatched} NaN/inf mismatch(es), no statistic passes`);
+    else if (k.statError !== null && k.statError !== undefined && k.statLimit !== null && k.statLimit !== undefined) {
+      parts.push(`${name} ${sci(k.statError)} ${ok(k.statError <= k.statLimit)} ${sci(k.statLimit)} (atol + rtol x ${name.replace('|error|', '|expected|')} ${sci(k.statExpected)})`);
+    }
+  }
+  if (k.maxRelL2 !== undefined) parts.push(`rel L2 ${sci(k.relL2)} ${k.relL2 !== null && k.relL2 !== undefined && k.relL2 <= k.maxRelL2 ? '<=' : '>'} ${sci(k.maxRelL2)}`);
+  if (k.minCosine !== undefined) parts.push(`cosine ${fmtCosine(k.cosine)} ${k.cosine !== null && k.cosine !== undefined && k.cosine >= k.minCosine ? '>=' : '<'} ${k.minCosine}`);
+  return parts.join(', ');
+}
+
+/** `|error| median 2.06e-4, q0.99 9.61e-4; rel median 4.09e-4, q0.99 1.16e-2; rel L2 5.45e-4; cosine 0.999999860`. */
+export function statsText(k: CheckResult): string {
+  const q = `q${k.errorQuantile ?? DEFAULT_ERROR_QUANTILE}`;
+  return [
+    `|error| median ${sci(k.medianAbsError)}, ${q} ${sci(k.quantileAbsError)}`,
+    `relative error median ${sci(k.medianRelError)}, ${q} ${sci(k.quantileRelError)}${k.relCount !== undefined && k.relCount < k.total && !k.problem ? ` (of ${k.relCount} elements with expected != 0)` : ''}`,
+    `rel L2 ${sci(k.relL2)}`,
+    `cosine ${fmtCosine(k.cosine)}`,
+  ].join('; ');
 }
 
 

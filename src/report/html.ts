@@ -4,7 +4,9 @@
  * checks table, the diagnosis when present, and per check with data
  *   - a line plot of max |error| per time step (stepMaxAbs), log-scale y, dashed line at atol;
  *   - a heatmap of errorMap (time step x feature for output, layer*direction x hidden unit for
- *     h_n), colour = log10 |error|, with a colour bar.
+ *     h_n), colour = log10 |error|, with a colour bar;
+ *   - a histogram of |error| by octave (log2 bins, counts linear, a lone element still visible),
+ *     atol marked: "a few outliers" and "everything slightly off" look different.
  *
  * Pure string building. Every piece of user text (case paths, error messages, prefixes) goes
  * through esc(): a case path is attacker-controlled in CI (a file name in a PR), and this file is
@@ -12,13 +14,16 @@
  *
  * Markup contract used by the tests (keep stable): svg.plot[data-tensor], svg.heatmap with
  * data-rows/data-cols (drawn, after bucketing) and data-src-rows/data-src-cols, rect.cell with
- * data-row/data-col (first source index the cell covers) and data-value (its max |error|).
+ * data-row/data-col (first source index the cell covers) and data-value (its max |error|);
+ * svg.histogram[data-tensor] with data-bins, data-zeros and rect.bar with data-exp (the bin covers
+ * [2^exp, 2^(exp + octaves))), data-octaves and data-count.
  */
 import type { CaseResult, DiagnosisEntry } from '../check.js';
 import type { CheckResult } from '../compare/isclose.js';
 import type { RunSummary } from '../summary.js';
 import { fmtIndex, fmtShape, pct, sci } from './format.js';
-import { baselineTexts, configText, detailsText, toleranceText, warningTexts } from './describe.js';
+import { baselineTexts, configText, criterionText, detailsText, fmtCosine, presetSources, presetText, toleranceText, warningTexts } from './describe.js';
+import { DEFAULT_ERROR_QUANTILE } from '../compare/stats.js';
 import { escapeControlsKeepLines } from '../io/text.js';
 import { countsText, diagnosisVerdict } from './markdown.js';
 import { argMax, checkLabel, downsampleMax, logFloor } from './sparkline.js';
@@ -316,22 +321,97 @@ function heatmap(k: CheckResult, id: string, maxCells: number): string {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Histogram: |error| by octave
+
+/** log10(2): octaves to decades. */
+const LOG10_2 = Math.log10(2);
+
+function histogramPlot(k: CheckResult): string {
+  const h = k.errorHistogram!;
+  // The octaves drawn: the errors', widened to take in atol so the mark is always on the scale.
+  let lo = h.minExp;
+  let hi = h.minExp + h.counts.length; // exclusive
+  const atolExp = k.atol > 0 ? Math.log2(k.atol) : null;
+  if (atolExp !== null) {
+    lo = Math.min(lo, Math.floor(atolExp));
+    hi = Math.max(hi, Math.floor(atolExp) + 1);
+  }
+  const per = Math.max(1, Math.ceil((hi - lo) / 120));
+  const nb = Math.ceil((hi - lo) / per);
+  const counts = new Array<number>(nb).fill(0);
+  h.counts.forEach((c, i) => (counts[Math.floor((h.minExp + i - lo) / per)] += c));
+  const W = 560;
+  const H = 220;
+  const m = { l: 56, r: 16, t: 16, b: 44 };
+  const pw = W - m.l - m.r;
+  const ph = H - m.t - m.b;
+  const bw = pw / nb;
+  const xOfExp = (e: number): number => m.l + ((e - lo) / (hi - lo)) * pw;
+  const max = Math.max(1, ...counts);
+  const out: string[] = [];
+  out.push(
+    `<svg class="histogram" data-tensor="${esc(k.tensor)}" data-bins="${nb}" data-zeros="${h.zeros}" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(`${checkLabel(k)}: |error| by octave, counts`)}">`,
+  );
+  out.push(`<rect x="${m.l}" y="${m.t}" width="${pw}" height="${ph}" class="plot-bg"/>`);
+  // y: a few round counts.
+  const step = niceStep(max, 4);
+  for (let v = 0; v <= max; v += step) {
+    const y = m.t + ph - (v / max) * ph;
+    out.push(`<line class="grid" x1="${m.l}" x2="${m.l + pw}" y1="${f2(y)}" y2="${f2(y)}"/>`);
+    out.push(`<text class="tick" x="${m.l - 6}" y="${f2(y + 4)}" text-anchor="end">${v}</text>`);
+  }
+  counts.forEach((c, i) => {
+    if (c === 0) return;
+    const exp = lo + i * per;
+    // A lone element keeps 2 px: the outlier the plot is for must not vanish.
+    const bh = Math.max(2, (c / max) * ph);
+    const range = `${sci(2 ** exp)} <= |error| < ${sci(2 ** (exp + per))}`;
+    out.push(`<rect class="bar" data-exp="${exp}" data-octaves="${per}" data-count="${c}" x="${f2(m.l + i * bw + 0.5)}" y="${f2(m.t + ph - bh)}" width="${f2(Math.max(1, bw - 1))}" height="${f2(bh)}"><title>${esc(`${range}: ${c} element${c === 1 ? '' : 's'}`)}</title></rect>`);
+  });
+  // x: decade ticks on the log2 axis.
+  for (let d = Math.ceil(lo * LOG10_2); d <= Math.floor(hi * LOG10_2); d += Math.max(1, Math.ceil(((hi - lo) * LOG10_2) / 10))) {
+    const x = xOfExp(d / LOG10_2);
+    out.push(`<line class="axis" x1="${f2(x)}" x2="${f2(x)}" y1="${m.t + ph}" y2="${m.t + ph + 5}"/>`);
+    out.push(`<text class="tick" x="${f2(x)}" y="${m.t + ph + 18}" text-anchor="middle">${decade(d)}</text>`);
+  }
+  out.push(`<line class="axis" x1="${m.l}" x2="${m.l}" y1="${m.t}" y2="${m.t + ph}"/>`);
+  out.push(`<line class="axis" x1="${m.l}" x2="${m.l + pw}" y1="${m.t + ph}" y2="${m.t + ph}"/>`);
+  out.push(`<text class="label" x="${m.l + pw / 2}" y="${H - 6}" text-anchor="middle">|error| (log, one bar per ${per === 1 ? 'octave' : `${per} octaves`})</text>`);
+  out.push(`<text class="label" transform="translate(14 ${m.t + ph / 2}) rotate(-90)" text-anchor="middle">elements</text>`);
+  if (atolExp !== null) {
+    const x = xOfExp(atolExp);
+    out.push(`<line class="atol" x1="${f2(x)}" x2="${f2(x)}" y1="${m.t}" y2="${m.t + ph}"/>`);
+    const right = x > m.l + pw * 0.7;
+    out.push(`<text class="atol-label" x="${f2(right ? x - 4 : x + 4)}" y="${m.t + 12}" text-anchor="${right ? 'end' : 'start'}">atol ${esc(sci(k.atol))}</text>`);
+  }
+  out.push('</svg>');
+  return out.join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------
 // Page
 
 function checksTable(c: CaseResult): string {
-  const head = ['tensor', 'subject vs against', 'shape', 'mismatched', 'max abs err [index]', 'max rel err [index]', 'mean abs err', 'atol needed', 'first bad step', 'result'];
+  const q = `q${c.checks[0]?.errorQuantile ?? DEFAULT_ERROR_QUANTILE}`;
+  const criterion = c.checks.some((k) => !k.problem && criterionText(k) !== '');
+  const head = ['tensor', 'subject vs against', 'shape', 'mismatched', 'max abs err [index]', 'max rel err [index]', 'mean abs err', `abs err median / ${q}`, `rel err median / ${q}`, 'rel L2', 'cosine', 'atol needed', 'first bad step', ...(criterion ? ['criterion'] : []), 'result'];
   const rows = c.checks.map((k) => {
     const verdict = k.pass ? '<td class="verdict pass">PASS</td>' : '<td class="verdict fail">FAIL</td>';
     const lead = `<td>${esc(k.tensor)}</td><td>${esc(`${k.subject} vs ${k.against}`)}</td><td>${esc(fmtShape(k.shape))}</td>`;
-    if (k.problem) return `<tr class="fail">${lead}<td colspan="6">${esc(k.problem)}</td>${verdict}</tr>`;
+    if (k.problem) return `<tr class="fail">${lead}<td colspan="${head.length - 4}">${esc(k.problem)}</td>${verdict}</tr>`;
     const nonFinite = k.nonFiniteMismatched > 0 ? ` <span class="warn">+${k.nonFiniteMismatched} NaN/inf</span>` : '';
     const cells = [
       `${k.mismatched}/${k.total} (${pct(k.mismatched, k.total)})`,
       `${sci(k.maxAbsError)} <span class="idx">${esc(fmtIndex(k.maxAbsIndex))}</span>${nonFinite}`,
       `${sci(k.maxRelError)} <span class="idx">${esc(fmtIndex(k.maxRelIndex))}</span>`,
       sci(k.meanAbsError),
+      `${sci(k.medianAbsError)} / ${sci(k.quantileAbsError)}`,
+      `${sci(k.medianRelError)} / ${sci(k.quantileRelError)}`,
+      sci(k.relL2),
+      esc(fmtCosine(k.cosine)),
       k.requiredAtol === null ? 'none' : sci(k.requiredAtol),
       k.firstMismatchStep === null ? (k.tensor === 'output' ? '—' : '') : String(k.firstMismatchStep),
+      ...(criterion ? [esc(criterionText(k))] : []),
     ];
     return `<tr class="${k.pass ? 'pass' : 'fail'}">${lead}${cells.map((x) => `<td>${x}</td>`).join('')}${verdict}</tr>`;
   });
@@ -357,6 +437,8 @@ function caseSection(c: CaseResult, ci: number, o: Required<HtmlOptions>): strin
   }
   out.push(`<p class="config"><code>${esc(configText(c))}</code></p>`);
   out.push(`<p class="details">${esc(detailsText(c))}<br>tolerance: ${esc(toleranceText(c))}</p>`);
+  const preset = presetText(c);
+  if (preset) out.push(`<div class="preset"><p><strong>${esc(preset)}</strong></p><ul>${presetSources(c).map((l) => `<li>${esc(l)}</li>`).join('')}</ul></div>`);
   const warnings = warningTexts(c);
   if (warnings.length > 0) out.push(`<ul class="warnings">${warnings.map((w) => `<li>warning: ${esc(w)}</li>`).join('')}</ul>`);
   out.push(checksTable(c));
@@ -364,13 +446,18 @@ function caseSection(c: CaseResult, ci: number, o: Required<HtmlOptions>): strin
   if (baseline.length > 0) out.push(`<ul class="baseline">${baseline.map((b) => `<li>baseline: ${esc(b)}</li>`).join('')}</ul>`);
   if (c.diagnosis && c.diagnosis.length > 0) out.push(diagnosisList(c.diagnosis));
   c.checks.forEach((k, ki) => {
-    if (!k.stepMaxAbs && !k.errorMap) return;
+    if (!k.stepMaxAbs && !k.errorMap && !k.errorHistogram) return;
     out.push(`<figure class="check-fig ${k.pass ? 'pass' : 'fail'}">`);
     out.push(`<figcaption>${esc(checkLabel(k))} <span class="badge ${k.pass ? 'pass' : 'fail'}">${k.pass ? 'PASS' : 'FAIL'}</span> <span class="idx">max |error| ${sci(k.maxAbsError)} ${esc(fmtIndex(k.maxAbsIndex))}</span></figcaption>`);
     out.push('<div class="figs">');
     if (k.stepMaxAbs && k.stepMaxAbs.length > 0) out.push(`<div><h4>max |error| per time step</h4>\n${linePlot(k, o.maxPoints)}</div>`);
     if (k.errorMap && k.errorMap.rows > 0 && k.errorMap.cols > 0) {
       out.push(`<div><h4>max |error| per ${esc(k.errorMap.rowLabel)} × ${esc(k.errorMap.colLabel)}</h4>\n${heatmap(k, `cb-${ci}-${ki}`, o.maxCells)}</div>`);
+    }
+    const h = k.errorHistogram;
+    if (h && (h.counts.length > 0 || h.zeros > 0)) {
+      const zeros = h.zeros > 0 ? ` <span class="idx">(${h.zeros} exact, not drawn)</span>` : '';
+      out.push(`<div><h4>|error| by octave${zeros}</h4>\n${histogramPlot(k)}</div>`);
     }
     out.push('</div></figure>');
   });
@@ -420,6 +507,8 @@ svg .atol { stroke: #cf222e; stroke-width: 1.2; stroke-dasharray: 5 4; } svg .at
 svg .bad { fill: none; stroke: #cf222e; stroke-width: 2; } svg .bad-label { fill: #cf222e; font-weight: 600; }
 svg .colorbar { stroke: #57606a; stroke-width: 0.5; }
 svg .hot { fill: none; stroke: #0969da; stroke-width: 2; }
+svg .bar { fill: #0969da; }
+.preset p { margin: 6px 0 2px; } .preset ul { margin: 0 0 10px; padding-left: 20px; color: var(--muted); }
 footer { color: var(--muted); font-size: 12px; margin-top: 24px; }
 `;
 

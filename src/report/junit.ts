@@ -7,6 +7,7 @@
  *       <properties><property name="config" value="GRU(...)"/>...</properties>
  *       <testcase classname="gru-check.<case file stem>" name="<tensor> (<subject> vs <against>)" time>
  *         <failure message="<one-line summary>" type="mismatch">details</failure>
+ *         <system-out>the check's error statistics (every check, passing or not)</system-out>
  *       </testcase>
  *       <system-out>diagnosis, when present</system-out>
  *     </testsuite>
@@ -20,7 +21,7 @@ import type { CaseResult } from '../check.js';
 import type { CheckResult } from '../compare/isclose.js';
 import type { RunSummary } from '../summary.js';
 import { fmtIndex, fmtShape, sci } from './format.js';
-import { baselineTexts, configText, detailsText, toleranceText, warningTexts } from './describe.js';
+import { baselineTexts, configText, criterionText, detailsText, presetSources, presetText, statsText, toleranceText, warningTexts } from './describe.js';
 import { diagnosisVerdict, mismatchText } from './markdown.js';
 import { escapeControlsKeepLines } from '../io/text.js';
 
@@ -75,7 +76,10 @@ function failureBody(k: CheckResult): string {
     `shape ${fmtShape(k.shape)}`,
     `max rel error ${sci(k.maxRelError)} ${fmtIndex(k.maxRelIndex)}`.trimEnd(),
     `mean abs error ${sci(k.meanAbsError)}`,
+    statsText(k),
   ];
+  const crit = criterionText(k);
+  if (crit) lines.push(`criterion: ${crit}`);
   if (k.zeroExpected > 0) lines.push(`${k.zeroExpected} element(s) with expected 0 left out of max rel error`);
   return lines.join('\n');
 }
@@ -100,14 +104,17 @@ function suite(c: CaseResult): { xml: string; tests: number; failures: number; e
   let failures = 0;
   for (const k of c.checks) {
     const head = `    <testcase${attrs({ classname, name: testName(k), time: seconds(each) })}`;
+    // Every check's statistics, so a CI page shows how close a passing port came too.
+    const stats = k.problem ? '' : `      <system-out>${xmlText([statsText(k), criterionText(k)].filter(Boolean).join('\n'))}</system-out>`;
     if (k.pass) {
-      out.push(`${head}/>`);
+      out.push(...(stats ? [`${head}>`, stats, '    </testcase>'] : [`${head}/>`]));
       continue;
     }
     failures++;
     out.push(
       `${head}>`,
       `      <failure${attrs({ message: mismatchText(k), type: k.problem ? 'shape mismatch' : 'mismatch' })}>${xmlText(failureBody(k))}</failure>`,
+      ...(stats ? [stats] : []),
       '    </testcase>',
     );
   }
@@ -132,9 +139,10 @@ function wrap(c: CaseResult, body: string[], tests: number, failures: number, er
   if (c.config) {
     // Properties carry the context a CI page shows next to the suite: what was checked, how strictly.
     props.push('    <properties>');
-    for (const [name, value] of [['config', configText(c)], ['details', detailsText(c)], ['tolerance', toleranceText(c)]] as const) {
-      props.push(`      <property${attrs({ name, value })}/>`);
-    }
+    const preset = presetText(c);
+    const entries: [string, string][] = [['config', configText(c)], ['details', detailsText(c)], ['tolerance', toleranceText(c)]];
+    if (preset) entries.push(['preset', [preset, ...presetSources(c)].join('\n')]);
+    for (const [name, value] of entries) props.push(`      <property${attrs({ name, value })}/>`);
     props.push('    </properties>');
   }
   const sysout: string[] = [];

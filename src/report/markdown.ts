@@ -13,8 +13,9 @@ import type { CaseResult, DiagnosisEntry } from '../check.js';
 import type { CheckResult } from '../compare/isclose.js';
 import type { RunSummary } from '../summary.js';
 import { fmtIndex, fmtShape, num, pct, sci } from './format.js';
-import { sparklineParts } from './sparkline.js';
-import { baselineTexts, configText, detailsText, toleranceText, warningTexts } from './describe.js';
+import { histogramParts, sparklineParts } from './sparkline.js';
+import { baselineTexts, configText, criterionText, detailsText, fmtCosine, presetSources, presetText, toleranceText, warningTexts } from './describe.js';
+import { DEFAULT_ERROR_QUANTILE } from '../compare/stats.js';
 import { escapeControls } from '../io/text.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -27,7 +28,8 @@ import { escapeControls } from '../io/text.js';
  */
 export function mismatchText(k: CheckResult): string {
   if (k.problem) return k.baseline?.reason ? `${k.problem}; ${k.baseline.reason}` : k.problem;
-  const parts = [`${k.mismatched}/${k.total} mismatched (${pct(k.mismatched, k.total)})`];
+  const crit = criterionText(k);
+  const parts = crit ? [crit, `${k.mismatched}/${k.total} elements outside isclose (${pct(k.mismatched, k.total)})`] : [`${k.mismatched}/${k.total} mismatched (${pct(k.mismatched, k.total)})`];
   if (k.maxAbsIndex) parts.push(`max abs error ${sci(k.maxAbsError)} at ${fmtIndex(k.maxAbsIndex)}`);
   if (k.nonFiniteMismatched > 0) parts.push(`${k.nonFiniteMismatched} NaN/inf mismatch(es)`);
   parts.push(k.requiredAtol === null ? 'no atol can pass (NaN/inf)' : `needs atol >= ${sci(k.requiredAtol)}`);
@@ -73,12 +75,14 @@ export const mdCell = (s: string): string => s.replace(/\|/g, '\\|').replace(/[\
 // ---------------------------------------------------------------------------------------------
 // Renderer.
 
-const HEAD = ['tensor', 'subject vs against', 'shape', 'mismatched', 'max abs err [index]', 'atol needed', 'first bad step', 'result'];
+function head(q: string, criterion: boolean): string[] {
+  return ['tensor', 'subject vs against', 'shape', 'mismatched', 'max abs err [index]', `abs err median / ${q}`, `rel err median / ${q}`, 'rel L2', 'cosine', 'atol needed', 'first bad step', ...(criterion ? ['criterion'] : []), 'result'];
+}
 
-function row(k: CheckResult): string[] {
+function row(k: CheckResult, criterion: boolean): string[] {
   const verdict = k.pass ? '✅ pass' : '❌ FAIL';
   const vs = `${k.subject} vs ${k.against}`;
-  if (k.problem) return [k.tensor, vs, fmtShape(k.shape), mdText(k.problem), '', '', '', verdict];
+  if (k.problem) return [k.tensor, vs, fmtShape(k.shape), mdText(k.problem), '', '', '', '', '', '', '', ...(criterion ? [''] : []), verdict];
   const nonFinite = k.nonFiniteMismatched > 0 ? ` (+${k.nonFiniteMismatched} NaN/inf)` : '';
   return [
     k.tensor,
@@ -86,8 +90,13 @@ function row(k: CheckResult): string[] {
     fmtShape(k.shape),
     `${k.mismatched}/${k.total} (${pct(k.mismatched, k.total)})${nonFinite}`,
     `${sci(k.maxAbsError)} ${fmtIndex(k.maxAbsIndex)}`.trim(),
+    `${sci(k.medianAbsError)} / ${sci(k.quantileAbsError)}`,
+    `${sci(k.medianRelError)} / ${sci(k.quantileRelError)}`,
+    sci(k.relL2),
+    fmtCosine(k.cosine),
     k.requiredAtol === null ? 'none' : sci(k.requiredAtol),
     k.firstMismatchStep === null ? (k.tensor === 'output' ? '—' : '') : String(k.firstMismatchStep),
+    ...(criterion ? [criterionText(k)] : []),
     verdict,
   ].map(mdCell);
 }
@@ -103,9 +112,23 @@ function renderCaseMd(c: CaseResult): string {
   // configText is all ours (no backticks), so a code span is safe; details carry the dump's prefix.
   out.push(`\`${configText(c)}\`  `, mdText(detailsText(c)), '');
   for (const w of warningTexts(c)) out.push(`> ⚠️ **warning:** ${mdText(w)}`, '');
-  out.push(`| ${HEAD.join(' | ')} |`, `|${HEAD.map(() => ' --- ').join('|')}|`);
-  for (const k of c.checks) out.push(`| ${row(k).join(' | ')} |`);
-  out.push('', `tolerance: ${mdText(toleranceText(c))}`, '');
+  const criterion = c.checks.some((k) => !k.problem && criterionText(k) !== '');
+  const h = head(`q${c.checks[0]?.errorQuantile ?? DEFAULT_ERROR_QUANTILE}`, criterion);
+  out.push(`| ${h.join(' | ')} |`, `|${h.map(() => ' --- ').join('|')}|`);
+  for (const k of c.checks) out.push(`| ${row(k, criterion).join(' | ')} |`);
+  out.push('');
+  const preset = presetText(c);
+  if (preset) {
+    out.push(`**${mdText(preset)}**`, '');
+    for (const line of presetSources(c)) out.push(`- ${mdText(line)}`);
+    out.push('');
+  }
+  out.push(`tolerance: ${mdText(toleranceText(c))}`, '');
+  // The failing checks' |error| by octave, in a code span so the blocks keep their width.
+  for (const k of c.checks) {
+    const p = k.pass ? null : histogramParts(k);
+    if (p) out.push(`${mdText(p.label)} \\|err\\| by octave: \`${p.blocks}\` ${mdText(p.note)}`, '');
+  }
   for (const b of baselineTexts(c)) out.push(`❌ **baseline:** ${mdText(b)}`, '');
   // The sparkline goes in a code span so the block characters keep a monospaced width.
   for (const k of c.checks) {

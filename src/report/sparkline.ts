@@ -124,3 +124,43 @@ export function sparklineLine(k: CheckResult, width = 40): string | null {
   const p = sparklineParts(k, width);
   return p && `${p.label} |err| over time: ${p.blocks}  ${p.note}`;
 }
+
+/** Marks where atol falls in the one-line histogram. */
+export const ATOL_MARK = '┊';
+/** An empty octave in the one-line histogram. */
+export const EMPTY_BIN = '·';
+
+/**
+ * The |error| histogram as one line of text: one character per octave (a factor of 2) from the
+ * smallest error to the largest, block height log-scaled by count (1 element: ▁, the fullest
+ * octave: █), · for an empty octave, ┊ before the first octave wholly above atol. "A few outliers"
+ * reads as a hump with lone ▁ far to its right; "everything slightly off" as a hump past ┊. Past
+ * `width` octaves, neighbouring octaves are summed. null when the check has no histogram.
+ */
+export function histogramParts(k: CheckResult, width = 48): { label: string; blocks: string; note: string } | null {
+  const h = k.errorHistogram;
+  if (!h || (h.counts.length === 0 && h.zeros === 0)) return null;
+  const per = Math.max(1, Math.ceil(h.counts.length / width));
+  const bins: number[] = [];
+  for (let i = 0; i < h.counts.length; i += per) bins.push(h.counts.slice(i, i + per).reduce((x, y) => x + y, 0));
+  const max = Math.max(0, ...bins);
+  const block = (c: number): string => (c === 0 ? EMPTY_BIN : max <= 1 ? BLOCKS[BLOCKS.length - 1]! : BLOCKS[Math.round(((BLOCKS.length - 1) * Math.log(c)) / Math.log(max))]!);
+  const chars = bins.map(block);
+  // The first bin whose octaves all lie above atol: 2^(minExp + i·per) > atol.
+  if (k.atol > 0 && bins.length > 0) {
+    const first = Math.floor(Math.log2(k.atol)) + 1;
+    const at = Math.min(bins.length, Math.max(0, Math.ceil((first - h.minExp) / per)));
+    chars.splice(at, 0, ATOL_MARK);
+  }
+  const lo = 2 ** h.minExp;
+  const hi = 2 ** (h.minExp + bins.length * per);
+  const range = bins.length > 0 ? `from ${sci(lo)} to ${sci(hi)}${per > 1 ? ` (1 char = ${per} octaves)` : ''}` : 'no non-zero error';
+  const bits = [k.atol > 0 && bins.length > 0 ? `${ATOL_MARK} atol ${sci(k.atol)}` : '', h.zeros > 0 ? `${h.zeros} exact` : ''].filter(Boolean);
+  return { label: checkLabel(k), blocks: chars.join(''), note: `${range}${bits.length ? `; ${bits.join(', ')}` : ''}` };
+}
+
+/** `output (candidate vs expected) |err| by octave: ▂▅█▃┊····▁  from 3.73e-9 to 1.00e+0; ┊ atol 1.00e-5` */
+export function histogramLine(k: CheckResult, width = 48): string | null {
+  const p = histogramParts(k, width);
+  return p && `${p.label} |err| by octave: ${p.blocks}  ${p.note}`;
+}

@@ -10,7 +10,8 @@
  */
 import { GruCheckError } from '../errors.js';
 import { CANDIDATE_LAYOUTS, type CandidateLayout } from '../candidate/align.js';
-import { isToleranceSpec, type ToleranceSpec } from '../compare/tolerance.js';
+import { PORT_PRECISIONS, isCosine, isErrorStat, isKeyedSpec, isQuantile, isToleranceSpec, type Keyed, type PortPrecision, type ToleranceSpec } from '../compare/tolerance.js';
+import { ERROR_STATS, type ErrorStat } from '../compare/stats.js';
 
 /** What a suite entry (or the suite's defaults) may set; paths as written in the file. */
 export interface SuiteSettings {
@@ -33,6 +34,12 @@ export interface SuiteSettings {
   /** One number for every check, or values per tensor / check (compare/tolerance.ts). */
   rtol?: ToleranceSpec;
   atol?: ToleranceSpec;
+  /** How checks pass: 'elemwise' or a statistic, one for all or per tensor / check. */
+  checkErrorStat?: Keyed<ErrorStat>;
+  errorQuantile?: number;
+  minCosine?: ToleranceSpec;
+  maxRelL2?: ToleranceSpec;
+  portPrecision?: PortPrecision;
   equalNan?: boolean;
   precision?: 'f32' | 'f64';
   baseline?: string;
@@ -80,6 +87,11 @@ const SETTINGS: Record<keyof SuiteSettings, [Check, string]> = {
   activationBeta: [numbers, 'a list of numbers'],
   rtol: [isToleranceSpec, 'a number >= 0, or numbers by tensor/check, e.g. {"output": 1e-3, "h_n": 1e-4}'],
   atol: [isToleranceSpec, 'a number >= 0, or numbers by tensor/check, e.g. {"output": 1e-3, "candidate.h_n": 1e-4}'],
+  checkErrorStat: [(v) => isKeyedSpec(v, isErrorStat), `one of ${ERROR_STATS.map((x) => `"${x}"`).join(', ')}, or those by tensor/check, e.g. {"candidate": "mean"}`],
+  errorQuantile: [isQuantile, 'a number from 0 to 1'],
+  minCosine: [(v) => isKeyedSpec(v, isCosine), 'a number from -1 to 1, or numbers by tensor/check'],
+  maxRelL2: [isToleranceSpec, 'a number >= 0, or numbers by tensor/check'],
+  portPrecision: [oneOf(...PORT_PRECISIONS), PORT_PRECISIONS.map((p) => `"${p}"`).join(', ')],
   equalNan: [bool, 'true or false'],
   precision: [oneOf('f32', 'f64'), '"f32" or "f64"'],
   baseline: [str, 'a path to a baseline written by --save-baseline'],

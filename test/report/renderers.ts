@@ -77,7 +77,7 @@ test('sparkline line: for the mismatch sample, and under the table', async () =>
   assert.equal(sparklineLine(hn!), null, 'h_n has no time axis');
   const table = renderTable(summarize([mismatch, bidir]), { colorLevel: 0 });
   assert.equal(table.match(/ \|err\| over time: /g)?.length, 2);
-  assert.match(table, /\n {2}output \|err\| over time: .*max 1\.00e-3 at step 2 of 4\n {2}tolerance: /);
+  assert.match(table, /\n {2}output \|err\| over time: .*max 1\.00e-3 at step 2 of 4\n {2}output \|err\| by octave: [▁-█·]+┊·*▁ .*\n {2}tolerance: /);
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -150,7 +150,7 @@ test('junit: control characters are shown as escapes, characters invalid in XML 
 // ---------------------------------------------------------------------------------------------
 // markdown
 
-const HEADER = '| tensor | subject vs against | shape | mismatched | max abs err [index] | atol needed | first bad step | result |';
+const HEADER = '| tensor | subject vs against | shape | mismatched | max abs err [index] | abs err median / q0.99 | rel err median / q0.99 | rel L2 | cosine | atol needed | first bad step | result |';
 /** Cell separators: pipes not escaped with a backslash. */
 const seps = (line: string): number => (line.match(/(?<!\\)\|/g) ?? []).length;
 
@@ -163,9 +163,12 @@ test('markdown: ❌ heading with counts, one table per case, one row per check, 
   assert.equal(lines.filter((l) => l === HEADER).length, 2);
   const rows = lines.filter((l) => l.startsWith('| output |') || l.startsWith('| h_n |'));
   assert.equal(rows.length, 4);
-  for (const l of lines.filter((x) => x.startsWith('|'))) assert.equal(seps(l), 9, `8 cells in: ${l}`);
+  for (const l of lines.filter((x) => x.startsWith('|'))) assert.equal(seps(l), 13, `12 cells in: ${l}`);
   const failRow = rows[0]!;
-  assert.match(failRow, /^\| output \| reference vs expected \| \(4, 3, 4\) \| 1\/48 \(2\.08%\) \| 1\.00e-3 \[2, 1, 3\] \| 1\.00e-3 \| 2 \| ❌ FAIL \|$/);
+  const sciRe = '(?:\\d\\.\\d\\de[+-]\\d+|0)';
+  assert.match(failRow, new RegExp(`^\\| output \\| reference vs expected \\| \\(4, 3, 4\\) \\| 1/48 \\(2\\.08%\\) \\| 1\\.00e-3 \\[2, 1, 3\\] \\| ${sciRe} / ${sciRe} \\| ${sciRe} / ${sciRe} \\| ${sciRe} \\| 0\\.\\d+ \\| 1\\.00e-3 \\| 2 \\| ❌ FAIL \\|$`));
+  // A failing check's |error| by octave: the planted 1e-3 sits alone past atol.
+  assert.match(md, /^output \\\|err\\\| by octave: `[▁-█·]+┊·*▁` from .*; ┊ atol 1\.00e-5/m);
   assert.match(md, /^### ❌ \S*samples\/mismatch\.npz$/m);
   assert.match(md, /^### ✅ \S*samples\/bidir\\_2layer\.npz$/m);
   assert.match(md, /^`GRU\(input_size=3, hidden_size=4, num_layers=1, bidirectional=False, bias=True, batch_first=False \(from config\)\)`/m);
@@ -184,7 +187,7 @@ test('markdown: user text is escaped: pipes in cells, HTML, error cases counted'
   assert.equal(md.split('\n')[0], '## ❌ gru-check: 0 passed, 1 failed, 1 error');
   assert.match(md, /^### ❌ runs\/a\\\|b\.npz$/m);
   const row = md.split('\n').find((l) => l.startsWith('| output |'))!;
-  assert.equal(seps(row), 9, row);
+  assert.equal(seps(row), 13, row);
   assert.match(row, /candidate \\\| output is \\\[1\\\] &lt;b&gt;/);
   assert.doesNotMatch(md, /<img|<b>/);
   assert.match(md, /&lt;img src=x onerror=alert\(1\)&gt;\.npz: no such file/);
