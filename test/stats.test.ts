@@ -54,7 +54,7 @@ function close(got: number | null | undefined, want: number, what: string): void
   assert.ok(Math.abs(got - want) <= tol, `${what}: got ${got}, numpy ${want}`);
 }
 
-async function check(c: Comparison, o: { rtol: number; atol: number; errorQuantile?: number; checkErrorStat?: ErrorStat }): Promise<CheckResult> {
+async function check(c: Comparison, o: { rtol: number; atol: number; errorQuantile?: number; checkErrorStat?: ErrorStat; minCosine?: number; maxRelL2?: number }): Promise<CheckResult> {
   const a = await tensor(c.actual);
   const e = await tensor(c.expected);
   // The synthetic arrays are 1-D; the ports' tensors keep their shape.
@@ -101,7 +101,7 @@ test('the statistic rule: STAT(|a - e|) <= atol + rtol * STAT(|e|), every decisi
       assert.equal(k.checkErrorStat, stat);
       if (stat !== 'elemwise') {
         // The statistic of |e| it was scaled by, and the bound, are numpy's too.
-        const key = stat === 'quantile' ? (`q${q}` as const) : stat;
+        const key = (stat === 'quantile' ? `q${q}` : stat) as keyof Stats5;
         close(k.statExpected, c.expected_abs[key], `${c.name}: ${stat} of |e|`);
         close(k.statError, c.abs[key], `${c.name}: ${stat} of |a - e|`);
         close(k.statLimit, atol + rtol * c.expected_abs[key], `${c.name}: bound`);
