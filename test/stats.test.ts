@@ -226,10 +226,10 @@ test('compareTensors\' statistics are exact also where its sample misjudges the 
     outliers: (i) => [i % 1000 === 0 ? 5 : 1 + 1e-7 * rnd(), 1],
     decades: () => [1 + Math.exp(-40 * rnd()), 1],
   };
-  // Past one chunk (16384) the scan's sampled path runs; at 200003 the sample is every 3rd element.
+  // Past 65536 elements (COPY_OUT) the scan's sampled path runs; at 200003 the sample is every 3rd element.
   const big = new Set(['strideHidden', 'noise', 'outliers', 'expectedZeros']);
   for (const [name, g] of Object.entries(gens)) {
-    for (const n of [1, 5, 100, 16385, ...(big.has(name) ? [200003] : [])]) {
+    for (const n of [1, 5, 100, 16385, 65537, ...(big.has(name) ? [200003] : [])]) {
       const a = new Float64Array(n);
       const e = new Float64Array(n);
       for (let i = 0; i < n; i++) [a[i], e[i]] = g(i, n);
