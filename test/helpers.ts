@@ -96,7 +96,7 @@ export function readableCli(): { dir: string; bin: string } {
     copyFileSync(join(ROOT, rel), to);
     chmodSync(to, 0o644);
   };
-  for (const rel of ['bin/gru-check.js', 'package.json', 'dist/engine/cli-bundle.mjs', 'dist/engine/gemm.wasm', 'dist/engine/gemm-fma.wasm']) copy(rel);
+  for (const rel of ['bin/gru-check.js', 'package.json', 'dist/engine/cli-bundle.mjs', 'dist/engine/gemm.wasm', 'dist/engine/gemm-fma.wasm', 'dist/engine/compare.wasm']) copy(rel);
   // The worker is not bundled: follow its relative imports.
   const todo = ['dist/engine/worker.js'];
   const seen = new Set<string>();

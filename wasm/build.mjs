@@ -1,7 +1,7 @@
-// Compiles wasm/gemm.wat to WebAssembly with wabt (a devDependency: pure JS/wasm, works offline),
-// twice: gemm.wasm with baseline SIMD (a multiply-add is f32x4.mul + f32x4.add) and gemm-fma.wasm
+// Compiles wasm/compare.wat (plain wasm: compare's element passes) and wasm/gemm.wat to WebAssembly
+// with wabt (a devDependency: pure JS/wasm, works offline), the latter twice: gemm.wasm with baseline SIMD (a multiply-add is f32x4.mul + f32x4.add) and gemm-fma.wasm
 // with relaxed SIMD's f32x4.relaxed_madd, a fused multiply-add where the CPU has one. The .wat is a
-// template: `(MADD $x $w $s)` and KB_BYTES are expanded here. Both binaries are copied next to the
+// template: `(MADD $x $w $s)` and KB_BYTES are expanded here. Every binary is copied next to the
 // compiled engine in dist/engine/ so a packed dist/ finds them. Run by `npm run build` before tsc.
 // The binaries are never committed: the .wat is the source.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -22,13 +22,53 @@ export function expand(text, fma, kb = KB) {
   return text.replace(MADD, madd).replaceAll('KB_BYTES', String(32 * kb));
 }
 
+const TYPED = /;; ---- typed ----\n([\s\S]*);; ---- end typed ----\n/;
+
+/** Element i at byte address p of a float32 ('f') or float64 ('d') array, as a float64. */
+const load = (kind, p, i) => kind === 'f'
+  ? `(f64.promote_f32 (f32.load (i32.add (local.get $${p}) (i32.shl (local.get $${i}) (i32.const 2)))))`
+  : `(f64.load (i32.add (local.get $${p}) (i32.shl (local.get $${i}) (i32.const 3))))`;
+
+/** gather's plan entry: lo0 hi0 lo1 hi1 (f64), buf0 buf1, fill0 fill1 (i32). */
+const plan = (k, p) => `(if (local.get $${p}) (then ` +
+  ['lo0', 'hi0', 'lo1', 'hi1'].map((f, j) => `(local.set $${k}_${f} (f64.load offset=${8 * j} (local.get $${p})))`).join(' ') + ' ' +
+  ['b0', 'b1', 'f0', 'f1'].map((f, j) => `(local.set $${k}_${f} (i32.load offset=${32 + 4 * j} (local.get $${p})))`).join(' ') +
+  `) (else (local.set $${k}_lo0 (f64.const inf)) (local.set $${k}_hi0 (f64.const -inf)) (local.set $${k}_lo1 (f64.const inf)) (local.set $${k}_hi1 (f64.const -inf))))`;
+const unplan = (k, p) => `(if (local.get $${p}) (then (i32.store offset=40 (local.get $${p}) (local.get $${k}_f0)) (i32.store offset=44 (local.get $${p}) (local.get $${k}_f1))))`;
+const offerTo = (k, x, r) => `(then (f64.store (i32.add (local.get $${k}_b${r}) (i32.shl (local.get $${k}_f${r}) (i32.const 3))) (local.get $${x})) (local.set $${k}_f${r} (i32.add (local.get $${k}_f${r}) (i32.const 1))))`;
+const inRange = (k, x, r) => `(i32.and (f64.ge (local.get $${x}) (local.get $${k}_lo${r})) (f64.lt (local.get $${x}) (local.get $${k}_hi${r})))`;
+const offer = (k, x) => `(if ${inRange(k, x, 0)} ${offerTo(k, x, 0)} (else (if ${inRange(k, x, 1)} ${offerTo(k, x, 1)})))`;
+
+/**
+ * compare.wat's templates (see its head): the typed functions written out for each pair of element
+ * types, then the macros expanded.
+ */
+export function expandCompare(text) {
+  const typed = text.match(TYPED)[1];
+  const kinds = ['ff', 'fd', 'df', 'dd'];
+  text = text.replace(TYPED, kinds.map((ae) => typed.replaceAll('_AE"', `_${ae}"`)
+    .replace(/\(LOADA \$(\w+) \$(\w+)\)/g, (_, p, i) => load(ae[0], p, i))
+    .replace(/\(LOADE \$(\w+) \$(\w+)\)/g, (_, p, i) => load(ae[1], p, i))).join(''));
+  return text
+    .replace(/\(COUNT \$(\w+) \$(\w+)\)/g, (_, h, x) =>
+      `(local.set $at (i32.add (local.get $${h}) (i32.shl (i32.and (i32.wrap_i64 (i64.shr_u (i64.reinterpret_f64 (local.get $${x})) (local.get $shift))) (local.get $mask)) (i32.const 2)))) ` +
+      '(i32.store (local.get $at) (i32.add (i32.load (local.get $at)) (i32.const 1)))')
+    .replace(/\(PLAN (\w) \$(\w+)\)/g, (_, k, p) => plan(k, p))
+    .replace(/\(UNPLAN (\w) \$(\w+)\)/g, (_, k, p) => unplan(k, p))
+    .replace(/\(OFFER (\w) \$(\w+)\)/g, (_, k, x) => offer(k, x));
+}
+
 export async function buildWasm(kb = KB) {
   const wabt = await (await import('wabt')).default();
   const src = join(here, 'gemm.wat');
   const text = readFileSync(src, 'utf8');
   const out = [];
-  for (const [name, fma] of [['gemm.wasm', false], ['gemm-fma.wasm', true]]) {
-    const mod = wabt.parseWat(src, expand(text, fma, kb), { simd: true, relaxed_simd: fma });
+  const builds = [
+    ['compare.wasm', join(here, 'compare.wat'), expandCompare(readFileSync(join(here, 'compare.wat'), 'utf8')), {}],
+    ...[['gemm.wasm', false], ['gemm-fma.wasm', true]].map(([name, fma]) => [name, src, expand(text, fma, kb), { simd: true, relaxed_simd: fma }]),
+  ];
+  for (const [name, path, source, features] of builds) {
+    const mod = wabt.parseWat(path, source, features);
     try {
       mod.validate();
       const { buffer } = mod.toBinary({ log: false, write_debug_names: false });

@@ -1,7 +1,8 @@
 /**
  * What the launcher does before the CLI parses anything, for a run on the fast engine:
- *   1. compile the wasm kernel with the V8 flags it wants, then put the flags back: relaxed SIMD
- *      (the fused multiply-add build; Node 20 has it only behind a flag) and eager, optimizing
+ *   1. compile the wasm kernels (the GRU's, and compare's for any engine) with the V8 flags they
+ *      want, then put the flags back: relaxed SIMD (the GRU's fused multiply-add build; Node 20 has
+ *      it only behind a flag) and eager, optimizing
  *      compilation (no lazy compile, no dynamic tier-up: the kernel starts at full speed instead of
  *      on baseline code). The compiled module keeps what it was compiled with. Putting the flags
  *      back matters: while any of them differs from V8's defaults, every worker thread starts about
@@ -18,21 +19,22 @@ import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { prewarm } from '../engine/pool.js';
-import { wasmModule } from '../engine/wasm.js';
+import { compareModule, wasmModule } from '../engine/wasm.js';
 
 export const PREWARM_BYTES = 1 << 20;
 
 /** A module holding one f32x4.relaxed_madd: valid only where relaxed SIMD is on. */
 const RELAXED_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 8, 1, 96, 3, 123, 123, 123, 1, 123, 3, 2, 1, 0, 10, 13, 1, 11, 0, 32, 0, 32, 1, 32, 2, 253, 133, 2, 11]);
 
-/** Compiles the kernel (wasm.ts caches it) under the flags above, then restores V8's defaults. */
-export function compileKernel(): void {
+/** Compiles the kernels (wasm.ts caches them) under the flags above, then restores V8's defaults. */
+export function compileKernels(gemm: boolean): void {
   const relaxedOff = !WebAssembly.validate(RELAXED_PROBE);
   if (relaxedOff) setFlagsFromString('--experimental-wasm-relaxed-simd');
   setFlagsFromString('--no-wasm-lazy-compilation');
   setFlagsFromString('--no-wasm-dynamic-tiering');
   try {
-    wasmModule();
+    if (gemm) wasmModule();
+    compareModule();
   } finally {
     setFlagsFromString('--wasm-dynamic-tiering');
     setFlagsFromString('--wasm-lazy-compilation');
@@ -47,8 +49,9 @@ export function startEngine(argv: readonly string[]): void {
     if (i >= 0) return argv[i + 1];
     return argv.find((a) => a.startsWith(`${flag}=`))?.slice(flag.length + 1);
   };
-  if (at('--engine') === 'reference') return;
-  compileKernel();
+  const fast = at('--engine') !== 'reference';
+  compileKernels(fast);
+  if (!fast) return;
   const threadsFlag = at('--threads');
   const threads = threadsFlag === undefined ? availableParallelism() : Number(threadsFlag);
   if (!Number.isInteger(threads) || threads < 2) return;

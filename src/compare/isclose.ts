@@ -25,7 +25,8 @@
  */
 
 import type { BaselineVerdict } from '../baseline.js';
-import { DEFAULT_ERROR_QUANTILE, HI as HIGH_WORD, SAMPLE_SIZE, keepFromSample, keptRanks, medianQuantileFrom, medianQuantileRanks, octaveHistogram, octaveHistogramOf, planRanks, resolvePlan, selectRanks, type ErrorHistogram, type ErrorStat, type Keep, type RankPlan } from './stats.js';
+import { FINITE, FIRST_STEP, MAX_ABS, MAX_ABS_AT, MAX_ABS_E, MAX_REL, MAX_REL_AT, MISMATCHED, NON_FINITE, REL_COUNT, REL_ZEROS, REQUIRED, SAME_INF, SUM_ABS, SUM_ABS_E, SUM_D2, SUM_E2, SUM_ED, ZEROS, ZERO_EXPECTED, scanTensors } from './kernel.js';
+import { DEFAULT_ERROR_QUANTILE, medianQuantileFrom, medianQuantileRanks, octaveHistogramOf, planRanks, type ErrorHistogram, type ErrorStat } from './stats.js';
 
 export interface CompareOptions {
   rtol: number;
@@ -158,312 +159,6 @@ export function isClose(a: number, e: number, o: CompareOptions): boolean {
 
 const MAX = Number.MAX_VALUE;
 
-/** Below this |e| a ratio d / |e| may overflow: computed and checked exactly there. */
-const TINY = 1e-290;
-
-/** Slots of scan()'s running state. */
-const MISMATCHED = 0, NON_FINITE = 1, ZERO_EXPECTED = 2, MAX_ABS = 3, MAX_ABS_AT = 4, MAX_REL = 5, MAX_REL_AT = 6, SUM_ABS = 7, FINITE = 8, REQUIRED = 9, FIRST_STEP = 10,
-  ZEROS = 11, SUM_D2 = 12, SUM_ED = 13, SUM_E2 = 14, SUM_ABS_E = 15, MAX_ABS_E = 16, REL_COUNT = 17, SAME_INF = 18, REL_ZEROS = 19,
-  /** Values offered to the kept buckets' buffers (compare/stats.ts Keep): |a - e| 0 and 1, ratios 0 and 1. */
-  FILL_A0 = 20, FILL_A1 = 21, FILL_R0 = 22, FILL_R1 = 23, STATE = 24;
-/** Elements per scan() call. */
-const CHUNK = 16384;
-/** Tensors up to this many elements get their order statistics from a copy, not from a sample. */
-const COPY_OUT = 65536;
-
-/** A double's bits, for the top-bits histograms (compare/stats.ts). */
-const BITS = new Float64Array(1);
-const BITS_U = new Uint32Array(BITS.buffer);
-/** A local copy: an imported binding read per element can cost a call (tsx's module wrapper). */
-const HI = HIGH_WORD;
-
-/**
- * isclose, the error metrics and sums over elements [i0, i1), carried in `st` from chunk to chunk.
- * With `stats`, also the top-bits histograms of |a - e| (hA) and of the ratios |a - e| / |e| (hR),
- * keeping the values of the buckets kA and kR mark (compare/stats.ts Keep). Element i's time step
- * (for firstMismatchStep) is floor(i / inner) % steps (steps 0: no time axis).
- *
- * Measured on 6.5M elements: membership in the kept buckets is a table lookup on the bucket, as
- * comparing each value with a quantile's bounds was a branch mispredicted for half the elements;
- * one loop reads each element once (a second loop for the statistics, reading a and e again, was
- * slower in the CLI, where their element types differ from check to check); the two histogram
- * halves are written out rather than shared through a helper (slower too). Without `stats` the
- * ratio is only divided out where it may be a new max.
- */
-function scan(a: ArrayLike<number>, e: ArrayLike<number>, i0: number, i1: number, atol: number, rtol: number, equalNan: boolean, inner: number, steps: number, st: Float64Array, expStats: boolean, stats: boolean, hA: Int32Array, hR: Int32Array, kA: Keep, kR: Keep): void {
-  let mismatched = st[MISMATCHED]!;
-  let nonFinite = st[NON_FINITE]!;
-  let zeroExpected = st[ZERO_EXPECTED]!;
-  let maxAbs = st[MAX_ABS]!;
-  let maxAbsAt = st[MAX_ABS_AT]!;
-  let maxRel = st[MAX_REL]!;
-  let maxRelAt = st[MAX_REL_AT]!;
-  let sumAbs = st[SUM_ABS]!;
-  let finiteCount = st[FINITE]!;
-  let required = st[REQUIRED]!;
-  let firstStep = st[FIRST_STEP]!;
-  let zeros = st[ZEROS]!;
-  let sumD2 = st[SUM_D2]!;
-  let sumED = st[SUM_ED]!;
-  let sumE2 = st[SUM_E2]!;
-  let sumAbsE = st[SUM_ABS_E]!;
-  let maxAbsE = st[MAX_ABS_E]!;
-  let relCount = st[REL_COUNT]!;
-  let sameInf = st[SAME_INF]!;
-  const tA = kA.table, tR = kR.table;
-  const [bA0, bA1] = kA.bufs;
-  const [bR0, bR1] = kR.bufs;
-  const cA0 = bA0.length, cA1 = bA1.length, cR0 = bR0.length, cR1 = bR1.length;
-  let fA0 = st[FILL_A0]! | 0, fA1 = st[FILL_A1]! | 0, fR0 = st[FILL_R0]! | 0, fR1 = st[FILL_R1]! | 0;
-  let relZeros = st[REL_ZEROS]!;
-  for (let i = i0; i < i1; i++) {
-    const ai = a[i]!;
-    const ei = e[i]!;
-    let d = ai - ei;
-    if (d < 0) d = -d;
-    if (d <= MAX) {
-      // Both finite and so is their difference: isclose is |a - e| <= atol + rtol·|e|.
-      const ae = ei < 0 ? -ei : ei;
-      if (!(d <= atol + rtol * ae)) {
-        mismatched++;
-        if (steps > 0) {
-          const t = Math.floor(i / inner) % steps;
-          if (firstStep < 0 || t < firstStep) firstStep = t;
-        }
-      }
-      finiteCount++;
-      sumAbs += d;
-      if (d > maxAbs || maxAbsAt < 0) {
-        maxAbs = d;
-        maxAbsAt = i;
-      }
-      if (d === 0) zeros++;
-      // Σd², Σe² and Σe·(a - e) give both norms and the dot product: Σa² = Σe² + 2Σe(a - e) + Σd²,
-      // Σa·e = Σe² + Σe(a - e) (one accumulator fewer, and the small term kept apart).
-      sumD2 += d * d;
-      sumE2 += ei * ei;
-      sumED += ei * (ai - ei);
-      if (expStats) {
-        sumAbsE += ae;
-        if (ae > maxAbsE) maxAbsE = ae;
-      }
-      const need = d - rtol * ae;
-      if (need > required) required = need;
-      if (stats) {
-        BITS[0] = d;
-        const g = (BITS_U[HI]! >>> 16) & 0x7fff;
-        hA[g]++;
-        const k = tA[g]!;
-        if (k !== 0) {
-          if (k === 1) {
-            if (fA0 < cA0) bA0[fA0] = d;
-            fA0++;
-          } else {
-            if (fA1 < cA1) bA1[fA1] = d;
-            fA1++;
-          }
-        }
-      }
-      // The relative error leaves out expected zeros (counted in zeroExpected when the difference
-      // is not 0) and ratios that overflow (a subnormal or tiny expected value), as zeros.
-      if (ae === 0) {
-        if (d !== 0) zeroExpected++;
-      } else if (stats || ae < TINY || maxRelAt < 0 || d >= maxRel * ae * (1 - 1e-15)) {
-        const r = d / ae;
-        if (r === Infinity) {
-          zeroExpected++;
-        } else {
-          relCount++;
-          if (r > maxRel || maxRelAt < 0) {
-            maxRel = r;
-            maxRelAt = i;
-          }
-          if (stats) {
-            if (r === 0) relZeros++;
-            BITS[0] = r;
-            const g = (BITS_U[HI]! >>> 16) & 0x7fff;
-            hR[g]++;
-            const k = tR[g]!;
-            if (k !== 0) {
-              if (k === 1) {
-                if (fR0 < cR0) bR0[fR0] = r;
-                fR0++;
-              } else {
-                if (fR1 < cR1) bR1[fR1] = r;
-                fR1++;
-              }
-            }
-          }
-        }
-      } else {
-        relCount++;
-      }
-    } else if (!isClose(ai, ei, { atol, rtol, equalNan })) {
-      // NaN or an infinity (or a difference past the float64 range): no finite error.
-      mismatched++;
-      nonFinite++;
-      if (steps > 0) {
-        const t = Math.floor(i / inner) % steps;
-        if (firstStep < 0 || t < firstStep) firstStep = t;
-      }
-    } else if (ai === ei) {
-      // The same infinity: close, with a difference of 0 (left out of the sums and statistics,
-      // which an infinity would poison, but counted as finite like before).
-      finiteCount++;
-      sameInf++;
-      if (maxAbsAt < 0) maxAbsAt = i;
-      if (maxRelAt < 0) maxRelAt = i;
-    }
-  }
-  st[MISMATCHED] = mismatched;
-  st[NON_FINITE] = nonFinite;
-  st[ZERO_EXPECTED] = zeroExpected;
-  st[MAX_ABS] = maxAbs;
-  st[MAX_ABS_AT] = maxAbsAt;
-  st[MAX_REL] = maxRel;
-  st[MAX_REL_AT] = maxRelAt;
-  st[SUM_ABS] = sumAbs;
-  st[FINITE] = finiteCount;
-  st[REQUIRED] = required;
-  st[FIRST_STEP] = firstStep;
-  st[ZEROS] = zeros;
-  st[SUM_D2] = sumD2;
-  st[SUM_ED] = sumED;
-  st[SUM_E2] = sumE2;
-  st[SUM_ABS_E] = sumAbsE;
-  st[MAX_ABS_E] = maxAbsE;
-  st[REL_COUNT] = relCount;
-  st[SAME_INF] = sameInf;
-  st[FILL_A0] = fA0;
-  st[FILL_A1] = fA1;
-  st[FILL_R0] = fR0;
-  st[FILL_R1] = fR1;
-  st[REL_ZEROS] = relZeros;
-}
-
-/** A small tensor's |a - e|, ratios (e != 0, finite) and, when asked, |e|: the elements scan() counted. */
-function copyOut(a: ArrayLike<number>, e: ArrayLike<number>, n: number, m: number, relCount: number, withExp: boolean): { d: Float64Array; r: Float64Array; e: Float64Array | null } {
-  const d = new Float64Array(m);
-  const r = new Float64Array(relCount);
-  const x = withExp ? new Float64Array(m) : null;
-  let k = 0;
-  let j = 0;
-  for (let i = 0; i < n; i++) {
-    const ei = e[i]!;
-    const di = Math.abs(a[i]! - ei);
-    if (!(di <= MAX)) continue;
-    const ae = Math.abs(ei);
-    if (x) x[k] = ae;
-    d[k++] = di;
-    if (ae !== 0 && di / ae !== Infinity) r[j++] = di / ae;
-  }
-  return { d, r, e: x };
-}
-
-/**
- * The values of a strided sample of the elements (a prime stride, so it does not line up with an
- * axis), for the order statistics' brackets: |a - e|, |a - e| / |e| where e != 0, and |e|.
- */
-function sampleOf(a: ArrayLike<number>, e: ArrayLike<number>, n: number): { d: Float64Array; r: Float64Array; e: Float64Array } {
-  let stride = Math.max(1, Math.floor(n / SAMPLE_SIZE));
-  while (stride > 2 && !isPrime(stride)) stride++;
-  const size = Math.ceil(n / stride);
-  const d = new Float64Array(size);
-  const r = new Float64Array(size);
-  const x = new Float64Array(size);
-  let k = 0;
-  let j = 0;
-  for (let i = 0; i < n; i += stride) {
-    const ei = e[i]!;
-    const di = Math.abs(a[i]! - ei);
-    if (!(di <= MAX)) continue;
-    const ae = Math.abs(ei);
-    d[k] = di;
-    x[k++] = ae;
-    if (ae !== 0 && di / ae !== Infinity) r[j++] = di / ae;
-  }
-  return { d: d.subarray(0, k), r: r.subarray(0, j), e: x.subarray(0, k) };
-}
-
-function isPrime(k: number): boolean {
-  for (let f = 2; f * f <= k; f++) if (k % f === 0) return false;
-  return k >= 2;
-}
-
-/**
- * One pass for the exact radix select when a sample's brackets missed: the top-bits histograms of
- * |a - e|, the ratios and |e|, each when asked for.
- */
-function histogramPass(a: ArrayLike<number>, e: ArrayLike<number>, n: number, hAbs: Int32Array | null, hRel: Int32Array | null, hExp: Int32Array | null): void {
-  for (let i = 0; i < n; i++) {
-    const ei = e[i]!;
-    let d = a[i]! - ei;
-    if (d < 0) d = -d;
-    if (!(d <= MAX)) continue;
-    const ae = ei < 0 ? -ei : ei;
-    if (hAbs !== null) {
-      BITS[0] = d;
-      hAbs[(BITS_U[HI]! >>> 16) & 0x7fff]++;
-    }
-    if (hExp !== null) {
-      BITS[0] = ae;
-      hExp[(BITS_U[HI]! >>> 16) & 0x7fff]++;
-    }
-    if (hRel !== null && ae !== 0) {
-      const r = d / ae;
-      if (r !== Infinity) {
-        BITS[0] = r;
-        hRel[(BITS_U[HI]! >>> 16) & 0x7fff]++;
-      }
-    }
-  }
-}
-
-/** A ratio's range test by multiplication is widened this much, so rounding cannot misplace it (then divided out). */
-const WIDE_LO = 1 - 2 ** -48;
-const WIDE_HI = 1 + 2 ** -48;
-
-/** A plan's two ranges and buffers as locals; an absent plan's ranges are empty ([Infinity, -Infinity)). */
-const NO_PLAN = { lo: new Float64Array([Infinity, Infinity]), hi: new Float64Array([-Infinity, -Infinity]), bufs: [new Float64Array(0), new Float64Array(0)], fill: new Int32Array(2) };
-
-/**
- * The second pass of the radix select: the values of elements [i0, i1) that fall in the planned
- * ranges (compare/stats.ts), over the same elements scan() counted (finite differences; ratios
- * where e != 0 and finite).
- */
-function gather(a: ArrayLike<number>, e: ArrayLike<number>, i0: number, i1: number, pAbs: RankPlan | null, pRel: RankPlan | null, pExp: RankPlan | null): void {
-  const A = pAbs ?? NO_PLAN, R = pRel ?? NO_PLAN, E = pExp ?? NO_PLAN;
-  const aLo0 = A.lo[0]!, aHi0 = A.hi[0]!, aLo1 = A.lo[1]!, aHi1 = A.hi[1]!;
-  const rLo0 = R.lo[0]!, rHi0 = R.hi[0]!, rLo1 = R.lo[1]!, rHi1 = R.hi[1]!;
-  const eLo0 = E.lo[0]!, eHi0 = E.hi[0]!, eLo1 = E.lo[1]!, eHi1 = E.hi[1]!;
-  const aB0 = A.bufs[0]!, aB1 = A.bufs[1] ?? aB0, rB0 = R.bufs[0]!, rB1 = R.bufs[1] ?? rB0, eB0 = E.bufs[0]!, eB1 = E.bufs[1] ?? eB0;
-  let aF0 = A.fill[0]!, aF1 = A.fill[1]!, rF0 = R.fill[0]!, rF1 = R.fill[1]!, eF0 = E.fill[0]!, eF1 = E.fill[1]!;
-  const rLo0w = rLo0 * WIDE_LO, rHi0w = rHi0 * WIDE_HI, rLo1w = rLo1 * WIDE_LO, rHi1w = rHi1 * WIDE_HI;
-  const rel = pRel !== null;
-  const exp = pExp !== null;
-  for (let i = i0; i < i1; i++) {
-    const ei = e[i]!;
-    let d = a[i]! - ei;
-    if (d < 0) d = -d;
-    if (!(d <= MAX)) continue;
-    if (d >= aLo0 && d < aHi0) aB0[aF0++] = d;
-    else if (d >= aLo1 && d < aHi1) aB1[aF1++] = d;
-    const ae = ei < 0 ? -ei : ei;
-    if (exp) {
-      if (ae >= eLo0 && ae < eHi0) eB0[eF0++] = ae;
-      else if (ae >= eLo1 && ae < eHi1) eB1[eF1++] = ae;
-    }
-    // The ratio only for candidates: d against the ranges scaled by |e| (widened by a few ulps so
-    // the rounded ratio decides at the edges), a multiplication instead of a division per element.
-    if (rel && ae !== 0 && ((d >= rLo0w * ae && d < rHi0w * ae) || (d >= rLo1w * ae && d < rHi1w * ae))) {
-      const r = d / ae;
-      if (r >= rLo0 && r < rHi0) rB0[rF0++] = r;
-      else if (r >= rLo1 && r < rHi1) rB1[rF1++] = r;
-    }
-  }
-  A.fill[0] = aF0; A.fill[1] = aF1; R.fill[0] = rF0; R.fill[1] = rF1; E.fill[0] = eF0; E.fill[1] = eF1;
-}
-
 /**
  * Σd², Σe² and Σe·(a - e) over the finite differences, scaled by a power of two near the largest
  * magnitude: for tensors whose squares overflow or underflow float64 in the scan's plain sums.
@@ -487,33 +182,6 @@ function scaledSums(a: ArrayLike<number>, e: ArrayLike<number>, n: number): { d2
     ed += ys * ds;
   }
   return { d2, e2, ed };
-}
-
-/**
- * max |a - e| (finite differences only) over every axis but `axis` (and `col`, when given: then the
- * result is (shape[axis], shape[col]) row-major). Nested loops over [P, R, Q, C]: indices are sums.
- */
-function maxPerIndex(a: ArrayLike<number>, e: ArrayLike<number>, shape: readonly number[], axis: number, col: number | undefined): Float64Array {
-  const prod = (from: number, to: number): number => shape.slice(from, to).reduce((x, y) => x * y, 1);
-  const R = shape[axis]!;
-  const C = col === undefined ? 1 : shape[col]!;
-  const P = prod(0, axis);
-  const Q = col === undefined ? prod(axis + 1, shape.length) : prod(axis + 1, col);
-  const out = new Float64Array(R * C);
-  for (let p = 0; p < P; p++) {
-    for (let r = 0; r < R; r++) {
-      for (let q = 0; q < Q; q++) {
-        const i0 = ((p * R + r) * Q + q) * C;
-        const o0 = r * C;
-        for (let c = 0; c < C; c++) {
-          let d = a[i0 + c]! - e[i0 + c]!;
-          if (d < 0) d = -d;
-          if (d <= MAX && d > out[o0 + c]!) out[o0 + c] = d;
-        }
-      }
-    }
-  }
-  return out;
 }
 
 const sameShape = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
@@ -558,36 +226,23 @@ export function compareTensors(
   // Elements per step along the time axis, and steps: step of flat index i = floor(i / inner) % steps.
   const inner = timeAxis === undefined ? 1 : shape.slice(timeAxis + 1).reduce((x, y) => x * y, 1);
   const steps = timeAxis === undefined ? 0 : shape[timeAxis]!;
-  // Medians and quantiles (compare/stats.ts): the scan histograms every |a - e| and ratio by its
-  // top bits and keeps the values of the buckets a sample points at; the exact radix select's one
-  // more pass only where the sample missed.
+  // One pass of the compare kernel (compare/kernel.ts, in wasm) makes isclose, the metrics, the
+  // sums, the per-step and heatmap maxima and, for the medians and quantiles, the top-bits
+  // histograms of |a - e|, of the ratios and (for a median / quantile criterion) of |e|; a second
+  // pass gathers the values of the buckets holding the wanted ranks (compare/stats.ts).
   const statistics = target.statistics !== false;
   const orderStat = stat === 'median' || stat === 'quantile';
-  // Up to COPY_OUT elements, the values are simply copied out after the scan and selected from: the
-  // histograms' tables and the sample cost more than the data (diagnose compares small tensors many
-  // times; cold, in a CLI process, 64k elements took 40 ms this way against 70 with the sample).
-  const small = n <= COPY_OUT;
-  const stats = (statistics || orderStat) && !small;
-  const ps = [0.5, q];
-  const sample = stats ? sampleOf(a, e, n) : null;
-  const kAbs = keepFromSample(sample ? sample.d : new Float64Array(0), ps, n);
-  const kRel = keepFromSample(sample ? sample.r : new Float64Array(0), ps, n);
-  const hAbs = new Int32Array(stats ? 32768 : 0);
-  const hRel = new Int32Array(stats ? 32768 : 0);
-
-  // The comparison runs over chunks of elements through one small function rather than in one loop
-  // here: a fresh process (a CLI run) gets optimized code for a function called again and again
-  // much sooner than for one long loop waiting for on-stack replacement (measured: about 3x less
-  // time cold on 800k elements). A division per element for the time step cost more than the
-  // comparison itself, so the step is worked out only for mismatches.
-  const st = new Float64Array(STATE);
-  st[MAX_ABS_AT] = -1;
-  st[MAX_REL_AT] = -1;
-  st[FIRST_STEP] = -1;
-  for (let s0 = 0; s0 < n; s0 += CHUNK) {
-    const s1 = Math.min(n, s0 + CHUNK);
-    scan(a, e, s0, s1, o.atol, o.rtol, o.equalNan, inner, steps, st, stat === 'max' || stat === 'mean', stats, hAbs, hRel, kAbs, kRel);
-  }
+  const stats = statistics || orderStat;
+  const prod = (from: number, to: number): number => shape.slice(from, to).reduce((x, y) => x * y, 1);
+  const wantMap = rowAxis !== undefined && target.errorMap !== false;
+  const rows = rowAxis === undefined ? 0 : shape[rowAxis]!;
+  const cols = shape.length > 0 ? shape[shape.length - 1]! : 1;
+  const scan = scanTensors(a, e, n, {
+    atol: o.atol, rtol: o.rtol, equalNan: o.equalNan, abs: stats, rel: stats, exp: orderStat,
+    time: timeAxis === undefined ? undefined : { inner, steps, max: target.stepErrors !== false },
+    map: wantMap ? { R: rows, C: cols, QC: prod(rowAxis! + 1, shape.length) } : undefined,
+  });
+  const st = scan.st;
   const mismatched = st[MISMATCHED]!;
   const nonFinite = st[NON_FINITE]!;
   const zeroExpected = st[ZERO_EXPECTED]!;
@@ -605,30 +260,14 @@ export function compareTensors(
 
   const ranksAbs = medianQuantileRanks(m, q);
   const ranksRel = medianQuantileRanks(relCount, q);
-  const few = small && (statistics || orderStat) ? copyOut(a, e, n, m, relCount, orderStat) : null;
-  let vAbs = stats && m > 0 ? keptRanks(hAbs, st[ZEROS]!, kAbs, [st[FILL_A0]!, st[FILL_A1]!], ranksAbs) : null;
-  let vRel = stats && relCount > 0 ? keptRanks(hRel, st[REL_ZEROS]!, kRel, [st[FILL_R0]!, st[FILL_R1]!], ranksRel) : null;
-  let vExp: number[] | null = null;
-  if (few && m > 0) {
-    vAbs = selectRanks(few.d, m, ranksAbs);
-    if (relCount > 0) vRel = selectRanks(few.r, relCount, ranksRel);
-    if (few.e) vExp = selectRanks(few.e, m, ranksAbs);
-  }
-  // |e|'s order statistics only for a median / quantile criterion: a histogram pass over e.
-  const hExp = orderStat && m > 0 && !small ? new Int32Array(32768) : null;
-  const pAbs = stats && m > 0 && vAbs === null ? planRanks(hAbs, m, ranksAbs) : null;
-  const pRel = stats && relCount > 0 && vRel === null ? planRanks(hRel, relCount, ranksRel) : null;
-  if (hExp) histogramPass(a, e, n, null, null, hExp);
-  const pExp = hExp ? planRanks(hExp, m, ranksAbs) : null;
-  if (pAbs || pRel || pExp) {
-    for (let s0 = 0; s0 < n; s0 += CHUNK) gather(a, e, s0, Math.min(n, s0 + CHUNK), pAbs, pRel, pExp);
-    if (pAbs) vAbs = resolvePlan(pAbs);
-    if (pRel) vRel = resolvePlan(pRel);
-    if (pExp) vExp = resolvePlan(pExp);
-  }
-  const absMQ = vAbs ? medianQuantileFrom(vAbs, m, q) : null;
-  const relMQ = vRel ? medianQuantileFrom(vRel, relCount, q) : null;
-  const expMQ = vExp ? medianQuantileFrom(vExp, m, q) : null;
+  const pAbs = scan.hAbs && m > 0 ? planRanks(scan.hAbs, m, ranksAbs, st[ZEROS]!, scan.bits, scan.locateAbs) : null;
+  const pRel = scan.hRel && relCount > 0 ? planRanks(scan.hRel, relCount, ranksRel, st[REL_ZEROS]!, scan.bits, scan.locateRel) : null;
+  const pExp = scan.hExp && m > 0 ? planRanks(scan.hExp, m, ranksAbs, -1, scan.bits, scan.locateExp) : null;
+  const histogram = statistics && target.histogram !== false ? octaveHistogramOf(scan.octaves(), st[ZEROS]!) : undefined;
+  scan.gather([pAbs, pRel, pExp]);
+  const absMQ = pAbs ? medianQuantileFrom(pAbs.out, m, q) : null;
+  const relMQ = pRel ? medianQuantileFrom(pRel.out, relCount, q) : null;
+  const expMQ = pExp ? medianQuantileFrom(pExp.out, m, q) : null;
 
   let d2 = st[SUM_D2]!, e2 = st[SUM_E2]!, ed = st[SUM_ED]!;
   if (![d2, e2, ed].every(Number.isFinite) || (d2 === 0 && maxAbs > 0) || e2 === 0) ({ d2, e2, ed } = scaledSums(a, e, n));
@@ -637,10 +276,8 @@ export function compareTensors(
   const relL2 = nonFinite > 0 || e2 === 0 ? null : Math.sqrt(d2) / Math.sqrt(e2);
   const cosine = nonFinite > 0 || !(a2 > 0) || e2 === 0 ? null : ae / (Math.sqrt(a2) * Math.sqrt(e2));
 
-  const stepMaxAbs = timeAxis !== undefined && target.stepErrors !== false ? maxPerIndex(a, e, shape, timeAxis, undefined) : undefined;
-  const map = rowAxis !== undefined && target.errorMap !== false ? maxPerIndex(a, e, shape, rowAxis, shape.length - 1) : undefined;
-  const rows = rowAxis === undefined ? 0 : shape[rowAxis]!;
-  const cols = shape.length > 0 ? shape[shape.length - 1]! : 1;
+  const stepMaxAbs = scan.stepMax;
+  const map = scan.map;
   let meanAbs = finiteCount === 0 ? 0 : sumAbs / finiteCount;
   if (!Number.isFinite(meanAbs)) {
     // The sum overflowed (float64 differences near 1e308): a running mean cannot.
@@ -702,7 +339,7 @@ export function compareTensors(
     ...criteria,
     ...statFields,
   };
-  if (statistics && target.histogram !== false) result.errorHistogram = few ? octaveHistogramOf(few.d, m, st[ZEROS]!) : octaveHistogram(hAbs, st[ZEROS]!);
+  if (histogram) result.errorHistogram = histogram;
   if (stepMaxAbs) result.stepMaxAbs = Array.from(stepMaxAbs);
   if (map) result.errorMap = { rows, cols, rowLabel: target.mapRowLabel ?? `axis ${rowAxis}`, colLabel: target.mapColLabel ?? 'last axis', values: Array.from(map) };
   return result;

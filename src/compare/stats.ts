@@ -1,7 +1,6 @@
 /**
- * Order statistics of errors without sorting them: median and quantiles found during compare's
- * scan from the buckets a sample points at (Keep below), else by an exact radix select over the
- * IEEE-754 bits; and the per-octave histogram of |error| for the reports.
+ * Order statistics of errors without sorting them (an exact radix select over the IEEE-754 bits),
+ * and the per-octave histogram of |error| for the reports.
  *
  * Definitions follow numpy (test/fixtures/tolerance/stats.json holds numpy's numbers):
  *   median      np.median: the middle value, or the mean of the two middle values for an even count
@@ -9,15 +8,15 @@
  *               x[lo] + (p − lo)·(x[lo+1] − x[lo]); numpy evaluates that lerp as hi − (hi − lo)·(1 − f)
  *               for f >= 0.5, and so does this file, so results agree to the last bit.
  *
- * Why a radix select: compare runs on tensors of millions of elements and its time is already a
- * measured share of a run (a sort of 6.5M doubles took about 0.85 s here). Non-negative finite
- * doubles order like their bit patterns read as unsigned integers, so a histogram of the top 16
- * bits (sign, exponent and 4 mantissa bits: 1/16 of an octave per bucket) finds the bucket holding
- * each wanted rank in one pass; a second pass copies out just those buckets, and the next 16 bits
- * narrow them the same way until a bucket is small enough to sort. Never O(n log n) — also not for
- * an all-zero buffer (every level keeps the whole set without copying it, and after the last level
- * the values are bit-identical). compareTensors makes the first pass part of its scan and, when a
- * sample guessed the buckets right (Keep), needs no second one.
+ * Why a radix select: compare runs on tensors of millions of elements and its time is a measured
+ * share of a run (a sort of 6.5M doubles took about 0.85 s here). Non-negative finite doubles order
+ * like their bit patterns read as unsigned integers, so a histogram of the top 16 bits (sign,
+ * exponent and 4 mantissa bits: 1/16 of an octave per bucket) finds the bucket holding each wanted
+ * rank in one pass; a second pass copies out just those buckets, and the next 16 bits narrow them
+ * the same way until a bucket is small enough to sort. Never O(n log n) — also not for an all-zero
+ * buffer (every level keeps the whole set without copying it, and after the last level the values
+ * are bit-identical). compareTensors has the compare kernel (compare/kernel.ts) make the first pass
+ * during its scan and the second (planRanks' ranges) in one more pass over the data.
  */
 
 /** Index of the high 32-bit word of a float64 in a Uint32Array view (1 on little-endian hosts). */
@@ -154,48 +153,69 @@ export function medianAndQuantile(buf: Float64Array, m: number, q: number, top?:
 const BITS = new Float64Array(1);
 const BITS_U = new Uint32Array(BITS.buffer);
 
-/** The smallest double whose top-bits digit is `digit` (the high word digit << 16, low word 0). */
-function digitFloor(digit: number): number {
-  BITS_U[HI] = (digit << 16) >>> 0;
+/** The smallest double whose top `bits` bits past the sign are `digit` (bits <= 31; the low word 0). */
+function digitFloor(digit: number, bits = 15): number {
+  BITS_U[HI] = (digit << (31 - bits)) >>> 0;
   BITS_U[LO] = 0;
   return BITS[0]!;
 }
 
 /**
- * Ranks to find without keeping the values. From a topBitsHistogram, the ranks fall in at most two
- * value ranges (the middle pair and the quantile pair), each [lo[j], hi[j]) covering the buckets
- * between its ranks and holding nothing else. The caller makes one more pass over its data, puts
- * every value inside range j into bufs[j] (fill[j] so far; no value lies in two), then calls
- * resolvePlan. Range tests are two comparisons a value: cheaper than reading its bits again.
+ * Ranks to find without keeping the values. From a top-bits histogram (`bits` bits past the sign a
+ * bucket: 15 for topBitsHistogram's, 19 for compare/kernel.ts's finer ones; `zeros`: how many
+ * values are exact zeros, when known), the ranks fall in at most two value ranges (the middle pair
+ * and the quantile pair), each [lo[j], hi[j]) covering the buckets between its ranks and holding
+ * nothing else. The caller makes one more pass over its data, keeps every value inside range j
+ * (sizes[j] of them; no value lies in two) and selects each group's ranks among them
+ * (compare/kernel.ts). Range tests are two comparisons a value: cheaper than reading its bits again.
  */
 export interface RankPlan {
   /** 1 or 2 ranges; lo/hi always have 2 entries ([Infinity, -Infinity) when unused). */
   count: number;
   lo: Float64Array;
   hi: Float64Array;
-  bufs: Float64Array[];
-  fill: Int32Array;
+  /** Values in each range (the histogram's counts). */
+  sizes: number[];
+  /** Ranks within each range, and the slot of `out` each answers. */
   groups: { ranks: number[]; slots: number[] }[];
+  /** The values at the ranks, in the order asked; those known from the histogram alone are set already. */
   out: number[];
 }
 
-export function planRanks(top: Int32Array, m: number, ranks: readonly number[]): RankPlan {
+/** The bucket of each of some ascending ranks, and how many values lie below that bucket. */
+export type Locate = (ranks: readonly number[]) => { digit: number; below: number }[];
+
+/** Locate by walking the histogram here (compare/kernel.ts has a wasm one for its own histograms). */
+function walk(top: Int32Array, bits: number): Locate {
+  return (ranks) => {
+    const at: { digit: number; below: number }[] = [];
+    let below = 0;
+    let ri = 0;
+    for (let d = 0; d < 2 ** bits && ri < ranks.length; d++) {
+      const c = top[d]!;
+      if (c === 0) continue;
+      while (ri < ranks.length && ranks[ri]! < below + c) at[ri++] = { digit: d, below };
+      below += c;
+    }
+    return at;
+  };
+}
+
+export function planRanks(top: Int32Array, m: number, ranks: readonly number[], zeros = -1, bits = 15, locate: Locate = walk(top, bits)): RankPlan {
   const order = ranks.map((r, i) => [r, i] as const).sort((a, b) => a[0] - b[0]);
-  // The bucket of each rank, and how many values lie below that bucket.
-  const at: { digit: number; below: number }[] = [];
-  let below = 0;
-  let ri = 0;
-  for (let d = 0; d < 32768 && ri < order.length; d++) {
-    const c = top[d]!;
-    if (c === 0) continue;
-    while (ri < order.length && order[ri]![0] < below + c) at[ri++] = { digit: d, below };
-    below += c;
-  }
-  if (ri < order.length) throw new RangeError(`rank ${order[ri]![0]} is past the ${m} values`);
+  const at = locate(order.map((o) => o[0]));
+  if (at.length < order.length) throw new RangeError(`rank ${order[at.length]![0]} is past the ${m} values`);
   // Ranges: runs of ranks whose buckets are adjacent in the histogram (no values between them).
   const ranges: { from: number; to: number; below: number; ranks: number[]; slots: number[] }[] = [];
+  const out = new Array<number>(ranks.length).fill(NaN);
   order.forEach(([r, slot], i) => {
     const { digit, below: b } = at[i]!;
+    // Bucket 0 holding only exact zeros (`zeros` of them): the value is 0, nothing to gather (a
+    // bit-exact port would otherwise copy out every element).
+    if (digit === 0 && top[0] === zeros) {
+      out[slot] = 0;
+      return;
+    }
     const last = ranges[ranges.length - 1];
     let empty = last !== undefined;
     if (last) for (let d = last.to + 1; d < digit && empty; d++) empty = top[d] === 0;
@@ -222,132 +242,18 @@ export function planRanks(top: Int32Array, m: number, ranks: readonly number[]):
   const lo = new Float64Array([Infinity, Infinity]);
   const hi = new Float64Array([-Infinity, -Infinity]);
   ranges.forEach((g, j) => {
-    lo[j] = digitFloor(g.from);
-    // The top digit of finite doubles is 0x7fef: its end is +Infinity, above every finite value.
-    hi[j] = digitFloor(g.to + 1);
+    lo[j] = digitFloor(g.from, bits);
+    // The top digit of finite doubles (0x7fef with 15 bits): its end is +Infinity, above every finite value.
+    hi[j] = digitFloor(g.to + 1, bits);
   });
   return {
     count: ranges.length,
     lo,
     hi,
-    bufs: ranges.map((g) => new Float64Array(size(g))),
-    fill: new Int32Array(2),
+    sizes: ranges.map(size),
     groups: ranges.map((g) => ({ ranks: g.ranks.map((r) => r - g.below), slots: g.slots })),
-    out: new Array<number>(ranks.length).fill(NaN),
+    out,
   };
-}
-
-/** The ranked values, once every range of the plan has been filled. */
-export function resolvePlan(p: RankPlan): number[] {
-  p.groups.forEach((g, j) => select(p.bufs[j]!, p.fill[j]!, g.ranks, g.slots, 0, p.out));
-  return p.out;
-}
-
-/**
- * Order statistics found in the one scan, when a sample says where they lie (the usual case: it
- * saves the radix select's second pass over the data). Before the scan, compareTensors takes a
- * strided sample (about 65k elements) and marks, for each wanted quantile, the top-bits buckets
- * between the sample's values five standard errors either side of it. The scan histograms every
- * value by its top bits (which it needs anyway) and keeps the values of marked buckets. Afterwards
- * the histogram says exactly which bucket holds each wanted rank: if it is a marked one, the rank
- * is selected among that bucket range's kept values; if not (a sample that misjudged the data, or a
- * buffer that filled up), one more pass gathers the right buckets (planRanks / resolvePlan).
- * Membership is a table lookup on the bucket, not a comparison of the value: a comparison against
- * a bound taken by half the elements was a mispredicted branch each, which cost more (measured).
- * Bucket 0 (exact zeros and subnormals) is never kept: a rank there is 0 when every value in it is
- * an exact zero (a bit-exact port), else it takes the exact path.
- */
-export interface Keep {
-  /** bucket -> 0 (not kept) or 1 / 2 (kept in bufs[0] / bufs[1]). */
-  table: Uint8Array;
-  bufs: [Float64Array, Float64Array];
-  /** The bucket range [from, to] of each buffer ([1, 0] when unused). */
-  from: [number, number];
-  to: [number, number];
-}
-
-/** Elements in a statistics sample: a standard error of 0.2% of the count at the median. */
-export const SAMPLE_SIZE = 65536;
-
-/** The top-bits bucket of a non-negative double. */
-export function bucketOf(x: number): number {
-  BITS[0] = x;
-  return (BITS_U[HI]! >>> 16) & 0x7fff;
-}
-
-/**
- * Buckets to keep for the fractions `ps` (0.5 for the median, q for a quantile; at most two),
- * judged from a sample of the values, for about `n` values in all.
- */
-export function keepFromSample(sample: Float64Array, ps: readonly number[], n: number): Keep {
-  const table = new Uint8Array(32768);
-  const keep: Keep = { table, bufs: [new Float64Array(0), new Float64Array(0)], from: [1, 1], to: [0, 0] };
-  const s = sample.length;
-  if (s === 0) return keep;
-  const ranges: [number, number][] = [];
-  // One native sort of the sample (cold, in a fresh CLI process, cheaper than radix-selecting its
-  // four bracketing ranks: measured 3 ms against 40 on 65k values).
-  const sorted = sample.slice().sort();
-  for (const p of ps.slice(0, 2)) {
-    const c = p * (s - 1);
-    const w = Math.ceil(5 * Math.sqrt(s * p * (1 - p)) + 16);
-    const lo = sorted[Math.max(0, Math.floor(c) - w)]!;
-    const hi = sorted[Math.min(s - 1, Math.ceil(c) + w)]!;
-    ranges.push([Math.max(1, bucketOf(lo)), bucketOf(hi)]);
-  }
-  // Overlapping ranges become one.
-  if (ranges.length === 2 && ranges[1]![0] <= ranges[0]![1] + 1 && ranges[0]![0] <= ranges[1]![1] + 1) {
-    ranges.splice(0, 2, [Math.min(ranges[0]![0], ranges[1]![0]), Math.max(ranges[0]![1], ranges[1]![1])]);
-  }
-  ranges.forEach(([from, to], j) => {
-    if (from > to) return;
-    let inSample = 0;
-    for (let i = 0; i < s; i++) {
-      const b = bucketOf(sample[i]!);
-      if (b >= from && b <= to) inSample++;
-    }
-    for (let b = from; b <= to; b++) table[b] = j + 1;
-    keep.from[j] = from;
-    keep.to[j] = to;
-    keep.bufs[j] = new Float64Array(Math.min(n, Math.ceil((1.5 * inSample * n) / s) + 4096));
-  });
-  return keep;
-}
-
-/**
- * The values at `ranks` among m values, from their exact top-bits histogram `hist` (bucket 0
- * included), the count of exact zeros, and the values kept in `keep` (fills: how many each buffer
- * was offered; more than its length means it overflowed). null when a rank lies outside the kept
- * buckets: then the caller runs the exact radix select.
- */
-export function keptRanks(hist: Int32Array, zeros: number, keep: Keep, fills: readonly [number, number], ranks: readonly number[]): number[] | null {
-  const out = new Array<number>(ranks.length);
-  const want: { j: number; ranks: number[]; slots: number[] }[] = [];
-  for (let i = 0; i < ranks.length; i++) {
-    const r = ranks[i]!;
-    // The bucket holding rank r, and the values below that bucket.
-    let below = 0;
-    let b = 0;
-    while (below + hist[b]! <= r) below += hist[b++]!;
-    if (b === 0) {
-      if (zeros !== hist[0]) return null;
-      out[i] = 0;
-      continue;
-    }
-    const j = keep.table[b]! - 1;
-    if (j < 0 || fills[j]! > keep.bufs[j]!.length) return null;
-    let start = 0;
-    for (let k = 0; k < keep.from[j]!; k++) start += hist[k]!;
-    let w = want.find((x) => x.j === j);
-    if (!w) want.push((w = { j, ranks: [], slots: [] }));
-    w.ranks.push(r - start);
-    w.slots.push(i);
-  }
-  for (const w of want) {
-    const got = selectRanks(keep.bufs[w.j]!, fills[w.j]!, w.ranks);
-    w.slots.forEach((slot, k) => (out[slot] = got[k]!));
-  }
-  return out;
 }
 
 /**
@@ -363,27 +269,20 @@ export interface ErrorHistogram {
   counts: number[];
 }
 
-/** octaveHistogram of the values v[0..m) themselves (for a few values: no 32768-bucket table). */
-export function octaveHistogramOf(v: Float64Array, m: number, zeros: number): ErrorHistogram {
-  const per = new Map<number, number>();
-  for (let i = 0; i < m; i++) {
-    if (v[i] === 0) continue;
-    const exp = bucketOf(v[i]!) >>> 4;
-    per.set(exp, (per.get(exp) ?? 0) + 1);
+export function octaveHistogram(top: Int32Array, zeros: number, bits = 15): ErrorHistogram {
+  const per = new Array<number>(2047).fill(0);
+  // The buckets' bits past the 11 exponent bits.
+  const sub = bits - 11;
+  for (let k = 0; k < 2 ** bits; k++) {
+    const c = top[k]!;
+    if (c > 0) per[k >>> sub] += c;
   }
-  if (per.size === 0) return { zeros, minExp: 0, counts: [] };
-  const first = Math.min(...per.keys());
-  const last = Math.max(...per.keys());
-  return { zeros, minExp: first - 1023, counts: Array.from({ length: last - first + 1 }, (_, i) => per.get(first + i) ?? 0) };
+  return octaveHistogramOf(per, zeros);
 }
 
-export function octaveHistogram(top: Int32Array, zeros: number): ErrorHistogram {
-  const per = new Array<number>(2047).fill(0);
-  for (let k = 0; k < 32768; k++) {
-    const c = top[k]!;
-    if (c > 0) per[k >>> 4] += c;
-  }
-  // Bucket 0 holds the zeros along with the subnormals.
+/** The histogram from counts per exponent field (index 0: the zeros and the subnormals). */
+export function octaveHistogramOf(perExponent: ArrayLike<number>, zeros: number): ErrorHistogram {
+  const per = Array.from(perExponent).slice(0, 2047);
   per[0] -= zeros;
   const first = per.findIndex((c) => c > 0);
   if (first < 0) return { zeros, minExp: 0, counts: [] };

@@ -63,6 +63,21 @@ export function wasmModule(): WebAssembly.Module | undefined {
   return cached?.module;
 }
 
+let compareCached: WebAssembly.Module | undefined;
+
+/**
+ * The compiled compare kernel (wasm/compare.wat: plain wasm, no SIMD, so it loads wherever
+ * WebAssembly does). compare/isclose.ts has no JavaScript fallback for it, so a missing build is
+ * an error that says how to make it.
+ */
+export function compareModule(): WebAssembly.Module {
+  if (compareCached) return compareCached;
+  const bytes = read('compare.wasm');
+  if (!bytes) throw new Error("the compiled compare kernel (compare.wasm) is missing: run 'npm run build' in the gru-check folder");
+  compareCached = new WebAssembly.Module(bytes);
+  return compareCached;
+}
+
 /** Which build wasmModule() loaded, for reports and the bench. */
 export function wasmBuild(): WasmBuild | undefined {
   if (cached === undefined) cached = load();

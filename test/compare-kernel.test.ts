@@ -1,0 +1,190 @@
+// The compare kernel (wasm/compare.wat, driven by src/compare/kernel.ts) against the definitions
+// written out plainly: isclose per element (isClose), every metric and sum in element order, the
+// per-step and heatmap maxima by index arithmetic, and the medians and quantiles by sorting. The
+// kernel's speed comes from counting what it can derive, sentinels for "no max yet", histogram
+// selection and chunking; none of that may change a number. Numbers against numpy itself are in
+// stats.test.ts (fixtures written by real numpy); this is about the rewrite agreeing everywhere,
+// including NaN, infinities, -0, subnormal and huge values, every pair of element types, both
+// histogram resolutions and a tensor spanning two chunks.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { compareTensors, isClose, unravel, type CheckResult, type CompareOptions } from '../src/compare/isclose.js';
+import { medianQuantileFrom, medianQuantileRanks, octaveHistogram, topBitsHistogram } from '../src/compare/stats.js';
+
+const MAX = Number.MAX_VALUE;
+
+interface Oracle {
+  mismatched: number;
+  nonFinite: number;
+  zeroExpected: number;
+  maxAbs: number;
+  maxAbsAt: number;
+  maxRel: number;
+  maxRelAt: number;
+  meanAbs: number;
+  required: number | null;
+  firstStep: number | null;
+  relCount: number;
+  abs: { median: number; quantile: number } | null;
+  rel: { median: number; quantile: number } | null;
+  diffs: Float64Array;
+  /** undefined for an empty tensor: compareTensors makes no per-axis summaries of one. */
+  stepMax: number[] | undefined;
+  map: number[] | undefined;
+}
+
+/** The check as its definition reads, element after element. */
+function oracle(a: ArrayLike<number>, e: ArrayLike<number>, shape: number[], timeAxis: number, o: CompareOptions, q: number): Oracle {
+  const n = e.length;
+  const inner = shape.slice(timeAxis + 1).reduce((x, y) => x * y, 1);
+  const steps = shape[timeAxis]!;
+  const C = shape[shape.length - 1]!;
+  let mismatched = 0, nonFinite = 0, zeroExpected = 0, maxAbs = 0, maxAbsAt = -1, maxRel = 0, maxRelAt = -1, sumAbs = 0, finite = 0, required = 0, firstStep = -1;
+  const d: number[] = [];
+  const r: number[] = [];
+  const stepMax = new Array<number>(steps).fill(0);
+  const map = new Array<number>(steps * C).fill(0);
+  for (let i = 0; i < n; i++) {
+    const ai = a[i]!, ei = e[i]!;
+    const t = Math.floor(i / inner) % steps;
+    const diff = Math.abs(ai - ei);
+    if (diff <= MAX) {
+      const ae = Math.abs(ei);
+      if (!(diff <= o.atol + o.rtol * ae)) {
+        mismatched++;
+        if (firstStep < 0 || t < firstStep) firstStep = t;
+      }
+      finite++;
+      sumAbs += diff;
+      if (diff > maxAbs || maxAbsAt < 0) [maxAbs, maxAbsAt] = [diff, i];
+      required = Math.max(required, diff - o.rtol * ae);
+      d.push(diff);
+      if (ae === 0) {
+        if (diff !== 0) zeroExpected++;
+      } else if (diff / ae === Infinity) {
+        zeroExpected++;
+      } else {
+        const ratio = diff / ae;
+        r.push(ratio);
+        if (ratio > maxRel || maxRelAt < 0) [maxRel, maxRelAt] = [ratio, i];
+      }
+      stepMax[t] = Math.max(stepMax[t]!, diff);
+      const cell = t * C + (i % C);
+      map[cell] = Math.max(map[cell]!, diff);
+    } else if (!isClose(ai, ei, o)) {
+      mismatched++;
+      nonFinite++;
+      if (firstStep < 0 || t < firstStep) firstStep = t;
+    } else if (ai === ei) {
+      finite++;
+      if (maxAbsAt < 0) maxAbsAt = i;
+      if (maxRelAt < 0) maxRelAt = i;
+    }
+  }
+  const mq = (v: number[]): { median: number; quantile: number } | null => {
+    if (v.length === 0) return null;
+    const s = Float64Array.from(v).sort();
+    return medianQuantileFrom(medianQuantileRanks(s.length, q).map((k) => s[k]!), s.length, q);
+  };
+  return {
+    mismatched, nonFinite, zeroExpected, maxAbs, maxAbsAt, maxRel, maxRelAt,
+    meanAbs: finite === 0 ? 0 : sumAbs / finite,
+    required: nonFinite > 0 ? null : required,
+    firstStep: firstStep >= 0 ? firstStep : null,
+    relCount: r.length,
+    abs: mq(d),
+    rel: mq(r),
+    diffs: Float64Array.from(d),
+    stepMax: n > 0 ? stepMax : undefined,
+    map: n > 0 ? map : undefined,
+  };
+}
+
+function agree(k: CheckResult, want: Oracle, shape: number[], label: string): void {
+  const at = (i: number): number[] | null => (i >= 0 ? unravel(i, shape) : null);
+  assert.equal(k.mismatched, want.mismatched, `${label}: mismatched`);
+  assert.equal(k.nonFiniteMismatched, want.nonFinite, `${label}: nonFiniteMismatched`);
+  assert.equal(k.zeroExpected, want.zeroExpected, `${label}: zeroExpected`);
+  assert.equal(k.maxAbsError, want.maxAbs, `${label}: maxAbsError`);
+  assert.deepEqual(k.maxAbsIndex, at(want.maxAbsAt), `${label}: maxAbsIndex`);
+  assert.equal(k.maxRelError, want.maxRel, `${label}: maxRelError`);
+  assert.deepEqual(k.maxRelIndex, at(want.maxRelAt), `${label}: maxRelIndex`);
+  if (Number.isFinite(want.meanAbs)) assert.equal(k.meanAbsError, want.meanAbs, `${label}: meanAbsError`);
+  assert.equal(k.requiredAtol, want.required, `${label}: requiredAtol`);
+  assert.equal(k.firstMismatchStep, want.firstStep, `${label}: firstMismatchStep`);
+  assert.equal(k.relCount, want.relCount, `${label}: relCount`);
+  assert.equal(k.medianAbsError, want.abs?.median ?? null, `${label}: medianAbsError`);
+  assert.equal(k.quantileAbsError, want.abs?.quantile ?? null, `${label}: quantileAbsError`);
+  assert.equal(k.medianRelError, want.rel?.median ?? null, `${label}: medianRelError`);
+  assert.equal(k.quantileRelError, want.rel?.quantile ?? null, `${label}: quantileRelError`);
+  assert.deepEqual(k.stepMaxAbs, want.stepMax, `${label}: stepMaxAbs`);
+  assert.deepEqual(k.errorMap?.values, want.map, `${label}: errorMap`);
+  const zeros = want.diffs.filter((x) => x === 0).length;
+  assert.deepEqual(k.errorHistogram, octaveHistogram(topBitsHistogram(want.diffs, want.diffs.length), zeros), `${label}: errorHistogram`);
+}
+
+const TARGET = { tensor: 'output' as const, subject: 'reference' as const, against: 'expected' as const };
+
+function check(a: ArrayLike<number>, e: ArrayLike<number>, shape: number[], o: CompareOptions, label: string): void {
+  const q = o.errorQuantile ?? 0.99;
+  const k = compareTensors({ shape, data: a }, { shape, data: e }, { ...TARGET, timeAxis: 1, mapRowAxis: 1 }, o);
+  agree(k, oracle(a, e, shape, 1, o, q), shape, label);
+}
+
+/** Values a port and a reference really produce, and the edges: ties, zeros, -0, subnormals, huge, non-finite. */
+const special = [0, -0, 5e-324, 1e-310, 1e-300, 1, -1, 0.5, 1e308, -1e308, Infinity, -Infinity, NaN];
+const value = fc.oneof(
+  { weight: 6, arbitrary: fc.double({ min: -2, max: 2, noNaN: true }) },
+  { weight: 2, arbitrary: fc.constantFrom(...special) },
+  { weight: 1, arbitrary: fc.double() },
+);
+/** Pairs mostly close (a = e + small noise), so medians fall among ties of tiny differences. */
+const pair = fc.tuple(value, fc.oneof(fc.constant(0), fc.double({ min: -1e-6, max: 1e-6, noNaN: true }), value));
+
+const Kinds = [
+  ['float32/float32', Float32Array, Float32Array],
+  ['float32/float64', Float32Array, Float64Array],
+  ['float64/float32', Float64Array, Float32Array],
+  ['float64/float64', Float64Array, Float64Array],
+] as const;
+
+test('the compare kernel agrees with the plain definitions on every element-type pair (property)', () => {
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 7 }),
+      fc.array(pair, { minLength: 210, maxLength: 210 }),
+      fc.constantFrom(...Kinds), fc.boolean(), fc.constantFrom(0.5, 0.9, 0.99),
+      (B, T, H, pairs, [label, A, E], equalNan, errorQuantile) => {
+        const n = B * T * H;
+        const make = (K: typeof A | typeof E, v: number[]): Float32Array | Float64Array => (K === Float32Array ? Float32Array.from(v) : Float64Array.from(v));
+        const e = make(E, pairs.slice(0, n).map(([x]) => x));
+        const a = make(A, pairs.slice(0, n).map(([x, noise], i) => (i % 7 === 3 ? noise : x + noise)));
+        check(a, e, [B, T, H], { rtol: 1.3e-6, atol: 1e-5, equalNan, errorQuantile }, label);
+      },
+    ),
+    { numRuns: 300 },
+  );
+});
+
+test('the compare kernel: plain arrays, empty tensors, all equal, all non-finite', () => {
+  const o = { rtol: 1e-3, atol: 1e-5, equalNan: true };
+  check([1, 2, 3, 4], [1, 2.5, 3, 0], [1, 2, 2], o, 'plain arrays');
+  check(new Float32Array(0), new Float32Array(0), [1, 0, 3], o, 'empty');
+  const same = Float32Array.from({ length: 70000 }, (_, i) => Math.sin(i));
+  check(same, same, [10, 70, 100], o, 'bit-exact (every rank in the zero bucket)');
+  check([NaN, Infinity, -Infinity, NaN], [NaN, Infinity, Infinity, 1], [1, 2, 2], o, 'non-finite');
+});
+
+test('the compare kernel across the histogram switch (65536 elements) and two chunks (2^21)', () => {
+  // An LCG's values with float32 rounding on one side: differences are multiples of an ulp, so the
+  // quantiles' buckets hold thousands of ties, as in a real float32 port.
+  let s = 7;
+  const rnd = (): number => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
+  for (const [B, T, H] of [[1, 256, 256], [1, 257, 256], [3, 701, 1001]] as const) {
+    const n = B * T * H;
+    const e = Float64Array.from({ length: n }, rnd);
+    const a = Float32Array.from(e, (x, i) => (i === n - 5 ? x + 0.25 : x));
+    check(a, e, [B, T, H], { rtol: 1.3e-6, atol: 1e-5, equalNan: false }, `${B}x${T}x${H}`);
+  }
+});
