@@ -214,19 +214,20 @@ function sortedStats(s: Float64Array, q: number): { median: number; quantile: nu
 
 test('compareTensors\' statistics are exact also where its sample misjudges the data (the exact fallback)', () => {
   const rnd = lcg(7);
-  // 200003 elements are sampled every 3rd: "strideHidden" shows the sample only exact matches, so
-  // it keeps nothing; decades spread the values over many buckets; "outliers" puts the quantile in
-  // a lone far bucket.
+  // compare/kernel.ts samples 200003 elements every 53rd (the prime from 200003 / 4096): there
+  // "strideHidden" shows the sample only exact matches, so the scan keeps nothing and the gather
+  // pass runs; decades spread the values over many buckets; "outliers" puts the quantile in a lone
+  // far bucket.
   const gens: Record<string, (i: number, n: number) => [number, number]> = {
     noise: () => { const e = rnd() - 0.5; return [e * (1 + 1e-6 * (rnd() - 0.5)), e]; },
     exact: () => { const e = rnd(); return [e, e]; },
-    strideHidden: (i) => [i % 3 === 0 ? 1 : 1 + rnd(), 1],
+    strideHidden: (i) => [i % 53 === 0 ? 1 : 1 + rnd(), 1],
     expectedZeros: (i) => [rnd(), i % 3 ? 0 : rnd()],
     sortedErrors: (i, n) => [1 + i / n, 1],
     outliers: (i) => [i % 1000 === 0 ? 5 : 1 + 1e-7 * rnd(), 1],
     decades: () => [1 + Math.exp(-40 * rnd()), 1],
   };
-  // Past 65536 elements (COPY_OUT) the scan's sampled path runs; at 200003 the sample is every 3rd element.
+  // Past 65536 elements the scan keeps the values the sample points at; at 200003 it samples every 53rd.
   const big = new Set(['strideHidden', 'noise', 'outliers', 'expectedZeros']);
   for (const [name, g] of Object.entries(gens)) {
     for (const n of [1, 5, 100, 16385, 65537, ...(big.has(name) ? [200003] : [])]) {

@@ -39,6 +39,16 @@ const offerTo = (k, x, r) => `(then (f64.store (i32.add (local.get $${k}_b${r}) 
 const inRange = (k, x, r) => `(i32.and (f64.ge (local.get $${x}) (local.get $${k}_lo${r})) (f64.lt (local.get $${x}) (local.get $${k}_hi${r})))`;
 const offer = (k, x) => `(if ${inRange(k, x, 0)} ${offerTo(k, x, 0)} (else (if ${inRange(k, x, 1)} ${offerTo(k, x, 1)})))`;
 
+/** scan's keep entry: table, buf0, buf1, cap0, cap1, fill0, fill1 (i32). */
+const KEEP_FIELDS = ['t', 'b0', 'b1', 'c0', 'c1', 'f0', 'f1'];
+const keepLoad = (k, p) => `(if (local.get $${p}) (then ` +
+  KEEP_FIELDS.map((f, j) => `(local.set $${k}_${f} (i32.load offset=${4 * j} (local.get $${p})))`).join(' ') + '))';
+const keepStore = (k, p) => `(if (local.get $${p}) (then (i32.store offset=20 (local.get $${p}) (local.get $${k}_f0)) (i32.store offset=24 (local.get $${p}) (local.get $${k}_f1))))`;
+const keepTo = (k, x, r) => `(if (i32.lt_u (local.get $${k}_f${r}) (local.get $${k}_c${r})) (then (f64.store (i32.add (local.get $${k}_b${r}) (i32.shl (local.get $${k}_f${r}) (i32.const 3))) (local.get $${x})))) ` +
+  `(local.set $${k}_f${r} (i32.add (local.get $${k}_f${r}) (i32.const 1)))`;
+const keep = (k, x) => `(if (local.get $${k}_t) (then (local.set $kk (i32.load8_u (i32.add (local.get $${k}_t) (local.get $bk)))) ` +
+  `(if (local.get $kk) (then (if (i32.eq (local.get $kk) (i32.const 1)) (then ${keepTo(k, x, 0)}) (else ${keepTo(k, x, 1)}))))))`;
+
 /**
  * compare.wat's templates (see its head): the typed functions written out for each pair of element
  * types, then the macros expanded.
@@ -51,8 +61,12 @@ export function expandCompare(text) {
     .replace(/\(LOADE \$(\w+) \$(\w+)\)/g, (_, p, i) => load(ae[1], p, i))).join(''));
   return text
     .replace(/\(COUNT \$(\w+) \$(\w+)\)/g, (_, h, x) =>
-      `(local.set $at (i32.add (local.get $${h}) (i32.shl (i32.and (i32.wrap_i64 (i64.shr_u (i64.reinterpret_f64 (local.get $${x})) (local.get $shift))) (local.get $mask)) (i32.const 2)))) ` +
+      `(local.set $bk (i32.and (i32.wrap_i64 (i64.shr_u (i64.reinterpret_f64 (local.get $${x})) (local.get $shift))) (local.get $mask))) ` +
+      `(local.set $at (i32.add (local.get $${h}) (i32.shl (local.get $bk) (i32.const 2)))) ` +
       '(i32.store (local.get $at) (i32.add (i32.load (local.get $at)) (i32.const 1)))')
+    .replace(/\(KEEPLOAD (\w) \$(\w+)\)/g, (_, k, p) => keepLoad(k, p))
+    .replace(/\(KEEPSTORE (\w) \$(\w+)\)/g, (_, k, p) => keepStore(k, p))
+    .replace(/\(KEEP (\w) \$(\w+)\)/g, (_, k, x) => keep(k, x))
     .replace(/\(PLAN (\w) \$(\w+)\)/g, (_, k, p) => plan(k, p))
     .replace(/\(UNPLAN (\w) \$(\w+)\)/g, (_, k, p) => unplan(k, p))
     .replace(/\(OFFER (\w) \$(\w+)\)/g, (_, k, x) => offer(k, x));

@@ -24,6 +24,9 @@
   ;;   (LOADA $p $i), (LOADE $p $i)
   ;;                    element i of a / e as a float64; every function between the "typed" marks is
   ;;                    written out once per pair of element types (suffix ff, fd, df, dd).
+  ;;   (KEEPLOAD k $p), (KEEP k $x), (KEEPSTORE k $p)
+  ;;                    scan's keep entry p read into locals $k_t ... $k_f1, x kept when its bucket
+  ;;                    ($bk, left by the COUNT before it) is marked, and the fills written back.
   ;;   (PLAN k $p), (OFFER k $x), (UNPLAN k $p)
   ;;                    gather's plan entry p read into locals $k_lo0 ... $k_f1 (empty ranges when p
   ;;                    is 0), x tested against its two ranges, and the fills written back.
@@ -140,6 +143,11 @@
   ;; steps (steps 0: no time axis); ti, t are the counters for the chunk's first element; sm (0 to
   ;; skip) gets max |a - e| per step. Heatmap: element i goes to cell r·C + c with c = i % C and
   ;; r = floor(i / QC) % R; c, qc (= i % QC) and r start the chunk; map (0 to skip) gets the max.
+  ;; kpa, kpr (0: none): keep entries for |a - e| and the ratios — the values of the buckets a
+  ;; sample says will hold the wanted ranks are kept during this pass, which saves gather's (see
+  ;; compare/kernel.ts). Entry, 32 bytes of i32: table (u8 per bucket: 0, or 1 / 2 for buffer 0 /
+  ;; 1), buf0 buf1, cap0 cap1, fill0 fill1; a fill past its cap means the buffer overflowed (the
+  ;; values past it are counted, not stored).
   ;;
   ;; Written for the common element (finite, close, e != 0): its path has no counter that can be
   ;; derived afterwards (finite and relative counts are the chunk less the rare exclusions), the
@@ -151,8 +159,11 @@
     (param $ha i32) (param $hr i32) (param $he i32)
     (param $inner i32) (param $steps i32) (param $ti i32) (param $t i32) (param $sm i32)
     (param $C i32) (param $QC i32) (param $R i32) (param $c i32) (param $qc i32) (param $r i32) (param $map i32)
+    (param $kpa i32) (param $kpr i32)
     (local $i i32) (local $ai f64) (local $ei f64) (local $d f64) (local $ae f64) (local $q f64) (local $need f64)
-    (local $at i32) (local $close i32) (local $shift i64) (local $mask i32)
+    (local $at i32) (local $bk i32) (local $kk i32) (local $close i32) (local $shift i64) (local $mask i32)
+    (local $a_t i32) (local $a_b0 i32) (local $a_b1 i32) (local $a_c0 i32) (local $a_c1 i32) (local $a_f0 i32) (local $a_f1 i32)
+    (local $r_t i32) (local $r_b0 i32) (local $r_b1 i32) (local $r_c0 i32) (local $r_c1 i32) (local $r_f0 i32) (local $r_f1 i32)
     ;; this chunk's counts
     (local $mism i32) (local $nonfin i32) (local $zexp i32) (local $zeros i32) (local $out i32) (local $same i32)
     (local $aeZero i32) (local $qInf i32) (local $relZeros i32) (local $first i32) (local $absAt i32) (local $relAt i32)
@@ -160,6 +171,8 @@
     (local $sumD2 f64) (local $sumED f64) (local $sumE2 f64) (local $sumAbsE f64) (local $maxAbsE f64)
     (local.set $shift (i64.extend_i32_u (i32.sub (i32.const 63) (local.get $bits))))
     (local.set $mask (i32.sub (i32.shl (i32.const 1) (local.get $bits)) (i32.const 1)))
+    (KEEPLOAD a $kpa)
+    (KEEPLOAD r $kpr)
     (local.set $absAt (i32.const -1))
     (local.set $relAt (i32.const -1))
     (local.set $maxAbs (select (f64.const -1) (f64.load offset=24 (local.get $st)) (f64.lt (f64.load offset=32 (local.get $st)) (f64.const 0))))
@@ -204,7 +217,7 @@
             (local.set $need (f64.sub (local.get $d) (f64.mul (local.get $rtol) (local.get $ae))))
             (if (f64.gt (local.get $need) (local.get $required))
               (then (local.set $required (local.get $need))))
-            (if (local.get $ha) (then (COUNT $ha $d)))
+            (if (local.get $ha) (then (COUNT $ha $d) (KEEP a $d)))
             (if (local.get $he) (then (COUNT $he $ae)))
             ;; Relative error: expected zeros and ratios that overflow are left out (counted in
             ;; zeroExpected when the difference is not 0).
@@ -226,7 +239,8 @@
                     (if (local.get $hr)
                       (then
                         (local.set $relZeros (i32.add (local.get $relZeros) (f64.eq (local.get $q) (f64.const 0))))
-                        (COUNT $hr $q)))))))
+                        (COUNT $hr $q)
+                        (KEEP r $q)))))))
             (if (local.get $sm)
               (then
                 (local.set $at (i32.add (local.get $sm) (i32.shl (local.get $t) (i32.const 3))))
@@ -324,7 +338,9 @@
     (f64.store offset=136 (local.get $st) (f64.add (f64.load offset=136 (local.get $st))
       (f64.convert_i32_u (i32.sub (i32.sub (i32.sub (local.get $n) (local.get $out)) (local.get $aeZero)) (local.get $qInf)))))
     (f64.store offset=144 (local.get $st) (f64.add (f64.load offset=144 (local.get $st)) (f64.convert_i32_u (local.get $same))))
-    (f64.store offset=152 (local.get $st) (f64.add (f64.load offset=152 (local.get $st)) (f64.convert_i32_u (local.get $relZeros)))))
+    (f64.store offset=152 (local.get $st) (f64.add (f64.load offset=152 (local.get $st)) (f64.convert_i32_u (local.get $relZeros))))
+    (KEEPSTORE a $kpa)
+    (KEEPSTORE r $kpr))
 
   ;; gather: the radix select's second pass over elements [0, n). pa, pr, pe: plan entries for
   ;; |a - e|, the ratios and |e| (0: none), 48 bytes each: lo0 hi0 lo1 hi1 (f64), buf0 buf1 (i32

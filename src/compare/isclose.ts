@@ -238,7 +238,7 @@ export function compareTensors(
   const rows = rowAxis === undefined ? 0 : shape[rowAxis]!;
   const cols = shape.length > 0 ? shape[shape.length - 1]! : 1;
   const scan = scanTensors(a, e, n, {
-    atol: o.atol, rtol: o.rtol, equalNan: o.equalNan, abs: stats, rel: stats, exp: orderStat,
+    atol: o.atol, rtol: o.rtol, equalNan: o.equalNan, abs: stats, rel: stats, exp: orderStat, quantile: q,
     time: timeAxis === undefined ? undefined : { inner, steps, max: target.stepErrors !== false },
     map: wantMap ? { R: rows, C: cols, QC: prod(rowAxis! + 1, shape.length) } : undefined,
   });
@@ -260,11 +260,11 @@ export function compareTensors(
 
   const ranksAbs = medianQuantileRanks(m, q);
   const ranksRel = medianQuantileRanks(relCount, q);
-  const pAbs = scan.hAbs && m > 0 ? planRanks(scan.hAbs, m, ranksAbs, st[ZEROS]!, scan.bits, scan.locateAbs) : null;
-  const pRel = scan.hRel && relCount > 0 ? planRanks(scan.hRel, relCount, ranksRel, st[REL_ZEROS]!, scan.bits, scan.locateRel) : null;
-  const pExp = scan.hExp && m > 0 ? planRanks(scan.hExp, m, ranksAbs, -1, scan.bits, scan.locateExp) : null;
+  const pAbs = scan.hAbs && m > 0 ? planRanks(scan.hAbs, m, ranksAbs, st[ZEROS]!, scan.locateAbs) : null;
+  const pRel = scan.hRel && relCount > 0 ? planRanks(scan.hRel, relCount, ranksRel, st[REL_ZEROS]!, scan.locateRel) : null;
+  const pExp = scan.hExp && m > 0 ? planRanks(scan.hExp, m, ranksAbs, -1, scan.locateExp) : null;
   const histogram = statistics && target.histogram !== false ? octaveHistogramOf(scan.octaves(), st[ZEROS]!) : undefined;
-  scan.gather([pAbs, pRel, pExp]);
+  scan.select([pAbs, pRel, pExp]);
   const absMQ = pAbs ? medianQuantileFrom(pAbs.out, m, q) : null;
   const relMQ = pRel ? medianQuantileFrom(pRel.out, relCount, q) : null;
   const expMQ = pExp ? medianQuantileFrom(pExp.out, m, q) : null;

@@ -3,10 +3,17 @@
  * per thread, its memory laid out afresh by each call. isclose.ts decides what to ask for and makes
  * the results into a check; this file only moves data in and out.
  *
- * The tensors are copied into the kernel's memory as float64 a chunk at a time (TypedArray.set
- * converts float32 natively, about a nanosecond an element), so memory stays bounded by CHUNK
- * whatever the tensor's size; a tensor of at most CHUNK elements stays in place for the second
- * pass. State, histograms and maxima are carried from chunk to chunk.
+ * The tensors are copied into the kernel's memory a chunk at a time (float32 as float32, anything
+ * else as float64; TypedArray.set converts natively), so memory stays bounded by CHUNK whatever the
+ * tensor's size; a tensor of at most CHUNK elements stays in place for a second pass. State,
+ * histograms and maxima are carried from chunk to chunk.
+ *
+ * Medians and quantiles: the scan histograms |a - e| and the ratios by their top bits, which says
+ * exactly which bucket holds each wanted rank (compare/stats.ts planRanks). The values of those
+ * buckets are then needed. For a big tensor a small strided sample, taken before the scan, says
+ * where the ranks will probably fall, and the scan keeps the values of those buckets as it goes
+ * (keep tables); only when the sample misjudged (or a buffer filled up) does a second pass, gather,
+ * collect them. Either way the ranks are then selected among the kept values exactly.
  */
 import { compareModule } from '../engine/wasm.js';
 import type { Locate, RankPlan } from './stats.js';
@@ -16,6 +23,7 @@ type Scan = (
   ha: number, hr: number, he: number,
   inner: number, steps: number, ti: number, t: number, sm: number,
   C: number, QC: number, R: number, c: number, qc: number, r: number, map: number,
+  kpa: number, kpr: number,
 ) => void;
 type Gather = (a: number, e: number, n: number, pa: number, pr: number, pe: number) => void;
 /** Element types of a and e: float32 ('f') or float64 ('d'). */
@@ -38,14 +46,20 @@ const STATE = 20;
 /** Elements per chunk: at most 32 MiB of the kernel's memory for the two tensors. */
 const CHUNK = 1 << 21;
 /**
- * Histogram buckets: the top 15 bits past the sign (1/16 of an octave), or 19 (1/256) past
- * FINE_FROM elements. The finer buckets make the second pass copy out 16 times fewer values for
- * the select (measured on a 16x200x256 output: 42k values for the median's bucket with 15 bits),
- * at the cost of 2 MiB tables, too many to clear for every small tensor diagnose compares.
+ * Histogram buckets: the top 15 bits past the sign (1/16 of an octave), compare/stats.ts's. Finer
+ * ones (19 bits) were tried to keep fewer values for the select: no faster once the select ran in
+ * wasm (measured on M and L), and 16 times the tables to clear.
  */
-const FINE_FROM = 65536;
+const BITS = 15;
+const BUCKETS = 1 << BITS;
 /** A plan entry: lo0 hi0 lo1 hi1 (f64), buf0 buf1 (i32 addresses), fill0 fill1 (i32). */
 const ENTRY = 48;
+/** A keep entry: table, buf0, buf1, cap0, cap1, fill0, fill1 (i32). */
+const KEEP_ENTRY = 32;
+/** Tensors past this many elements keep values during the scan (below it, gather's pass is cheap). */
+const KEEP_FROM = 65536;
+/** Elements in the sample that places the keep buckets. */
+const SAMPLE = 4096;
 
 let instance: CompareExports | undefined;
 
@@ -66,13 +80,13 @@ export interface ScanRequest {
   time?: { inner: number; steps: number; max: boolean } | undefined;
   /** The heatmap: cell r·C + c of element i, c = i % C, r = floor(i / QC) % R; max |a - e| per cell. */
   map?: { R: number; C: number; QC: number } | undefined;
+  /** q of the quantile whose ranks (with the median's) are wanted: where the scan keeps values. */
+  quantile: number;
 }
 
 export interface ScanResult {
   /** The state slots above. */
   st: Float64Array;
-  /** Bits past the sign a histogram bucket takes (15 or 19; compare/stats.ts planRanks). */
-  bits: number;
   /** The histograms: views of the kernel's memory, valid until gather() (which may grow it). */
   hAbs: Int32Array | null;
   hRel: Int32Array | null;
@@ -86,10 +100,11 @@ export interface ScanResult {
   stepMax: Float64Array | null;
   map: Float64Array | null;
   /**
-   * The second pass: keeps the values in each plan's ranges (compare/stats.ts planRanks) from the
-   * same elements, then selects the plan's ranks among them into its `out`.
+   * The values at each plan's ranks (compare/stats.ts planRanks; plans for |a - e|, the ratios and
+   * |e|, in that order) into its `out`: selected among the values the scan kept where those cover
+   * the plan's buckets, else after a second pass (gather) that keeps exactly them.
    */
-  gather(plans: readonly (RankPlan | null)[]): void;
+  select(plans: readonly [RankPlan | null, RankPlan | null, RankPlan | null]): void;
 }
 
 /** Bump allocation of the kernel's memory, 64-byte aligned, from byte 64. */
@@ -122,16 +137,14 @@ export function scanTensors(a: ArrayLike<number>, e: ArrayLike<number>, n: numbe
   const kinds = `${kindOf(a)}${kindOf(e)}` as Kinds;
   const scan = k[`scan_${kinds}`];
   const gather = k[`gather_${kinds}`];
-  const bits = n > FINE_FROM ? 19 : 15;
-  const buckets = 1 << bits;
   const lay = new Layout();
   const st = lay.take(8 * STATE);
   // locate's ranks and answers (at most 4 ranks), and octaves' 2048 counts.
   const scratch = lay.take(128);
   const oct = lay.take(8 * 2048);
-  const ha = q.abs ? lay.take(4 * buckets) : 0;
-  const hr = q.rel ? lay.take(4 * buckets) : 0;
-  const he = q.exp ? lay.take(4 * buckets) : 0;
+  const ha = q.abs ? lay.take(4 * BUCKETS) : 0;
+  const hr = q.rel ? lay.take(4 * BUCKETS) : 0;
+  const he = q.exp ? lay.take(4 * BUCKETS) : 0;
   const steps = q.time?.steps ?? 0;
   const inner = q.time?.inner ?? 1;
   const sm = q.time?.max && steps > 0 ? lay.take(8 * steps) : 0;
@@ -139,9 +152,13 @@ export function scanTensors(a: ArrayLike<number>, e: ArrayLike<number>, n: numbe
   const chunk = Math.max(1, Math.min(n, CHUNK));
   const A = lay.take((kinds[0] === 'f' ? 4 : 8) * chunk);
   const E = lay.take((kinds[1] === 'f' ? 4 : 8) * chunk);
+  const keeps = n > KEEP_FROM && (q.abs || q.rel) ? keepPlan(a, e, n, [0.5, q.quantile], lay) : [undefined, undefined];
+  if (!q.abs) keeps[0] = undefined;
+  if (!q.rel) keeps[1] = undefined;
   fit(k, lay.top);
   // Fresh memory is zero, but the instance is reused: clear what this call accumulates into.
   new Uint8Array(k.memory.buffer, 64, (A - 64)).fill(0);
+  for (const kp of keeps) if (kp) kp.write(k.memory.buffer);
   const state = new Float64Array(k.memory.buffer, st, STATE);
   state[MAX_ABS_AT] = -1;
   state[MAX_REL_AT] = -1;
@@ -151,23 +168,56 @@ export function scanTensors(a: ArrayLike<number>, e: ArrayLike<number>, n: numbe
     const s1 = Math.min(n, s0 + chunk);
     put(k, A, a, s0, s1);
     put(k, E, e, s0, s1);
-    scan(A, E, s1 - s0, s0, bits, q.atol, q.rtol, q.equalNan ? 1 : 0, st, ha, hr, he,
+    scan(A, E, s1 - s0, s0, BITS, q.atol, q.rtol, q.equalNan ? 1 : 0, st, ha, hr, he,
       inner, steps, s0 % inner, steps > 0 ? Math.floor(s0 / inner) % steps : 0, sm,
-      C, QC, R, s0 % C, s0 % QC, Math.floor(s0 / QC) % R, mp);
+      C, QC, R, s0 % C, s0 % QC, Math.floor(s0 / QC) % R, mp, keeps[0]?.entry ?? 0, keeps[1]?.entry ?? 0);
   }
   const buf = k.memory.buffer;
-  const ints = (at: number): Int32Array | null => (at ? new Int32Array(buf, at, buckets) : null);
+  const ints = (at: number): Int32Array | null => (at ? new Int32Array(buf, at, BUCKETS) : null);
   const f64s = (at: number, len: number): Float64Array | null => (at ? new Float64Array(buf, at, len).slice() : null);
   const locator = (h: number): Locate | undefined => h === 0 ? undefined : (ranks) => {
     const mem = k.memory.buffer;
     new Float64Array(mem, scratch, ranks.length).set(ranks);
-    const found = k.locate(h, buckets, scratch, ranks.length, scratch + 32);
+    const found = k.locate(h, BUCKETS, scratch, ranks.length, scratch + 32);
     const out = new Float64Array(mem, scratch + 32, 2 * found);
     return Array.from({ length: found }, (_, j) => ({ digit: out[2 * j]!, below: out[2 * j + 1]! }));
   };
+  /** gather's pass for the plans given, keeping exactly their ranges' values: the select jobs. */
+  const gatherPass = (plans: (RankPlan | null)[]): { buf: number; m: number; rank: number; plan: RankPlan; slot: number }[] => {
+    const entries = lay.take(ENTRY * 3);
+    const bufAt = plans.map((p) => (p ? p.sizes.map((size) => lay.take(8 * size)) : []));
+    fit(k, lay.top);
+    const mem = k.memory.buffer;
+    plans.forEach((p, j) => {
+      if (!p) return;
+      const at = entries + ENTRY * j;
+      new Float64Array(mem, at, 4).set([p.lo[0]!, p.hi[0]!, p.lo[1]!, p.hi[1]!]);
+      new Int32Array(mem, at + 32, 4).set([bufAt[j]![0]!, bufAt[j]![1] ?? 0, 0, 0]);
+    });
+    const entry = (j: number): number => (plans[j] ? entries + ENTRY * j : 0);
+    for (let s0 = 0; s0 < n; s0 += chunk) {
+      const s1 = Math.min(n, s0 + chunk);
+      // A tensor of one chunk is still in place from the scan.
+      if (n > chunk) {
+        put(k, A, a, s0, s1);
+        put(k, E, e, s0, s1);
+      }
+      gather(A, E, s1 - s0, entry(0), entry(1), entry(2));
+    }
+    const jobs: { buf: number; m: number; rank: number; plan: RankPlan; slot: number }[] = [];
+    plans.forEach((p, j) => {
+      if (!p) return;
+      const fills = new Int32Array(k.memory.buffer, entries + ENTRY * j + 40, 2);
+      p.groups.forEach((g, r) => {
+        // The histogram counted exactly these values: a different fill is a bug, not a data problem.
+        if (fills[r] !== p.sizes[r]) throw new Error(`compare: range ${r} kept ${fills[r]} values, its buckets count ${p.sizes[r]}`);
+        g.ranks.forEach((rank, i) => jobs.push({ buf: bufAt[j]![r]!, m: fills[r]!, rank, plan: p, slot: g.slots[i]! }));
+      });
+    });
+    return jobs;
+  };
   const result: ScanResult = {
     st: new Float64Array(buf, st, STATE).slice(),
-    bits,
     hAbs: ints(ha),
     hRel: ints(hr),
     hExp: ints(he),
@@ -175,48 +225,127 @@ export function scanTensors(a: ArrayLike<number>, e: ArrayLike<number>, n: numbe
     locateRel: locator(hr),
     locateExp: locator(he),
     octaves() {
-      k.octaves(ha, buckets, bits - 11, oct);
+      k.octaves(ha, BUCKETS, BITS - 11, oct);
       return new Float64Array(k.memory.buffer, oct, 2048).slice();
     },
     stepMax: f64s(sm, steps),
     map: q.map ? f64s(mp, q.map.R * q.map.C) : null,
-    gather(plans) {
-      const used = plans.filter((p): p is RankPlan => p !== null && p.count > 0);
-      if (used.length === 0) return;
-      const entries = lay.take(ENTRY * 3);
-      const bufAt = plans.map((p) => (p ? p.sizes.map((size) => lay.take(8 * size)) : []));
-      const most = Math.max(...used.flatMap((p) => p.sizes));
+    select(plans) {
+      const hists = [ha, hr, he];
+      // Ranks answered by the kept values: every group of a plan inside one kept range, whose
+      // buffer did not overflow; the rank within the kept values is the group's plus the values of
+      // the kept buckets below the group's first. Worked out before anything is allocated (which
+      // may grow the memory and detach the histograms' views).
+      const jobs: { buf: number; m: number; rank: number; plan: RankPlan; slot: number }[] = [];
+      const pending: (RankPlan | null)[] = [null, null, null];
+      plans.forEach((p, j) => {
+        if (!p || p.count === 0) return;
+        const kp = j < 2 ? keeps[j] : undefined;
+        const mine: typeof jobs = [];
+        const kept = kp !== undefined && p.groups.every((g, r) => {
+          const mem = k.memory.buffer;
+          const hist = new Int32Array(mem, hists[j]!, BUCKETS);
+          const fills = new Int32Array(mem, kp.entry + 20, 2);
+          const b = kp.ranges.findIndex(([from, to]) => from <= p.from[r]! && p.to[r]! <= to);
+          if (b < 0 || fills[b]! > kp.caps[b]!) return false;
+          let skip = 0;
+          for (let d = kp.ranges[b]![0]; d < p.from[r]!; d++) skip += hist[d]!;
+          g.ranks.forEach((rank, i) => mine.push({ buf: kp.bufs[b]!, m: fills[b]!, rank: rank + skip, plan: p, slot: g.slots[i]! }));
+          return true;
+        });
+        if (kept) jobs.push(...mine);
+        else pending[j] = p;
+      });
+      if (pending.some((p) => p !== null)) jobs.push(...gatherPass(pending));
+      if (jobs.length === 0) return;
+      const most = Math.max(...jobs.map((x) => x.m));
       const t0 = lay.take(8 * most);
       const t1 = lay.take(8 * most);
       const hist = lay.take(4 * 65536);
       fit(k, lay.top);
-      const mem = k.memory.buffer;
-      plans.forEach((p, j) => {
-        if (!p || p.count === 0) return;
-        const at = entries + ENTRY * j;
-        new Float64Array(mem, at, 4).set([p.lo[0]!, p.hi[0]!, p.lo[1]!, p.hi[1]!]);
-        new Int32Array(mem, at + 32, 4).set([bufAt[j]![0]!, bufAt[j]![1] ?? 0, 0, 0]);
-      });
-      const entry = (j: number): number => (plans[j] && plans[j]!.count > 0 ? entries + ENTRY * j : 0);
-      for (let s0 = 0; s0 < n; s0 += chunk) {
-        const s1 = Math.min(n, s0 + chunk);
-        // A tensor of one chunk is still in place from the scan.
-        if (n > chunk) {
-          put(k, A, a, s0, s1);
-          put(k, E, e, s0, s1);
-        }
-        gather(A, E, s1 - s0, entry(0), entry(1), entry(2));
-      }
-      plans.forEach((p, j) => {
-        if (!p || p.count === 0) return;
-        const fills = new Int32Array(k.memory.buffer, entries + ENTRY * j + 40, 2);
-        p.groups.forEach((g, r) => {
-          // The histogram counted exactly these values: a different fill is a bug, not a data problem.
-          if (fills[r] !== p.sizes[r]) throw new Error(`compare: range ${r} kept ${fills[r]} values, its buckets count ${p.sizes[r]}`);
-          g.ranks.forEach((rank, i) => (p.out[g.slots[i]!] = k.select_rank(bufAt[j]![r]!, fills[r]!, rank, t0, t1, hist)));
-        });
-      });
+      for (const x of jobs) x.plan.out[x.slot] = k.select_rank(x.buf, x.m, x.rank, t0, t1, hist);
     },
   };
   return result;
+}
+
+const BITS_F = new Float64Array(1);
+const BITS_U = new Uint32Array(BITS_F.buffer);
+const HIGH = new Uint8Array(new Float64Array([1]).buffer)[7] === 0x3f ? 1 : 0;
+
+/** The top-bits bucket of a non-negative double (compare/stats.ts's histograms). */
+function bucketOf(x: number): number {
+  BITS_F[0] = x;
+  return (BITS_U[HIGH]! >>> 16) & 0x7fff;
+}
+
+interface Keep {
+  entry: number;
+  /** Bucket ranges [from, to] of buffers 0 and 1. */
+  ranges: [number, number][];
+  bufs: number[];
+  caps: number[];
+  /** Writes the entry and the table into the (cleared) memory. */
+  write(mem: ArrayBuffer): void;
+}
+
+/**
+ * Where to keep values during the scan, for |a - e| (0) and the ratios (1): a strided sample (a
+ * prime stride, so it does not line up with an axis) sorted, and for each fraction p the buckets
+ * between the sample's values five standard errors either side of p — the ranks fall outside them
+ * with a probability under 1e-6 — with room for 1.5 times the share of the sample they hold.
+ * Bucket 0 (exact zeros and subnormals) is never kept: planRanks answers all-zero buckets itself.
+ */
+function keepPlan(a: ArrayLike<number>, e: ArrayLike<number>, n: number, ps: number[], lay: Layout): [Keep | undefined, Keep | undefined] {
+  let stride = Math.max(1, Math.floor(n / SAMPLE));
+  while (stride > 2 && !isPrime(stride)) stride++;
+  const d: number[] = [];
+  const r: number[] = [];
+  for (let i = 0; i < n; i += stride) {
+    const ei = e[i]!;
+    const di = Math.abs(a[i]! - ei);
+    if (!(di <= Number.MAX_VALUE)) continue;
+    d.push(di);
+    const ae = Math.abs(ei);
+    if (ae !== 0 && di / ae !== Infinity) r.push(di / ae);
+  }
+  const plan = (values: number[]): Keep | undefined => {
+    const s = values.length;
+    if (s === 0) return undefined;
+    const sorted = Float64Array.from(values).sort();
+    let ranges: [number, number][] = ps.map((p) => {
+      const c = p * (s - 1);
+      const w = Math.ceil(5 * Math.sqrt(s * p * (1 - p)) + 16);
+      return [Math.max(1, bucketOf(sorted[Math.max(0, Math.floor(c) - w)]!)), bucketOf(sorted[Math.min(s - 1, Math.ceil(c) + w)]!)];
+    });
+    ranges = ranges.filter(([from, to]) => from <= to);
+    if (ranges.length === 2 && ranges[1]![0] <= ranges[0]![1] + 1 && ranges[0]![0] <= ranges[1]![1] + 1) {
+      ranges = [[Math.min(ranges[0]![0], ranges[1]![0]), Math.max(ranges[0]![1], ranges[1]![1])]];
+    }
+    if (ranges.length === 0) return undefined;
+    const caps = ranges.map(([from, to]) => {
+      const inSample = sorted.filter((x) => bucketOf(x) >= from && bucketOf(x) <= to).length;
+      return Math.min(n, Math.ceil((1.5 * inSample * n) / s) + 4096);
+    });
+    const entry = lay.take(KEEP_ENTRY);
+    const table = lay.take(BUCKETS_BYTES);
+    const bufs = caps.map((cap) => lay.take(8 * cap));
+    return {
+      entry, ranges, bufs, caps,
+      write(mem) {
+        const t = new Uint8Array(mem, table, BUCKETS_BYTES).fill(0);
+        ranges.forEach(([from, to], j) => t.fill(j + 1, from, to + 1));
+        new Int32Array(mem, entry, 7).set([table, bufs[0]!, bufs[1] ?? 0, caps[0]!, caps[1] ?? 0, 0, 0]);
+      },
+    };
+  };
+  return [plan(d), plan(r)];
+}
+
+/** A keep table: one byte per bucket. */
+const BUCKETS_BYTES = 32768;
+
+function isPrime(k: number): boolean {
+  for (let f = 2; f * f <= k; f++) if (k % f === 0) return false;
+  return k >= 2;
 }

@@ -153,17 +153,16 @@ export function medianAndQuantile(buf: Float64Array, m: number, q: number, top?:
 const BITS = new Float64Array(1);
 const BITS_U = new Uint32Array(BITS.buffer);
 
-/** The smallest double whose top `bits` bits past the sign are `digit` (bits <= 31; the low word 0). */
-function digitFloor(digit: number, bits = 15): number {
-  BITS_U[HI] = (digit << (31 - bits)) >>> 0;
+/** The smallest double whose top-bits digit is `digit` (the high word digit << 16, low word 0). */
+function digitFloor(digit: number): number {
+  BITS_U[HI] = (digit << 16) >>> 0;
   BITS_U[LO] = 0;
   return BITS[0]!;
 }
 
 /**
- * Ranks to find without keeping the values. From a top-bits histogram (`bits` bits past the sign a
- * bucket: 15 for topBitsHistogram's, 19 for compare/kernel.ts's finer ones; `zeros`: how many
- * values are exact zeros, when known), the ranks fall in at most two value ranges (the middle pair
+ * Ranks to find without keeping the values. From a topBitsHistogram (`zeros`: how many values are
+ * exact zeros, when known; `locate`: the walk over it, compare/kernel.ts has one in wasm), the ranks fall in at most two value ranges (the middle pair
  * and the quantile pair), each [lo[j], hi[j]) covering the buckets between its ranks and holding
  * nothing else. The caller makes one more pass over its data, keeps every value inside range j
  * (sizes[j] of them; no value lies in two) and selects each group's ranks among them
@@ -174,8 +173,10 @@ export interface RankPlan {
   count: number;
   lo: Float64Array;
   hi: Float64Array;
-  /** Values in each range (the histogram's counts). */
+  /** Values in each range (the histogram's counts), and its first and last bucket. */
   sizes: number[];
+  from: number[];
+  to: number[];
   /** Ranks within each range, and the slot of `out` each answers. */
   groups: { ranks: number[]; slots: number[] }[];
   /** The values at the ranks, in the order asked; those known from the histogram alone are set already. */
@@ -186,12 +187,12 @@ export interface RankPlan {
 export type Locate = (ranks: readonly number[]) => { digit: number; below: number }[];
 
 /** Locate by walking the histogram here (compare/kernel.ts has a wasm one for its own histograms). */
-function walk(top: Int32Array, bits: number): Locate {
+function walk(top: Int32Array): Locate {
   return (ranks) => {
     const at: { digit: number; below: number }[] = [];
     let below = 0;
     let ri = 0;
-    for (let d = 0; d < 2 ** bits && ri < ranks.length; d++) {
+    for (let d = 0; d < 32768 && ri < ranks.length; d++) {
       const c = top[d]!;
       if (c === 0) continue;
       while (ri < ranks.length && ranks[ri]! < below + c) at[ri++] = { digit: d, below };
@@ -201,7 +202,7 @@ function walk(top: Int32Array, bits: number): Locate {
   };
 }
 
-export function planRanks(top: Int32Array, m: number, ranks: readonly number[], zeros = -1, bits = 15, locate: Locate = walk(top, bits)): RankPlan {
+export function planRanks(top: Int32Array, m: number, ranks: readonly number[], zeros = -1, locate: Locate = walk(top)): RankPlan {
   const order = ranks.map((r, i) => [r, i] as const).sort((a, b) => a[0] - b[0]);
   const at = locate(order.map((o) => o[0]));
   if (at.length < order.length) throw new RangeError(`rank ${order[at.length]![0]} is past the ${m} values`);
@@ -242,15 +243,17 @@ export function planRanks(top: Int32Array, m: number, ranks: readonly number[], 
   const lo = new Float64Array([Infinity, Infinity]);
   const hi = new Float64Array([-Infinity, -Infinity]);
   ranges.forEach((g, j) => {
-    lo[j] = digitFloor(g.from, bits);
-    // The top digit of finite doubles (0x7fef with 15 bits): its end is +Infinity, above every finite value.
-    hi[j] = digitFloor(g.to + 1, bits);
+    lo[j] = digitFloor(g.from);
+    // The top digit of finite doubles is 0x7fef: its end is +Infinity, above every finite value.
+    hi[j] = digitFloor(g.to + 1);
   });
   return {
     count: ranges.length,
     lo,
     hi,
     sizes: ranges.map(size),
+    from: ranges.map((g) => g.from),
+    to: ranges.map((g) => g.to),
     groups: ranges.map((g) => ({ ranks: g.ranks.map((r) => r - g.below), slots: g.slots })),
     out,
   };
@@ -269,13 +272,11 @@ export interface ErrorHistogram {
   counts: number[];
 }
 
-export function octaveHistogram(top: Int32Array, zeros: number, bits = 15): ErrorHistogram {
+export function octaveHistogram(top: Int32Array, zeros: number): ErrorHistogram {
   const per = new Array<number>(2047).fill(0);
-  // The buckets' bits past the 11 exponent bits.
-  const sub = bits - 11;
-  for (let k = 0; k < 2 ** bits; k++) {
+  for (let k = 0; k < 32768; k++) {
     const c = top[k]!;
-    if (c > 0) per[k >>> sub] += c;
+    if (c > 0) per[k >>> 4] += c;
   }
   return octaveHistogramOf(per, zeros);
 }
