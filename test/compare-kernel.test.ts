@@ -4,13 +4,14 @@
 // kernel's speed comes from counting what it can derive, sentinels for "no max yet", histogram
 // selection and chunking; none of that may change a number. Numbers against numpy itself are in
 // stats.test.ts (fixtures written by real numpy); this is about the rewrite agreeing everywhere,
-// including NaN, infinities, -0, subnormal and huge values, every pair of element types, both
-// histogram resolutions and a tensor spanning two chunks.
+// including NaN, infinities, -0, subnormal and huge values, every pair of element types, values kept
+// during the scan or gathered after it, and tensors spanning many chunks.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { compareTensors, isClose, unravel, type CheckResult, type CompareOptions } from '../src/compare/isclose.js';
 import { medianQuantileFrom, medianQuantileRanks, octaveHistogram, topBitsHistogram } from '../src/compare/stats.js';
+import { chunkForTests } from '../src/compare/kernel.js';
 
 const MAX = Number.MAX_VALUE;
 
@@ -176,15 +177,27 @@ test('the compare kernel: plain arrays, empty tensors, all equal, all non-finite
   check([NaN, Infinity, -Infinity, NaN], [NaN, Infinity, Infinity, 1], [1, 2, 2], o, 'non-finite');
 });
 
-test('the compare kernel across the histogram switch (65536 elements) and two chunks (2^21)', () => {
+test('the compare kernel across the keep threshold (65536 elements) and across chunks', () => {
   // An LCG's values with float32 rounding on one side: differences are multiples of an ulp, so the
   // quantiles' buckets hold thousands of ties, as in a real float32 port.
   let s = 7;
   const rnd = (): number => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
-  for (const [B, T, H] of [[1, 256, 256], [1, 257, 256], [3, 701, 1001]] as const) {
+  const run = (B: number, T: number, H: number, label: string): void => {
     const n = B * T * H;
     const e = Float64Array.from({ length: n }, rnd);
     const a = Float32Array.from(e, (x, i) => (i === n - 5 ? x + 0.25 : x));
-    check(a, e, [B, T, H], { rtol: 1.3e-6, atol: 1e-5, equalNan: false }, `${B}x${T}x${H}`);
+    check(a, e, [B, T, H], { rtol: 1.3e-6, atol: 1e-5, equalNan: false }, label);
+  };
+  // One chunk, just under and over the size where the scan starts keeping values for the select.
+  run(1, 256, 256, '1x256x256');
+  run(1, 257, 256, '1x257x256');
+  // Chunks of 4099 elements (a prime: they end mid-row and mid-step), for a tensor that keeps values
+  // during the scan (past 65536) and for one that does not: state, counters and maxima carry over.
+  const undo = chunkForTests(4099);
+  try {
+    run(3, 101, 301, '3x101x301 in chunks');
+    run(2, 13, 17, '2x13x17 in chunks');
+  } finally {
+    undo();
   }
 });

@@ -16,7 +16,7 @@ interface Port { name: string; file: string; base: string; expect: 'pass' | 'fai
 const ports = (JSON.parse(readFileSync(join(PORTS, 'ports.json'), 'utf8')) as { ports: Port[] }).ports;
 
 // test/diagnose.test.ts checks that every family of variants is planted in a fixture, these included.
-test('the fixtures include a correct port', () => {
+test('the fixtures include a correct port', async () => {
   assert.ok(ports.some((p) => p.name === 'correct' && p.expect === 'pass'));
 });
 
@@ -72,10 +72,10 @@ test('ONNX (linear_before_reset 0 and 1) and Keras (reset_after True and False) 
   assert.deepEqual(onnx.lengths, [6, 3, 5]);
 });
 
-test('CLI: run --candidate exit codes and JSON subjects; diagnose names the mistake with its fix', () => {
+test('CLI: run --candidate exit codes and JSON subjects; diagnose names the mistake with its fix', async () => {
   const base = 'test/fixtures/ports/port_base.npz';
-  assert.equal(cli(['run', base, '--candidate', 'test/fixtures/ports/correct.npz']).code, 0);
-  const bad = cli(['run', base, '--candidate', 'test/fixtures/ports/h0-ignored.npz', '--format', 'json']);
+  assert.equal((await cli(['run', base, '--candidate', 'test/fixtures/ports/correct.npz'])).code, 0);
+  const bad = await cli(['run', base, '--candidate', 'test/fixtures/ports/h0-ignored.npz', '--format', 'json']);
   assert.equal(bad.code, 1);
   const doc = JSON.parse(bad.stdout);
   const pairs = doc.cases[0].checks.map((k: { tensor: string; subject: string; against: string; pass: boolean }) => `${k.tensor}:${k.subject}:${k.against}:${k.pass}`);
@@ -83,24 +83,24 @@ test('CLI: run --candidate exit codes and JSON subjects; diagnose names the mist
     'output:reference:expected:true', 'output:candidate:reference:false', 'output:candidate:expected:false',
     'h_n:reference:expected:true', 'h_n:candidate:reference:false', 'h_n:candidate:expected:false',
   ]);
-  const d = cli(['diagnose', base, '--candidate', 'test/fixtures/ports/reset-before-matmul.npz']);
+  const d = await cli(['diagnose', base, '--candidate', 'test/fixtures/ports/reset-before-matmul.npz']);
   assert.equal(d.code, 1);
   assert.match(d.stdout, /1\. reset-before-matmul/);
   assert.match(d.stdout, /fix: .*linear_before_reset=1/);
-  const j = JSON.parse(cli(['diagnose', base, '--candidate', 'test/fixtures/ports/w_hh-transposed.npz', '--format', 'json']).stdout);
+  const j = JSON.parse((await cli(['diagnose', base, '--candidate', 'test/fixtures/ports/w_hh-transposed.npz', '--format', 'json'])).stdout);
   assert.equal(j.pass, false);
   assert.deepEqual(Object.keys(j.diagnosis[0]), ['variant', 'matches', 'verdict', 'maxAbsError', 'fix']);
   assert.equal(j.diagnosis[0].variant, 'w_hh-transposed');
-  const ok = cli(['diagnose', base, '--candidate', 'test/fixtures/ports/correct.npz', '--format', 'json']);
+  const ok = await cli(['diagnose', base, '--candidate', 'test/fixtures/ports/correct.npz', '--format', 'json']);
   assert.equal(ok.code, 0);
   assert.equal(JSON.parse(ok.stdout).pass, true);
   assert.equal(JSON.parse(ok.stdout).diagnosis.length, 0);
   // a candidate of the wrong shape is a failed check with a message, not a crash
-  const shape = cli(['run', base, '--candidate', 'test/fixtures/ports/wrong_shape.npz']);
+  const shape = await cli(['run', base, '--candidate', 'test/fixtures/ports/wrong_shape.npz']);
   assert.equal(shape.code, 1);
   assert.match(shape.stdout, /shape mismatch: expected \[6, 3, 10\] \(reference output\), got \[6, 3, 9\] \(candidate\)/);
   // a candidate file with neither tensor is an input error
-  const none = cli(['run', base, '--candidate', 'test/fixtures/io/npy/f4.npy']);
+  const none = await cli(['run', base, '--candidate', 'test/fixtures/io/npy/f4.npy']);
   assert.equal(none.code, 2);
   assert.match(none.stderr, /^gru-check: error: test\/fixtures\/io\/npy\/f4\.npy: candidate holds no array named output, h_n, Y, Y_h, forward_h or backward_h/);
 });

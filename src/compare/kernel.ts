@@ -45,6 +45,13 @@ const STATE = 20;
 
 /** Elements per chunk: at most 32 MiB of the kernel's memory for the two tensors. */
 const CHUNK = 1 << 21;
+let chunkElements = CHUNK;
+
+/** Tests only: a smaller chunk, so crossing chunks takes thousands of elements, not millions. Returns the undo. */
+export function chunkForTests(n: number): () => void {
+  chunkElements = n;
+  return () => void (chunkElements = CHUNK);
+}
 /**
  * Histogram buckets: the top 15 bits past the sign (1/16 of an octave), compare/stats.ts's. Finer
  * ones (19 bits) were tried to keep fewer values for the select: no faster once the select ran in
@@ -149,7 +156,7 @@ export function scanTensors(a: ArrayLike<number>, e: ArrayLike<number>, n: numbe
   const inner = q.time?.inner ?? 1;
   const sm = q.time?.max && steps > 0 ? lay.take(8 * steps) : 0;
   const mp = q.map ? lay.take(8 * q.map.R * q.map.C) : 0;
-  const chunk = Math.max(1, Math.min(n, CHUNK));
+  const chunk = Math.max(1, Math.min(n, chunkElements));
   const A = lay.take((kinds[0] === 'f' ? 4 : 8) * chunk);
   const E = lay.take((kinds[1] === 'f' ? 4 : 8) * chunk);
   const keeps = n > KEEP_FROM && (q.abs || q.rel) ? keepPlan(a, e, n, [0.5, q.quantile], lay) : [undefined, undefined];

@@ -22,8 +22,8 @@ const CASES: Record<string, string[]> = {
 };
 
 for (const [name, args] of Object.entries(CASES)) {
-  test(`golden: gru-check ${args.join(' ')}`, () => {
-    const r = cli(args);
+  test(`golden: gru-check ${args.join(' ')}`, async () => {
+    const r = await cli(args);
     const got = `$ gru-check ${args.join(' ')}\n--- exit ${r.code}\n--- stdout\n${r.stdout}--- stderr\n${r.stderr}`;
     const file = join(ROOT, 'test', 'golden', `${name}.txt`);
     if (process.env.UPDATE_GOLDEN) {

@@ -36,29 +36,29 @@ interface JsonCase {
   checks: Array<{ tensor: string; pass: boolean; shape: number[] }>;
 }
 
-function runJson(args: string[]): { code: number | null; cases: JsonCase[]; stderr: string } {
-  const r = cli(['run', ...args, '--format', 'json']);
+async function runJson(args: string[]): Promise<{ code: number | null; cases: JsonCase[]; stderr: string }> {
+  const r = await cli(['run', ...args, '--format', 'json']);
   return { code: r.code, cases: (JSON.parse(r.stdout) as { cases: JsonCase[] }).cases, stderr: r.stderr };
 }
 
 /** exit 2, one line per case on stderr, each naming the flag and why. */
-function assertRefused(args: string[], lines: RegExp[]): void {
-  const r = cli(['run', ...args]);
+async function assertRefused(args: string[], lines: RegExp[]): Promise<void> {
+  const r = await cli(['run', ...args]);
   assert.equal(r.code, 2, r.stderr);
   const got = r.stderr.trimEnd().split('\n');
   assert.equal(got.length, lines.length, r.stderr);
   lines.forEach((re, i) => assert.match(got[i]!, re));
 }
 
-test('--layout decides over config and array names', () => {
-  const onnx = runJson(['samples/onnx_lbr1.npz', '--layout', 'onnx']);
+test('--layout decides over config and array names', async () => {
+  const onnx = await runJson(['samples/onnx_lbr1.npz', '--layout', 'onnx']);
   assert.equal(onnx.code, 0, onnx.stderr);
   assert.equal(onnx.cases[0]!.config!.layout, 'onnx');
   // The same file read as another layout: its X, W, R are not Keras weights.
-  assertRefused(['samples/onnx_lbr1.npz', '--layout', 'keras'], [/^gru-check: error: samples\/onnx_lbr1\.npz: no Keras GRU weights found: expected kernel, recurrent_kernel and bias/]);
+  await assertRefused(['samples/onnx_lbr1.npz', '--layout', 'keras'], [/^gru-check: error: samples\/onnx_lbr1\.npz: no Keras GRU weights found: expected kernel, recurrent_kernel and bias/]);
 });
 
-test('each ONNX attribute flag supplies what the config lacks: fail without it, pass with it', () => {
+test('each ONNX attribute flag supplies what the config lacks: fail without it, pass with it', async () => {
   const dir = tmp();
   const lbr = without(dir, 'spec_forward_lbr1.npz', ['linear_before_reset']);
   const reverse = without(dir, 'spec_reverse_lbr0.npz', ['direction']);
@@ -69,50 +69,50 @@ test('each ONNX attribute flag supplies what the config lacks: fail without it, 
 
   // Without the flags: ONNX's defaults (linear_before_reset 0, direction from W = forward,
   // layout 0, no clip, Sigmoid/Tanh, HardSigmoid(0.2, 0.5)) do not reproduce any of them.
-  const bare = runJson([lbr, reverse, layout1, clip, acts, alphaBeta]);
+  const bare = await runJson([lbr, reverse, layout1, clip, acts, alphaBeta]);
   assert.notEqual(bare.code, 0);
   for (const c of bare.cases) assert.equal(c.pass, false, `${c.case} passes without its attribute`);
 
-  const withLbr = runJson([lbr, '--linear-before-reset', '1']);
+  const withLbr = await runJson([lbr, '--linear-before-reset', '1']);
   assert.equal(withLbr.code, 0, withLbr.stderr);
   assert.equal(withLbr.cases[0]!.linearBeforeReset, true);
 
-  const withDir = runJson([reverse, '--direction', 'reverse']);
+  const withDir = await runJson([reverse, '--direction', 'reverse']);
   assert.equal(withDir.code, 0, withDir.stderr);
   assert.equal(withDir.cases[0]!.reverseOnly, true);
 
   // onnx_layout 1: X [B, T, I], Y [B, T, D, H]; --batch-first means the same on an ONNX case.
   for (const flag of [['--onnx-layout', '1'], ['--batch-first']]) {
-    const r = runJson([layout1, ...flag]);
+    const r = await runJson([layout1, ...flag]);
     assert.equal(r.code, 0, `${flag.join(' ')}: ${r.stderr}`);
     assert.equal(r.cases[0]!.config!.batchFirst, true);
     assert.deepEqual(r.cases[0]!.checks.find((k) => k.tensor === 'output')!.shape, [3, 5, 1, 4], 'Y [B, T, D, H]');
   }
 
-  const withClip = runJson([clip, '--clip', '0.3']);
+  const withClip = await runJson([clip, '--clip', '0.3']);
   assert.equal(withClip.code, 0, withClip.stderr);
   assert.equal(withClip.cases[0]!.math![0]!.clip, 0.3);
 
-  const withActs = runJson([acts, '--activations', 'HardSigmoid,Tanh']);
+  const withActs = await runJson([acts, '--activations', 'HardSigmoid,Tanh']);
   assert.equal(withActs.code, 0, withActs.stderr);
   assert.deepEqual([withActs.cases[0]!.math![0]!.f.name, withActs.cases[0]!.math![0]!.g.name], ['HardSigmoid', 'Tanh']);
 
-  const withAlphaBeta = runJson([alphaBeta, '--activation-alpha', '0.3', '--activation-beta', '0.6']);
+  const withAlphaBeta = await runJson([alphaBeta, '--activation-alpha', '0.3', '--activation-beta', '0.6']);
   assert.equal(withAlphaBeta.code, 0, withAlphaBeta.stderr);
   const f = withAlphaBeta.cases[0]!.math![0]!.f;
   assert.deepEqual([f.name, f.alpha, f.beta], ['HardSigmoid', 0.3, 0.6]);
 });
 
-test('a flag that does not apply to the layout is exit 2 with one line naming it', () => {
+test('a flag that does not apply to the layout is exit 2 with one line naming it', async () => {
   // One run, two cases: the PyTorch and the Keras sample both refuse an ONNX node attribute.
-  assertRefused(['samples/classic_batch_first.npz', 'samples/keras_reset_after.npz', '--clip', '0.3'], [
+  await assertRefused(['samples/classic_batch_first.npz', 'samples/keras_reset_after.npz', '--clip', '0.3'], [
     /^gru-check: error: samples\/classic_batch_first\.npz: --clip does not apply to PyTorch's state_dict layout: it is an attribute of the ONNX GRU node/,
     /^gru-check: error: samples\/keras_reset_after\.npz: --clip does not apply to the Keras layout: it is an attribute of the ONNX GRU node/,
   ]);
-  assertRefused(['samples/classic_batch_first.npz', '--linear-before-reset', '0'], [
+  await assertRefused(['samples/classic_batch_first.npz', '--linear-before-reset', '0'], [
     /^gru-check: error: samples\/classic_batch_first\.npz: --linear-before-reset does not apply to PyTorch's state_dict layout: nn\.GRU always applies the reset gate after the recurrent matmul/,
   ]);
-  assertRefused([ONNX('layout1_forward.npz'), '--onnx-layout', '1', '--seq-first'], [
+  await assertRefused([ONNX('layout1_forward.npz'), '--onnx-layout', '1', '--seq-first'], [
     /^gru-check: error: .*layout1_forward\.npz: --onnx-layout 1 contradicts --seq-first \(on an ONNX case it means onnx_layout 0\)$/,
   ]);
 });

@@ -1,10 +1,12 @@
-// The built binary as a user runs it: exit codes, stdout/stderr contracts, JSON names, and one
-// test per kind of input error (one line on stderr, exit 2, no stack trace).
+// The CLI as a user runs it: exit codes, stdout/stderr contracts, JSON names, and one test per kind
+// of input error (one line on stderr, exit 2, no stack trace). The first tests run the built binary
+// itself (bin: launcher, bundle, a fresh process); the rest call main() in this process (cli), which
+// is the same code without a process start each (helpers.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, cli, fixture, members, npy, npyString, sample, tmp, writeNpz } from '../helpers.js';
+import { ROOT, bin, cli, fixture, members, npy, npyString, sample, tmp, writeNpz } from '../helpers.js';
 
 function assertOneLineError(r: { code: number | null; stdout: string; stderr: string }, pattern: RegExp): void {
   assert.equal(r.code, 2, `exit code; stderr: ${r.stderr}`);
@@ -22,8 +24,8 @@ function assertOneLineError(r: { code: number | null; stdout: string; stderr: st
  * pattern; the closing line counts them as errors. A lone bad case (assertOneLineError) also
  * keeps stdout empty; that is checked on its own.
  */
-function assertOneLineErrors(cases: Array<[file: string, pattern: RegExp]>): void {
-  const r = cli(['run', ...cases.map(([f]) => f)]);
+async function assertOneLineErrors(cases: Array<[file: string, pattern: RegExp]>): Promise<void> {
+  const r = await cli(['run', ...cases.map(([f]) => f)]);
   assert.equal(r.code, 2, `exit code; stderr: ${r.stderr}`);
   assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
   const lines = r.stderr.trimEnd().split('\n');
@@ -35,8 +37,8 @@ function assertOneLineErrors(cases: Array<[file: string, pattern: RegExp]>): voi
   assert.match(r.stdout, new RegExp(`\n0 passed, 0 failed, ${cases.length} errors\n$`));
 }
 
-test('exit 0 on a passing sample, with the config and both tensors in the table', () => {
-  const r = cli(['run', 'samples/classic_batch_first.npz']);
+test('exit 0 on a passing sample, with the config and both tensors in the table (the built binary)', () => {
+  const r = bin(['run', 'samples/classic_batch_first.npz']);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stderr, '');
   assert.match(r.stdout, /GRU\(input_size=4, hidden_size=5, num_layers=1, bidirectional=False, bias=True, batch_first=True \(from config\)\)/);
@@ -46,27 +48,27 @@ test('exit 0 on a passing sample, with the config and both tensors in the table'
   assert.doesNotMatch(r.stdout, /\x1b\[/, 'no colour when NO_COLOR is set and stdout is a pipe');
 });
 
-test('exit 1 on a mismatch; --atol large enough makes it pass', () => {
-  const r = cli(['run', 'samples/mismatch.npz']);
+test('exit 1 on a mismatch; --atol large enough makes it pass', async () => {
+  const r = bin(['run', 'samples/mismatch.npz']);
   assert.equal(r.code, 1);
   assert.match(r.stdout, /1\/48 \(2.08%\)/);
   assert.match(r.stdout, /FAIL/);
-  assert.equal(cli(['run', 'samples/mismatch.npz', '--atol', '2e-3']).code, 0);
-  assert.equal(cli(['run', 'samples/mismatch.npz', '--rtol', '0.01']).code, 0);
+  assert.equal((await cli(['run', 'samples/mismatch.npz', '--atol', '2e-3'])).code, 0);
+  assert.equal((await cli(['run', 'samples/mismatch.npz', '--rtol', '0.01'])).code, 0);
 });
 
-test('several cases: a closing "N passed, M failed" line; a bad case is reported, the others run, exit 2', () => {
-  const ok = cli(['run', 'samples/classic_batch_first.npz', 'samples/mismatch.npz']);
+test('several cases: a closing "N passed, M failed" line; a bad case is reported, the others run, exit 2', async () => {
+  const ok = await cli(['run', 'samples/classic_batch_first.npz', 'samples/mismatch.npz']);
   assert.equal(ok.code, 1);
   assert.match(ok.stdout, /\n1 passed, 1 failed\n$/);
-  const bad = cli(['run', 'samples/no_bias.npz', 'missing.npz', 'samples/unbatched.npz']);
+  const bad = await cli(['run', 'samples/no_bias.npz', 'missing.npz', 'samples/unbatched.npz']);
   assert.equal(bad.code, 2);
   assert.match(bad.stdout, /\n2 passed, 0 failed, 1 error\n$/);
   assert.match(bad.stderr, /^gru-check: error: missing.npz: /);
 });
 
-test('--format json: one JSON document with the stable names, nothing else on stdout', () => {
-  const r = cli(['run', 'samples/bidir_2layer.npz', 'samples/mismatch.npz', '--format', 'json']);
+test('--format json: one JSON document with the stable names, nothing else on stdout', async () => {
+  const r = await cli(['run', 'samples/bidir_2layer.npz', 'samples/mismatch.npz', '--format', 'json']);
   assert.equal(r.code, 1);
   const doc = JSON.parse(r.stdout);
   assert.deepEqual(Object.keys(doc), ['pass', 'summary', 'cases']);
@@ -89,8 +91,8 @@ test('--format json: one JSON document with the stable names, nothing else on st
   assert.equal(m.against, 'expected');
 });
 
-test('--format json with a bad case: the case carries "error", stderr has the line, exit 2', () => {
-  const r = cli(['run', 'nope.npz', '--format', 'json']);
+test('--format json with a bad case: the case carries "error", stderr has the line, exit 2', async () => {
+  const r = await cli(['run', 'nope.npz', '--format', 'json']);
   assert.equal(r.code, 2);
   const doc = JSON.parse(r.stdout);
   assert.equal(doc.summary.errors, 1);
@@ -98,44 +100,44 @@ test('--format json with a bad case: the case carries "error", stderr has the li
   assert.match(r.stderr, /^gru-check: error: nope.npz/);
 });
 
-test('--help, --version and no arguments exit 0; usage errors exit 2 with one line', () => {
-  const help = cli(['run', '--help']);
+test('--help, --version and no arguments exit 0; usage errors exit 2 with one line', async () => {
+  const help = await cli(['run', '--help']);
   assert.equal(help.code, 0);
   for (const flag of ['--weights', '--prefix', '--batch-first', '--seq-first', '--rtol', '--atol', '--equal-nan', '--precision', '--format', '--no-color']) {
     assert.ok(help.stdout.includes(flag), `help lists ${flag}`);
   }
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
-  assert.equal(cli(['--version']).stdout.trim(), pkg.version);
-  assert.equal(cli([]).code, 0);
-  assertOneLineError(cli(['run', 'samples/no_bias.npz', '--rtol', 'abc']), /--rtol expects a non-negative number or tensor:value pairs, got 'abc'/);
-  assertOneLineError(cli(['run', 'samples/no_bias.npz', '--atol', '-1']), /--atol expects a non-negative number/);
-  assertOneLineError(cli(['run', 'samples/no_bias.npz', '--precision', 'f16']), /--precision.*f32, f64/);
-  assertOneLineError(cli(['run', 'samples/no_bias.npz', '--format', 'xml']), /--format/);
-  assertOneLineError(cli(['run', 'samples/no_bias.npz', '--bogus']), /unknown option '--bogus'/);
-  assertOneLineError(cli(['run']), /run needs a case .* or --suite FILE.json/);
-  assertOneLineError(cli(['diagnose']), /missing required argument/);
-  assertOneLineError(cli(['frobnicate']), /unknown command/);
-  assertOneLineError(cli(['run', 'samples/no_bias.npz', '--batch-first', '--seq-first']), /cannot be used with/);
+  assert.equal(bin(['--version']).stdout.trim(), pkg.version);
+  assert.equal((await cli([])).code, 0);
+  assertOneLineError(await cli(['run', 'samples/no_bias.npz', '--rtol', 'abc']), /--rtol expects a non-negative number or tensor:value pairs, got 'abc'/);
+  assertOneLineError(await cli(['run', 'samples/no_bias.npz', '--atol', '-1']), /--atol expects a non-negative number/);
+  assertOneLineError(await cli(['run', 'samples/no_bias.npz', '--precision', 'f16']), /--precision.*f32, f64/);
+  assertOneLineError(await cli(['run', 'samples/no_bias.npz', '--format', 'xml']), /--format/);
+  assertOneLineError(await cli(['run', 'samples/no_bias.npz', '--bogus']), /unknown option '--bogus'/);
+  assertOneLineError(await cli(['run']), /run needs a case .* or --suite FILE.json/);
+  assertOneLineError(await cli(['diagnose']), /missing required argument/);
+  assertOneLineError(await cli(['frobnicate']), /unknown command/);
+  assertOneLineError(await cli(['run', 'samples/no_bias.npz', '--batch-first', '--seq-first']), /cannot be used with/);
 });
 
-test('--weights, --prefix, --batch-first / --seq-first and --precision', () => {
-  assert.equal(cli(['run', fixture('dir_case'), '--weights', fixture('dir_case_weights.npz')]).code, 0);
-  assertOneLineErrors([
+test('--weights, --prefix, --batch-first / --seq-first and --precision', async () => {
+  assert.equal((await cli(['run', fixture('dir_case'), '--weights', fixture('dir_case_weights.npz')])).code, 0);
+  await assertOneLineErrors([
     [fixture('dir_case'), /dir_case: no GRU weights found/],
     [fixture('two_grus.npz'), /several GRUs in one file: dec, enc \(pick one with --prefix/],
     [fixture('ambiguous.npz'), /cannot tell batch_first from the shapes.*\(pass --batch-first or --seq-first/],
   ]);
-  assert.equal(cli(['run', fixture('two_grus.npz'), '--prefix', 'enc']).code, 0);
-  assertOneLineError(cli(['run', fixture('two_grus.npz'), '--prefix', 'dec']), /input: expected last dim 5/);
-  assertOneLineError(cli(['run', fixture('two_grus.npz'), '--prefix', 'nope']), /no GRU weights under prefix 'nope': found dec, enc/);
-  assert.equal(cli(['run', fixture('ambiguous.npz'), '--batch-first']).code, 0);
-  assert.equal(cli(['run', fixture('ambiguous.npz'), '--seq-first']).code, 1);
-  const j = JSON.parse(cli(['run', 'samples/float64.npz', '--precision', 'f32', '--format', 'json']).stdout);
+  assert.equal((await cli(['run', fixture('two_grus.npz'), '--prefix', 'enc'])).code, 0);
+  assertOneLineError(await cli(['run', fixture('two_grus.npz'), '--prefix', 'dec']), /input: expected last dim 5/);
+  assertOneLineError(await cli(['run', fixture('two_grus.npz'), '--prefix', 'nope']), /no GRU weights under prefix 'nope': found dec, enc/);
+  assert.equal((await cli(['run', fixture('ambiguous.npz'), '--batch-first'])).code, 0);
+  assert.equal((await cli(['run', fixture('ambiguous.npz'), '--seq-first'])).code, 1);
+  const j = JSON.parse((await cli(['run', 'samples/float64.npz', '--precision', 'f32', '--format', 'json'])).stdout);
   assert.equal(j.cases[0].precision, 'f32');
   assert.ok(j.cases[0].checks[0].maxAbsError > 1e-9, 'float32 rounding shows against a float64 dump');
 });
 
-test('input errors: each kind is one line naming the file and the array, exit 2', () => {
+test('input errors: each kind is one line naming the file and the array, exit 2', async () => {
   const dir = tmp();
   const base = members(sample('classic_batch_first.npz'));
   const other = members(sample('no_bias.npz'));
@@ -145,7 +147,7 @@ test('input errors: each kind is one line naming the file and the array, exit 2'
 
   // A lone bad case: one line on stderr and nothing on stdout.
   writeFileSync(join(dir, 'empty.npz'), '');
-  assertOneLineError(cli(['run', join(dir, 'empty.npz')]), /empty\.npz: .*empty/);
+  assertOneLineError(await cli(['run', join(dir, 'empty.npz')]), /empty\.npz: .*empty/);
 
   writeFileSync(join(dir, 'text.npz'), 'hello, not a zip file at all');
   writeFileSync(join(dir, 'cut.npz'), raw.subarray(0, Math.floor(raw.length / 2)));
@@ -159,7 +161,7 @@ test('input errors: each kind is one line naming the file and the array, exit 2'
   const { output: _o, h_n: _h, ...noExpected } = base;
   const len = members(sample('lengths.npz'));
 
-  assertOneLineErrors([
+  await assertOneLineErrors([
     [join(dir, 'text.npz'), /text\.npz: expected a zip archive \(\.npz\), got bytes 68 65 6c 6c/],
     [join(dir, 'cut.npz'), /cut\.npz: .*(truncated|not a zip)/i],
     [join(dir, 'crc.npz'), /crc\.npz: .*CRC-32/],
@@ -178,12 +180,12 @@ test('input errors: each kind is one line naming the file and the array, exit 2'
     [write('cfg2.npz', { ...base, config: npyString('{batch_first: true') }), /cfg2\.npz: config: not valid JSON/],
   ]);
   // a config written by our own writer is read: batch_first from config, not shapes
-  const good = cli(['run', write('cfg3.npz', { ...base, config: npyString('{"batch_first": true, "note": "ünïcode"}') })]);
+  const good = await cli(['run', write('cfg3.npz', { ...base, config: npyString('{"batch_first": true, "note": "ünïcode"}') })]);
   assert.equal(good.code, 0, good.stderr);
   assert.match(good.stdout, /batch_first=True \(from config\)/);
 });
 
-test('input errors inside an archive: duplicate member, short array, object and complex dtypes', () => {
+test('input errors inside an archive: duplicate member, short array, object and complex dtypes', async () => {
   const dir = tmp();
   const base = members(sample('classic_batch_first.npz'));
   const obj = readFileSync(join(ROOT, 'test/fixtures/io/npy/refuse_object.npy'));
@@ -196,7 +198,7 @@ test('input errors inside an archive: duplicate member, short array, object and 
   while ((at = zip.indexOf('weight_hh_l0.npy', at + 1)) >= 0) zip.write('weight_ih_l0.npy', at);
   writeFileSync(join(dir, 'dup.npz'), zip);
   const short = base.weight_ih_l0!.slice(0, base.weight_ih_l0!.length - 8);
-  assertOneLineErrors([
+  await assertOneLineErrors([
     [write('obj.npz', { ...base, h0: new Uint8Array(obj) }), /obj\.npz: member 'h0\.npy'.*object.*pickl/i],
     [write('cplx.npz', { ...base, h0: new Uint8Array(cplx) }), /cplx\.npz: member 'h0\.npy'.*complex/i],
     [write('short.npz', { ...base, weight_ih_l0: short }), /short\.npz: member 'weight_ih_l0\.npy'.*needs 240 bytes/],
@@ -207,29 +209,29 @@ test('input errors inside an archive: duplicate member, short array, object and 
 test('--format junit|markdown|html on stdout, and --report FILE alongside the table', async () => {
   const { XMLParser } = await import('fast-xml-parser');
   const dir = tmp();
-  const junit = cli(['run', 'samples/mismatch.npz', 'samples/no_bias.npz', '--format', 'junit']);
+  const junit = await cli(['run', 'samples/mismatch.npz', 'samples/no_bias.npz', '--format', 'junit']);
   assert.equal(junit.code, 1);
   const doc = new XMLParser({ ignoreAttributes: false }).parse(junit.stdout);
   assert.equal(doc.testsuites['@_tests'], '4');
   assert.equal(doc.testsuites['@_failures'], '1');
-  const md = cli(['run', 'samples/mismatch.npz', '--format', 'markdown']);
+  const md = await cli(['run', 'samples/mismatch.npz', '--format', 'markdown']);
   assert.match(md.stdout, /\| output \|/);
-  const html = cli(['run', 'samples/mismatch.npz', '--format', 'html']);
+  const html = await cli(['run', 'samples/mismatch.npz', '--format', 'html']);
   assert.match(html.stdout, /^<!DOCTYPE html>/i);
   const report = join(dir, 'report.xml');
-  const r = cli(['run', 'samples/mismatch.npz', '--report', report]);
+  const r = await cli(['run', 'samples/mismatch.npz', '--report', report]);
   assert.equal(r.code, 1);
   assert.match(r.stdout, /│ output │/, 'the terminal still shows the table');
   const rep = new XMLParser({ ignoreAttributes: false }).parse(readFileSync(report, 'utf8'));
   assert.equal(rep.testsuites['@_failures'], '1');
-  assertOneLineError(cli(['run', 'samples/mismatch.npz', '--report', join(dir, 'report.pdf')]), /--report: cannot tell the format from the extension of/);
-  assertOneLineError(cli(['run', 'samples/mismatch.npz', '--report', join(dir, 'no/such/dir/r.xml')]), /r\.xml: cannot write: the folder '.*no\/such\/dir' does not exist \(mkdir -p .*no\/such\/dir first\)/);
+  assertOneLineError(await cli(['run', 'samples/mismatch.npz', '--report', join(dir, 'report.pdf')]), /--report: cannot tell the format from the extension of/);
+  assertOneLineError(await cli(['run', 'samples/mismatch.npz', '--report', join(dir, 'no/such/dir/r.xml')]), /r\.xml: cannot write: the folder '.*no\/such\/dir' does not exist \(mkdir -p .*no\/such\/dir first\)/);
 });
 
-test('--engine fast (default) and --engine reference agree; timings name the engine and threads', () => {
-  const fast = JSON.parse(cli(['run', 'samples/lengths.npz', '--format', 'json']).stdout).cases[0];
-  const ref = JSON.parse(cli(['run', 'samples/lengths.npz', '--format', 'json', '--engine', 'reference']).stdout).cases[0];
-  const two = JSON.parse(cli(['run', 'samples/lengths.npz', '--format', 'json', '--threads', '2']).stdout).cases[0];
+test('--engine fast (default) and --engine reference agree; timings name the engine and threads', async () => {
+  const fast = JSON.parse((await cli(['run', 'samples/lengths.npz', '--format', 'json'])).stdout).cases[0];
+  const ref = JSON.parse((await cli(['run', 'samples/lengths.npz', '--format', 'json', '--engine', 'reference'])).stdout).cases[0];
+  const two = JSON.parse((await cli(['run', 'samples/lengths.npz', '--format', 'json', '--threads', '2'])).stdout).cases[0];
   assert.equal(fast.timings.engine, 'fast');
   assert.equal(ref.timings.engine, 'reference');
   assert.equal(two.timings.threads, 2);
@@ -239,19 +241,19 @@ test('--engine fast (default) and --engine reference agree; timings name the eng
   for (let i = 0; i < fast.checks.length; i++) {
     assert.ok(Math.abs(fast.checks[i].maxAbsError - ref.checks[i].maxAbsError) < 1e-6);
   }
-  assertOneLineError(cli(['run', 'samples/lengths.npz', '--threads', '0']), /--threads expects a whole number from 1 to 256, got '0'/);
-  assertOneLineError(cli(['run', 'samples/lengths.npz', '--engine', 'gpu']), /--engine/);
+  assertOneLineError(await cli(['run', 'samples/lengths.npz', '--threads', '0']), /--threads expects a whole number from 1 to 256, got '0'/);
+  assertOneLineError(await cli(['run', 'samples/lengths.npz', '--engine', 'gpu']), /--engine/);
 });
 
-test('--max-bytes refuses archives and computations past the limit before allocating them', () => {
-  assertOneLineError(cli(['run', 'samples/bidir_2layer.npz', '--max-bytes', '1K']), /bidir_2layer\.npz: zip archive: members total \d+ bytes uncompressed, more than the limit of 1024 bytes/);
+test('--max-bytes refuses archives and computations past the limit before allocating them', async () => {
+  assertOneLineError(await cli(['run', 'samples/bidir_2layer.npz', '--max-bytes', '1K']), /bidir_2layer\.npz: zip archive: members total \d+ bytes uncompressed, more than the limit of 1024 bytes/);
   // a few KB of weights asking for T = 2^13 steps: the archive fits the limit, the computation
   // (40 bytes x T x B x H) does not, and is refused from the shapes, before any allocation
   const dir = tmp();
   const base = members(sample('classic_batch_first.npz'));
   const T = 2 ** 13;
   const huge = writeNpz(join(dir, 'huge.npz'), { ...base, input: npy(new Float32Array(2 * T * 4), [2, T, 4]), output: npy(new Float32Array(2 * T * 5), [2, T, 5]) });
-  assertOneLineError(cli(['run', huge, '--max-bytes', '1M']), /huge\.npz: computing this GRU needs about 3\.13 MiB \(T=8192, B=2, 1x5 features\), over the 1 MiB limit \(raise --max-bytes/);
-  assertOneLineError(cli(['run', 'samples/no_bias.npz', '--max-bytes', 'lots']), /--max-bytes expects a size such as 4G, 512M or 1000000, got 'lots'/);
-  assert.equal(cli(['run', 'samples/no_bias.npz', '--max-bytes', '1M']).code, 0);
+  assertOneLineError(await cli(['run', huge, '--max-bytes', '1M']), /huge\.npz: computing this GRU needs about 3\.13 MiB \(T=8192, B=2, 1x5 features\), over the 1 MiB limit \(raise --max-bytes/);
+  assertOneLineError(await cli(['run', 'samples/no_bias.npz', '--max-bytes', 'lots']), /--max-bytes expects a size such as 4G, 512M or 1000000, got 'lots'/);
+  assert.equal((await cli(['run', 'samples/no_bias.npz', '--max-bytes', '1M'])).code, 0);
 });

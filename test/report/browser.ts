@@ -11,10 +11,10 @@ import { cli, tmp } from '../helpers.js';
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find((p) => existsSync(p));
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
-test('the HTML report renders in headless Chromium', { skip: CHROMIUM ? false : 'no Chromium on this machine (apt-get install chromium)' }, () => {
+test('the HTML report renders in headless Chromium', { skip: CHROMIUM ? false : 'no Chromium on this machine (apt-get install chromium)' }, async () => {
   const dir = tmp();
   const html = join(dir, 'report.html');
-  assert.equal(cli(['run', 'samples/mismatch.npz', 'samples/lengths.npz', '--report', html]).code, 1);
+  assert.equal((await cli(['run', 'samples/mismatch.npz', 'samples/lengths.npz', '--report', html])).code, 1);
   // One launch does both: the DOM after load on stdout and a screenshot. Its profile goes in a
   // tmp() folder, removed at exit (Chromium leaves tens of files there). The 60 s timeout only turns
   // a hung browser into a failure; a launch takes about a second.

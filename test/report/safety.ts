@@ -26,12 +26,12 @@ function hostileCase(): string {
   return writeNpz(join(dir, 'case.npz'), out);
 }
 
-test('a hostile weight prefix and config key: escaped in the table, stderr and every report', () => {
+test('a hostile weight prefix and config key: escaped in the table, stderr and every report', async () => {
   const file = hostileCase();
   const dir = tmp();
   const reports = { md: join(dir, 'r.md'), xml: join(dir, 'r.xml'), html: join(dir, 'r.html'), json: join(dir, 'r.json') };
   for (const [ext, path] of Object.entries(reports)) {
-    const r = cli(['run', file, '--report', path]);
+    const r = await cli(['run', file, '--report', path]);
     assert.equal(r.code, 0, `${ext}: ${r.stderr}`);
     // the table on stdout and the warning on stderr: escapes, never the raw bytes
     assert.doesNotMatch(r.stdout, RAW, 'table');
@@ -59,19 +59,19 @@ test('a hostile weight prefix and config key: escaped in the table, stderr and e
   assert.equal(JSON.parse(json).cases[0].prefix, EVIL, 'JSON keeps the exact name');
 });
 
-test('inspect, markdown on stdout, errors and progress labels: the same escapes', () => {
+test('inspect, markdown on stdout, errors and progress labels: the same escapes', async () => {
   const file = hostileCase();
-  const ins = cli(['inspect', file]);
+  const ins = await cli(['inspect', file]);
   assert.equal(ins.code, 0, ins.stderr);
   assert.doesNotMatch(ins.stdout, RAW);
   assert.match(ins.stdout, /\\x1b\[2J\\x1b\[32m ALL PASS\\x07\\r\|`<script>alert\(1\)<\/script>`\.weight_ih_l0/);
-  const md = cli(['run', file, '--format', 'markdown']);
+  const md = await cli(['run', file, '--format', 'markdown']);
   assert.doesNotMatch(md.stdout, RAW);
   // an unreadable file whose name is hostile: one escaped line on stderr
   const dir = tmp();
   const bad = join(dir, `x${EVIL.replace(/\//g, '_')}.npz`);
   copyFileSync(sample('classic_batch_first.npz'), bad);
-  const r = cli(['run', bad, '--weights', join(dir, 'missing.npz')]);
+  const r = await cli(['run', bad, '--weights', join(dir, 'missing.npz')]);
   assert.equal(r.code, 2);
   assert.doesNotMatch(r.stderr, RAW);
   assert.equal(r.stderr.trim().split('\n').length, 1);
