@@ -1,7 +1,7 @@
 /**
  * What the launcher does before the CLI parses anything, for a run on the fast engine:
- *   1. compile the wasm kernels (the GRU's, and compare's for any engine) with the V8 flags they
- *      want, then put the flags back: relaxed SIMD (the GRU's fused multiply-add build; Node 20 has
+ *   1. compile the wasm kernels (the GRU's, and compare's for a big case on any engine) with the
+ *      V8 flags they want, then put the flags back: relaxed SIMD (the GRU's fused multiply-add build; Node 20 has
  *      it only behind a flag) and eager, optimizing
  *      compilation (no lazy compile, no dynamic tier-up: the kernel starts at full speed instead of
  *      on baseline code). The compiled module keeps what it was compiled with. Putting the flags
@@ -26,15 +26,16 @@ export const PREWARM_BYTES = 1 << 20;
 /** A module holding one f32x4.relaxed_madd: valid only where relaxed SIMD is on. */
 const RELAXED_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 8, 1, 96, 3, 123, 123, 123, 1, 123, 3, 2, 1, 0, 10, 13, 1, 11, 0, 32, 0, 32, 1, 32, 2, 253, 133, 2, 11]);
 
-/** Compiles the kernels (wasm.ts caches them) under the flags above, then restores V8's defaults. */
-export function compileKernels(gemm: boolean): void {
+/** Compiles the kernels asked for (wasm.ts caches them) under the flags above, then restores V8's defaults. */
+export function compileKernels(gemm: boolean, compare: boolean): void {
+  if (!gemm && !compare) return;
   const relaxedOff = !WebAssembly.validate(RELAXED_PROBE);
   if (relaxedOff) setFlagsFromString('--experimental-wasm-relaxed-simd');
   setFlagsFromString('--no-wasm-lazy-compilation');
   setFlagsFromString('--no-wasm-dynamic-tiering');
   try {
     if (gemm) wasmModule();
-    compareModule();
+    if (compare) compareModule();
   } finally {
     setFlagsFromString('--wasm-dynamic-tiering');
     setFlagsFromString('--wasm-lazy-compilation');
@@ -49,12 +50,6 @@ export function startEngine(argv: readonly string[]): void {
     if (i >= 0) return argv[i + 1];
     return argv.find((a) => a.startsWith(`${flag}=`))?.slice(flag.length + 1);
   };
-  const fast = at('--engine') !== 'reference';
-  compileKernels(fast);
-  if (!fast) return;
-  const threadsFlag = at('--threads');
-  const threads = threadsFlag === undefined ? availableParallelism() : Number(threadsFlag);
-  if (!Number.isInteger(threads) || threads < 2) return;
   const big = argv.slice(1).some((a) => {
     if (a.startsWith('-')) return false;
     try {
@@ -64,5 +59,14 @@ export function startEngine(argv: readonly string[]): void {
       return false;
     }
   });
+  const fast = at('--engine') !== 'reference';
+  // The compare kernel only for a big case: compiling all of it optimized costs about 25 ms of CPU
+  // (measured: user time of a run on a small sample, with and without), which a small case's
+  // comparison never wins back; compiled on first use instead, it starts on baseline code.
+  compileKernels(fast, big);
+  if (!fast) return;
+  const threadsFlag = at('--threads');
+  const threads = threadsFlag === undefined ? availableParallelism() : Number(threadsFlag);
+  if (!Number.isInteger(threads) || threads < 2) return;
   if (threadsFlag !== undefined || big) prewarm(threads - 1, wasmModule());
 }

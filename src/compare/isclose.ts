@@ -260,9 +260,9 @@ export function compareTensors(
 
   const ranksAbs = medianQuantileRanks(m, q);
   const ranksRel = medianQuantileRanks(relCount, q);
-  const pAbs = scan.hAbs && m > 0 ? planRanks(scan.hAbs, m, ranksAbs, st[ZEROS]!, scan.locateAbs) : null;
-  const pRel = scan.hRel && relCount > 0 ? planRanks(scan.hRel, relCount, ranksRel, st[REL_ZEROS]!, scan.locateRel) : null;
-  const pExp = scan.hExp && m > 0 ? planRanks(scan.hExp, m, ranksAbs, -1, scan.locateExp) : null;
+  const pAbs = scan.hAbs && m > 0 ? planRanks(scan.hAbs, m, ranksAbs, st[ZEROS]!, scan.locateAbs, scan.bits) : null;
+  const pRel = scan.hRel && relCount > 0 ? planRanks(scan.hRel, relCount, ranksRel, st[REL_ZEROS]!, scan.locateRel, scan.bits) : null;
+  const pExp = scan.hExp && m > 0 ? planRanks(scan.hExp, m, ranksAbs, -1, scan.locateExp, scan.bits) : null;
   const histogram = statistics && target.histogram !== false ? octaveHistogramOf(scan.octaves(), st[ZEROS]!) : undefined;
   scan.select([pAbs, pRel, pExp]);
   const absMQ = pAbs ? medianQuantileFrom(pAbs.out, m, q) : null;

@@ -53,12 +53,13 @@ export function chunkForTests(n: number): () => void {
   return () => void (chunkElements = CHUNK);
 }
 /**
- * Histogram buckets: the top 15 bits past the sign (1/16 of an octave), compare/stats.ts's. Finer
- * ones (19 bits) were tried to keep fewer values for the select: no faster once the select ran in
- * wasm (measured on M and L), and 16 times the tables to clear.
+ * Histogram buckets: the top 15 bits past the sign (1/16 of an octave), compare/stats.ts's; for a
+ * tensor of at most SORT_UP_TO elements, 11 (octaves), since every walk over the histogram costs
+ * its length and a few values are sorted anyway. Finer ones (19 bits) were tried to keep fewer
+ * values for the select: no faster once the select ran in wasm (measured on M and L), and 16 times
+ * the tables to clear.
  */
-const BITS = 15;
-const BUCKETS = 1 << BITS;
+const FINE = 15;
 /** A plan entry: lo0 hi0 lo1 hi1 (f64), buf0 buf1 (i32 addresses), fill0 fill1 (i32). */
 const ENTRY = 48;
 /** A keep entry: table, buf0, buf1, cap0, cap1, fill0, fill1 (i32). */
@@ -67,6 +68,8 @@ const KEEP_ENTRY = 32;
 const KEEP_FROM = 65536;
 /** Elements in the sample that places the keep buckets. */
 const SAMPLE = 4096;
+/** Kept values up to this many are sorted to find a rank, more are radix-selected in wasm. */
+const SORT_UP_TO = 4096;
 
 let instance: CompareExports | undefined;
 
@@ -94,15 +97,17 @@ export interface ScanRequest {
 export interface ScanResult {
   /** The state slots above. */
   st: Float64Array;
-  /** The histograms: views of the kernel's memory, valid until gather() (which may grow it). */
+  /** Bits past the sign a histogram bucket takes (compare/stats.ts planRanks). */
+  bits: number;
+  /** The histograms: views of the kernel's memory, valid until select() (which may grow it). */
   hAbs: Int32Array | null;
   hRel: Int32Array | null;
   hExp: Int32Array | null;
-  /** compare/stats.ts planRanks' walk over each histogram, in wasm (before gather()). */
+  /** compare/stats.ts planRanks' walk over each histogram, in wasm (before select()). */
   locateAbs: Locate | undefined;
   locateRel: Locate | undefined;
   locateExp: Locate | undefined;
-  /** Counts of |a - e| per exponent field, from hAbs (before gather()). */
+  /** Counts of |a - e| per exponent field, from hAbs (before select()). */
   octaves(): Float64Array;
   stepMax: Float64Array | null;
   map: Float64Array | null;
@@ -144,14 +149,16 @@ export function scanTensors(a: ArrayLike<number>, e: ArrayLike<number>, n: numbe
   const kinds = `${kindOf(a)}${kindOf(e)}` as Kinds;
   const scan = k[`scan_${kinds}`];
   const gather = k[`gather_${kinds}`];
+  const bits = n <= SORT_UP_TO ? 11 : FINE;
+  const buckets = 1 << bits;
   const lay = new Layout();
   const st = lay.take(8 * STATE);
   // locate's ranks and answers (at most 4 ranks), and octaves' 2048 counts.
   const scratch = lay.take(128);
   const oct = lay.take(8 * 2048);
-  const ha = q.abs ? lay.take(4 * BUCKETS) : 0;
-  const hr = q.rel ? lay.take(4 * BUCKETS) : 0;
-  const he = q.exp ? lay.take(4 * BUCKETS) : 0;
+  const ha = q.abs ? lay.take(4 * buckets) : 0;
+  const hr = q.rel ? lay.take(4 * buckets) : 0;
+  const he = q.exp ? lay.take(4 * buckets) : 0;
   const steps = q.time?.steps ?? 0;
   const inner = q.time?.inner ?? 1;
   const sm = q.time?.max && steps > 0 ? lay.take(8 * steps) : 0;
@@ -159,6 +166,7 @@ export function scanTensors(a: ArrayLike<number>, e: ArrayLike<number>, n: numbe
   const chunk = Math.max(1, Math.min(n, chunkElements));
   const A = lay.take((kinds[0] === 'f' ? 4 : 8) * chunk);
   const E = lay.take((kinds[1] === 'f' ? 4 : 8) * chunk);
+  // Keep tables are in FINE buckets: KEEP_FROM is past SORT_UP_TO.
   const keeps = n > KEEP_FROM && (q.abs || q.rel) ? keepPlan(a, e, n, [0.5, q.quantile], lay) : [undefined, undefined];
   if (!q.abs) keeps[0] = undefined;
   if (!q.rel) keeps[1] = undefined;
@@ -175,17 +183,17 @@ export function scanTensors(a: ArrayLike<number>, e: ArrayLike<number>, n: numbe
     const s1 = Math.min(n, s0 + chunk);
     put(k, A, a, s0, s1);
     put(k, E, e, s0, s1);
-    scan(A, E, s1 - s0, s0, BITS, q.atol, q.rtol, q.equalNan ? 1 : 0, st, ha, hr, he,
+    scan(A, E, s1 - s0, s0, bits, q.atol, q.rtol, q.equalNan ? 1 : 0, st, ha, hr, he,
       inner, steps, s0 % inner, steps > 0 ? Math.floor(s0 / inner) % steps : 0, sm,
       C, QC, R, s0 % C, s0 % QC, Math.floor(s0 / QC) % R, mp, keeps[0]?.entry ?? 0, keeps[1]?.entry ?? 0);
   }
   const buf = k.memory.buffer;
-  const ints = (at: number): Int32Array | null => (at ? new Int32Array(buf, at, BUCKETS) : null);
+  const ints = (at: number): Int32Array | null => (at ? new Int32Array(buf, at, buckets) : null);
   const f64s = (at: number, len: number): Float64Array | null => (at ? new Float64Array(buf, at, len).slice() : null);
   const locator = (h: number): Locate | undefined => h === 0 ? undefined : (ranks) => {
     const mem = k.memory.buffer;
     new Float64Array(mem, scratch, ranks.length).set(ranks);
-    const found = k.locate(h, BUCKETS, scratch, ranks.length, scratch + 32);
+    const found = k.locate(h, buckets, scratch, ranks.length, scratch + 32);
     const out = new Float64Array(mem, scratch + 32, 2 * found);
     return Array.from({ length: found }, (_, j) => ({ digit: out[2 * j]!, below: out[2 * j + 1]! }));
   };
@@ -225,6 +233,7 @@ export function scanTensors(a: ArrayLike<number>, e: ArrayLike<number>, n: numbe
   };
   const result: ScanResult = {
     st: new Float64Array(buf, st, STATE).slice(),
+    bits,
     hAbs: ints(ha),
     hRel: ints(hr),
     hExp: ints(he),
@@ -232,7 +241,7 @@ export function scanTensors(a: ArrayLike<number>, e: ArrayLike<number>, n: numbe
     locateRel: locator(hr),
     locateExp: locator(he),
     octaves() {
-      k.octaves(ha, BUCKETS, BITS - 11, oct);
+      k.octaves(ha, buckets, bits - 11, oct);
       return new Float64Array(k.memory.buffer, oct, 2048).slice();
     },
     stepMax: f64s(sm, steps),
@@ -251,7 +260,7 @@ export function scanTensors(a: ArrayLike<number>, e: ArrayLike<number>, n: numbe
         const mine: typeof jobs = [];
         const kept = kp !== undefined && p.groups.every((g, r) => {
           const mem = k.memory.buffer;
-          const hist = new Int32Array(mem, hists[j]!, BUCKETS);
+          const hist = new Int32Array(mem, hists[j]!, buckets);
           const fills = new Int32Array(mem, kp.entry + 20, 2);
           const b = kp.ranges.findIndex(([from, to]) => from <= p.from[r]! && p.to[r]! <= to);
           if (b < 0 || fills[b]! > kp.caps[b]!) return false;
@@ -265,12 +274,24 @@ export function scanTensors(a: ArrayLike<number>, e: ArrayLike<number>, n: numbe
       });
       if (pending.some((p) => p !== null)) jobs.push(...gatherPass(pending));
       if (jobs.length === 0) return;
-      const most = Math.max(...jobs.map((x) => x.m));
+      // A few values are sorted outright (TypedArray sort is built into V8): select_rank clears a
+      // 65536-bucket table per level, which dominated comparing a small tensor (measured: a
+      // 60-element check took 2.6 ms that way).
+      const sorted = new Map<number, Float64Array>();
+      const big = jobs.filter((x) => x.m > SORT_UP_TO);
+      for (const x of jobs) {
+        if (x.m > SORT_UP_TO) continue;
+        let v = sorted.get(x.buf);
+        if (!v) sorted.set(x.buf, (v = new Float64Array(k.memory.buffer, x.buf, x.m).slice().sort()));
+        x.plan.out[x.slot] = v[x.rank]!;
+      }
+      if (big.length === 0) return;
+      const most = Math.max(...big.map((x) => x.m));
       const t0 = lay.take(8 * most);
       const t1 = lay.take(8 * most);
       const hist = lay.take(4 * 65536);
       fit(k, lay.top);
-      for (const x of jobs) x.plan.out[x.slot] = k.select_rank(x.buf, x.m, x.rank, t0, t1, hist);
+      for (const x of big) x.plan.out[x.slot] = k.select_rank(x.buf, x.m, x.rank, t0, t1, hist);
     },
   };
   return result;

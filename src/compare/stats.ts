@@ -153,16 +153,17 @@ export function medianAndQuantile(buf: Float64Array, m: number, q: number, top?:
 const BITS = new Float64Array(1);
 const BITS_U = new Uint32Array(BITS.buffer);
 
-/** The smallest double whose top-bits digit is `digit` (the high word digit << 16, low word 0). */
-function digitFloor(digit: number): number {
-  BITS_U[HI] = (digit << 16) >>> 0;
+/** The smallest double whose top `bits` bits past the sign are `digit` (the low word 0). */
+function digitFloor(digit: number, bits: number): number {
+  BITS_U[HI] = (digit << (31 - bits)) >>> 0;
   BITS_U[LO] = 0;
   return BITS[0]!;
 }
 
 /**
  * Ranks to find without keeping the values. From a topBitsHistogram (`zeros`: how many values are
- * exact zeros, when known; `locate`: the walk over it, compare/kernel.ts has one in wasm), the ranks fall in at most two value ranges (the middle pair
+ * exact zeros, when known; `locate`: the walk over it, compare/kernel.ts has one in wasm; `bits`:
+ * the bits past the sign a bucket takes, 15 here, 11 or 15 in compare/kernel.ts), the ranks fall in at most two value ranges (the middle pair
  * and the quantile pair), each [lo[j], hi[j]) covering the buckets between its ranks and holding
  * nothing else. The caller makes one more pass over its data, keeps every value inside range j
  * (sizes[j] of them; no value lies in two) and selects each group's ranks among them
@@ -202,7 +203,7 @@ function walk(top: Int32Array): Locate {
   };
 }
 
-export function planRanks(top: Int32Array, m: number, ranks: readonly number[], zeros = -1, locate: Locate = walk(top)): RankPlan {
+export function planRanks(top: Int32Array, m: number, ranks: readonly number[], zeros = -1, locate: Locate = walk(top), bits = 15): RankPlan {
   const order = ranks.map((r, i) => [r, i] as const).sort((a, b) => a[0] - b[0]);
   const at = locate(order.map((o) => o[0]));
   if (at.length < order.length) throw new RangeError(`rank ${order[at.length]![0]} is past the ${m} values`);
@@ -243,9 +244,9 @@ export function planRanks(top: Int32Array, m: number, ranks: readonly number[], 
   const lo = new Float64Array([Infinity, Infinity]);
   const hi = new Float64Array([-Infinity, -Infinity]);
   ranges.forEach((g, j) => {
-    lo[j] = digitFloor(g.from);
-    // The top digit of finite doubles is 0x7fef: its end is +Infinity, above every finite value.
-    hi[j] = digitFloor(g.to + 1);
+    lo[j] = digitFloor(g.from, bits);
+    // The top digit of finite doubles (0x7fef with 15 bits): its end is +Infinity, above every finite value.
+    hi[j] = digitFloor(g.to + 1, bits);
   });
   return {
     count: ranges.length,
@@ -283,13 +284,15 @@ export function octaveHistogram(top: Int32Array, zeros: number): ErrorHistogram 
 
 /** The histogram from counts per exponent field (index 0: the zeros and the subnormals). */
 export function octaveHistogramOf(perExponent: ArrayLike<number>, zeros: number): ErrorHistogram {
-  const per = Array.from(perExponent).slice(0, 2047);
-  per[0] -= zeros;
-  const first = per.findIndex((c) => c > 0);
-  if (first < 0) return { zeros, minExp: 0, counts: [] };
-  let last = per.length - 1;
-  while (per[last] === 0) last--;
-  return { zeros, minExp: first - 1023, counts: per.slice(first, last + 1) };
+  const at = (k: number): number => perExponent[k]! - (k === 0 ? zeros : 0);
+  let first = 0;
+  while (first < 2047 && !(at(first) > 0)) first++;
+  if (first === 2047) return { zeros, minExp: 0, counts: [] };
+  let last = 2046;
+  while (!(at(last) > 0)) last--;
+  const counts: number[] = [];
+  for (let k = first; k <= last; k++) counts.push(at(k));
+  return { zeros, minExp: first - 1023, counts };
 }
 
 /**
