@@ -22,6 +22,7 @@ import { prewarm } from '../engine/pool.js';
 import { compareModule, wasmModule } from '../engine/wasm.js';
 
 export const PREWARM_BYTES = 1 << 20;
+export const COMPARE_BYTES = 1 << 18;
 
 /** A module holding one f32x4.relaxed_madd: valid only where relaxed SIMD is on. */
 const RELAXED_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 8, 1, 96, 3, 123, 123, 123, 1, 123, 3, 2, 1, 0, 10, 13, 1, 11, 0, 32, 0, 32, 1, 32, 2, 253, 133, 2, 11]);
@@ -50,20 +51,22 @@ export function startEngine(argv: readonly string[]): void {
     if (i >= 0) return argv[i + 1];
     return argv.find((a) => a.startsWith(`${flag}=`))?.slice(flag.length + 1);
   };
-  const big = argv.slice(1).some((a) => {
-    if (a.startsWith('-')) return false;
+  const largest = Math.max(0, ...argv.slice(1).map((a) => {
+    if (a.startsWith('-')) return 0;
     try {
       const st = statSync(a);
-      return st.isDirectory() || st.size >= PREWARM_BYTES;
+      return st.isDirectory() ? Infinity : st.size;
     } catch {
-      return false;
+      return 0;
     }
-  });
+  }));
+  const big = largest >= PREWARM_BYTES;
   const fast = at('--engine') !== 'reference';
-  // The compare kernel only for a big case: compiling all of it optimized costs about 25 ms of CPU
-  // (measured: user time of a run on a small sample, with and without), which a small case's
-  // comparison never wins back; compiled on first use instead, it starts on baseline code.
-  compileKernels(fast, big);
+  // The compare kernel only for a case of COMPARE_BYTES or more: compiling all of it optimized
+  // took 1-10 ms here, which a small sample's comparison (4 ms on baseline code) never wins back;
+  // on S (64k elements, 0.55 MiB) it does (compareMs 9 ms optimized, 12-18 on baseline code).
+  // A suite names its cases inside: it gets the compiled kernel whatever their sizes.
+  compileKernels(fast, largest >= COMPARE_BYTES || at('--suite') !== undefined);
   if (!fast) return;
   const threadsFlag = at('--threads');
   const threads = threadsFlag === undefined ? availableParallelism() : Number(threadsFlag);
