@@ -284,7 +284,7 @@
   ;; fdlibm's hi/lo parts), then the degree-13 Taylor polynomial (truncation < 1e-17 relative),
   ;; evaluated by Estrin's scheme because Horner's 13-long dependency chain made it latency-bound,
   ;; and 2^k built in the exponent bits. tanh(x) = 1 - 2/(e^(2x) + 1) and σ(x) = 1/(1 + e^(-x)).
-  ;; test/engine-wasm.test.ts checks exp against Math.exp (within 1 ulp) and the gates against the
+  ;; test/engine/wasm.ts checks exp against Math.exp (within 1 ulp) and the gates against the
   ;; JS formulas. The passes run over a whole row with independent iterations, so the CPU overlaps
   ;; the exp latency of neighbouring pairs.
   (func $exp (param $x v128) (result v128)

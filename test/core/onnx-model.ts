@@ -7,9 +7,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { main } from '../src/cli/main.js';
-import { closeFastEngine } from '../src/engine/fast.js';
-import { ROOT } from './helpers.js';
+import { main } from '../../src/cli/main.js';
+import { closeFastEngine } from '../../src/engine/fast.js';
+import { ROOT } from '../helpers.js';
 
 const DIR = join(ROOT, 'test', 'fixtures', 'onnx-models');
 const f = (name: string): string => join(DIR, name);

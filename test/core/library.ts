@@ -6,9 +6,9 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import * as api from '../src/index.js';
-import { AbortError, checkCase, closeFastEngine, GruCheckError, loadArrays, loadCase, type ArrayBundle, type NdArray } from '../src/index.js';
-import { ROOT, sample } from './helpers.js';
+import * as api from '../../src/index.js';
+import { AbortError, checkCase, closeFastEngine, GruCheckError, loadArrays, loadCase, type ArrayBundle, type NdArray } from '../../src/index.js';
+import { ROOT, sample } from '../helpers.js';
 
 after(() => closeFastEngine());
 

@@ -6,9 +6,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { main } from '../src/cli/main.js';
-import { closeFastEngine } from '../src/engine/fast.js';
-import { ROOT } from './helpers.js';
+import { main } from '../../src/cli/main.js';
+import { closeFastEngine } from '../../src/engine/fast.js';
+import { ROOT } from '../helpers.js';
 
 const DIR = join(ROOT, 'test', 'fixtures', 'candidates');
 interface Run {

@@ -1,9 +1,9 @@
 // isclose and the error metrics: the rule is numpy/torch's, |a - e| <= atol + rtol*|e|.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compareTensors, isClose, unravel } from '../src/compare/isclose.js';
-import { presetOverrides, resolveTolerance } from '../src/compare/tolerance.js';
-import { metric } from './helpers.js';
+import { compareTensors, isClose, unravel } from '../../src/compare/isclose.js';
+import { presetOverrides, resolveTolerance } from '../../src/compare/tolerance.js';
+import { metric } from '../helpers.js';
 
 const o = { rtol: 1e-3, atol: 1e-5, equalNan: false };
 const target = { tensor: 'output' as const, subject: 'reference' as const, against: 'expected' as const };

@@ -3,12 +3,12 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { loadArrays } from '../src/io/load.js';
-import { buildCase } from '../src/model/case.js';
+import { loadArrays } from '../../src/io/load.js';
+import { buildCase } from '../../src/model/case.js';
 
-import { checkCase } from '../src/check.js';
-import { closeFastEngine } from '../src/engine/fast.js';
-import { npy, npyString, sample, tmp, writeNpz, checkRef } from './helpers.js';
+import { checkCase } from '../../src/check.js';
+import { closeFastEngine } from '../../src/engine/fast.js';
+import { npy, npyString, sample, tmp, writeNpz, checkRef } from '../helpers.js';
 
 after(() => closeFastEngine());
 

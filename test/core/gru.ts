@@ -2,13 +2,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { loadArrays } from '../src/io/load.js';
-import { buildCase } from '../src/model/case.js';
+import { loadArrays } from '../../src/io/load.js';
+import { buildCase } from '../../src/model/case.js';
 
-import { runGruStack } from '../src/gru/stack.js';
-import type { GruParams } from '../src/model/types.js';
-import { lcg, randomRun } from './random-run.js';
-import { fixture, metric, sample, sampleFiles, checkRef } from './helpers.js';
+import { runGruStack } from '../../src/gru/stack.js';
+import type { GruParams } from '../../src/model/types.js';
+import { lcg, randomRun } from '../random-run.js';
+import { fixture, metric, sample, sampleFiles, checkRef } from '../helpers.js';
 
 const load = async (path: string, opts = {}) => buildCase(await loadArrays(path), opts);
 

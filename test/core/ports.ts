@@ -5,11 +5,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadArrays } from '../src/io/load.js';
-import { buildCase } from '../src/model/case.js';
-import { readCandidate } from '../src/check.js';
-import { diagnoseCase } from '../src/diagnose/diagnose.js';
-import { ROOT, cli, metric, sample, checkRef } from './helpers.js';
+import { loadArrays } from '../../src/io/load.js';
+import { buildCase } from '../../src/model/case.js';
+import { readCandidate } from '../../src/check.js';
+import { diagnoseCase } from '../../src/diagnose/diagnose.js';
+import { ROOT, cli, metric, sample, checkRef } from '../helpers.js';
 
 const PORTS = join(ROOT, 'test', 'fixtures', 'ports');
 interface Port { name: string; file: string; base: string; expect: 'pass' | 'fail' }

@@ -7,10 +7,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadArrays } from '../src/io/load.js';
-import { buildCase } from '../src/model/case.js';
-import { checkCase, readCandidate } from '../src/check.js';
-import { ROOT } from './helpers.js';
+import { loadArrays } from '../../src/io/load.js';
+import { buildCase } from '../../src/model/case.js';
+import { checkCase, readCandidate } from '../../src/check.js';
+import { ROOT } from '../helpers.js';
 
 const DIR = join(ROOT, 'test', 'fixtures', 'onnx');
 const manifest = JSON.parse(readFileSync(join(DIR, 'manifest.json'), 'utf8')) as {

@@ -9,9 +9,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { compareTensors, isClose, unravel, type CheckResult, type CompareOptions } from '../src/compare/isclose.js';
-import { medianQuantileFrom, medianQuantileRanks, octaveHistogram, topBitsHistogram } from '../src/compare/stats.js';
-import { chunkForTests } from '../src/compare/kernel.js';
+import { compareTensors, isClose, unravel, type CheckResult, type CompareOptions } from '../../src/compare/isclose.js';
+import { medianQuantileFrom, medianQuantileRanks, octaveHistogram, topBitsHistogram } from '../../src/compare/stats.js';
+import { chunkForTests } from '../../src/compare/kernel.js';
 
 const MAX = Number.MAX_VALUE;
 

@@ -10,18 +10,18 @@ import { chmodSync, copyFileSync, mkdirSync, rmSync, statSync, symlinkSync, writ
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as zlib from 'node:zlib';
-import { GruCheckError } from '../src/errors.js';
-import { parseNpy } from '../src/io/npy.js';
-import { readNpz } from '../src/io/npz.js';
-import { loadArrays } from '../src/io/load.js';
-import type { ArrayBundle, NdArray } from '../src/io/types.js';
-import { buildCase } from '../src/model/case.js';
-import { readCandidate, toUserLayout, type CaseResult } from '../src/check.js';
-import { compareTensors } from '../src/compare/isclose.js';
-import { runGruStack } from '../src/gru/stack.js';
-import type { CheckResult } from '../src/compare/isclose.js';
-import { BIN, members, metric, npy, readableCli, sample, tmp, writeNpz, checkRef } from './helpers.js';
-import { assertGruError, assertGruErrorAsync, makeZip, npyBytes } from './fixtures/io/helpers.js';
+import { GruCheckError } from '../../src/errors.js';
+import { parseNpy } from '../../src/io/npy.js';
+import { readNpz } from '../../src/io/npz.js';
+import { loadArrays } from '../../src/io/load.js';
+import type { ArrayBundle, NdArray } from '../../src/io/types.js';
+import { buildCase } from '../../src/model/case.js';
+import { readCandidate, toUserLayout, type CaseResult } from '../../src/check.js';
+import { compareTensors } from '../../src/compare/isclose.js';
+import { runGruStack } from '../../src/gru/stack.js';
+import type { CheckResult } from '../../src/compare/isclose.js';
+import { BIN, members, metric, npy, readableCli, sample, tmp, writeNpz, checkRef } from '../helpers.js';
+import { assertGruError, assertGruErrorAsync, makeZip, npyBytes } from '../fixtures/io/helpers.js';
 
 let dir: string;
 before(() => {

@@ -1,0 +1,14 @@
+// The library's own tests, in one process: each file loading src/ through tsx costs about 0.6 s of
+// CPU, so these smaller files share one (test/core/). The comparison, the reference GRU, layouts,
+// the library entry points, ONNX's spec cases and models, the port fixtures, candidate layouts and
+// the hardening of the loaders.
+import './core/compare.js';
+import './core/compare-kernel.js';
+import './core/gru.js';
+import './core/layouts.js';
+import './core/library.js';
+import './core/onnx-spec.js';
+import './core/onnx-model.js';
+import './core/ports.js';
+import './core/candidates.js';
+import './core/hardening.js';
