@@ -25,8 +25,8 @@
  */
 
 import type { BaselineVerdict } from '../baseline.js';
-import { FINITE, FIRST_STEP, MAX_ABS, MAX_ABS_AT, MAX_ABS_E, MAX_REL, MAX_REL_AT, MISMATCHED, NON_FINITE, REL_COUNT, REL_ZEROS, REQUIRED, SAME_INF, SUM_ABS, SUM_ABS_E, SUM_D2, SUM_E2, SUM_ED, ZEROS, ZERO_EXPECTED, scanTensors } from './kernel.js';
-import { DEFAULT_ERROR_QUANTILE, medianQuantileFrom, medianQuantileRanks, octaveHistogramOf, planRanks, type ErrorHistogram, type ErrorStat } from './stats.js';
+import { ABS, EXP, FINITE, FIRST_STEP, MAX_ABS, MAX_ABS_AT, MAX_ABS_E, MAX_REL, MAX_REL_AT, MISMATCHED, NON_FINITE, REL, REL_COUNT, REL_ZEROS, REQUIRED, SAME_INF, SUM_ABS, SUM_ABS_E, SUM_D2, SUM_E2, SUM_ED, ZEROS, ZERO_EXPECTED, scanTensors } from './kernel.js';
+import { DEFAULT_ERROR_QUANTILE, medianQuantileFrom, medianQuantileRanks, octaveHistogramOf, type ErrorHistogram, type ErrorStat } from './stats.js';
 
 export interface CompareOptions {
   rtol: number;
@@ -238,7 +238,7 @@ export function compareTensors(
   const rows = rowAxis === undefined ? 0 : shape[rowAxis]!;
   const cols = shape.length > 0 ? shape[shape.length - 1]! : 1;
   const scan = scanTensors(a, e, n, {
-    atol: o.atol, rtol: o.rtol, equalNan: o.equalNan, abs: stats, rel: stats, exp: orderStat, quantile: q,
+    atol: o.atol, rtol: o.rtol, equalNan: o.equalNan, stats, exp: orderStat, quantile: q,
     time: timeAxis === undefined ? undefined : { inner, steps, max: target.stepErrors !== false },
     map: wantMap ? { R: rows, C: cols, QC: prod(rowAxis! + 1, shape.length) } : undefined,
   });
@@ -260,9 +260,9 @@ export function compareTensors(
 
   const ranksAbs = medianQuantileRanks(m, q);
   const ranksRel = medianQuantileRanks(relCount, q);
-  const pAbs = scan.hAbs && m > 0 ? planRanks(scan.hAbs, m, ranksAbs, st[ZEROS]!, scan.locateAbs, scan.bits) : null;
-  const pRel = scan.hRel && relCount > 0 ? planRanks(scan.hRel, relCount, ranksRel, st[REL_ZEROS]!, scan.locateRel, scan.bits) : null;
-  const pExp = scan.hExp && m > 0 ? planRanks(scan.hExp, m, ranksAbs, -1, scan.locateExp, scan.bits) : null;
+  const pAbs = m > 0 ? scan.plan(ABS, m, ranksAbs, st[ZEROS]!) : null;
+  const pRel = relCount > 0 ? scan.plan(REL, relCount, ranksRel, st[REL_ZEROS]!) : null;
+  const pExp = m > 0 ? scan.plan(EXP, m, ranksAbs, -1) : null;
   const histogram = statistics && target.histogram !== false ? octaveHistogramOf(scan.octaves(), st[ZEROS]!) : undefined;
   scan.select([pAbs, pRel, pExp]);
   const absMQ = pAbs ? medianQuantileFrom(pAbs.out, m, q) : null;

@@ -16,7 +16,7 @@
  * collect them. Either way the ranks are then selected among the kept values exactly.
  */
 import { compareModule } from '../engine/wasm.js';
-import type { Locate, RankPlan } from './stats.js';
+import { bucketOf, planRanks, type Locate, type RankPlan } from './stats.js';
 
 type Scan = (
   a: number, e: number, n: number, base: number, bits: number, atol: number, rtol: number, eqnan: number, st: number,
@@ -82,9 +82,8 @@ export interface ScanRequest {
   atol: number;
   rtol: number;
   equalNan: boolean;
-  /** Top-bits histograms of |a - e|, of the ratios |a - e| / |e| and of |e| (compare/stats.ts). */
-  abs: boolean;
-  rel: boolean;
+  /** Top-bits histograms of |a - e| and of the ratios |a - e| / |e| (compare/stats.ts), and of |e|. */
+  stats: boolean;
   exp: boolean;
   /** The time axis: step of element i = floor(i / inner) % steps; `max`: also max |a - e| per step. */
   time?: { inner: number; steps: number; max: boolean } | undefined;
@@ -94,27 +93,34 @@ export interface ScanRequest {
   quantile: number;
 }
 
+/** Which histogram a plan is for: |a - e|, the ratios, |e|. */
+export const ABS = 0, REL = 1, EXP = 2;
+
+/** One rank to select among kept values at byte address buf (m of them), and where it goes. */
+interface Job {
+  buf: number;
+  m: number;
+  rank: number;
+  plan: RankPlan;
+  slot: number;
+}
+
 export interface ScanResult {
   /** The state slots above. */
   st: Float64Array;
-  /** Bits past the sign a histogram bucket takes (compare/stats.ts planRanks). */
-  bits: number;
-  /** The histograms: views of the kernel's memory, valid until select() (which may grow it). */
-  hAbs: Int32Array | null;
-  hRel: Int32Array | null;
-  hExp: Int32Array | null;
-  /** compare/stats.ts planRanks' walk over each histogram, in wasm (before select()). */
-  locateAbs: Locate | undefined;
-  locateRel: Locate | undefined;
-  locateExp: Locate | undefined;
-  /** Counts of |a - e| per exponent field, from hAbs (before select()). */
-  octaves(): Float64Array;
   stepMax: Float64Array | null;
   map: Float64Array | null;
   /**
-   * The values at each plan's ranks (compare/stats.ts planRanks; plans for |a - e|, the ratios and
-   * |e|, in that order) into its `out`: selected among the values the scan kept where those cover
-   * the plan's buckets, else after a second pass (gather) that keeps exactly them.
+   * compare/stats.ts planRanks over histogram `which` (ABS, REL, EXP) of m values, its walk in
+   * wasm; null when that histogram was not made. Before select(), which may grow the memory.
+   */
+  plan(which: number, m: number, ranks: readonly number[], zeros: number): RankPlan | null;
+  /** Counts of |a - e| per exponent field (before select()). */
+  octaves(): Float64Array;
+  /**
+   * The values at each plan's ranks (plans for ABS, REL, EXP, in that order) into its `out`:
+   * selected among the values the scan kept where those cover the plan's buckets, else after a
+   * second pass (gather) that keeps exactly them.
    */
   select(plans: readonly [RankPlan | null, RankPlan | null, RankPlan | null]): void;
 }
@@ -156,9 +162,10 @@ export function scanTensors(a: ArrayLike<number>, e: ArrayLike<number>, n: numbe
   // locate's ranks and answers (at most 4 ranks), and octaves' 2048 counts.
   const scratch = lay.take(128);
   const oct = lay.take(8 * 2048);
-  const ha = q.abs ? lay.take(4 * buckets) : 0;
-  const hr = q.rel ? lay.take(4 * buckets) : 0;
+  const ha = q.stats ? lay.take(4 * buckets) : 0;
+  const hr = q.stats ? lay.take(4 * buckets) : 0;
   const he = q.exp ? lay.take(4 * buckets) : 0;
+  const hists = [ha, hr, he];
   const steps = q.time?.steps ?? 0;
   const inner = q.time?.inner ?? 1;
   const sm = q.time?.max && steps > 0 ? lay.take(8 * steps) : 0;
@@ -167,9 +174,7 @@ export function scanTensors(a: ArrayLike<number>, e: ArrayLike<number>, n: numbe
   const A = lay.take((kinds[0] === 'f' ? 4 : 8) * chunk);
   const E = lay.take((kinds[1] === 'f' ? 4 : 8) * chunk);
   // Keep tables are in FINE buckets: KEEP_FROM is past SORT_UP_TO.
-  const keeps = n > KEEP_FROM && (q.abs || q.rel) ? keepPlan(a, e, n, [0.5, q.quantile], lay) : [undefined, undefined];
-  if (!q.abs) keeps[0] = undefined;
-  if (!q.rel) keeps[1] = undefined;
+  const keeps = n > KEEP_FROM && q.stats ? keepPlan(a, e, n, [0.5, q.quantile], lay) : [undefined, undefined];
   fit(k, lay.top);
   // Fresh memory is zero, but the instance is reused: clear what this call accumulates into.
   new Uint8Array(k.memory.buffer, 64, (A - 64)).fill(0);
@@ -187,10 +192,8 @@ export function scanTensors(a: ArrayLike<number>, e: ArrayLike<number>, n: numbe
       inner, steps, s0 % inner, steps > 0 ? Math.floor(s0 / inner) % steps : 0, sm,
       C, QC, R, s0 % C, s0 % QC, Math.floor(s0 / QC) % R, mp, keeps[0]?.entry ?? 0, keeps[1]?.entry ?? 0);
   }
-  const buf = k.memory.buffer;
-  const ints = (at: number): Int32Array | null => (at ? new Int32Array(buf, at, buckets) : null);
-  const f64s = (at: number, len: number): Float64Array | null => (at ? new Float64Array(buf, at, len).slice() : null);
-  const locator = (h: number): Locate | undefined => h === 0 ? undefined : (ranks) => {
+  const f64s = (at: number, len: number): Float64Array | null => (at ? new Float64Array(k.memory.buffer, at, len).slice() : null);
+  const locator = (h: number): Locate => (ranks) => {
     const mem = k.memory.buffer;
     new Float64Array(mem, scratch, ranks.length).set(ranks);
     const found = k.locate(h, buckets, scratch, ranks.length, scratch + 32);
@@ -198,7 +201,7 @@ export function scanTensors(a: ArrayLike<number>, e: ArrayLike<number>, n: numbe
     return Array.from({ length: found }, (_, j) => ({ digit: out[2 * j]!, below: out[2 * j + 1]! }));
   };
   /** gather's pass for the plans given, keeping exactly their ranges' values: the select jobs. */
-  const gatherPass = (plans: (RankPlan | null)[]): { buf: number; m: number; rank: number; plan: RankPlan; slot: number }[] => {
+  const gatherPass = (plans: (RankPlan | null)[]): Job[] => {
     const entries = lay.take(ENTRY * 3);
     const bufAt = plans.map((p) => (p ? p.sizes.map((size) => lay.take(8 * size)) : []));
     fit(k, lay.top);
@@ -219,7 +222,7 @@ export function scanTensors(a: ArrayLike<number>, e: ArrayLike<number>, n: numbe
       }
       gather(A, E, s1 - s0, entry(0), entry(1), entry(2));
     }
-    const jobs: { buf: number; m: number; rank: number; plan: RankPlan; slot: number }[] = [];
+    const jobs: Job[] = [];
     plans.forEach((p, j) => {
       if (!p) return;
       const fills = new Int32Array(k.memory.buffer, entries + ENTRY * j + 40, 2);
@@ -232,14 +235,11 @@ export function scanTensors(a: ArrayLike<number>, e: ArrayLike<number>, n: numbe
     return jobs;
   };
   const result: ScanResult = {
-    st: new Float64Array(buf, st, STATE).slice(),
-    bits,
-    hAbs: ints(ha),
-    hRel: ints(hr),
-    hExp: ints(he),
-    locateAbs: locator(ha),
-    locateRel: locator(hr),
-    locateExp: locator(he),
+    st: new Float64Array(k.memory.buffer, st, STATE).slice(),
+    plan(which, m, ranks, zeros) {
+      const h = hists[which]!;
+      return h === 0 ? null : planRanks(new Int32Array(k.memory.buffer, h, buckets), m, ranks, zeros, locator(h), bits);
+    },
     octaves() {
       k.octaves(ha, buckets, bits - 11, oct);
       return new Float64Array(k.memory.buffer, oct, 2048).slice();
@@ -247,12 +247,11 @@ export function scanTensors(a: ArrayLike<number>, e: ArrayLike<number>, n: numbe
     stepMax: f64s(sm, steps),
     map: q.map ? f64s(mp, q.map.R * q.map.C) : null,
     select(plans) {
-      const hists = [ha, hr, he];
       // Ranks answered by the kept values: every group of a plan inside one kept range, whose
       // buffer did not overflow; the rank within the kept values is the group's plus the values of
       // the kept buckets below the group's first. Worked out before anything is allocated (which
       // may grow the memory and detach the histograms' views).
-      const jobs: { buf: number; m: number; rank: number; plan: RankPlan; slot: number }[] = [];
+      const jobs: Job[] = [];
       const pending: (RankPlan | null)[] = [null, null, null];
       plans.forEach((p, j) => {
         if (!p || p.count === 0) return;
@@ -295,16 +294,6 @@ export function scanTensors(a: ArrayLike<number>, e: ArrayLike<number>, n: numbe
     },
   };
   return result;
-}
-
-const BITS_F = new Float64Array(1);
-const BITS_U = new Uint32Array(BITS_F.buffer);
-const HIGH = new Uint8Array(new Float64Array([1]).buffer)[7] === 0x3f ? 1 : 0;
-
-/** The top-bits bucket of a non-negative double (compare/stats.ts's histograms). */
-function bucketOf(x: number): number {
-  BITS_F[0] = x;
-  return (BITS_U[HIGH]! >>> 16) & 0x7fff;
 }
 
 interface Keep {

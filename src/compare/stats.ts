@@ -153,6 +153,12 @@ export function medianAndQuantile(buf: Float64Array, m: number, q: number, top?:
 const BITS = new Float64Array(1);
 const BITS_U = new Uint32Array(BITS.buffer);
 
+/** The top-bits bucket of a non-negative double (topBitsHistogram's: 15 bits past the sign). */
+export function bucketOf(x: number): number {
+  BITS[0] = x;
+  return (BITS_U[HI]! >>> 16) & 0x7fff;
+}
+
 /** The smallest double whose top `bits` bits past the sign are `digit` (the low word 0). */
 function digitFloor(digit: number, bits: number): number {
   BITS_U[HI] = (digit << (31 - bits)) >>> 0;
@@ -161,11 +167,11 @@ function digitFloor(digit: number, bits: number): number {
 }
 
 /**
- * Ranks to find without keeping the values. From a topBitsHistogram (`zeros`: how many values are
- * exact zeros, when known; `locate`: the walk over it, compare/kernel.ts has one in wasm; `bits`:
- * the bits past the sign a bucket takes, 15 here, 11 or 15 in compare/kernel.ts), the ranks fall in at most two value ranges (the middle pair
- * and the quantile pair), each [lo[j], hi[j]) covering the buckets between its ranks and holding
- * nothing else. The caller makes one more pass over its data, keeps every value inside range j
+ * Ranks to find without keeping the values. From a top-bits histogram (`zeros`: how many values
+ * are exact zeros, -1 when not known; `locate`: the walk over it, which compare/kernel.ts does in
+ * wasm; `bits`: the bits past the sign a bucket takes, 11 or 15), the ranks fall in at most two
+ * value ranges (the middle pair and the quantile pair), each [lo[j], hi[j]) covering the buckets
+ * between its ranks and holding nothing else. The caller makes one more pass over its data, keeps every value inside range j
  * (sizes[j] of them; no value lies in two) and selects each group's ranks among them
  * (compare/kernel.ts). Range tests are two comparisons a value: cheaper than reading its bits again.
  */
@@ -187,23 +193,7 @@ export interface RankPlan {
 /** The bucket of each of some ascending ranks, and how many values lie below that bucket. */
 export type Locate = (ranks: readonly number[]) => { digit: number; below: number }[];
 
-/** Locate by walking the histogram here (compare/kernel.ts has a wasm one for its own histograms). */
-function walk(top: Int32Array): Locate {
-  return (ranks) => {
-    const at: { digit: number; below: number }[] = [];
-    let below = 0;
-    let ri = 0;
-    for (let d = 0; d < 32768 && ri < ranks.length; d++) {
-      const c = top[d]!;
-      if (c === 0) continue;
-      while (ri < ranks.length && ranks[ri]! < below + c) at[ri++] = { digit: d, below };
-      below += c;
-    }
-    return at;
-  };
-}
-
-export function planRanks(top: Int32Array, m: number, ranks: readonly number[], zeros = -1, locate: Locate = walk(top), bits = 15): RankPlan {
+export function planRanks(top: Int32Array, m: number, ranks: readonly number[], zeros: number, locate: Locate, bits: number): RankPlan {
   const order = ranks.map((r, i) => [r, i] as const).sort((a, b) => a[0] - b[0]);
   const at = locate(order.map((o) => o[0]));
   if (at.length < order.length) throw new RangeError(`rank ${order[at.length]![0]} is past the ${m} values`);
