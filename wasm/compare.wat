@@ -1,18 +1,20 @@
 ;; The element passes of compare/isclose.ts: isclose, the error metrics and sums, the top-bits
-;; histograms the order statistics are selected from, the per-step and heatmap maxima (one pass:
-;; `scan`), and the second pass of the radix select (`gather`). src/compare/kernel.ts copies each
-;; chunk of the two tensors in as float64 and reads the results out; the definitions (which
-;; elements count where) are documented there and in isclose.ts.
+;; histograms the order statistics are selected from, the per-step and heatmap maxima and the
+;; values kept for the select (one pass: `scan`), the radix select's second pass where those fell
+;; short (`gather`), the walk over a histogram (`locate`, `octaves`) and the select itself
+;; (`select_rank`). src/compare/kernel.ts copies each chunk of the two tensors in (float32 as
+;; float32, anything else as float64) and reads the results out; the definitions (which elements
+;; count where) are documented there and in isclose.ts.
 ;;
 ;; Why wasm: compare runs once per check in a fresh CLI process, where JavaScript runs on baseline
 ;; code until the JIT has seen enough of it: the same scan in JS cost more than the GRU itself on a
-;; 16x200x256 output (190 ms cold, 66 ms warm, for 819k elements). This module is compiled ahead of
-;; the run (the CLI compiles it eagerly with optimization, src/cli/early.ts), so it runs at full
+;; 16x200x256 output (190 ms cold, 66 ms warm, for 819k elements). For a case of 256 KiB or more
+;; the CLI compiles this module optimized before the run (src/cli/early.ts), so it runs at full
 ;; speed from the first element. Plain wasm (no SIMD): it loads wherever WebAssembly does.
 ;;
-;; Every value is a float64; counts are float64 too (they are stored in a Float64Array state).
-;; The order of every sum is the element order, as in the JS it replaced, so results are the same
-;; to the last bit.
+;; Values are float64; a chunk's counts are i32, added into the float64 state at its end. The
+;; order of every sum is the element order, as in the JS it replaced, so results are the same to
+;; the last bit.
 (module
   (memory (export "memory") 1)
 
