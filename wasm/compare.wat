@@ -163,7 +163,7 @@
     (param $C i32) (param $QC i32) (param $R i32) (param $c i32) (param $qc i32) (param $r i32) (param $map i32)
     (param $kpa i32) (param $kpr i32)
     (local $i i32) (local $ai f64) (local $ei f64) (local $d f64) (local $ae f64) (local $q f64) (local $need f64)
-    (local $at i32) (local $bk i32) (local $kk i32) (local $close i32) (local $shift i64) (local $mask i32)
+    (local $at i32) (local $end i32) (local $len i32) (local $cell i32) (local $stepAt i32) (local $bk i32) (local $kk i32) (local $close i32) (local $shift i64) (local $mask i32)
     (local $a_t i32) (local $a_b0 i32) (local $a_b1 i32) (local $a_c0 i32) (local $a_c1 i32) (local $a_f0 i32) (local $a_f1 i32)
     (local $r_t i32) (local $r_b0 i32) (local $r_b1 i32) (local $r_c0 i32) (local $r_c1 i32) (local $r_f0 i32) (local $r_f1 i32)
     ;; this chunk's counts
@@ -189,8 +189,27 @@
     (local.set $sumAbsE (f64.load offset=120 (local.get $st)))
     (local.set $maxAbsE (f64.load offset=128 (local.get $st)))
     (block $done
-      (loop $each
+      (loop $segment
         (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+        ;; A segment: elements up to the next step boundary or heatmap column wrap or row change, so
+        ;; the step, row and per-step maximum's address are constant inside it and the heatmap cell
+        ;; just advances. Counting these per element instead cost a fifth of the scan (measured).
+        (local.set $end (local.get $n))
+        (if (local.get $steps)
+          (then
+            (local.set $at (i32.add (local.get $i) (i32.sub (local.get $inner) (local.get $ti))))
+            (local.set $end (select (local.get $at) (local.get $end) (i32.lt_u (local.get $at) (local.get $end))))))
+        (if (local.get $map)
+          (then
+            (local.set $at (i32.add (local.get $i) (i32.sub (local.get $C) (local.get $c))))
+            (local.set $end (select (local.get $at) (local.get $end) (i32.lt_u (local.get $at) (local.get $end))))
+            (local.set $at (i32.add (local.get $i) (i32.sub (local.get $QC) (local.get $qc))))
+            (local.set $end (select (local.get $at) (local.get $end) (i32.lt_u (local.get $at) (local.get $end))))
+            (local.set $cell (i32.add (local.get $map)
+              (i32.shl (i32.add (i32.mul (local.get $r) (local.get $C)) (local.get $c)) (i32.const 3))))))
+        (local.set $stepAt (i32.add (local.get $sm) (i32.shl (local.get $t) (i32.const 3))))
+        (local.set $len (i32.sub (local.get $end) (local.get $i)))
+      (loop $each
         (local.set $ai (LOADA $a $i))
         (local.set $ei (LOADE $e $i))
         (local.set $d (f64.abs (f64.sub (local.get $ai) (local.get $ei))))
@@ -245,15 +264,12 @@
                         (KEEP r $q)))))))
             (if (local.get $sm)
               (then
-                (local.set $at (i32.add (local.get $sm) (i32.shl (local.get $t) (i32.const 3))))
-                (if (f64.gt (local.get $d) (f64.load (local.get $at)))
-                  (then (f64.store (local.get $at) (local.get $d))))))
+                (if (f64.gt (local.get $d) (f64.load (local.get $stepAt)))
+                  (then (f64.store (local.get $stepAt) (local.get $d))))))
             (if (local.get $map)
               (then
-                (local.set $at (i32.add (local.get $map)
-                  (i32.shl (i32.add (i32.mul (local.get $r) (local.get $C)) (local.get $c)) (i32.const 3))))
-                (if (f64.gt (local.get $d) (f64.load (local.get $at)))
-                  (then (f64.store (local.get $at) (local.get $d)))))))
+                (if (f64.gt (local.get $d) (f64.load (local.get $cell)))
+                  (then (f64.store (local.get $cell) (local.get $d)))))))
           (else
             ;; NaN, an infinity, or a difference past the float64 range: isClose's rules.
             (local.set $out (i32.add (local.get $out) (i32.const 1)))
@@ -291,10 +307,13 @@
                       (then
                         (local.set $maxRel (f64.const 0))
                         (local.set $relAt (local.get $i))))))))))
-        ;; Advance the step and heatmap counters.
+        (local.set $cell (i32.add (local.get $cell) (i32.const 8)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $each (i32.lt_u (local.get $i) (local.get $end))))
+        ;; Advance the step and heatmap counters past the segment: it ended at or before each wrap.
         (if (local.get $steps)
           (then
-            (local.set $ti (i32.add (local.get $ti) (i32.const 1)))
+            (local.set $ti (i32.add (local.get $ti) (local.get $len)))
             (if (i32.eq (local.get $ti) (local.get $inner))
               (then
                 (local.set $ti (i32.const 0))
@@ -302,16 +321,15 @@
                 (if (i32.eq (local.get $t) (local.get $steps)) (then (local.set $t (i32.const 0))))))))
         (if (local.get $map)
           (then
-            (local.set $c (i32.add (local.get $c) (i32.const 1)))
+            (local.set $c (i32.add (local.get $c) (local.get $len)))
             (if (i32.eq (local.get $c) (local.get $C)) (then (local.set $c (i32.const 0))))
-            (local.set $qc (i32.add (local.get $qc) (i32.const 1)))
+            (local.set $qc (i32.add (local.get $qc) (local.get $len)))
             (if (i32.eq (local.get $qc) (local.get $QC))
               (then
                 (local.set $qc (i32.const 0))
                 (local.set $r (i32.add (local.get $r) (i32.const 1)))
                 (if (i32.eq (local.get $r) (local.get $R)) (then (local.set $r (i32.const 0))))))))
-        (local.set $i (i32.add (local.get $i) (i32.const 1)))
-        (br $each)))
+        (br $segment)))
     ;; Counts into the state: the chunk's finite elements are those not sent to the non-finite path
     ;; plus the matching infinities; its relative ones are its finite differences less e = 0 and
     ;; overflowing ratios.

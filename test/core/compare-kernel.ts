@@ -35,17 +35,27 @@ interface Oracle {
   map: number[] | undefined;
 }
 
+/** Where the per-step maxima and the heatmap are made: by default both along axis 1; null: not made. */
+interface Axes {
+  time: number | null;
+  mapRow: number | null;
+}
+
 /** The check as its definition reads, element after element. */
-function oracle(a: ArrayLike<number>, e: ArrayLike<number>, shape: number[], timeAxis: number, o: CompareOptions, q: number): Oracle {
+function oracle(a: ArrayLike<number>, e: ArrayLike<number>, shape: number[], axes: Axes, o: CompareOptions, q: number): Oracle {
   const n = e.length;
-  const inner = shape.slice(timeAxis + 1).reduce((x, y) => x * y, 1);
-  const steps = shape[timeAxis]!;
+  const size = (from: number): number => shape.slice(from).reduce((x, y) => x * y, 1);
+  const inner = axes.time === null ? n : size(axes.time + 1);
+  const steps = axes.time === null ? 1 : shape[axes.time]!;
   const C = shape[shape.length - 1]!;
+  // Heatmap rows: the row axis' index; columns: the last axis' index.
+  const R = axes.mapRow === null ? 0 : shape[axes.mapRow]!;
+  const QC = axes.mapRow === null ? 1 : size(axes.mapRow + 1);
   let mismatched = 0, nonFinite = 0, zeroExpected = 0, maxAbs = 0, maxAbsAt = -1, maxRel = 0, maxRelAt = -1, sumAbs = 0, finite = 0, required = 0, firstStep = -1;
   const d: number[] = [];
   const r: number[] = [];
   const stepMax = new Array<number>(steps).fill(0);
-  const map = new Array<number>(steps * C).fill(0);
+  const map = new Array<number>(R * C).fill(0);
   for (let i = 0; i < n; i++) {
     const ai = a[i]!, ei = e[i]!;
     const t = Math.floor(i / inner) % steps;
@@ -71,8 +81,10 @@ function oracle(a: ArrayLike<number>, e: ArrayLike<number>, shape: number[], tim
         if (ratio > maxRel || maxRelAt < 0) [maxRel, maxRelAt] = [ratio, i];
       }
       stepMax[t] = Math.max(stepMax[t]!, diff);
-      const cell = t * C + (i % C);
-      map[cell] = Math.max(map[cell]!, diff);
+      if (R > 0) {
+        const cell = (Math.floor(i / QC) % R) * C + (i % C);
+        map[cell] = Math.max(map[cell]!, diff);
+      }
     } else if (!isClose(ai, ei, o)) {
       mismatched++;
       nonFinite++;
@@ -92,13 +104,13 @@ function oracle(a: ArrayLike<number>, e: ArrayLike<number>, shape: number[], tim
     mismatched, nonFinite, zeroExpected, maxAbs, maxAbsAt, maxRel, maxRelAt,
     meanAbs: finite === 0 ? 0 : sumAbs / finite,
     required: nonFinite > 0 ? null : required,
-    firstStep: firstStep >= 0 ? firstStep : null,
+    firstStep: firstStep >= 0 && axes.time !== null ? firstStep : null,
     relCount: r.length,
     abs: mq(d),
     rel: mq(r),
     diffs: Float64Array.from(d),
-    stepMax: n > 0 ? stepMax : undefined,
-    map: n > 0 ? map : undefined,
+    stepMax: n > 0 && axes.time !== null ? stepMax : undefined,
+    map: n > 0 && R > 0 ? map : undefined,
   };
 }
 
@@ -127,10 +139,15 @@ function agree(k: CheckResult, want: Oracle, shape: number[], label: string): vo
 
 const TARGET = { tensor: 'output' as const, subject: 'reference' as const, against: 'expected' as const };
 
-function check(a: ArrayLike<number>, e: ArrayLike<number>, shape: number[], o: CompareOptions, label: string): void {
+function check(a: ArrayLike<number>, e: ArrayLike<number>, shape: number[], o: CompareOptions, label: string, axes: Axes = { time: 1, mapRow: 1 }): void {
   const q = o.errorQuantile ?? 0.99;
-  const k = compareTensors({ shape, data: a }, { shape, data: e }, { ...TARGET, timeAxis: 1, mapRowAxis: 1 }, o);
-  agree(k, oracle(a, e, shape, 1, o, q), shape, label);
+  const target = {
+    ...TARGET,
+    ...(axes.time === null ? {} : { timeAxis: axes.time }),
+    ...(axes.mapRow === null ? { errorMap: false } : { mapRowAxis: axes.mapRow }),
+  };
+  const k = compareTensors({ shape, data: a }, { shape, data: e }, target, o);
+  agree(k, oracle(a, e, shape, axes, o, q), shape, label);
 }
 
 /** Values a port and a reference really produce, and the edges: ties, zeros, -0, subnormals, huge, non-finite. */
@@ -182,11 +199,11 @@ test('the compare kernel across the keep threshold (65536 elements) and across c
   // quantiles' buckets hold thousands of ties, as in a real float32 port.
   let s = 7;
   const rnd = (): number => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
-  const run = (B: number, T: number, H: number, label: string): void => {
+  const run = (B: number, T: number, H: number, label: string, axes?: Axes): void => {
     const n = B * T * H;
     const e = Float64Array.from({ length: n }, rnd);
     const a = Float32Array.from(e, (x, i) => (i === n - 5 ? x + 0.25 : x));
-    check(a, e, [B, T, H], { rtol: 1.3e-6, atol: 1e-5, equalNan: false }, label);
+    check(a, e, [B, T, H], { rtol: 1.3e-6, atol: 1e-5, equalNan: false }, label, axes);
   };
   // One chunk, just under and over the size where the scan starts keeping values for the select.
   run(1, 256, 256, '1x256x256');
@@ -197,6 +214,11 @@ test('the compare kernel across the keep threshold (65536 elements) and across c
   try {
     run(3, 101, 301, '3x101x301 in chunks');
     run(2, 13, 17, '2x13x17 in chunks');
+    // The scan runs in segments that end at the next step boundary, heatmap column wrap or heatmap
+    // row change, whichever is first: axes where those differ, so a wrong bound on any one shows.
+    run(37, 11, 29, 'time axis 0, heatmap rows along axis 1', { time: 0, mapRow: 1 });
+    run(5, 23, 131, 'time axis 1, no heatmap', { time: 1, mapRow: null });
+    run(7, 19, 97, 'no time axis, heatmap rows along axis 0', { time: null, mapRow: 0 });
   } finally {
     undo();
   }
