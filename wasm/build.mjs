@@ -19,7 +19,45 @@ export function expand(text, fma, kb = KB) {
   const madd = fma
     ? (_, x, w, s) => `(f32x4.relaxed_madd (local.get $${x}) (local.get $${w}) (local.get $${s}))`
     : (_, x, w, s) => `(f32x4.add (local.get $${s}) (f32x4.mul (local.get $${x}) (local.get $${w})))`;
-  return text.replace(MADD, madd).replaceAll('KB_BYTES', String(32 * kb));
+  return constantTable(text.replace(MADD, madd).replaceAll('KB_BYTES', String(32 * kb)));
+}
+
+/** A wat float literal (decimal, or hexadecimal as 0x1.8p52) as a number. */
+export function watFloat(lit) {
+  const hex = /^([+-]?)0x([0-9a-f]*)(?:\.([0-9a-f]*))?p([+-]?\d+)$/i.exec(lit);
+  if (!hex) return Number(lit);
+  const [, sign, int, frac = '', exp] = hex;
+  // Exact: at most 13 fraction digits (52 bits) in the literals used here.
+  const m = Number.parseInt(int || '0', 16) + (frac ? Number.parseInt(frac, 16) / 16 ** frac.length : 0);
+  return (sign === '-' ? -1 : 1) * m * 2 ** Number(exp);
+}
+
+const SPLAT = /\((f64x2|i64x2)\.splat \((f64|i64)\.const ([^)\s]+)\)\)/g;
+
+/**
+ * gemm.wat's splat constants moved to a table at the start of memory (see CONSTANTS there): each
+ * distinct one gets 16 bytes, a data segment holds them, and every use becomes a v128.load from
+ * its slot. heap_base, exported, is where allocation may start.
+ */
+function constantTable(text) {
+  const slots = new Map();
+  const out = text.replace(SPLAT, (_, shape, type, lit) => {
+    const key = `${type} ${lit}`;
+    if (!slots.has(key)) slots.set(key, { type, lit, at: 16 * slots.size });
+    return `(v128.load offset=${slots.get(key).at} (i32.const 0))`;
+  });
+  const bytes = new DataView(new ArrayBuffer(16 * slots.size));
+  for (const { type, lit, at } of slots.values()) {
+    for (const lane of [0, 8]) {
+      if (type === 'f64') bytes.setFloat64(at + lane, watFloat(lit), true);
+      else bytes.setBigInt64(at + lane, BigInt(lit), true);
+    }
+  }
+  const data = [...new Uint8Array(bytes.buffer)].map((b) => `\\${b.toString(16).padStart(2, '0')}`).join('');
+  const heapBase = Math.ceil(bytes.byteLength / 64) * 64 + 64;
+  const marker = '  ;; CONSTANTS:';
+  if (!out.includes(marker)) throw new Error('gemm.wat: no CONSTANTS marker for the constant table');
+  return out.replace(marker, `  (data (i32.const 0) "${data}")\n  (global (export "heap_base") i32 (i32.const ${heapBase}))\n${marker}`);
 }
 
 const TYPED = /;; ---- typed ----\n([\s\S]*);; ---- end typed ----\n/;

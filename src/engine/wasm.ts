@@ -17,6 +17,8 @@ import type { FloatArray } from '../model/types.js';
 
 export interface GemmExports {
   memory: WebAssembly.Memory;
+  /** The first byte past the kernel's constant table (see gemm.wat): allocation starts there. */
+  heap_base: WebAssembly.Global;
   gemm(a: number, lda: number, ap: number, gs: number, m: number, k: number, p: number, ps: number, np: number, c: number, ldc: number, accum: number): void;
   pack4(a: number, lda: number, groups: number, k: number, dst: number): void;
   pack_panels(w: number, row0: number, n: number, k: number, dst: number): void;
@@ -101,7 +103,7 @@ export class WasmGemm {
   }
 
   reset(): void {
-    this.top = 64;
+    this.top = this.exports.heap_base.value as number;
   }
 
   /** Reserve n values of `bytes` bytes each, 64-byte aligned; returns a byte address. */
