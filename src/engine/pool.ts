@@ -20,7 +20,8 @@
  * pieces of work; any that have not stopped after ABORT_GRACE_MS (inside one very long step) are
  * terminated.
  */
-import { Worker } from 'node:worker_threads';
+import { createRequire } from 'node:module';
+import type { Worker } from 'node:worker_threads';
 import { AbortError } from '../gru/control.js';
 import type { WorkerMessage, WorkerPiece, WorkerReply } from './worker.js';
 import type { PieceTimes } from './item.js';
@@ -41,12 +42,20 @@ interface Slot {
 }
 
 const slots: Slot[] = [];
+
+/**
+ * worker_threads is loaded when the first worker starts, not when this module is: a run that stays
+ * on one thread (every small case) need not pay for loading it at every CLI start.
+ */
+const nodeRequire = createRequire(import.meta.url);
+const workerThreads = (): typeof import('node:worker_threads') => nodeRequire('node:worker_threads') as typeof import('node:worker_threads');
 let nextId = 1;
 
 function spawn(module: WebAssembly.Module | undefined): Slot {
   const isTs = import.meta.url.endsWith('.ts');
   const url = new URL(isTs ? './worker.ts' : './worker.js', import.meta.url);
   const workerData = { module };
+  const { Worker } = workerThreads();
   let worker: Worker;
   if (isTs) {
     const api = import.meta.resolve('tsx/esm/api');
