@@ -2,12 +2,14 @@
 // Launcher only: the CLI lives in src/cli/main.ts, compiled to dist/ by `npm install` (prepare).
 // An unexpected crash still ends in one line and exit 2, never a stack trace, unless
 // GRU_CHECK_DEBUG is set.
+import { loadCli } from './load-cli.js';
+
 let main;
 try {
-  // The CLI bundled into one file (src/cli/entry.ts). For a run on the fast engine the kernel is
-  // compiled and the workers of a big run started right away, so their start overlaps loading the
-  // case (src/cli/early.ts, which also owns the V8 flags).
-  const cli = await import('../dist/engine/cli-bundle.mjs');
+  // The CLI bundled into one file (src/cli/entry.ts), loaded with its code cache (load-cli.js).
+  // For a run on the fast engine the kernel is compiled and the workers of a big run started right
+  // away, so their start overlaps loading the case (src/cli/early.ts, which also owns the V8 flags).
+  const { cli } = loadCli();
   cli.startEngine(process.argv.slice(2));
   main = cli.main;
 } catch (e) {

@@ -107,7 +107,7 @@ export function tmp(prefix = 'gru-check-test-'): string {
 /**
  * A copy of the built CLI that any user can run, for tests that drop privileges: the repository
  * may sit in a private folder (`mktemp -d` is mode 700) that another uid cannot even enter. Copies
- * what a run needs — bin/gru-check.js, package.json (for --version), dist/engine/cli-bundle.mjs, the
+ * what a run needs — bin/gru-check.js and load-cli.js, package.json (for --version), the bundle and its code cache, the
  * wasm kernels, and the worker with every module it imports — into a fresh tmp() folder, all
  * world-readable. Returns the copy's bin path. (onnx-proto, the bundle's one external import, is
  * loaded only for .onnx files and is not copied.)
@@ -121,7 +121,7 @@ export function readableCli(): { dir: string; bin: string } {
     copyFileSync(join(ROOT, rel), to);
     chmodSync(to, 0o644);
   };
-  for (const rel of ['bin/gru-check.js', 'package.json', 'dist/engine/cli-bundle.mjs', 'dist/engine/gemm.wasm', 'dist/engine/gemm-fma.wasm', 'dist/engine/compare.wasm']) copy(rel);
+  for (const rel of ['bin/gru-check.js', 'bin/load-cli.js', 'package.json', 'dist/engine/cli-bundle.cjs', 'dist/engine/cli-bundle.cache', 'dist/engine/gemm.wasm', 'dist/engine/gemm-fma.wasm', 'dist/engine/compare.wasm']) copy(rel);
   // The worker is not bundled: follow its relative imports.
   const todo = ['dist/engine/worker.js'];
   const seen = new Set<string>();

@@ -1,20 +1,45 @@
-// Bundles the CLI (dist/cli/entry.js, compiled by tsc) into one ES module, dist/engine/cli-bundle.mjs,
-// with esbuild (see src/cli/entry.ts for why). The CommonJS dependencies bundled in (commander,
-// cli-table3) call require() for Node's built-ins, which an ES module lacks: the banner gives them
-// one. Run by `npm run build` after tsc.
+// Bundles the CLI (dist/cli/entry.js, compiled by tsc) into one CommonJS file,
+// dist/engine/cli-bundle.cjs, with esbuild (see src/cli/entry.ts for why one file), then writes
+// V8's code cache for it (bin/load-cli.js explains the cache) after a warm-up: the CLI run
+// in-process on a sample, text and JSON, so every function such a run compiles is in the cache.
+// CommonJS because that is what vm.Script, which takes a code cache on Node 20, runs. The sources
+// are ES modules: import.meta.url becomes the bundle's own file URL (kernels and the worker are
+// found relative to it, as from the unbundled engine); "use strict" keeps their strict mode.
+// Run by `npm run build` after tsc.
+import { existsSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+// The ES module bundle earlier builds wrote; nothing loads it any more.
+rmSync(join(root, 'dist', 'engine', 'cli-bundle.mjs'), { force: true });
 await build({
   entryPoints: [join(root, 'dist', 'cli', 'entry.js')],
-  outfile: join(root, 'dist', 'engine', 'cli-bundle.mjs'),
+  outfile: join(root, 'dist', 'engine', 'cli-bundle.cjs'),
   bundle: true,
   platform: 'node',
-  format: 'esm',
+  format: 'cjs',
   target: 'node20',
   external: ['onnx-proto'],
-  banner: { js: "import { createRequire as __gruCheckRequire } from 'node:module'; const require = __gruCheckRequire(import.meta.url);" },
+  define: { 'import.meta.url': '__gruCheckUrl' },
+  banner: { js: "'use strict'; var __gruCheckUrl = require('node:url').pathToFileURL(__filename).href;" },
+  // The one other use of import.meta, import.meta.resolve in engine/pool.ts, runs only under tsx
+  // (tests), never in the bundle.
+  logOverride: { 'empty-import-meta': 'silent' },
   logLevel: 'warning',
 });
+
+const sample = join(root, 'samples', 'bidir_2layer.npz');
+if (existsSync(sample)) {
+  const { loadCli } = await import('../bin/load-cli.js');
+  const { cli, writeCache } = loadCli();
+  const io = { stdout: () => {}, stderr: () => {}, env: {} };
+  for (const extra of [[], ['--format', 'json']]) {
+    const code = await cli.main(['run', sample, ...extra], io);
+    if (code !== 0) throw new Error(`bundle: the warm-up run on ${sample} exited ${code}`);
+  }
+  if (!writeCache()) process.stderr.write('bundle: no code cache (zlib.crc32 needs Node >= 20.15)\n');
+} else {
+  process.stderr.write(`bundle: no code cache (${sample} is missing)\n`);
+}

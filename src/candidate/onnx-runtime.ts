@@ -9,6 +9,7 @@
  * exported module took it). A model with a lengths input (`lengths` or `sequence_lens`) gets the
  * case's lengths; one without runs every sequence over all T steps, and a warning says so.
  */
+import { createRequire } from 'node:module';
 import { GruCheckError } from '../errors.js';
 import type { GruCase, Tensor } from '../model/types.js';
 import { swapFirstAxes } from '../model/arrays.js';
@@ -49,8 +50,9 @@ interface OrtModule {
 
 async function loadOrt(): Promise<OrtModule> {
   try {
-    const name = 'onnxruntime-node';
-    return (await import(name)) as OrtModule;
+    // require, not import(): the CLI bundle is run by vm.Script (bin/load-cli.js), where import()
+    // has no loader; onnxruntime-node is a CommonJS package either way.
+    return createRequire(import.meta.url)('onnxruntime-node') as OrtModule;
   } catch (e) {
     throw new GruCheckError('USAGE', `--onnx runs the model in ONNX Runtime, which is not installed (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, {
       hint: 'npm install onnxruntime-node (with onnxruntime-node-install=skip in .npmrc to skip its GPU download)',

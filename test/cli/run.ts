@@ -4,9 +4,11 @@
 // is the same code without a process start each (helpers.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, bin, cli, fixture, members, npy, npyString, sample, tmp, writeNpz } from '../helpers.js';
+import { pathToFileURL } from 'node:url';
+import { ROOT, bin, cli, readableCli, fixture, members, npy, npyString, sample, tmp, writeNpz } from '../helpers.js';
 
 function assertOneLineError(r: { code: number | null; stdout: string; stderr: string }, pattern: RegExp): void {
   assert.equal(r.code, 2, `exit code; stderr: ${r.stderr}`);
@@ -46,6 +48,41 @@ test('exit 0 on a passing sample, with the config and both tensors in the table 
   assert.match(r.stdout, /│ h_n +│ \(1, 2, 5\)/);
   assert.match(r.stdout, /tolerance: rtol=1.3e-6 atol=1e-5 \(torch.testing.assert_close default for float32\)/);
   assert.doesNotMatch(r.stdout, /\x1b\[/, 'no colour when NO_COLOR is set and stdout is a pipe');
+});
+
+test('the built binary loads its bundle with the code cache; a stale or damaged cache is not used, and the run is the same', () => {
+  const probe = (root: string): string => {
+    const code = `import { loadCli } from ${JSON.stringify(pathToFileURL(join(root, 'bin', 'load-cli.js')).href)}; process.stdout.write(String(loadCli().cached));`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout;
+  };
+  // npm run build wrote the cache: V8 takes it in a fresh process.
+  assert.equal(probe(ROOT), 'true');
+  const { dir, bin: copy } = readableCli();
+  const cache = join(dir, 'dist', 'engine', 'cli-bundle.cache');
+  const bundle = join(dir, 'dist', 'engine', 'cli-bundle.cjs');
+  const want = bin(['run', 'samples/mismatch.npz']);
+  const run = (): void => {
+    const r = spawnSync(process.execPath, [copy, 'run', 'samples/mismatch.npz'], { encoding: 'utf8', cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
+    assert.equal(r.status, 1, r.stderr);
+    assert.equal(r.stdout, want.stdout);
+    assert.equal(r.stderr, '');
+  };
+  assert.equal(probe(dir), 'true');
+  // One byte of the cache data changed: its CRC no longer matches, so it is not offered to V8.
+  const good = readFileSync(cache);
+  const bad = Buffer.from(good);
+  bad[bad.length >> 1] ^= 0xff;
+  writeFileSync(cache, bad);
+  assert.equal(probe(dir), 'false');
+  run();
+  // The bundle changed after the cache was made (same length, so V8's own check would pass).
+  writeFileSync(cache, good);
+  const src = readFileSync(bundle, 'utf8');
+  writeFileSync(bundle, src.replace("'use strict';", '"use strict";'));
+  assert.equal(probe(dir), 'false');
+  run();
 });
 
 test('exit 1 on a mismatch; --atol large enough makes it pass', async () => {

@@ -184,7 +184,7 @@ if (once) test(`[${build}] a worker that cannot start fails the run that asked f
   // forever (the process would end with exit 13, a top-level await never settled) or finish
   // without them.
   const dir = tmp();
-  cpSync(join(ROOT, 'dist'), join(dir, 'dist'), { recursive: true, filter: (src) => !/\.(map|d\.ts)$|cli-bundle\.mjs$/.test(src) });
+  cpSync(join(ROOT, 'dist'), join(dir, 'dist'), { recursive: true, filter: (src) => !/\.(map|d\.ts)$|cli-bundle\.(cjs|cache)$/.test(src) });
   rmSync(join(dir, 'dist', 'engine', 'worker.js'));
   writeFileSync(join(dir, 'package.json'), '{ "type": "module" }');
   const code = `import { runGruFast } from ${JSON.stringify(join(dir, 'dist', 'engine', 'fast.js'))};
