@@ -30,152 +30,17 @@
   ;; rebuilds a splat constant with three instructions at each use, which was a third of $exp's
   ;; code. It also exports heap_base, the first byte past the table, where allocation starts.
 
-  ;; Four rows of A against one panel: C rows c0..c3 (f64, 64 bytes each) += A rows · panel. The
-  ;; four rows come packed (pack4 below): ap holds, for each k, the four rows' values side by side,
-  ;; so one pointer walks them with constant offsets — the first version kept a pointer per row and
-  ;; spent a third of its instructions advancing them.
-  (func $tile4 (param $ap i32) (param $k i32) (param $p i32)
-               (param $c0 i32) (param $ldcb i32) (param $accum i32)
-    (local $c1 i32) (local $c2 i32) (local $c3 i32) (local $end i32) (local $bend i32)
-    (local $w0 v128) (local $w1 v128) (local $x v128)
-    (local $s00 v128) (local $s01 v128) (local $s10 v128) (local $s11 v128)
-    (local $s20 v128) (local $s21 v128) (local $s30 v128) (local $s31 v128)
-    (local.set $c1 (i32.add (local.get $c0) (local.get $ldcb)))
-    (local.set $c2 (i32.add (local.get $c1) (local.get $ldcb)))
-    (local.set $c3 (i32.add (local.get $c2) (local.get $ldcb)))
-    (if (i32.eqz (local.get $accum))
-      (then
-        (v128.store offset=0 (local.get $c0) (v128.const i64x2 0 0))
-        (v128.store offset=16 (local.get $c0) (v128.const i64x2 0 0))
-        (v128.store offset=32 (local.get $c0) (v128.const i64x2 0 0))
-        (v128.store offset=48 (local.get $c0) (v128.const i64x2 0 0))
-        (v128.store offset=0 (local.get $c1) (v128.const i64x2 0 0))
-        (v128.store offset=16 (local.get $c1) (v128.const i64x2 0 0))
-        (v128.store offset=32 (local.get $c1) (v128.const i64x2 0 0))
-        (v128.store offset=48 (local.get $c1) (v128.const i64x2 0 0))
-        (v128.store offset=0 (local.get $c2) (v128.const i64x2 0 0))
-        (v128.store offset=16 (local.get $c2) (v128.const i64x2 0 0))
-        (v128.store offset=32 (local.get $c2) (v128.const i64x2 0 0))
-        (v128.store offset=48 (local.get $c2) (v128.const i64x2 0 0))
-        (v128.store offset=0 (local.get $c3) (v128.const i64x2 0 0))
-        (v128.store offset=16 (local.get $c3) (v128.const i64x2 0 0))
-        (v128.store offset=32 (local.get $c3) (v128.const i64x2 0 0))
-        (v128.store offset=48 (local.get $c3) (v128.const i64x2 0 0))
-      ))
-    (local.set $end (i32.add (local.get $p) (i32.shl (local.get $k) (i32.const 5))))
-    (block $done
-      (loop $blocks
-        (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
-        ;; KB steps of k per float32 block (KB * 32 bytes of panel)
-        (local.set $bend (select (local.get $end) (i32.add (local.get $p) (i32.const KB_BYTES))
-          (i32.lt_u (i32.sub (local.get $end) (local.get $p)) (i32.const KB_BYTES))))
-        (local.set $s00 (v128.const i64x2 0 0))
-        (local.set $s01 (v128.const i64x2 0 0))
-        (local.set $s10 (v128.const i64x2 0 0))
-        (local.set $s11 (v128.const i64x2 0 0))
-        (local.set $s20 (v128.const i64x2 0 0))
-        (local.set $s21 (v128.const i64x2 0 0))
-        (local.set $s30 (v128.const i64x2 0 0))
-        (local.set $s31 (v128.const i64x2 0 0))
-        (loop $kk
-          (local.set $w0 (v128.load (local.get $p)))
-          (local.set $w1 (v128.load offset=16 (local.get $p)))
-          (local.set $x (v128.load32_splat (local.get $ap)))
-          (local.set $s00 (MADD $x $w0 $s00))
-          (local.set $s01 (MADD $x $w1 $s01))
-          (local.set $x (v128.load32_splat offset=4 (local.get $ap)))
-          (local.set $s10 (MADD $x $w0 $s10))
-          (local.set $s11 (MADD $x $w1 $s11))
-          (local.set $x (v128.load32_splat offset=8 (local.get $ap)))
-          (local.set $s20 (MADD $x $w0 $s20))
-          (local.set $s21 (MADD $x $w1 $s21))
-          (local.set $x (v128.load32_splat offset=12 (local.get $ap)))
-          (local.set $s30 (MADD $x $w0 $s30))
-          (local.set $s31 (MADD $x $w1 $s31))
-          (local.set $ap (i32.add (local.get $ap) (i32.const 16)))
-          (local.set $p (i32.add (local.get $p) (i32.const 32)))
-          (br_if $kk (i32.lt_u (local.get $p) (local.get $bend))))
-        (v128.store offset=0 (local.get $c0)
-          (f64x2.add (v128.load offset=0 (local.get $c0)) (f64x2.promote_low_f32x4 (local.get $s00))))
-        (v128.store offset=16 (local.get $c0)
-          (f64x2.add (v128.load offset=16 (local.get $c0))
-            (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $s00) (local.get $s00)))))
-        (v128.store offset=32 (local.get $c0)
-          (f64x2.add (v128.load offset=32 (local.get $c0)) (f64x2.promote_low_f32x4 (local.get $s01))))
-        (v128.store offset=48 (local.get $c0)
-          (f64x2.add (v128.load offset=48 (local.get $c0))
-            (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $s01) (local.get $s01)))))
-        (v128.store offset=0 (local.get $c1)
-          (f64x2.add (v128.load offset=0 (local.get $c1)) (f64x2.promote_low_f32x4 (local.get $s10))))
-        (v128.store offset=16 (local.get $c1)
-          (f64x2.add (v128.load offset=16 (local.get $c1))
-            (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $s10) (local.get $s10)))))
-        (v128.store offset=32 (local.get $c1)
-          (f64x2.add (v128.load offset=32 (local.get $c1)) (f64x2.promote_low_f32x4 (local.get $s11))))
-        (v128.store offset=48 (local.get $c1)
-          (f64x2.add (v128.load offset=48 (local.get $c1))
-            (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $s11) (local.get $s11)))))
-        (v128.store offset=0 (local.get $c2)
-          (f64x2.add (v128.load offset=0 (local.get $c2)) (f64x2.promote_low_f32x4 (local.get $s20))))
-        (v128.store offset=16 (local.get $c2)
-          (f64x2.add (v128.load offset=16 (local.get $c2))
-            (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $s20) (local.get $s20)))))
-        (v128.store offset=32 (local.get $c2)
-          (f64x2.add (v128.load offset=32 (local.get $c2)) (f64x2.promote_low_f32x4 (local.get $s21))))
-        (v128.store offset=48 (local.get $c2)
-          (f64x2.add (v128.load offset=48 (local.get $c2))
-            (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $s21) (local.get $s21)))))
-        (v128.store offset=0 (local.get $c3)
-          (f64x2.add (v128.load offset=0 (local.get $c3)) (f64x2.promote_low_f32x4 (local.get $s30))))
-        (v128.store offset=16 (local.get $c3)
-          (f64x2.add (v128.load offset=16 (local.get $c3))
-            (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $s30) (local.get $s30)))))
-        (v128.store offset=32 (local.get $c3)
-          (f64x2.add (v128.load offset=32 (local.get $c3)) (f64x2.promote_low_f32x4 (local.get $s31))))
-        (v128.store offset=48 (local.get $c3)
-          (f64x2.add (v128.load offset=48 (local.get $c3))
-            (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $s31) (local.get $s31)))))
-        (br $blocks))))
-
-  ;; One row of A against one panel, in exactly the order $tile4 sums each of its rows (one float32
-  ;; chain per column over a KB block, then into float64), so a row's result does not depend on
-  ;; which tile computed it — results are the same whatever the batch split across threads.
-  (func $tile1 (param $a0 i32) (param $k i32) (param $p i32) (param $c0 i32) (param $accum i32)
-    (local $end i32) (local $bend i32) (local $x v128) (local $w0 v128) (local $w1 v128) (local $s00 v128) (local $s01 v128)
-    (if (i32.eqz (local.get $accum))
-      (then
-        (v128.store offset=0 (local.get $c0) (v128.const i64x2 0 0))
-        (v128.store offset=16 (local.get $c0) (v128.const i64x2 0 0))
-        (v128.store offset=32 (local.get $c0) (v128.const i64x2 0 0))
-        (v128.store offset=48 (local.get $c0) (v128.const i64x2 0 0))))
-    (local.set $end (i32.add (local.get $p) (i32.shl (local.get $k) (i32.const 5))))
-    (block $done
-      (loop $blocks
-        (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
-        (local.set $bend (select (local.get $end) (i32.add (local.get $p) (i32.const KB_BYTES))
-          (i32.lt_u (i32.sub (local.get $end) (local.get $p)) (i32.const KB_BYTES))))
-        (local.set $s00 (v128.const i64x2 0 0))
-        (local.set $s01 (v128.const i64x2 0 0))
-        (loop $kk
-          (local.set $x (v128.load32_splat (local.get $a0)))
-          (local.set $w0 (v128.load (local.get $p)))
-          (local.set $w1 (v128.load offset=16 (local.get $p)))
-          (local.set $s00 (MADD $x $w0 $s00))
-          (local.set $s01 (MADD $x $w1 $s01))
-          (local.set $a0 (i32.add (local.get $a0) (i32.const 4)))
-          (local.set $p (i32.add (local.get $p) (i32.const 32)))
-          (br_if $kk (i32.lt_u (local.get $p) (local.get $bend))))
-        (v128.store offset=0 (local.get $c0)
-          (f64x2.add (v128.load offset=0 (local.get $c0)) (f64x2.promote_low_f32x4 (local.get $s00))))
-        (v128.store offset=16 (local.get $c0)
-          (f64x2.add (v128.load offset=16 (local.get $c0))
-            (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $s00) (local.get $s00)))))
-        (v128.store offset=32 (local.get $c0)
-          (f64x2.add (v128.load offset=32 (local.get $c0)) (f64x2.promote_low_f32x4 (local.get $s01))))
-        (v128.store offset=48 (local.get $c0)
-          (f64x2.add (v128.load offset=48 (local.get $c0))
-            (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $s01) (local.get $s01)))))
-        (br $blocks))))
+  ;; The register tiles, written out by wasm/build.mjs (tile() there, which says how they are built):
+  ;;   (func $tileR (param $ap i32) (param $k i32) (param $p i32) (param $c0 i32) (param $ldcb i32) (param $accum i32))
+  ;; R rows of A against one panel: C rows c0, c0 + ldcb, ... (f64, 64 bytes each) = or += those
+  ;; rows · panel. $tile4's four rows come packed (pack4 below): ap holds, for each k, the four rows'
+  ;; values side by side, so one pointer walks them with constant offsets — the first version kept a
+  ;; pointer per row and spent a third of its instructions advancing them. $tile1 reads one row of A
+  ;; in place. Both sum each row in the same order (one float32 chain per column over a KB block,
+  ;; then into float64), so a row's result does not depend on which tile computed it — results are
+  ;; the same whatever the batch split across threads.
+  (TILE 4)
+  (TILE 1)
 
   ;; pack_panels(w, row0, n, k, dst): rows [row0, row0 + n) of W (row-major f32, k columns) into
   ;; panels of 8 output columns: dst[(j*k + kk)*8 + c] = W[row0 + 8j + c][kk], zero past n (see the
@@ -272,7 +137,7 @@
         (block $rows1done
           (loop $rows1
             (br_if $rows1done (i32.ge_s (local.get $i) (local.get $m)))
-            (call $tile1 (local.get $ar) (local.get $k) (local.get $pp) (local.get $cr) (local.get $accum))
+            (call $tile1 (local.get $ar) (local.get $k) (local.get $pp) (local.get $cr) (local.get $ldcb) (local.get $accum))
             (local.set $ar (i32.add (local.get $ar) (local.get $ldab)))
             (local.set $cr (i32.add (local.get $cr) (local.get $ldcb)))
             (local.set $i (i32.add (local.get $i) (i32.const 1)))
