@@ -54,6 +54,36 @@ test('gemm: odd shapes, k split into blocks, 1..7 rows: float32 products summed 
   }
 });
 
+test('gemm: a row sums the same whichever tile computes it (rows in fours or one by one), any k', () => {
+  const g = new WasmGemm(wasmModule()!);
+  // k: the unrolled k loop leaves after each of its steps (k % 4), KB blocks, the KC split below
+  for (const [M, K] of [[9, 1], [9, 2], [9, 3], [9, 5], [6, 37], [5, 70], [11, 131], [7, 300]] as const) {
+    g.reset();
+    const N = 16;
+    const np = panels(N);
+    const ldc = np * PANEL;
+    const pa = g.alloc(M * K);
+    const pp = g.alloc(np * K * PANEL);
+    const pc = g.alloc(M * ldc, 8);
+    const pc1 = g.alloc(ldc, 8);
+    const pap = g.alloc(M * K);
+    g.grow();
+    const A = g.f32(pa, M * K);
+    for (let i = 0; i < A.length; i++) A[i] = 2 * rnd() - 1;
+    const W = Float32Array.from({ length: N * K }, () => 2 * rnd() - 1);
+    packPanels(W, 0, N, K, g.f32(pp, np * K * PANEL));
+    g.exports.pack4(pa, K, M >> 2, K, pap);
+    g.exports.gemm(pa, K, pap, K * 16, M, K, pp, K * PANEL * 4, np, pc, ldc, 0);
+    const C = g.f64(pc, M * ldc);
+    for (let i = 0; i < M; i++) {
+      // row i alone: one row, so $tile1
+      g.exports.gemm(pa + i * K * 4, K, pap, K * 16, 1, K, pp, K * PANEL * 4, np, pc1, ldc, 0);
+      const one = g.f64(pc1, ldc);
+      for (let n = 0; n < N; n++) assert.equal(one[n], C[i * ldc + n], `M${M} K${K} row ${i} col ${n}`);
+    }
+  }
+});
+
 test('exp used by the gates is within 2 ulp of Math.exp on [-708, 708], and keeps NaN', () => {
   const g = new WasmGemm(wasmModule()!);
   g.reset();
