@@ -18,23 +18,34 @@ const rnd = (): number => {
   return seed / 4294967296;
 };
 
+/**
+ * A random M x K float32 A and N x K W in a fresh layout of g's memory, W packed into panels and
+ * A's rows four by four (pack4), as WasmKernel does; C (M rows of ldc float64) and C1 (one row) to
+ * write into.
+ */
+function product(g: WasmGemm, M: number, K: number, N: number) {
+  g.reset();
+  const np = panels(N);
+  const ldc = np * PANEL;
+  const pa = g.alloc(M * K);
+  const pp = g.alloc(np * K * PANEL);
+  const pc = g.alloc(M * ldc, 8);
+  const pc1 = g.alloc(ldc, 8);
+  const pap = g.alloc(M * K);
+  g.grow();
+  const A = g.f32(pa, M * K);
+  for (let i = 0; i < A.length; i++) A[i] = 2 * rnd() - 1;
+  const W = Float32Array.from({ length: N * K }, () => 2 * rnd() - 1);
+  packPanels(W, 0, N, K, g.f32(pp, np * K * PANEL));
+  g.exports.pack4(pa, K, M >> 2, K, pap);
+  return { np, ldc, pa, pp, pc, pc1, pap, A, W };
+}
+
 test('gemm: odd shapes, k split into blocks, 1..7 rows: float32 products summed in double', () => {
   const g = new WasmGemm(wasmModule()!);
   for (const [M, K, N] of [[1, 1, 1], [3, 17, 5], [4, 33, 8], [7, 100, 29], [5, 300, 99]] as const) {
-    g.reset();
-    const np = panels(N);
-    const ldc = np * PANEL;
-    const pa = g.alloc(M * K);
-    const pp = g.alloc(np * K * PANEL);
-    const pc = g.alloc(M * ldc, 8);
-    const pap = g.alloc(M * K);
-    g.grow();
-    const A = g.f32(pa, M * K);
-    for (let i = 0; i < A.length; i++) A[i] = 2 * rnd() - 1;
-    const W = Float32Array.from({ length: N * K }, () => 2 * rnd() - 1);
-    packPanels(W, 0, N, K, g.f32(pp, np * K * PANEL));
-    // rows packed four by four, then two k blocks, the second accumulating, as WasmKernel does
-    g.exports.pack4(pa, K, M >> 2, K, pap);
+    const { np, ldc, pa, pp, pc, pap, A, W } = product(g, M, K, N);
+    // two k blocks, the second accumulating, as WasmKernel does
     const k1 = Math.ceil(K / 2);
     g.exports.gemm(pa, K, pap, K * 16, M, k1, pp, K * PANEL * 4, np, pc, ldc, 0);
     if (K > k1) g.exports.gemm(pa + k1 * 4, K, pap + k1 * 16, K * 16, M, K - k1, pp + k1 * PANEL * 4, K * PANEL * 4, np, pc, ldc, 1);
@@ -58,21 +69,8 @@ test('gemm: a row sums the same whichever tile computes it (rows in fours or one
   const g = new WasmGemm(wasmModule()!);
   // k: the unrolled k loop leaves after each of its steps (k % 4), KB blocks, the KC split below
   for (const [M, K] of [[9, 1], [9, 2], [9, 3], [9, 5], [6, 37], [5, 70], [11, 131], [7, 300]] as const) {
-    g.reset();
     const N = 16;
-    const np = panels(N);
-    const ldc = np * PANEL;
-    const pa = g.alloc(M * K);
-    const pp = g.alloc(np * K * PANEL);
-    const pc = g.alloc(M * ldc, 8);
-    const pc1 = g.alloc(ldc, 8);
-    const pap = g.alloc(M * K);
-    g.grow();
-    const A = g.f32(pa, M * K);
-    for (let i = 0; i < A.length; i++) A[i] = 2 * rnd() - 1;
-    const W = Float32Array.from({ length: N * K }, () => 2 * rnd() - 1);
-    packPanels(W, 0, N, K, g.f32(pp, np * K * PANEL));
-    g.exports.pack4(pa, K, M >> 2, K, pap);
+    const { np, ldc, pa, pp, pc, pc1, pap } = product(g, M, K, N);
     g.exports.gemm(pa, K, pap, K * 16, M, K, pp, K * PANEL * 4, np, pc, ldc, 0);
     const C = g.f64(pc, M * ldc);
     for (let i = 0; i < M; i++) {
