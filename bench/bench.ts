@@ -8,12 +8,13 @@
  *      time of the whole process.
  *   2. Warm: the same GRUs computed again and again in one process (workers warm), 1 and 2 threads.
  *   3. PyTorch 1.13 on the same shapes, timed inside Python: one thread (torch.set_num_threads(1),
- *      OPENBLAS_NUM_THREADS=1), and the best of every torch x OpenBLAS thread setting tried (on
- *      this 2-core machine they oversubscribe when both are 2).
+ *      OPENBLAS_NUM_THREADS=1), measured between the cold runs of 1. so that the ratio is of times
+ *      taken together, and the best of every torch x OpenBLAS thread setting tried (on this
+ *      2-core machine they oversubscribe when both are 2).
  *   4. diagnose against run, cold: on deep-bidir with a port that ignored h0 (named) and one with a
  *      mistake diagnose has no name for (it searches everything), and on every port of
  *      test/fixtures/diagnose.
- *   5. The whole process on each small sample.
+ *   5. The whole process on each small sample, alternating with `node -e 0`.
  *   6. Loading a 1 GiB .npz, stored and deflated (bench/load.ts). Skipped with --quick.
  *
  * GFLOP/s counts the two matrix products: 2·B·T·3H·(I_k + H) per layer and direction.
@@ -69,10 +70,10 @@ const gflops = (w: Workload, ms: number): string => f1(flopsOf(w) / ms / 1e6);
 // ---------------------------------------------------------------------------------------------
 // PyTorch
 
-function torchTimes(torchThreads: number, blasThreads: number): Record<string, number> | string {
+function torchTimes(torchThreads: number, blasThreads: number, workloads: Workload[] = WORKLOADS): Record<string, number> | string {
   if (!existsSync(PY)) return 'no /usr/bin/python3';
   const env = { ...process.env, OPENBLAS_NUM_THREADS: String(blasThreads), OMP_NUM_THREADS: String(torchThreads), MKL_NUM_THREADS: String(blasThreads) };
-  const r = spawnSync(PY, [join(ROOT, 'bench', 'torch_gru.py'), JSON.stringify(WORKLOADS), String(WARM_RUNS), String(torchThreads)], { encoding: 'utf8', timeout: 900_000, env });
+  const r = spawnSync(PY, [join(ROOT, 'bench', 'torch_gru.py'), JSON.stringify(workloads), String(WARM_RUNS), String(torchThreads)], { encoding: 'utf8', timeout: 900_000, env });
   if (r.status !== 0) return `python3 failed: ${(r.stderr || '').trim().split('\n').pop()}`;
   return JSON.parse(r.stdout) as Record<string, number>;
 }
@@ -159,7 +160,15 @@ async function main(): Promise<void> {
         const file = join(dir, `${w.name}.npz`);
         const one: ColdRun[] = [];
         const def: ColdRun[] = [];
+        // PyTorch on one thread is measured between our runs too (every third pair): on this
+        // shared VM the host's load moves by 2x over minutes, and a ratio of times taken minutes
+        // apart would measure the host.
+        const torchHere: number[] = [];
         for (let i = 0; i < COLD_RUNS; i++) {
+          if (i % 3 === 0) {
+            const t = torchTimes(1, 1, [w]);
+            if (typeof t !== 'string') torchHere.push(t[w.name]!);
+          }
           one.push(coldRun(['run', file, '--threads', '1']));
           def.push(coldRun(['run', file]));
         }
@@ -167,7 +176,7 @@ async function main(): Promise<void> {
         const m1 = median(one.map((r) => r.referenceMs));
         const md = median(def.map((r) => r.referenceMs));
         const threads = median(def.map((r) => r.threads));
-        const t1 = typeof torch1 === 'string' ? undefined : torch1[w.name];
+        const t1 = torchHere.length > 0 ? median(torchHere) : undefined;
         let best: [number, string] | undefined;
         for (const [k, v] of torch) if (typeof v !== 'string' && (best === undefined || v[w.name]! < best[0])) best = [v[w.name]!, k];
         out.push(
@@ -178,7 +187,7 @@ async function main(): Promise<void> {
         '',
         `- Medians of ${COLD_RUNS} runs per setting, \`--threads 1\` and the default alternating; [min–max] in brackets. GRU ms is \`timings.referenceMs\`: the GRU alone, in the JSON.`,
         '- `--threads 1` / PyTorch 1 thread: PyTorch\'s time over ours (100% = as fast as PyTorch on one thread).',
-        '- PyTorch times are warm medians inside Python; "best" is the fastest of torch.set_num_threads x OPENBLAS_NUM_THREADS in {1, 2}.',
+        `- PyTorch times are warm medians inside Python. PyTorch 1 thread (torch.set_num_threads(1), OPENBLAS_NUM_THREADS=1): the median of ${Math.ceil(COLD_RUNS / 3)} such measurements made between the runs above; "best" is the fastest of torch.set_num_threads x OPENBLAS_NUM_THREADS in {1, 2}, measured before them.`,
         '',
       );
 
@@ -226,17 +235,23 @@ async function main(): Promise<void> {
   out.push('');
 
   log('bench: small samples, whole process...');
-  out.push('### The whole process on each small sample', '', '| `gru-check run <sample> --format json` | wall ms, median of 5 [range] |', '|---|---|');
-  for (const f of ['bidir_2layer.npz', 'classic_batch_first.npz', 'float64.npz', 'lengths.npz', 'no_bias.npz', 'unbatched.npz']) {
-    const ts = Array.from({ length: 5 }, () => wallOf(['run', join('samples', f), '--format', 'json']));
-    out.push(`| samples/${f} | ${f0(median(ts))} [${range(ts)}] |`);
-  }
-  const node = Array.from({ length: 5 }, () => {
+  // Each sample's runs alternate with `node -e 0`, so the row says how busy the host was meanwhile.
+  out.push('### The whole process on each small sample', '', '| `gru-check run <sample> --format json` | wall ms, median of 9 [range] | `node -e 0` between them, median [range] |', '|---|---|---|');
+  const nodeStart = (): number => {
     const t0 = performance.now();
     spawnSync(process.execPath, ['-e', '0']);
     return performance.now() - t0;
-  });
-  out.push(`| (\`node -e 0\`, for scale) | ${f0(median(node))} [${range(node)}] |`, '');
+  };
+  for (const f of ['bidir_2layer.npz', 'classic_batch_first.npz', 'float64.npz', 'lengths.npz', 'no_bias.npz', 'unbatched.npz']) {
+    const ts: number[] = [];
+    const node: number[] = [];
+    for (let i = 0; i < 9; i++) {
+      ts.push(wallOf(['run', join('samples', f), '--format', 'json']));
+      node.push(nodeStart());
+    }
+    out.push(`| samples/${f} | ${f0(median(ts))} [${range(ts)}] | ${f0(median(node))} [${range(node)}] |`);
+  }
+  out.push('');
 
   if (!QUICK) {
     log('bench: loading a 1 GiB .npz (stored and deflated), each in a fresh process...');
