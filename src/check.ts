@@ -24,6 +24,7 @@ import { compareTensors, type CheckResult } from './compare/isclose.js';
 import { resolveTolerance, sameCriteria, type PortPrecision, type Tolerance, type ToleranceOverrides } from './compare/tolerance.js';
 import type { GateMath } from './gru/math.js';
 import type { Where } from './diagnose/where.js';
+import { now } from './clock.js';
 
 export interface CheckOptions extends CaseOptions, ToleranceOverrides {
   equalNan?: boolean | undefined;
@@ -242,8 +243,7 @@ export interface Computed {
 
 /** The case's GRU as the stack driver runs it, seq-first; `run` may replace parts of the case. */
 export async function computeGru(c: GruCase, o: ComputeOptions, run?: GruRunInput): Promise<Computed> {
-  const t0 = performance.now();
-  const wall0 = performance.timeOrigin + t0;
+  const t0 = now();
   const input: GruRunInput = run ?? { params: c.params, input: c.input, seqLen: c.seqLen, batchSize: c.batchSize, h0: c.h0, lengths: c.lengths };
   const runOptions = { precision: o.precision, math: o.math ?? c.directionMath ?? c.math };
   const engine = o.precision === 'f16' ? 'reference' : o.engine ?? 'fast';
@@ -260,9 +260,9 @@ export async function computeGru(c: GruCase, o: ComputeOptions, run?: GruRunInpu
   // Read after the run: by default the fast engine takes the workers that are ready per layer.
   const threads = fast?.threads ?? 1;
   const kernel = !fast ? 'reference' : fast.kind === 'wasm' ? `wasm-${wasmBuild()}` : 'js';
-  const computed: Computed = { result, engine, threads, kernel, ms: performance.now() - t0 };
+  const computed: Computed = { result, engine, threads, kernel, ms: now() - t0 };
   if (o.trace && fast) {
-    const at = (t: number): number => Math.round((t - wall0) * 10) / 10;
+    const at = (t: number): number => Math.round((t - t0) * 10) / 10;
     computed.pieces = fast.trace.map((p) => ({ ...p, start: at(p.start), setup: at(p.setup), end: at(p.end) }));
   }
   return computed;
@@ -275,7 +275,7 @@ export async function computeGru(c: GruCase, o: ComputeOptions, run?: GruRunInpu
  * GruCheckError; a mismatch is a result, not an error.
  */
 export async function checkCase(input: string | ArrayBundle | GruCase, options: CheckOptions = {}): Promise<CaseResult> {
-  const t0 = performance.now();
+  const t0 = now();
   let c: GruCase;
   let fp: string | undefined;
   if (typeof input === 'string' || 'arrays' in input) {
@@ -287,7 +287,7 @@ export async function checkCase(input: string | ArrayBundle | GruCase, options: 
   } else {
     c = input;
   }
-  const loadMs = performance.now() - t0;
+  const loadMs = now() - t0;
   if (options.onnx) {
     const warnings = [...c.warnings];
     const candidate = await runOnnxModel(options.onnx.model, c, options.onnx.map ?? {}, warnings);
@@ -413,7 +413,7 @@ export function alignForCase(c: GruCase, cand: CandidateTensors, layout?: Candid
 export function compareCase(c: GruCase, ref: { output: UserTensor; h_n: UserTensor }, options: CheckOptions, precision: Precision, timings: Omit<Timings, 'compareMs'>): CaseResult {
   const equalNan = options.equalNan ?? false;
   const details = { stepErrors: options.stepErrors, errorMaps: options.errorMaps, statistics: options.statistics !== false, histograms: options.histograms };
-  const t1 = performance.now();
+  const t1 = now();
   const checks: CheckResult[] = [];
   const tolerance: Record<string, Tolerance> = {};
   const cand = options.candidate ? alignForCase(c, options.candidate, options.candidateLayout) : undefined;
@@ -440,7 +440,7 @@ export function compareCase(c: GruCase, ref: { output: UserTensor; h_n: UserTens
       }
     }
   }
-  const t2 = performance.now();
+  const t2 = now();
   const result: CaseResult = {
     case: c.source,
     pass: checks.every((k) => k.pass),

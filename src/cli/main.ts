@@ -34,6 +34,7 @@ import { parseSuite, parseShard, shardOf, type SuiteSettings } from '../suite/su
 import { PORT_PRECISIONS, parseCosineSpec, parseErrorStatSpec, parseToleranceSpec, presetOverrides, type Keyed, type PortPrecision, type ToleranceSpec } from '../compare/tolerance.js';
 import type { ErrorStat } from '../compare/stats.js';
 import { Progress, type ProgressSink } from './progress.js';
+import { now } from '../clock.js';
 
 const NO_SINK: ProgressSink = { isTTY: false, write: () => {} };
 
@@ -403,7 +404,7 @@ async function runCommand(cases: string[], flags: RunFlags, io: CliIO): Promise<
   };
   const results: CaseResult[] = [];
   for (const { path, name, flags: f } of plan) {
-    const t0 = performance.now();
+    const t0 = now();
     const label = name ?? path;
     const bars = { load: new Progress(io.progress ?? NO_SINK, `loading ${term(label)}`), compute: new Progress(io.progress ?? NO_SINK, `computing ${term(label)}`) };
     try {
@@ -417,7 +418,7 @@ async function runCommand(cases: string[], flags: RunFlags, io: CliIO): Promise<
       if (!(e instanceof GruCheckError)) throw e;
       e.file ??= path;
       io.stderr(errorLine(e));
-      results.push({ ...caseError(label, e, performance.now() - t0), ...(name !== undefined ? { path } : {}) });
+      results.push({ ...caseError(label, e, now() - t0), ...(name !== undefined ? { path } : {}) });
     } finally {
       bars.load.end();
       bars.compute.end();

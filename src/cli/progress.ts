@@ -4,6 +4,7 @@
  * CI logs never see it. Redraws at most every 100 ms on one line and erases itself when done.
  * The drawing is a pure function (renderBar) so it can be tested without a terminal.
  */
+import { now as msNow } from '../clock.js';
 
 export interface ProgressSink {
   isTTY: boolean;
@@ -22,7 +23,7 @@ export function renderBar(label: string, done: number, total: number, elapsedMs:
 }
 
 export class Progress {
-  private readonly start = performance.now();
+  private readonly start = msNow();
   private lastDraw = 0;
   private drawn = false;
 
@@ -34,7 +35,7 @@ export class Progress {
 
   update(done: number, total: number): void {
     if (!this.sink.isTTY) return;
-    const now = performance.now();
+    const now = msNow();
     if (now - this.start < this.delayMs || now - this.lastDraw < 100) return;
     this.lastDraw = now;
     this.drawn = true;

@@ -26,6 +26,7 @@ import { itemWork, KernelSource, type KernelKind } from './item.js';
 import { closeWorkers, prewarm, ready, shareQueue } from './pool.js';
 import { wallNow, type PieceTimes } from './item.js';
 import { wasmModule } from './wasm.js';
+import { now } from '../clock.js';
 
 export interface FastOptions extends RunControl {
   /** Threads; default chooseThreads(). 1 runs in-process with no workers. */
@@ -237,16 +238,16 @@ export function fastRunner(run: GruRunInput, options: GruRunOptions & FastOption
         // While this thread computes, a worker's "ready" or "piece done" is a message, seen only on
         // a turn of the event loop: take one every TURN_MS (not only every SLICE_MS of pacing), so
         // a worker that becomes free gets the next piece within milliseconds.
-        let lastTurn = performance.now();
+        let lastTurn = now();
         let nextMine = 0;
         for (;;) {
           const p = explicit ? mine[nextMine++] : next < pieces.length ? pieces[next++] : undefined;
           if (!p) break;
           for (const w of traced(trace, job.layer, 'main', job.directions[p.d]!, p.b0, p.b1, kind)) {
             yield w;
-            if (queue.active() && performance.now() - lastTurn >= TURN_MS) {
+            if (queue.active() && now() - lastTurn >= TURN_MS) {
               yield nextTurn();
-              lastTurn = performance.now();
+              lastTurn = now();
             }
           }
         }

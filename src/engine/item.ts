@@ -6,6 +6,7 @@
 import type { DirectionJob } from '../gru/stack.js';
 import { chunkSteps, directionWork } from './direction.js';
 import { JsKernel, WasmKernel, type Kernel } from './kernel.js';
+import { now } from '../clock.js';
 
 export type KernelKind = 'wasm' | 'js';
 
@@ -37,7 +38,7 @@ export function itemWork(job: DirectionJob, b0: number, b1: number, kind: Kernel
   return directionWork(job, b0, b1, kernel, grain);
 }
 
-/** Wall-clock times (ms since the epoch, performance.timeOrigin-based) of a piece, for traces. */
+/** Times of a piece on clock.ts's clock (ms, the same in every thread), for traces. */
 export interface PieceTimes {
   start: number;
   /** Kernel set up (weights packed), time loop about to start. */
@@ -45,5 +46,5 @@ export interface PieceTimes {
   end: number;
 }
 
-/** Milliseconds since the epoch, comparable across threads (each has its own timeOrigin). */
-export const wallNow = (): number => performance.timeOrigin + performance.now();
+/** Now on clock.ts's clock, comparable across threads. */
+export const wallNow = now;

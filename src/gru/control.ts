@@ -8,6 +8,7 @@
  * reports progress, lets the event loop turn once, and throws if the run was aborted. The abort
  * check sits there because a signal can only be aborted by code that runs on the event loop.
  */
+import { now as msNow } from '../clock.js';
 
 /** Run options shared by the engines' async entry points. */
 export interface RunControl {
@@ -60,14 +61,14 @@ export class Pacer {
     private readonly control: RunControl,
     private readonly sliceMs = SLICE_MS,
   ) {
-    const now = performance.now();
+    const now = msNow();
     this.sliceEnd = now + sliceMs;
     this.lastReport = now;
   }
 
   /** The current slice of main-thread work is over: call pause() now. */
   due(): boolean {
-    return performance.now() >= this.sliceEnd;
+    return msNow() >= this.sliceEnd;
   }
 
   /** Reports progress if it is time, lets the event loop run, then throws if aborted. */
@@ -75,14 +76,14 @@ export class Pacer {
     this.report(done);
     await nextTurn();
     throwIfAborted(this.control.signal);
-    this.sliceEnd = performance.now() + this.sliceMs;
+    this.sliceEnd = msNow() + this.sliceMs;
   }
 
   /** Reports `done` if REPORT_MS passed since the last report and it moved on. */
   report(done: number): void {
     const cb = this.control.onProgress;
     if (!cb) return;
-    const now = performance.now();
+    const now = msNow();
     const d = Math.min(this.total, Math.max(this.reported, done));
     // 0.9: a REPORT_MS interval timer may fire a hair early by this clock.
     if (d <= this.reported || now - this.lastReport < 0.9 * REPORT_MS) return;
