@@ -136,6 +136,24 @@
         (br $levels)))
     (f64.load (local.get $cur)))
 
+;; after_rank(src, m, v, r): the value of rank r + 1 among the m float64 at src (non-negative,
+  ;; no NaN), given v, the value of rank r: v again when more than r + 1 of them are <= v, else the
+  ;; smallest above v. One pass and no writes, where a second select_rank would cost its four
+  ;; levels: a median or quantile between two ranks wants both, and they are usually neighbours.
+  (func (export "after_rank") (param $src i32) (param $m i32) (param $v f64) (param $r i32) (result f64)
+    (local $i i32) (local $x f64) (local $le i32) (local $next f64)
+    (local.set $next (f64.const inf))
+    (block $done
+      (loop $each
+        (br_if $done (i32.ge_u (local.get $i) (local.get $m)))
+        (local.set $x (f64.load (i32.add (local.get $src) (i32.shl (local.get $i) (i32.const 3)))))
+        (local.set $le (i32.add (local.get $le) (f64.le (local.get $x) (local.get $v))))
+        (local.set $next (select (local.get $x) (local.get $next)
+          (i32.and (f64.gt (local.get $x) (local.get $v)) (f64.lt (local.get $x) (local.get $next)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $each)))
+    (select (local.get $v) (local.get $next) (i32.gt_u (local.get $le) (i32.add (local.get $r) (i32.const 1)))))
+
   ;; ---- typed ----
   ;; scan: elements [0, n) of a and e (float64 at byte addresses a, e); the first one is element
   ;; `base` of the whole tensor (a and e are float32 or float64 as the export's suffix says: f, d).

@@ -34,6 +34,7 @@ interface CompareExports {
   locate(h: number, nb: number, ranks: number, k: number, out: number): number;
   octaves(h: number, nb: number, sub: number, out: number): void;
   select_rank(src: number, m: number, rank: number, t0: number, t1: number, hist: number): number;
+  after_rank(src: number, m: number, v: number, r: number): number;
   [fn: `scan_${string}`]: Scan;
   [fn: `gather_${string}`]: Gather;
 }
@@ -173,6 +174,8 @@ export function scanTensors(a: ArrayLike<number>, e: ArrayLike<number>, n: numbe
   const chunk = Math.max(1, Math.min(n, chunkElements));
   const A = lay.take((kinds[0] === 'f' ? 4 : 8) * chunk);
   const E = lay.take((kinds[1] === 'f' ? 4 : 8) * chunk);
+  /** Bytes from A to the end of E: the chunk buffers, contiguous. */
+  const tensorBytes = lay.top - A;
   // Keep tables are in FINE buckets: KEEP_FROM is past SORT_UP_TO.
   const keeps = n > KEEP_FROM && q.stats ? keepPlan(a, e, n, [0.5, q.quantile], lay) : [undefined, undefined];
   fit(k, lay.top);
@@ -285,12 +288,26 @@ export function scanTensors(a: ArrayLike<number>, e: ArrayLike<number>, n: numbe
         x.plan.out[x.slot] = v[x.rank]!;
       }
       if (big.length === 0) return;
+      // The select's scratch: where the two tensors' chunk was, when it is big enough (the scan and
+      // any gather are done with it, and its pages are already touched: fresh ones cost a first
+      // select 2-3 ms more in a fresh process), else new memory.
       const most = Math.max(...big.map((x) => x.m));
-      const t0 = lay.take(8 * most);
-      const t1 = lay.take(8 * most);
-      const hist = lay.take(4 * 65536);
+      const need = 16 * most + 4 * 65536;
+      const base = need <= tensorBytes ? A : lay.take(need);
+      const t0 = base;
+      const t1 = base + 8 * most;
+      const hist = t1 + 8 * most;
       fit(k, lay.top);
-      for (const x of big) x.plan.out[x.slot] = k.select_rank(x.buf, x.m, x.rank, t0, t1, hist);
+      // A rank right after the one before it in the same values (the two middle ranks of a median,
+      // the two a quantile interpolates between) is one pass from that one's value, not a select.
+      big.sort((x, y) => x.buf - y.buf || x.rank - y.rank);
+      let prev: { job: Job; value: number } | undefined;
+      for (const x of big) {
+        const after = prev !== undefined && prev.job.buf === x.buf && prev.job.m === x.m && prev.job.rank === x.rank - 1;
+        const value = after ? k.after_rank(x.buf, x.m, prev!.value, prev!.job.rank) : k.select_rank(x.buf, x.m, x.rank, t0, t1, hist);
+        x.plan.out[x.slot] = value;
+        prev = { job: x, value };
+      }
     },
   };
   return result;
