@@ -110,8 +110,42 @@ export function expand(text, fma, kb = KB) {
   const madd = fma
     ? (_, x, w, s) => `(f32x4.relaxed_madd (local.get $${x}) (local.get $${w}) (local.get $${s}))`
     : (_, x, w, s) => `(f32x4.add (local.get $${s}) (f32x4.mul (local.get $${x}) (local.get $${w})))`;
-  return constantTable(text.replace(/\(TILE (\d+)\)/g, (_, r) => tile(Number(r)))
-    .replace(MADD, madd).replaceAll('KB_BYTES', String(32 * kb)));
+  return constantTable(inlineExp(text.replace(/\(TILE (\d+)\)/g, (_, r) => tile(Number(r)))
+    .replace(MADD, madd).replaceAll('KB_BYTES', String(32 * kb))));
+}
+
+/** The index just past the parenthesis that closes the one at `open`. */
+function closing(text, open) {
+  let depth = 0;
+  for (let i = open; i < text.length; i++) {
+    if (text[i] === '(') depth++;
+    else if (text[i] === ')' && --depth === 0) return i + 1;
+  }
+  throw new Error('gemm.wat: unbalanced parentheses');
+}
+
+/**
+ * gemm.wat's $exp written in place of each (call $exp x): a block that sets the renamed parameter
+ * and ends with the function's result; the callers declare the renamed locals where they say
+ * (EXP_LOCALS), and the function itself is dropped.
+ */
+function inlineExp(text) {
+  const head = '(func $exp (param $x v128) (result v128)';
+  const at = text.indexOf(head);
+  if (at < 0) throw new Error('gemm.wat: no $exp to inline');
+  const end = closing(text, at);
+  const fn = text.slice(at + head.length, end - 1);
+  const names = [...fn.matchAll(/\(local \$(\w+) v128\)/g)].map((m) => m[1]);
+  const rename = (s) => s.replace(/\$(\w+)/g, (m, n) => (n === 'x' || names.includes(n) ? `$exp_${n}` : m));
+  const body = rename(fn.replace(/\(local \$\w+ v128\)/g, ''));
+  let out = text.slice(0, at) + text.slice(end);
+  for (let i = out.indexOf('(call $exp '); i >= 0; i = out.indexOf('(call $exp ')) {
+    const close = closing(out, i);
+    const arg = out.slice(i + '(call $exp '.length, close - 1);
+    out = `${out.slice(0, i)}(block (result v128) (local.set $exp_x ${arg}) ${body})${out.slice(close)}`;
+  }
+  const locals = ['x', ...names].map((n) => `(local $exp_${n} v128)`).join(' ');
+  return out.replaceAll('(EXP_LOCALS)', locals);
 }
 
 /** A wat float literal (decimal, or hexadecimal as 0x1.8p52) as a number. */

@@ -155,7 +155,9 @@
   ;; and 2^k built in the exponent bits. tanh(x) = 1 - 2/(e^(2x) + 1) and σ(x) = 1/(1 + e^(-x)).
   ;; test/engine/wasm.ts checks exp against Math.exp (within 1 ulp) and the gates against the
   ;; JS formulas. The passes run over a whole row with independent iterations, so the CPU overlaps
-  ;; the exp latency of neighbouring pairs.
+  ;; the exp latency of neighbouring pairs. $exp is a template: build.mjs writes its body in place
+  ;; of every call of it, its locals renamed and declared where the caller says EXP_LOCALS, and
+  ;; drops the function; V8 (Node 20) does not inline wasm calls itself.
   (func $exp (param $x v128) (result v128)
     (local $k v128) (local $kd v128) (local $r v128) (local $r2 v128) (local $r4 v128) (local $p v128)
     ;; e^709 is near the largest finite power; below -708 the result underflows to ~0 anyway.
@@ -188,7 +190,7 @@
   ;; biases, so one call does both gates.
   (func (export "sigmoid_pass") (param $gi i32) (param $gh i32) (param $bi i32) (param $bh i32)
         (param $dst i32) (param $n i32)
-    (local $o i32) (local $end i32)
+    (local $o i32) (local $end i32) (EXP_LOCALS)
     (local.set $end (i32.shl (local.get $n) (i32.const 3)))
     (block $done
       (loop $pairs
@@ -209,7 +211,7 @@
   ;; gi, gh, bi, bh point at the n-gate blocks; r and z at f64 gate values from sigmoid_pass.
   (func (export "update_pass") (param $gi i32) (param $gh i32) (param $bi i32) (param $bh i32)
         (param $r i32) (param $z i32) (param $h i32) (param $n i32) (param $lbr i32)
-    (local $j i32) (local $o i32) (local $q i32) (local $gn v128) (local $z2 v128) (local $e v128) (local $c v128) (local $hv v128)
+    (local $j i32) (local $o i32) (local $q i32) (local $gn v128) (local $z2 v128) (local $e v128) (local $c v128) (local $hv v128) (EXP_LOCALS)
     (block $done
       (loop $pairs
         (br_if $done (i32.ge_s (local.get $j) (local.get $n)))
@@ -253,7 +255,7 @@
 
   ;; dst[i] = e^src[i] for i < n (n even; f64 arrays): only for tests of $exp against Math.exp.
   (func (export "exp_f64") (param $src i32) (param $dst i32) (param $n i32)
-    (local $j i32)
+    (local $j i32) (EXP_LOCALS)
     (block $done
       (loop $pairs
         (br_if $done (i32.ge_s (local.get $j) (local.get $n)))
