@@ -50,39 +50,38 @@ test('exit 0 on a passing sample, with the config and both tensors in the table 
   assert.doesNotMatch(r.stdout, /\x1b\[/, 'no colour when NO_COLOR is set and stdout is a pipe');
 });
 
-test('the built binary loads its bundle with the code cache; a stale or damaged cache is not used, and the run is the same', () => {
-  const probe = (root: string): string => {
-    const code = `import { loadCli } from ${JSON.stringify(pathToFileURL(join(root, 'bin', 'load-cli.js')).href)}; process.stdout.write(String(loadCli().cached));`;
-    const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8' });
+test('the built CLI loads its bundle with the code cache; a stale or damaged cache is not used, and the run is the same', async () => {
+  // One fresh process per state: load the bundle as the launcher does (bin/load-cli.js), say
+  // whether V8 took the cache, and run a sample through the loaded CLI.
+  const probe = (root: string): { cached: boolean; code: number; stdout: string } => {
+    const code = `import { loadCli } from ${JSON.stringify(pathToFileURL(join(root, 'bin', 'load-cli.js')).href)};
+const { cli, cached } = loadCli();
+let stdout = '';
+const code = await cli.main(['run', 'samples/mismatch.npz'], { stdout: (s) => { stdout += s; }, stderr: (s) => process.stderr.write(s), env: { NO_COLOR: '1' } });
+process.stdout.write(JSON.stringify({ cached, code, stdout }));`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8', cwd: ROOT });
     assert.equal(r.status, 0, r.stderr);
-    return r.stdout;
+    assert.equal(r.stderr, '');
+    return JSON.parse(r.stdout) as { cached: boolean; code: number; stdout: string };
   };
+  const want = await cli(['run', 'samples/mismatch.npz']);
+  assert.equal(want.code, 1);
   // npm run build wrote the cache: V8 takes it in a fresh process.
-  assert.equal(probe(ROOT), 'true');
-  const { dir, bin: copy } = readableCli();
+  assert.deepEqual(probe(ROOT), { cached: true, code: 1, stdout: want.stdout });
+  const { dir } = readableCli();
   const cache = join(dir, 'dist', 'engine', 'cli-bundle.cache');
   const bundle = join(dir, 'dist', 'engine', 'cli-bundle.cjs');
-  const want = bin(['run', 'samples/mismatch.npz']);
-  const run = (): void => {
-    const r = spawnSync(process.execPath, [copy, 'run', 'samples/mismatch.npz'], { encoding: 'utf8', cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
-    assert.equal(r.status, 1, r.stderr);
-    assert.equal(r.stdout, want.stdout);
-    assert.equal(r.stderr, '');
-  };
-  assert.equal(probe(dir), 'true');
   // One byte of the cache data changed: its CRC no longer matches, so it is not offered to V8.
   const good = readFileSync(cache);
   const bad = Buffer.from(good);
   bad[bad.length >> 1] ^= 0xff;
   writeFileSync(cache, bad);
-  assert.equal(probe(dir), 'false');
-  run();
+  assert.deepEqual(probe(dir), { cached: false, code: 1, stdout: want.stdout });
   // The bundle changed after the cache was made (same length, so V8's own check would pass).
   writeFileSync(cache, good);
   const src = readFileSync(bundle, 'utf8');
   writeFileSync(bundle, src.replace("'use strict';", '"use strict";'));
-  assert.equal(probe(dir), 'false');
-  run();
+  assert.deepEqual(probe(dir), { cached: false, code: 1, stdout: want.stdout });
 });
 
 test('exit 1 on a mismatch; --atol large enough makes it pass', async () => {
