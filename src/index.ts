@@ -20,7 +20,8 @@ export { runGruStack as runGru, runStack, gruFlops, afterEachLayer, type GruRunI
 export { REFERENCE_RUNNER } from './gru/layer.js';
 export { compareTensors, isClose, type CheckResult, type CompareOptions } from './compare/isclose.js';
 export { DEFAULT_TOLERANCES, resolveTolerance, parseToleranceSpec, parseErrorStatSpec, parseCosineSpec, TOLERANCE_KEYS, PORT_PRESETS, PORT_PRECISIONS, type ToleranceSpec, type Tolerance, type ToleranceOverrides, type Keyed, type PortPrecision, type PortPreset } from './compare/tolerance.js';
-export { ERROR_STATS, DEFAULT_ERROR_QUANTILE, selectRanks, medianAndQuantile, type ErrorStat, type ErrorHistogram } from './compare/stats.js';
+export { ERROR_STATS, DEFAULT_ERROR_QUANTILE, type ErrorStat, type ErrorHistogram } from './compare/stats.js';
+export { selectRanks, medianAndQuantile } from './compare/kernel.js';
 export { parseSuite, parseShard, shardOf, type Suite, type SuiteEntry, type SuiteSettings } from './suite/suite.js';
 export { checkCase, computeGru, toUserLayout, readCandidate, caseError, type CaseResult, type CheckOptions, type Engine, type Timings, type CandidateTensors, type DiagnosisEntry } from './check.js';
 export { fastRunner, runGruFast, chooseThreads, closeFastEngine, type FastOptions } from './engine/fast.js';

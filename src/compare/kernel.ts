@@ -16,7 +16,7 @@
  * collect them. Either way the ranks are then selected among the kept values exactly.
  */
 import { compareModule } from '../engine/wasm.js';
-import { bucketOf, planRanks, type Locate, type RankPlan } from './stats.js';
+import { bucketOf, medianQuantileFrom, medianQuantileRanks, planRanks, type Locate, type MedianQuantile, type RankPlan } from './stats.js';
 
 type Scan = (
   a: number, e: number, n: number, base: number, bits: number, atol: number, rtol: number, eqnan: number, st: number,
@@ -298,19 +298,70 @@ export function scanTensors(a: ArrayLike<number>, e: ArrayLike<number>, n: numbe
       const t1 = base + 8 * most;
       const hist = t1 + 8 * most;
       fit(k, lay.top);
-      // A rank right after the one before it in the same values (the two middle ranks of a median,
-      // the two a quantile interpolates between) is one pass from that one's value, not a select.
+      // Each buffer's ranks together, ascending (ranksAt).
       big.sort((x, y) => x.buf - y.buf || x.rank - y.rank);
-      let prev: { job: Job; value: number } | undefined;
-      for (const x of big) {
-        const after = prev !== undefined && prev.job.buf === x.buf && prev.job.m === x.m && prev.job.rank === x.rank - 1;
-        const value = after ? k.after_rank(x.buf, x.m, prev!.value, prev!.job.rank) : k.select_rank(x.buf, x.m, x.rank, t0, t1, hist);
-        x.plan.out[x.slot] = value;
-        prev = { job: x, value };
+      for (let i = 0; i < big.length;) {
+        let j = i;
+        while (j < big.length && big[j]!.buf === big[i]!.buf) j++;
+        const run = big.slice(i, j);
+        const values = ranksAt(k, run[0]!.buf, run[0]!.m, run.map((x) => x.rank), t0, t1, hist);
+        run.forEach((x, n) => (x.plan.out[x.slot] = values[n]!));
+        i = j;
       }
     },
   };
   return result;
+}
+
+/**
+ * The values at `ranks` (ascending, each < m) among the m float64 at byte address src of the
+ * kernel's memory (non-negative, not modified): select_rank for each, except that a rank right
+ * after the one before it (the two middle ranks of a median, the two a quantile interpolates
+ * between) is one pass from that one's value (after_rank), and a repeated rank is not selected
+ * again. t0, t1: 8·m bytes of scratch each; hist: 65536 i32.
+ */
+function ranksAt(k: CompareExports, src: number, m: number, ranks: readonly number[], t0: number, t1: number, hist: number): number[] {
+  const out: number[] = [];
+  ranks.forEach((r, i) => {
+    const prev = i > 0 ? ranks[i - 1]! : -2;
+    out.push(r === prev ? out[i - 1]! : r === prev + 1 ? k.after_rank(src, m, out[i - 1]!, prev) : k.select_rank(src, m, r, t0, t1, hist));
+  });
+  return out;
+}
+
+/**
+ * The values at `ranks` (0-based positions in ascending order; any order, duplicates allowed, each
+ * < m) of the non-negative finite values buf[0..m), -0 counted as 0; buf is not modified. The
+ * selection compareTensors makes, on any array: up to SORT_UP_TO values are sorted, more go
+ * through the kernel's radix select.
+ */
+export function selectRanks(buf: ArrayLike<number>, m: number, ranks: readonly number[]): number[] {
+  const k = kernel();
+  const lay = new Layout();
+  const src = lay.take(8 * m);
+  const big = m > SORT_UP_TO;
+  const t0 = big ? lay.take(8 * m) : 0;
+  const t1 = big ? lay.take(8 * m) : 0;
+  const hist = big ? lay.take(4 * 65536) : 0;
+  fit(k, lay.top);
+  const v = new Float64Array(k.memory.buffer, src, m);
+  // + 0 turns -0 into 0, which the select's bit order would put past every positive value.
+  for (let i = 0; i < m; i++) v[i] = buf[i]! + 0;
+  if (!big) {
+    v.sort();
+    return ranks.map((r) => v[r]!);
+  }
+  const order = ranks.map((r, i) => [r, i] as const).sort((a, b) => a[0] - b[0]);
+  const values = ranksAt(k, src, m, order.map(([r]) => r), t0, t1, hist);
+  const out = new Array<number>(ranks.length);
+  order.forEach(([, i], n) => (out[i] = values[n]!));
+  return out;
+}
+
+/** np.median and np.quantile(x, q) of buf[0..m) (non-negative, finite), in one selection; null for m = 0. */
+export function medianAndQuantile(buf: ArrayLike<number>, m: number, q: number): MedianQuantile | null {
+  if (m === 0) return null;
+  return medianQuantileFrom(selectRanks(buf, m, medianQuantileRanks(m, q)), m, q);
 }
 
 interface Keep {

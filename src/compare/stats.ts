@@ -1,6 +1,8 @@
 /**
- * Order statistics of errors without sorting them (an exact radix select over the IEEE-754 bits),
- * and the per-octave histogram of |error| for the reports.
+ * Order statistics of errors without sorting them: the definitions, the bucket plans of the exact
+ * radix select over the IEEE-754 bits, and the per-octave histogram of |error| for the reports. The
+ * select itself runs in the compare kernel (wasm/compare.wat select_rank, driven by
+ * compare/kernel.ts: compareTensors' ranks and the public selectRanks).
  *
  * Definitions follow numpy (test/fixtures/tolerance/stats.json holds numpy's numbers):
  *   median      np.median: the middle value, or the mean of the two middle values for an even count
@@ -13,105 +15,23 @@
  * like their bit patterns read as unsigned integers, so a histogram of the top 16 bits (sign,
  * exponent and 4 mantissa bits: 1/16 of an octave per bucket) finds the bucket holding each wanted
  * rank in one pass; a second pass copies out just those buckets, and the next 16 bits narrow them
- * the same way until a bucket is small enough to sort. Never O(n log n) — also not for an all-zero
- * buffer (every level keeps the whole set without copying it, and after the last level the values
- * are bit-identical). compareTensors has the compare kernel (compare/kernel.ts) make the first pass
- * during its scan and the second (planRanks' ranges) in one more pass over the data.
+ * the same way. Never O(n log n). compareTensors has the compare kernel make the first pass during
+ * its scan and the second (planRanks' ranges) while it scans or in one more pass over the data.
  */
 
 /** Index of the high 32-bit word of a float64 in a Uint32Array view (1 on little-endian hosts). */
 export const HI = new Uint8Array(new Float64Array([1]).buffer)[7] === 0x3f ? 1 : 0;
 const LO = 1 - HI;
-/** Buckets at or below this size are sorted outright. */
-const SMALL = 2048;
-
-/** Digit `level` (0..3, most significant first) of a non-negative double's bits; level 0 ignores the sign (so -0 is 0). */
-function digitsOf(v: Float64Array, m: number, level: number, hist: Int32Array): void {
-  const u = new Uint32Array(v.buffer, v.byteOffset, 2 * m);
-  const w = level < 2 ? HI : LO;
-  if (level === 0) for (let i = 0; i < m; i++) hist[(u[2 * i + w]! >>> 16) & 0x7fff]++;
-  else if (level === 2) for (let i = 0; i < m; i++) hist[u[2 * i + w]! >>> 16]++;
-  else for (let i = 0; i < m; i++) hist[u[2 * i + w]! & 0xffff]++;
-}
-
-function digitAt(u: Uint32Array, i: number, level: number): number {
-  if (level === 0) return (u[2 * i + HI]! >>> 16) & 0x7fff;
-  if (level === 1) return u[2 * i + HI]! & 0xffff;
-  if (level === 2) return u[2 * i + LO]! >>> 16;
-  return u[2 * i + LO]! & 0xffff;
-}
 
 /**
- * The histogram of the top 16 bits of buf[0..m) (32768 buckets: non-negative doubles only), the
- * first pass of selectRanks; pass it back in to save that pass, and to octaveHistogram.
+ * The histogram of the top 16 bits of buf[0..m) (32768 buckets, the sign ignored: non-negative
+ * doubles only), as the compare kernel's scan counts them: octaveHistogram's input.
  */
 export function topBitsHistogram(buf: Float64Array, m: number): Int32Array {
   const hist = new Int32Array(65536);
-  digitsOf(buf, m, 0, hist);
+  const u = new Uint32Array(buf.buffer, buf.byteOffset, 2 * m);
+  for (let i = 0; i < m; i++) hist[(u[2 * i + HI]! >>> 16) & 0x7fff]++;
   return hist;
-}
-
-/**
- * The values at `ranks` (0-based positions in ascending order; any order, duplicates allowed, each
- * < m) of the non-negative finite values buf[0..m). buf is not modified.
- */
-export function selectRanks(buf: Float64Array, m: number, ranks: readonly number[], top?: Int32Array): number[] {
-  const out = new Array<number>(ranks.length).fill(NaN);
-  const order = ranks.map((r, i) => [r, i] as const).sort((a, b) => a[0] - b[0]);
-  select(buf, m, order.map((x) => x[0]), order.map((x) => x[1]), 0, out, top);
-  return out;
-}
-
-function select(v: Float64Array, m: number, ranks: number[], slots: number[], level: number, out: number[], hist?: Int32Array): void {
-  if (m <= SMALL || level === 4) {
-    // At level 4 every 64 bits agree: any element is the answer.
-    const s = level === 4 ? v.subarray(0, m) : v.slice(0, m).sort();
-    ranks.forEach((r, i) => (out[slots[i]!] = s[level === 4 ? 0 : r]!));
-    return;
-  }
-  if (!hist) {
-    hist = new Int32Array(65536);
-    digitsOf(v, m, level, hist);
-  }
-  // Which bucket (digit) holds each rank, and its rank within the bucket.
-  const groups = new Map<number, { ranks: number[]; slots: number[] }>();
-  let below = 0;
-  let ri = 0;
-  for (let d = 0; d < 65536 && ri < ranks.length; d++) {
-    const c = hist[d]!;
-    if (c === 0) continue;
-    while (ri < ranks.length && ranks[ri]! < below + c) {
-      let g = groups.get(d);
-      if (!g) groups.set(d, (g = { ranks: [], slots: [] }));
-      g.ranks.push(ranks[ri]! - below);
-      g.slots.push(slots[ri]!);
-      ri++;
-    }
-    below += c;
-  }
-  // One bucket holding everything: narrow by the next digit without copying.
-  if (groups.size === 1) {
-    const [d, g] = [...groups][0]!;
-    if (hist[d] === m) {
-      select(v, m, g.ranks, g.slots, level + 1, out);
-      return;
-    }
-  }
-  const u = new Uint32Array(v.buffer, v.byteOffset, 2 * m);
-  const slotOf = new Int32Array(65536).fill(-1);
-  const bufs: Float64Array[] = [];
-  const fill: number[] = [];
-  for (const d of groups.keys()) {
-    slotOf[d] = bufs.length;
-    bufs.push(new Float64Array(hist[d]!));
-    fill.push(0);
-  }
-  for (let i = 0; i < m; i++) {
-    const s = slotOf[digitAt(u, i, level)]!;
-    if (s >= 0) bufs[s]![fill[s]!++] = v[i]!;
-  }
-  let k = 0;
-  for (const g of groups.values()) select(bufs[k++]!, bufs[k - 1]!.length, g.ranks, g.slots, level + 1, out);
 }
 
 /** numpy's linear interpolation between two neighbours, evaluated as numpy 1.24's _lerp does. */
@@ -139,15 +59,6 @@ export function medianQuantileFrom(values: readonly number[], m: number, q: numb
   if (!Number.isFinite(median)) median = a / 2 + b / 2;
   const p = q * (m - 1);
   return { median, quantile: lerp(lo, hi, p - Math.floor(p)) };
-}
-
-/**
- * np.median and np.quantile(x, q) of buf[0..m) (non-negative, finite), in one selection; null for
- * m = 0. `top`: topBitsHistogram(buf, m) when already made.
- */
-export function medianAndQuantile(buf: Float64Array, m: number, q: number, top?: Int32Array): MedianQuantile | null {
-  if (m === 0) return null;
-  return medianQuantileFrom(selectRanks(buf, m, medianQuantileRanks(m, q), top), m, q);
 }
 
 const BITS = new Float64Array(1);
