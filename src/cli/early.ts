@@ -1,12 +1,11 @@
 /**
  * What the launcher does before the CLI parses anything, for a run on the fast engine:
  *   1. compile the wasm kernels (the GRU's, and compare's for a big case on any engine) with the
- *      V8 flags they want, then put the flags back: relaxed SIMD (the GRU's fused multiply-add build; Node 20 has
- *      it only behind a flag) and eager, optimizing
- *      compilation (no lazy compile, no dynamic tier-up: the kernel starts at full speed instead of
- *      on baseline code). The compiled module keeps what it was compiled with. Putting the flags
- *      back matters: while any of them differs from V8's defaults, every worker thread starts about
- *      twice as slowly (~70 ms against ~35 ms here, measured), as V8 cannot use its startup code
+ *      V8 flags they want, then put the flags back: relaxed SIMD (the GRU's fused multiply-add
+ *      build; Node 20 has it only behind a flag) and eager, optimizing compilation (no lazy
+ *      compile, no dynamic tier-up: the kernel starts at full speed instead of on baseline code).
+ *      The compiled module keeps what it was compiled with. Putting the flags back matters: while
+ *      any of them differs from V8's defaults, every worker thread starts about twice as slowly (~70 ms against ~35 ms here, measured), as V8 cannot use its startup code
  *      cache for a different flag set. V8 flags are process-wide, so only the CLI sets them, never
  *      the library.
  *   2. start the engine's workers for a run that will want them, so their start overlaps loading

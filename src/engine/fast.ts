@@ -22,9 +22,8 @@ import type { FloatArray, GruDirectionParams, Precision, StatePrecision } from '
 import { GruCheckError } from '../errors.js';
 import { nextTurn, type RunControl } from '../gru/control.js';
 import { gruFlops, runStack, type DirectionJob, type GruRunInput, type GruRunOptions, type GruRunResult, type Runner } from '../gru/stack.js';
-import { itemWork, KernelSource, type KernelKind } from './item.js';
+import { itemWork, KernelSource, wallNow, type KernelKind, type PieceTimes } from './item.js';
 import { closeWorkers, prewarm, ready, shareQueue } from './pool.js';
-import { wallNow, type PieceTimes } from './item.js';
 import { wasmModule } from './wasm.js';
 import { now } from '../clock.js';
 
