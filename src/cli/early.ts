@@ -5,9 +5,9 @@
  *      build; Node 20 has it only behind a flag) and eager, optimizing compilation (no lazy
  *      compile, no dynamic tier-up: the kernel starts at full speed instead of on baseline code).
  *      The compiled module keeps what it was compiled with. Putting the flags back matters: while
- *      any of them differs from V8's defaults, every worker thread starts about twice as slowly (~70 ms against ~35 ms here, measured), as V8 cannot use its startup code
- *      cache for a different flag set. V8 flags are process-wide, so only the CLI sets them, never
- *      the library.
+ *      any of them differs from V8's defaults, every worker thread starts about twice as slowly
+ *      (~70 ms against ~35 ms here, measured), as V8 cannot use its startup code cache for a
+ *      different flag set. V8 flags are process-wide, so only the CLI sets them, never the library.
  *   2. start the engine's workers for a run that will want them, so their start overlaps loading
  *      the case instead of coming after.
  * argv is only looked at here: commander parses it properly later (and refuses what is wrong).
