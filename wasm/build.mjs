@@ -193,6 +193,14 @@ const load = (kind, p, i) => kind === 'f'
   ? `(f64.promote_f32 (f32.load (i32.add (local.get $${p}) (i32.shl (local.get $${i}) (i32.const 2)))))`
   : `(f64.load (i32.add (local.get $${p}) (i32.shl (local.get $${i}) (i32.const 3))))`;
 
+/** Elements i and i + 1 at byte address p of a float32 ('f') or float64 ('d') array, as an f64x2. */
+const load2 = (kind, p, i) => kind === 'f'
+  ? `(f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $${p}) (i32.shl (local.get $${i}) (i32.const 2)))))`
+  : `(v128.load (i32.add (local.get $${p}) (i32.shl (local.get $${i}) (i32.const 3))))`;
+
+/** compare.wat's SIMD blocks, between these marks: dropped for the build without SIMD. */
+const PAIR = /[ \t]*;; ---- pair ----\n[\s\S]*?;; ---- end pair ----\n/g;
+
 /** gather's plan entry: lo0 hi0 lo1 hi1 (f64), buf0 buf1, fill0 fill1 (i32). */
 const plan = (k, p) => `(if (local.get $${p}) (then ` +
   ['lo0', 'hi0', 'lo1', 'hi1'].map((f, j) => `(local.set $${k}_${f} (f64.load offset=${8 * j} (local.get $${p})))`).join(' ') + ' ' +
@@ -208,21 +216,32 @@ const KEEP_FIELDS = ['t', 'b0', 'b1', 'c0', 'c1', 'f0', 'f1'];
 const keepLoad = (k, p) => `(if (local.get $${p}) (then ` +
   KEEP_FIELDS.map((f, j) => `(local.set $${k}_${f} (i32.load offset=${4 * j} (local.get $${p})))`).join(' ') + '))';
 const keepStore = (k, p) => `(if (local.get $${p}) (then (i32.store offset=20 (local.get $${p}) (local.get $${k}_f0)) (i32.store offset=24 (local.get $${p}) (local.get $${k}_f1))))`;
-const keepTo = (k, x, r) => `(if (i32.lt_u (local.get $${k}_f${r}) (local.get $${k}_c${r})) (then (f64.store (i32.add (local.get $${k}_b${r}) (i32.shl (local.get $${k}_f${r}) (i32.const 3))) (local.get $${x})))) ` +
-  `(local.set $${k}_f${r} (i32.add (local.get $${k}_f${r}) (i32.const 1)))`;
+/**
+ * x into the keep buffer its bucket ($bk) is marked for, with no branch on the mark: the marks of
+ * neighbouring values are as good as random, and a branch on them mispredicted. Both buffers get x
+ * at their next free slot (or, once full, at the spare slot past their cap), and only the marked
+ * one's fill moves on: a value not kept is overwritten by the next one kept or lies past the fill.
+ */
+const keepAt = (k, x, r) => `(f64.store (i32.add (local.get $${k}_b${r}) (i32.shl (select (local.get $${k}_f${r}) (local.get $${k}_c${r}) ` +
+  `(i32.lt_u (local.get $${k}_f${r}) (local.get $${k}_c${r}))) (i32.const 3))) (local.get $${x}))`;
 const keep = (k, x) => `(if (local.get $${k}_t) (then (local.set $kk (i32.load8_u (i32.add (local.get $${k}_t) (local.get $bk)))) ` +
-  `(if (local.get $kk) (then (if (i32.eq (local.get $kk) (i32.const 1)) (then ${keepTo(k, x, 0)}) (else ${keepTo(k, x, 1)}))))))`;
+  `${keepAt(k, x, 0)} ${keepAt(k, x, 1)} ` +
+  `(local.set $${k}_f0 (i32.add (local.get $${k}_f0) (i32.eq (local.get $kk) (i32.const 1)))) ` +
+  `(local.set $${k}_f1 (i32.add (local.get $${k}_f1) (i32.eq (local.get $kk) (i32.const 2))))))`;
 
 /**
  * compare.wat's templates (see its head): the typed functions written out for each pair of element
  * types, then the macros expanded.
  */
-export function expandCompare(text) {
+export function expandCompare(text, simd = true) {
+  if (!simd) text = text.replace(PAIR, '');
   const typed = text.match(TYPED)[1];
   const kinds = ['ff', 'fd', 'df', 'dd'];
   text = text.replace(TYPED, kinds.map((ae) => typed.replaceAll('_AE"', `_${ae}"`)
     .replace(/\(LOADA \$(\w+) \$(\w+)\)/g, (_, p, i) => load(ae[0], p, i))
-    .replace(/\(LOADE \$(\w+) \$(\w+)\)/g, (_, p, i) => load(ae[1], p, i))).join(''));
+    .replace(/\(LOADE \$(\w+) \$(\w+)\)/g, (_, p, i) => load(ae[1], p, i))
+    .replace(/\(LOADA2 \$(\w+) \$(\w+)\)/g, (_, p, i) => load2(ae[0], p, i))
+    .replace(/\(LOADE2 \$(\w+) \$(\w+)\)/g, (_, p, i) => load2(ae[1], p, i))).join(''));
   return text
     .replace(/\(COUNT \$(\w+) \$(\w+)\)/g, (_, h, x) =>
       `(local.set $bk (i32.and (i32.wrap_i64 (i64.shr_u (i64.reinterpret_f64 (local.get $${x})) (local.get $shift))) (local.get $mask))) ` +
@@ -242,7 +261,8 @@ export async function buildWasm(kb = KB) {
   const text = readFileSync(src, 'utf8');
   const out = [];
   const builds = [
-    ['compare.wasm', join(here, 'compare.wat'), expandCompare(readFileSync(join(here, 'compare.wat'), 'utf8')), {}],
+    ['compare.wasm', join(here, 'compare.wat'), expandCompare(readFileSync(join(here, 'compare.wat'), 'utf8')), { simd: true }],
+    ['compare-plain.wasm', join(here, 'compare.wat'), expandCompare(readFileSync(join(here, 'compare.wat'), 'utf8'), false), {}],
     ...[['gemm.wasm', false], ['gemm-fma.wasm', true]].map(([name, fma]) => [name, src, expand(text, fma, kb), { simd: true, relaxed_simd: fma }]),
   ];
   for (const [name, path, source, features] of builds) {

@@ -10,7 +10,9 @@
 ;; code until the JIT has seen enough of it: the same scan in JS cost more than the GRU itself on a
 ;; 16x200x256 output (190 ms cold, 66 ms warm, for 819k elements). For a case of 256 KiB or more
 ;; the CLI compiles this module optimized before the run (src/cli/early.ts), so it runs at full
-;; speed from the first element. Plain wasm (no SIMD): it loads wherever WebAssembly does.
+;; speed from the first element. scan takes two common elements at a time with SIMD; the build
+;; without SIMD (compare-plain.wasm, the blocks between the "pair" marks dropped) is loaded where
+;; the runtime has no wasm SIMD, and the kernel test holds the two to the same results.
 ;;
 ;; Values are float64; a chunk's counts are i32, added into the float64 state at its end. The
 ;; order of every sum is the element order, as in the JS it replaced, so results are the same to
@@ -167,7 +169,8 @@
   ;; sample says will hold the wanted ranks are kept during this pass, which saves gather's (see
   ;; compare/kernel.ts). Entry, 32 bytes of i32: table (u8 per bucket: 0, or 1 / 2 for buffer 0 /
   ;; 1), buf0 buf1, cap0 cap1, fill0 fill1; a fill past its cap means the buffer overflowed (the
-  ;; values past it are counted, not stored).
+  ;; values past it are counted, not stored). Each buffer has a spare slot past its cap, which the
+  ;; branch-free keep writes to (wasm/build.mjs).
   ;;
   ;; Written for the common element (finite, close, e != 0): its path has no counter that can be
   ;; derived afterwards (finite and relative counts are the chunk less the rare exclusions), the
@@ -189,6 +192,11 @@
     (local $aeZero i32) (local $qInf i32) (local $relZeros i32) (local $first i32) (local $absAt i32) (local $relAt i32)
     (local $maxAbs f64) (local $maxRel f64) (local $sumAbs f64) (local $required f64)
     (local $sumD2 f64) (local $sumED f64) (local $sumE2 f64) (local $sumAbsE f64) (local $maxAbsE f64)
+    ;; ---- pair ----
+    ;; the pair path's
+    (local $va v128) (local $ve v128) (local $vx v128) (local $vd v128) (local $vae v128) (local $vq v128) (local $vt v128)
+    (local $vatol v128) (local $vrtol v128) (local $vmaxAbsE v128) (local $vreq v128) (local $d1 f64) (local $m f64)
+    ;; ---- end pair ----
     (local.set $shift (i64.extend_i32_u (i32.sub (i32.const 63) (local.get $bits))))
     (local.set $mask (i32.sub (i32.shl (i32.const 1) (local.get $bits)) (i32.const 1)))
     (KEEPLOAD a $kpa)
@@ -206,6 +214,12 @@
     (local.set $sumE2 (f64.load offset=112 (local.get $st)))
     (local.set $sumAbsE (f64.load offset=120 (local.get $st)))
     (local.set $maxAbsE (f64.load offset=128 (local.get $st)))
+    ;; ---- pair ----
+    (local.set $vatol (f64x2.splat (local.get $atol)))
+    (local.set $vrtol (f64x2.splat (local.get $rtol)))
+    (local.set $vmaxAbsE (f64x2.splat (f64.const -inf)))
+    (local.set $vreq (f64x2.splat (f64.const -inf)))
+    ;; ---- end pair ----
     (block $done
       (loop $segment
         (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
@@ -227,7 +241,89 @@
               (i32.shl (i32.add (i32.mul (local.get $r) (local.get $C)) (local.get $c)) (i32.const 3))))))
         (local.set $stepAt (i32.add (local.get $sm) (i32.shl (local.get $t) (i32.const 3))))
         (local.set $len (i32.sub (local.get $end) (local.get $i)))
+      (block $segment_done
       (loop $each
+        ;; ---- pair ----
+        ;; Two elements at once where both are common (finite, close, e != 0, a finite ratio), the
+        ;; vector doing what is per element and the lanes taken in element order for what is
+        ;; sequential (the sums, the first maxima, the histograms), so every result is the same to
+        ;; the bit as the one-element path below, which takes any pair that is not common. The
+        ;; build without SIMD (compare-plain.wasm) drops this block.
+        (block $single
+          (br_if $single (i32.ge_u (i32.add (local.get $i) (i32.const 1)) (local.get $end)))
+          (local.set $va (LOADA2 $a $i))
+          (local.set $ve (LOADE2 $e $i))
+          (local.set $vx (f64x2.sub (local.get $va) (local.get $ve)))
+          (local.set $vd (f64x2.abs (local.get $vx)))
+          (local.set $vae (f64x2.abs (local.get $ve)))
+          (local.set $vq (f64x2.div (local.get $vd) (local.get $vae)))
+          ;; close, and a ratio below infinity: that also rules out e = 0, a NaN and an infinite
+          ;; or overflowing difference.
+          (br_if $single (i32.eqz (i64x2.all_true (v128.and
+            (f64x2.le (local.get $vd) (f64x2.add (local.get $vatol) (f64x2.mul (local.get $vrtol) (local.get $vae))))
+            (f64x2.lt (local.get $vq) (f64x2.splat (f64.const inf)))))))
+          (local.set $d (f64x2.extract_lane 0 (local.get $vd)))
+          (local.set $d1 (f64x2.extract_lane 1 (local.get $vd)))
+          (local.set $sumAbs (f64.add (f64.add (local.get $sumAbs) (local.get $d)) (local.get $d1)))
+          ;; Maxima: a test on both lanes at once that is almost never true, and then the lanes in
+          ;; order; or a vector max where no index is wanted. f64.max would be no better than a
+          ;; branch on which lane is larger, which V8 compiles it to (and which mispredicts half the
+          ;; time: that made this path no faster than the one-element one, measured).
+          (if (v128.any_true (f64x2.gt (local.get $vd) (f64x2.splat (local.get $maxAbs))))
+            (then
+              (if (f64.gt (local.get $d) (local.get $maxAbs))
+                (then (local.set $maxAbs (local.get $d)) (local.set $absAt (local.get $i))))
+              (if (f64.gt (local.get $d1) (local.get $maxAbs))
+                (then (local.set $maxAbs (local.get $d1)) (local.set $absAt (i32.add (local.get $i) (i32.const 1)))))))
+          (local.set $zeros (i32.add (local.get $zeros) (i32.popcnt (i64x2.bitmask (f64x2.eq (local.get $vd) (f64x2.splat (f64.const 0)))))))
+          (local.set $vt (f64x2.mul (local.get $vd) (local.get $vd)))
+          (local.set $sumD2 (f64.add (f64.add (local.get $sumD2) (f64x2.extract_lane 0 (local.get $vt))) (f64x2.extract_lane 1 (local.get $vt))))
+          (local.set $vt (f64x2.mul (local.get $ve) (local.get $ve)))
+          (local.set $sumE2 (f64.add (f64.add (local.get $sumE2) (f64x2.extract_lane 0 (local.get $vt))) (f64x2.extract_lane 1 (local.get $vt))))
+          (local.set $vt (f64x2.mul (local.get $ve) (local.get $vx)))
+          (local.set $sumED (f64.add (f64.add (local.get $sumED) (f64x2.extract_lane 0 (local.get $vt))) (f64x2.extract_lane 1 (local.get $vt))))
+          (local.set $sumAbsE (f64.add (f64.add (local.get $sumAbsE) (f64x2.extract_lane 0 (local.get $vae))) (f64x2.extract_lane 1 (local.get $vae))))
+          (local.set $vmaxAbsE (f64x2.pmax (local.get $vmaxAbsE) (local.get $vae)))
+          (local.set $vreq (f64x2.pmax (local.get $vreq) (f64x2.sub (local.get $vd) (f64x2.mul (local.get $vrtol) (local.get $vae)))))
+          (if (local.get $ha)
+            (then
+              (COUNT $ha $d) (KEEP a $d)
+              (COUNT $ha $d1) (KEEP a $d1)))
+          (if (local.get $he)
+            (then
+              (local.set $ae (f64x2.extract_lane 0 (local.get $vae))) (COUNT $he $ae)
+              (local.set $ae (f64x2.extract_lane 1 (local.get $vae))) (COUNT $he $ae)))
+          (local.set $q (f64x2.extract_lane 0 (local.get $vq)))
+          (local.set $m (f64x2.extract_lane 1 (local.get $vq)))
+          (if (v128.any_true (f64x2.gt (local.get $vq) (f64x2.splat (local.get $maxRel))))
+            (then
+              (if (f64.gt (local.get $q) (local.get $maxRel))
+                (then (local.set $maxRel (local.get $q)) (local.set $relAt (local.get $i))))
+              (if (f64.gt (local.get $m) (local.get $maxRel))
+                (then (local.set $maxRel (local.get $m)) (local.set $relAt (i32.add (local.get $i) (i32.const 1)))))))
+          (if (local.get $hr)
+            (then
+              (local.set $relZeros (i32.add (local.get $relZeros)
+                (i32.popcnt (i64x2.bitmask (f64x2.eq (local.get $vq) (f64x2.splat (f64.const 0)))))))
+              (COUNT $hr $q) (KEEP r $q)
+              (COUNT $hr $m) (KEEP r $m)))
+          (if (local.get $sm)
+            (then
+              (if (v128.any_true (f64x2.gt (local.get $vd) (f64x2.splat (f64.load (local.get $stepAt)))))
+                (then
+                  (if (f64.gt (local.get $d) (f64.load (local.get $stepAt)))
+                    (then (f64.store (local.get $stepAt) (local.get $d))))
+                  (if (f64.gt (local.get $d1) (f64.load (local.get $stepAt)))
+                    (then (f64.store (local.get $stepAt) (local.get $d1))))))))
+          (if (local.get $map)
+            (then
+              ;; pmax(cell, d) is d where cell < d: the one-element path's update, per lane.
+              (v128.store (local.get $cell) (f64x2.pmax (v128.load (local.get $cell)) (local.get $vd)))))
+          (local.set $cell (i32.add (local.get $cell) (i32.const 16)))
+          (local.set $i (i32.add (local.get $i) (i32.const 2)))
+          (br_if $each (i32.lt_u (local.get $i) (local.get $end)))
+          (br $segment_done))
+        ;; ---- end pair ----
         (local.set $ai (LOADA $a $i))
         (local.set $ei (LOADE $e $i))
         (local.set $d (f64.abs (f64.sub (local.get $ai) (local.get $ei))))
@@ -327,7 +423,7 @@
                         (local.set $relAt (local.get $i))))))))))
         (local.set $cell (i32.add (local.get $cell) (i32.const 8)))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
-        (br_if $each (i32.lt_u (local.get $i) (local.get $end))))
+        (br_if $each (i32.lt_u (local.get $i) (local.get $end)))))
         ;; Advance the step and heatmap counters past the segment: it ended at or before each wrap.
         (if (local.get $steps)
           (then
@@ -348,6 +444,13 @@
                 (local.set $r (i32.add (local.get $r) (i32.const 1)))
                 (if (i32.eq (local.get $r) (local.get $R)) (then (local.set $r (i32.const 0))))))))
         (br $segment)))
+    ;; ---- pair ----
+    ;; The pair path's vector maxima into the scalar ones.
+    (if (f64.gt (f64x2.extract_lane 0 (local.get $vmaxAbsE)) (local.get $maxAbsE)) (then (local.set $maxAbsE (f64x2.extract_lane 0 (local.get $vmaxAbsE)))))
+    (if (f64.gt (f64x2.extract_lane 1 (local.get $vmaxAbsE)) (local.get $maxAbsE)) (then (local.set $maxAbsE (f64x2.extract_lane 1 (local.get $vmaxAbsE)))))
+    (if (f64.gt (f64x2.extract_lane 0 (local.get $vreq)) (local.get $required)) (then (local.set $required (f64x2.extract_lane 0 (local.get $vreq)))))
+    (if (f64.gt (f64x2.extract_lane 1 (local.get $vreq)) (local.get $required)) (then (local.set $required (f64x2.extract_lane 1 (local.get $vreq)))))
+    ;; ---- end pair ----
     ;; Counts into the state: the chunk's finite elements are those not sent to the non-finite path
     ;; plus the matching infinities; its relative ones are its finite differences less e = 0 and
     ;; overflowing ratios.

@@ -4,9 +4,9 @@
  * the results into a check; this file only moves data in and out.
  *
  * The tensors are copied into the kernel's memory a chunk at a time (float32 as float32, anything
- * else as float64; TypedArray.set converts natively), so memory stays bounded by CHUNK whatever the
- * tensor's size; a tensor of at most CHUNK elements stays in place for a second pass. State,
- * histograms and maxima are carried from chunk to chunk.
+ * else as float64; TypedArray.set converts natively) into the same two small buffers, so memory
+ * stays bounded by CHUNK whatever the tensor's size; a tensor of at most CHUNK elements stays in
+ * place for a second pass. State, histograms and maxima are carried from chunk to chunk.
  *
  * Medians and quantiles: the scan histograms |a - e| and the ratios by their top bits, which says
  * exactly which bucket holds each wanted rank (compare/stats.ts planRanks). The values of those
@@ -15,7 +15,7 @@
  * (keep tables); only when the sample misjudged (or a buffer filled up) does a second pass, gather,
  * collect them. Either way the ranks are then selected among the kept values exactly.
  */
-import { compareModule } from '../engine/wasm.js';
+import { compareModule, type CompareBuild } from '../engine/wasm.js';
 import { bucketOf, medianQuantileFrom, medianQuantileRanks, planRanks, type Locate, type MedianQuantile, type RankPlan } from './stats.js';
 
 type Scan = (
@@ -44,8 +44,14 @@ export const MISMATCHED = 0, NON_FINITE = 1, ZERO_EXPECTED = 2, MAX_ABS = 3, MAX
   ZEROS = 11, SUM_D2 = 12, SUM_ED = 13, SUM_E2 = 14, SUM_ABS_E = 15, MAX_ABS_E = 16, REL_COUNT = 17, SAME_INF = 18, REL_ZEROS = 19;
 const STATE = 20;
 
-/** Elements per chunk: at most 32 MiB of the kernel's memory for the two tensors. */
-const CHUNK = 1 << 21;
+/**
+ * Elements per chunk: 384 KiB for a float64 and a float32 chunk, which stay in L2 between the copy
+ * and the scan. Small on purpose: the kernel's memory is fresh, and on this VM a first touch costs
+ * about 3 us a 4 KiB page (10 MiB took 7-9 ms, more than the copy itself). A whole-tensor chunk of
+ * 2^21 elements took 1870 more page faults on M (16x200x256) and 3640 more on L (32x100x512)
+ * (`/usr/bin/time -f %R`).
+ */
+const CHUNK = 1 << 15;
 let chunkElements = CHUNK;
 
 /** Tests only: a smaller chunk, so crossing chunks takes thousands of elements, not millions. Returns the undo. */
@@ -77,6 +83,15 @@ let instance: CompareExports | undefined;
 function kernel(): CompareExports {
   instance ??= new WebAssembly.Instance(compareModule()).exports as unknown as CompareExports;
   return instance;
+}
+
+/** Tests only: run on one build of the kernel (engine/wasm.ts compareModule). Returns the undo. */
+export function compareBuildForTests(build: CompareBuild): () => void {
+  const mod = compareModule(build);
+  if (!mod) throw new Error(`the ${build} build of the compare kernel does not load here`);
+  const before = instance;
+  instance = new WebAssembly.Instance(mod).exports as unknown as CompareExports;
+  return () => void (instance = before);
 }
 
 export interface ScanRequest {
@@ -265,6 +280,7 @@ export function scanTensors(a: ArrayLike<number>, e: ArrayLike<number>, n: numbe
           const hist = new Int32Array(mem, hists[j]!, buckets);
           const fills = new Int32Array(mem, kp.entry + 20, 2);
           const b = kp.ranges.findIndex(([from, to]) => from <= p.from[r]! && p.to[r]! <= to);
+          
           if (b < 0 || fills[b]! > kp.caps[b]!) return false;
           let skip = 0;
           for (let d = kp.ranges[b]![0]; d < p.from[r]!; d++) skip += hist[d]!;
@@ -414,13 +430,17 @@ function keepPlan(a: ArrayLike<number>, e: ArrayLike<number>, n: number, ps: num
     });
     const entry = lay.take(KEEP_ENTRY);
     const table = lay.take(BUCKETS_BYTES);
-    const bufs = caps.map((cap) => lay.take(8 * cap));
+    // One spare slot past each cap: the scan writes every value to both buffers and moves only the
+    // marked one's fill (wasm/build.mjs keep), so a full buffer, or the second buffer when there is
+    // one range (cap 0), takes the writes there.
+    const bufs = caps.map((cap) => lay.take(8 * (cap + 1)));
+    const spare = bufs.length < 2 ? lay.take(8) : 0;
     return {
       entry, ranges, bufs, caps,
       write(mem) {
         const t = new Uint8Array(mem, table, BUCKETS_BYTES).fill(0);
         ranges.forEach(([from, to], j) => t.fill(j + 1, from, to + 1));
-        new Int32Array(mem, entry, 7).set([table, bufs[0]!, bufs[1] ?? 0, caps[0]!, caps[1] ?? 0, 0, 0]);
+        new Int32Array(mem, entry, 7).set([table, bufs[0]!, bufs[1] ?? spare, caps[0]!, caps[1] ?? 0, 0, 0]);
       },
     };
   };

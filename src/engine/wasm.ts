@@ -65,19 +65,30 @@ export function wasmModule(): WebAssembly.Module | undefined {
   return cached?.module;
 }
 
-let compareCached: WebAssembly.Module | undefined;
+/** The compare kernel's builds: with SIMD (scan takes two common elements at a time), and without. */
+export type CompareBuild = 'simd' | 'plain';
+const compareCached = new Map<CompareBuild, WebAssembly.Module | null>();
 
 /**
- * The compiled compare kernel (wasm/compare.wat: plain wasm, no SIMD, so it loads wherever
- * WebAssembly does). compare/isclose.ts has no JavaScript fallback for it, so a missing build is
- * an error that says how to make it.
+ * The compiled compare kernel (wasm/compare.wat): the SIMD build where the runtime validates it,
+ * else the plain one, which loads wherever WebAssembly does (the kernel test holds the two to the
+ * same results). compare/isclose.ts has no JavaScript fallback for it, so a missing build is an
+ * error that says how to make it. `build` asks for one of them (tests); null when it cannot load.
  */
-export function compareModule(): WebAssembly.Module {
-  if (compareCached) return compareCached;
-  const bytes = read('compare.wasm');
-  if (!bytes) throw new Error("the compiled compare kernel (compare.wasm) is missing: run 'npm run build' in the gru-check folder");
-  compareCached = new WebAssembly.Module(bytes);
-  return compareCached;
+export function compareModule(): WebAssembly.Module;
+export function compareModule(build: CompareBuild): WebAssembly.Module | null;
+export function compareModule(build?: CompareBuild): WebAssembly.Module | null {
+  for (const b of build ? [build] : (['simd', 'plain'] as const)) {
+    let mod = compareCached.get(b);
+    if (mod === undefined) {
+      const bytes = read(b === 'simd' ? 'compare.wasm' : 'compare-plain.wasm');
+      mod = bytes && WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
+      compareCached.set(b, mod);
+    }
+    if (mod) return mod;
+  }
+  if (build) return null;
+  throw new Error("the compiled compare kernel (compare.wasm) is missing: run 'npm run build' in the gru-check folder");
 }
 
 /** Which build wasmModule() loaded, for reports and the bench. */

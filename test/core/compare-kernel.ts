@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { compareTensors, isClose, unravel, type CheckResult, type CompareOptions } from '../../src/compare/isclose.js';
 import { medianQuantileFrom, medianQuantileRanks, octaveHistogram, topBitsHistogram } from '../../src/compare/stats.js';
-import { chunkForTests } from '../../src/compare/kernel.js';
+import { chunkForTests, compareBuildForTests } from '../../src/compare/kernel.js';
 
 const MAX = Number.MAX_VALUE;
 
@@ -160,6 +160,21 @@ const value = fc.oneof(
 /** Pairs mostly close (a = e + small noise), so medians fall among ties of tiny differences. */
 const pair = fc.tuple(value, fc.oneof(fc.constant(0), fc.double({ min: -1e-6, max: 1e-6, noNaN: true }), value));
 
+/**
+ * Both builds of the kernel: scan's SIMD path takes two common elements at a time and must give
+ * every number the one-element path gives, which is all the plain build has.
+ */
+const BUILDS = ['simd', 'plain'] as const;
+
+function withBuild(build: (typeof BUILDS)[number], body: () => void): void {
+  const back = compareBuildForTests(build);
+  try {
+    body();
+  } finally {
+    back();
+  }
+}
+
 const Kinds = [
   ['float32/float32', Float32Array, Float32Array],
   ['float32/float64', Float32Array, Float64Array],
@@ -167,7 +182,7 @@ const Kinds = [
   ['float64/float64', Float64Array, Float64Array],
 ] as const;
 
-test('the compare kernel agrees with the plain definitions on every element-type pair (property)', () => {
+for (const build of BUILDS) test(`the compare kernel (${build}) agrees with the plain definitions on every element-type pair (property)`, () => withBuild(build, () => {
   fc.assert(
     fc.property(
       fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 7 }),
@@ -183,7 +198,41 @@ test('the compare kernel agrees with the plain definitions on every element-type
     ),
     { numRuns: 300 },
   );
-});
+}));
+
+for (const build of BUILDS) test(`the compare kernel (${build}) adds in element order: means, relative L2 and cosine`, () => withBuild(build, () => {
+  // Ordinary values, every element close, so the SIMD path takes them two at a time: its sums must
+  // still be the element-order sums (the property test's huge values swamp any order there). Each
+  // sum is checked through what it feeds: the means of |a - e| and |e|, ||a - e|| / ||e|| and the
+  // cosine.
+  // Values with all 53 bits and differences half their size, so a sum rounds at every step and its
+  // order shows in the last bits (a difference of two nearby values has few bits, and sums of those
+  // are exact in any order); a - e follows e, so e·(a - e) is comparable to e² and its order shows
+  // in the cosine. Every mutation of a sum's order in the SIMD path fails this (tried).
+  let s = 11;
+  const lcg = (): number => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0);
+  const rnd = (): number => ((lcg() + lcg() / 2 ** 32) / 2 ** 32) * 2 - 1;
+  for (const n of [2, 3, 1001, 4096, 4097, 9999]) {
+    const e = Float64Array.from({ length: n }, () => rnd() * 1e-6);
+    const a = Float64Array.from(e, (x) => x + 0.5 * x + rnd() * 1e-7);
+    let d1 = 0, d2 = 0, e2 = 0, ed = 0, e1 = 0;
+    for (let i = 0; i < n; i++) {
+      const d = Math.abs(a[i]! - e[i]!);
+      d1 += d;
+      d2 += d * d;
+      e2 += e[i]! * e[i]!;
+      ed += e[i]! * (a[i]! - e[i]!);
+      e1 += Math.abs(e[i]!);
+    }
+    const k = compareTensors({ shape: [n], data: a }, { shape: [n], data: e }, TARGET, { rtol: 1e-5, atol: 1e-5, checkErrorStat: 'mean' });
+    assert.equal(k.mismatched, 0);
+    assert.equal(k.meanAbsError, d1 / n, `${n}: mean |a - e|`);
+    assert.equal(k.statExpected, e1 / n, `${n}: mean |e|`);
+    assert.equal(k.relL2, Math.sqrt(d2) / Math.sqrt(e2), `${n}: relative L2`);
+    const a2 = e2 + 2 * ed + d2;
+    assert.equal(k.cosine, (e2 + ed) / (Math.sqrt(a2) * Math.sqrt(e2)), `${n}: cosine`);
+  }
+}));
 
 test('the compare kernel: plain arrays, empty tensors, all equal, all non-finite', () => {
   const o = { rtol: 1e-3, atol: 1e-5, equalNan: true };
@@ -194,7 +243,7 @@ test('the compare kernel: plain arrays, empty tensors, all equal, all non-finite
   check([NaN, Infinity, -Infinity, NaN], [NaN, Infinity, Infinity, 1], [1, 2, 2], o, 'non-finite');
 });
 
-test('the compare kernel across the keep threshold (65536 elements) and across chunks', () => {
+for (const build of BUILDS) test(`the compare kernel (${build}) across the keep threshold (65536 elements) and across chunks`, () => withBuild(build, () => {
   // An LCG's values with float32 rounding on one side: differences are multiples of an ulp, so the
   // quantiles' buckets hold thousands of ties, as in a real float32 port.
   let s = 7;
@@ -205,7 +254,7 @@ test('the compare kernel across the keep threshold (65536 elements) and across c
     const a = Float32Array.from(e, (x, i) => (i === n - 5 ? x + 0.25 : x));
     check(a, e, [B, T, H], { rtol: 1.3e-6, atol: 1e-5, equalNan: false }, label, axes);
   };
-  // One chunk, just under and over the size where the scan starts keeping values for the select.
+  // Just under and over the size where the scan starts keeping values for the select.
   run(1, 256, 256, '1x256x256');
   run(1, 257, 256, '1x257x256');
   // Chunks of 4099 elements (a prime: they end mid-row and mid-step), for a tensor that keeps values
@@ -222,4 +271,12 @@ test('the compare kernel across the keep threshold (65536 elements) and across c
   } finally {
     undo();
   }
-});
+  // A sample that misjudges: the scan keeps values for the buckets a strided sample (every 23rd
+  // element of 90000) says hold the median, with room for 1.5 times their share of the sample. Here
+  // the sampled differences spread over ten octaves and all the others sit in the median's bucket,
+  // so its buffer overflows (into the spare slot past its cap) and the select must gather instead.
+  const n = 300 * 300;
+  const e = Float64Array.from({ length: n }, rnd);
+  const a = Float64Array.from(e, (x, i) => x + (i % 23 === 0 ? 2 ** (-20 + (10 * i) / n) : 2 ** -15 * (1 + (i % 13) / 256)));
+  check(a, e, [1, 300, 300], { rtol: 1.3e-6, atol: 1e-3, equalNan: false }, 'a keep buffer that overflows');
+}));
