@@ -73,19 +73,28 @@
         (local.set $d (i32.add (local.get $d) (i32.const 1)))
         (br $each))))
 
-  ;; select_rank(src, m, rank, t0, t1, hist): the value of rank `rank` (0-based, ascending) among
-  ;; the m non-negative finite doubles at src, which it leaves as they are: a radix select over the
-  ;; bits, 16 at a time from the top (65536 i32 of hist; t0, t1: room for m doubles each). Each
+  ;; select_rank(src, m, rank, t0, t1, hist, level0, prefix): the value of rank `rank` (0-based,
+  ;; ascending) among those of the m non-negative finite doubles at src whose top 16·level0 bits are
+  ;; `prefix`'s (all of them for level 0), which it leaves as they are: a radix select over the
+  ;; bits, 16 at a time from the top (65536 i32 of hist; t0, t1: room for as many doubles as
+  ;; match). Starting at level 1 with a value's top-bits bucket as the prefix (compare/kernel.ts
+  ;; knows each rank's bucket from the scan's histogram) saves level 0's pass and its copy of the
+  ;; bucket's values, which in a fresh process cost more in first touches of new memory. Each
   ;; level counts the digits, finds the rank's digit and keeps only its values (no copy when they
   ;; all share it); after the last level every value left is the same double. Ties — float32
   ;; differences are multiples of an ulp, so a bucket is often thousands of copies of a few values
   ;; — cost one pass a level and nothing more. Here rather than in compare/stats.ts's JavaScript
   ;; select for the same reason as locate (measured: 25 ms cold on 42k tied values, under 1 here).
-  (func (export "select_rank") (param $src i32) (param $m i32) (param $rank i32) (param $t0 i32) (param $t1 i32) (param $hist i32) (result f64)
-    (local $cur i32) (local $other i32) (local $level i32) (local $shift i64)
-    (local $i i32) (local $d i32) (local $below i32) (local $c i32) (local $k i32) (local $x i64)
+  (func (export "select_rank") (param $src i32) (param $m i32) (param $rank i32) (param $t0 i32) (param $t1 i32) (param $hist i32)
+    (param $level0 i32) (param $prefix i64) (result f64)
+    (local $cur i32) (local $other i32) (local $level i32) (local $shift i64) (local $mask i64)
+    (local $i i32) (local $d i32) (local $below i32) (local $c i32) (local $k i32) (local $x i64) (local $x0 i64) (local $neq i32)
     (local.set $cur (local.get $src))
     (local.set $other (local.get $t0))
+    (local.set $level (local.get $level0))
+    ;; the top 16·level0 bits: none for level 0 (a shift by 64 would be by 0 in wasm)
+    (local.set $mask (select (i64.const 0) (i64.shl (i64.const -1) (i64.extend_i32_u (i32.sub (i32.const 64) (i32.shl (local.get $level0) (i32.const 4)))))
+      (i32.eqz (local.get $level0))))
     (block $levels_done
       (loop $levels
         (br_if $levels_done (i32.ge_u (local.get $level) (i32.const 4)))
@@ -98,14 +107,24 @@
           (local.set $i (i32.add (local.get $i) (i32.const 1)))
           (br $zero)))
         (local.set $i (i32.const 0))
+        (local.set $x0 (i64.load (local.get $cur)))
+        (local.set $neq (i32.const 0))
         (block $cd (loop $count
           (br_if $cd (i32.ge_u (local.get $i) (local.get $m)))
-          (local.set $d (i32.wrap_i64 (i64.and (i64.shr_u (i64.load (i32.add (local.get $cur) (i32.shl (local.get $i) (i32.const 3))))
-                                                           (local.get $shift)) (i64.const 0xffff))))
-          (local.set $k (i32.add (local.get $hist) (i32.shl (local.get $d) (i32.const 2))))
-          (i32.store (local.get $k) (i32.add (i32.load (local.get $k)) (i32.const 1)))
+          (local.set $x (i64.load (i32.add (local.get $cur) (i32.shl (local.get $i) (i32.const 3)))))
+          (local.set $neq (i32.or (local.get $neq) (i64.ne (local.get $x) (local.get $x0))))
+          (if (i64.eq (i64.and (local.get $x) (local.get $mask)) (local.get $prefix))
+            (then
+              (local.set $d (i32.wrap_i64 (i64.and (i64.shr_u (local.get $x) (local.get $shift)) (i64.const 0xffff))))
+              (local.set $k (i32.add (local.get $hist) (i32.shl (local.get $d) (i32.const 2))))
+              (i32.store (local.get $k) (i32.add (i32.load (local.get $k)) (i32.const 1)))))
           (local.set $i (i32.add (local.get $i) (i32.const 1)))
           (br $count)))
+        ;; Past the first level every value left matches the prefix; when they are all one value
+        ;; (ties: float32 differences are multiples of an ulp), that is the answer, without the
+        ;; levels below (a pass each over what can be most of a bucket).
+        (if (i32.and (i32.gt_u (local.get $level) (local.get $level0)) (i32.eqz (local.get $neq)))
+          (then (return (f64.load (local.get $cur)))))
         ;; the rank's digit
         (local.set $d (i32.const 0))
         (local.set $below (i32.const 0))
@@ -124,7 +143,8 @@
             (block $kd (loop $keep
               (br_if $kd (i32.ge_u (local.get $i) (local.get $m)))
               (local.set $x (i64.load (i32.add (local.get $cur) (i32.shl (local.get $i) (i32.const 3)))))
-              (if (i64.eq (i64.and (i64.shr_u (local.get $x) (local.get $shift)) (i64.const 0xffff)) (i64.extend_i32_u (local.get $d)))
+              (if (i32.and (i64.eq (i64.and (i64.shr_u (local.get $x) (local.get $shift)) (i64.const 0xffff)) (i64.extend_i32_u (local.get $d)))
+                           (i64.eq (i64.and (local.get $x) (local.get $mask)) (local.get $prefix)))
                 (then
                   (i64.store (i32.add (local.get $other) (i32.shl (local.get $k) (i32.const 3))) (local.get $x))
                   (local.set $k (i32.add (local.get $k) (i32.const 1)))))
