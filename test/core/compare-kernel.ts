@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { compareTensors, isClose, unravel, type CheckResult, type CompareOptions } from '../../src/compare/isclose.js';
 import { medianQuantileFrom, medianQuantileRanks, octaveHistogram, topBitsHistogram } from '../../src/compare/stats.js';
-import { chunkForTests, compareBuildForTests } from '../../src/compare/kernel.js';
+import { chunkForTests, compareBuildForTests, samplePlan } from '../../src/compare/kernel.js';
 
 const MAX = Number.MAX_VALUE;
 
@@ -271,12 +271,13 @@ for (const build of BUILDS) test(`the compare kernel (${build}) across the keep 
   } finally {
     undo();
   }
-  // A sample that misjudges: the scan keeps values for the buckets a strided sample (every 23rd
-  // element of 90000) says hold the median, with room for 1.5 times their share of the sample. Here
-  // the sampled differences spread over ten octaves and all the others sit in the median's bucket,
-  // so its buffer overflows (into the spare slot past its cap) and the select must gather instead.
+  // A sample that misjudges: the scan keeps values for the buckets a sample (samplePlan's runs)
+  // says hold the median, with room for 1.5 times their share of the sample. Here the sampled
+  // differences spread over ten octaves and all the others sit in the median's bucket, so its
+  // buffer overflows (into the spare slot past its cap) and the select must gather instead.
   const n = 300 * 300;
+  const { stride, run: len } = samplePlan(n);
   const e = Float64Array.from({ length: n }, rnd);
-  const a = Float64Array.from(e, (x, i) => x + (i % 23 === 0 ? 2 ** (-20 + (10 * i) / n) : 2 ** -15 * (1 + (i % 13) / 256)));
+  const a = Float64Array.from(e, (x, i) => x + (i % stride < len ? 2 ** (-20 + (10 * i) / n) : 2 ** -15 * (1 + (i % 13) / 256)));
   check(a, e, [1, 300, 300], { rtol: 1.3e-6, atol: 1e-3, equalNan: false }, 'a keep buffer that overflows');
 }));
