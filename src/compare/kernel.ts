@@ -10,7 +10,7 @@
  *
  * Medians and quantiles: the scan histograms |a - e| and the ratios by their top bits, which says
  * exactly which bucket holds each wanted rank (compare/stats.ts planRanks). The values of those
- * buckets are then needed. For a big tensor a small strided sample, taken before the scan, says
+ * buckets are then needed. For a big tensor a small sample (samplePlan), taken before the scan, says
  * where the ranks will probably fall, and the scan keeps the values of those buckets as it goes
  * (keep tables); only when the sample misjudged (or a buffer filled up) does a second pass, gather,
  * collect them. Either way the ranks are then selected among the kept values exactly.
