@@ -14,7 +14,7 @@ export type { CandidateTensors, CandidateLayout } from './candidate/align.js';
 import type { ArrayBundle } from './io/types.js';
 import { loadArrays } from './io/load.js';
 import { buildCase, type CaseOptions } from './model/case.js';
-import type { FloatDType, GruCase, GruConfig, LayoutSource, Precision, StatePrecision, Tensor } from './model/types.js';
+import type { FloatArray, FloatDType, GruCase, GruConfig, LayoutSource, Precision, StatePrecision, Tensor } from './model/types.js';
 import { floatTensor, swapFirstAxes } from './model/arrays.js';
 import { fastRunner, type FastOptions, type FastRunner, type PieceTrace } from './engine/fast.js';
 import { wasmBuild } from './engine/wasm.js';
@@ -161,7 +161,7 @@ export interface CaseResult {
 
 export interface UserTensor {
   shape: number[];
-  data: Float64Array;
+  data: FloatArray;
 }
 
 /**
@@ -192,7 +192,7 @@ export function toUserLayout(c: GruCase, r: GruRunResult): { output: UserTensor;
   if (!batched) {
     return { output: { shape: [T, F], data: r.output }, h_n: { shape: [L * D, H], data: r.hN } };
   }
-  const out = batchFirst ? (swapFirstAxes(r.output, T, B, F) as Float64Array) : r.output;
+  const out = batchFirst ? swapFirstAxes(r.output, T, B, F) : r.output;
   return {
     output: { shape: batchFirst ? [B, T, F] : [T, B, F], data: out },
     h_n: { shape: layout === 'keras' ? [B, H] : [L * D, B, H], data: r.hN },

@@ -22,7 +22,7 @@
  */
 import { GruCheckError } from '../errors.js';
 import { fmtShape } from '../model/arrays.js';
-import type { FloatDType, GruCase, Tensor } from '../model/types.js';
+import type { FloatArray, FloatDType, GruCase, Tensor } from '../model/types.js';
 
 export const CANDIDATE_LAYOUTS = ['seq-first', 'batch-first', 'onnx', 'onnx-layout1', 'keras', 'unbatched'] as const;
 export type CandidateLayout = (typeof CANDIDATE_LAYOUTS)[number];
@@ -116,7 +116,7 @@ const looser = (a: FloatDType, b: FloatDType): FloatDType => {
  * The candidate in the case's layout. `forced`: --candidate-layout. `toCase` lays a seq-first
  * (T, B, D·H) output out as the case's own (check.ts's toUserLayout).
  */
-export function alignCandidate(cand: CandidateTensors, c: GruCase, forced: CandidateLayout | undefined, toCase: (seqFirst: Float64Array) => { shape: number[]; data: Float64Array }): AlignedCandidate {
+export function alignCandidate(cand: CandidateTensors, c: GruCase, forced: CandidateLayout | undefined, toCase: (seqFirst: Float64Array) => { shape: number[]; data: FloatArray }): AlignedCandidate {
   const file = cand.source;
   const D = c.params.bidirectional ? 2 : 1;
   const L = c.params.numLayers;

@@ -28,7 +28,7 @@
  * Progress covers all the runs (in flops); the AbortSignal stops the run in hand within a pacing
  * slice, so Ctrl-C is honoured inside a variant, not after it.
  */
-import type { GruCase, Tensor } from '../model/types.js';
+import type { FloatArray, GruCase, Tensor } from '../model/types.js';
 import { alignForCase, checkPair, computeGru, defaultPrecision, compareCase, lastLayerRows, toUserLayout, type CaseResult, type CheckOptions, type ComputeOptions, type DiagnosisEntry } from '../check.js';
 import type { CheckResult } from '../compare/isclose.js';
 import { gruFlops, type GruRunInput } from '../gru/stack.js';
@@ -173,7 +173,7 @@ export async function diagnoseCase(c: GruCase, options: CheckOptions = {}): Prom
   const aligned = cand ? alignForCase(c, cand, options.candidateLayout) : undefined;
   const tested: Tested = aligned ? { output: aligned.output, h_n: aligned.h_n } : c.expected;
   /** A candidate's last-layer final states are held to the last layer's rows. */
-  const hnOf = (on: GruCase, t: { shape: number[]; data: Float64Array }): { shape: number[]; data: Float64Array } => (aligned?.hnLastLayer ? lastLayerRows(on, t) : t);
+  const hnOf = (on: GruCase, t: { shape: number[]; data: FloatArray }): { shape: number[]; data: FloatArray } => (aligned?.hnLastLayer ? lastLayerRows(on, t) : t);
   const refUser = toUserLayout(c, ref.result);
   const refTested = { output: refUser.output, h_n: hnOf(c, refUser.h_n) };
   const tolOf = (tensor: 'output' | 'h_n', dtype: Tensor['dtype']) => resolveTolerance(dtype, options, { tensor, subject: cand ? 'candidate' : 'reference' });

@@ -440,7 +440,7 @@ export function variantsFor(c: GruCase): Variant[] {
     fix: 'swap the batch and time axes of input and output (a batch_first mismatch: check the layout the port assumes)',
     plan: (c) => ({
       input: (run) => ({ ...run, input: swapFirstAxes(run.input, run.seqLen, run.batchSize, run.params.inputSize), seqLen: run.batchSize, batchSize: run.seqLen, lengths: undefined }),
-      finish: (r, run) => ({ ...r, output: swapFirstAxes(r.output, run.seqLen, run.batchSize, r.output.length / (run.seqLen * run.batchSize)) as Float64Array }),
+      finish: (r, run) => ({ ...r, output: swapFirstAxes(r.output, run.seqLen, run.batchSize, r.output.length / (run.seqLen * run.batchSize)) }),
     }),
   }, c.config.batched && c.seqLen === c.batchSize);
   // Precision: emulated, judged statistically when the emulation cannot match exactly.

@@ -27,7 +27,7 @@ if (!existsSync(join(ROOT, 'wasm', 'gemm.wasm'))) {
 
 after(() => closeFastEngine());
 
-function maxAbsDiff(a: Float64Array, b: Float64Array): number {
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   assert.equal(a.length, b.length, 'length');
   let m = 0;
   for (let i = 0; i < a.length; i++) {

@@ -8,14 +8,14 @@ import assert from 'node:assert/strict';
 import { runGruStack, type GruRunInput } from '../../src/gru/stack.js';
 import { ACTIVATIONS, PYTORCH_MATH, withMath, type Activation, type ActivationName, type GateMath } from '../../src/gru/math.js';
 import { closeFastEngine, fastKernelFor, fastRunner, runGruFast, warmFastEngine } from '../../src/engine/fast.js';
-import { runStack, type GruRunOptions } from '../../src/gru/stack.js';
+import { runStack, type GruRunOptions, type GruRunResult } from '../../src/gru/stack.js';
 import { wasmBuild, type WasmBuild } from '../../src/engine/wasm.js';
 import { lcg, randomRun } from '../random-run.js';
 
 after(() => closeFastEngine());
 
 /** On 2 threads with a worker warm first, asserting the worker took a piece (else the split went untested). */
-async function onTwoThreads(run: GruRunInput, options: GruRunOptions): Promise<{ output: Float64Array; hN: Float64Array }> {
+async function onTwoThreads(run: GruRunInput, options: GruRunOptions): Promise<GruRunResult> {
   await warmFastEngine(2);
   const runner = fastRunner(run, { ...options, threads: 2 });
   const r = await runStack(run, options, runner);
@@ -47,7 +47,7 @@ const OPTIONS: [string, Partial<GateMath>][] = [
 const RUN: GruRunInput = randomRun({ T: 7, B: 4, I: 5, H: 7, L: 2, bidir: true, lengths: true, weightScale: 1 }, lcg(7));
 const RUN64: GruRunInput = randomRun({ T: 7, B: 4, I: 5, H: 7, L: 2, bidir: true, lengths: true, weightScale: 1, f64: true }, lcg(7));
 
-function maxAbsDiff(a: Float64Array, b: Float64Array): number {
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   assert.equal(a.length, b.length);
   let m = 0;
   for (let i = 0; i < a.length; i++) {
@@ -57,14 +57,14 @@ function maxAbsDiff(a: Float64Array, b: Float64Array): number {
   return m;
 }
 
-const both = (x: { output: Float64Array; hN: Float64Array }, y: { output: Float64Array; hN: Float64Array }): number =>
+const both = (x: GruRunResult, y: GruRunResult): number =>
   Math.max(maxAbsDiff(x.output, y.output), maxAbsDiff(x.hN, y.hN));
 
 /**
  * Greatest |a - e| / max(1, |e|): unbounded gate activations (f = Relu, Affine, Elu, ...) let the
  * state grow geometrically, and float32 products then differ in proportion to its size.
  */
-function scaledDiff(x: { output: Float64Array; hN: Float64Array }, y: { output: Float64Array; hN: Float64Array }): number {
+function scaledDiff(x: GruRunResult, y: GruRunResult): number {
   let m = 0;
   for (const [a, e] of [[x.output, y.output], [x.hN, y.hN]] as const) {
     for (let i = 0; i < a.length; i++) {

@@ -141,7 +141,7 @@ test('fast engine in-process: the result is unchanged by pacing, and overlapping
     runGruFast(LONG, { precision: 'f32', threads: 1 }),
   ]);
   assert.deepEqual(c, a);
-  const maxDiff = (x: Float64Array, y: Float64Array): number => x.reduce((m, v, i) => Math.max(m, Math.abs(v - y[i]!)), 0);
+  const maxDiff = (x: ArrayLike<number>, y: ArrayLike<number>): number => Array.from(x).reduce((m, v, i) => Math.max(m, Math.abs(v - y[i]!)), 0);
   assert.ok(maxDiff(b.output, ref.output) <= 1e-6 && maxDiff(b.hN, ref.hN) <= 1e-6);
   assert.deepEqual(await runGruFast(LONG, { precision: 'f32', threads: 1 }), a, 'alone == overlapped');
 });
