@@ -1,7 +1,8 @@
 // The library's own tests, in one process: each file loading src/ through tsx costs about 0.6 s of
 // CPU, so these smaller files share one (test/core/). The comparison, the reference GRU, layouts,
-// the library entry points, ONNX's spec cases and models, the port fixtures, candidate layouts and
-// the hardening of the loaders.
+// the library entry points, ONNX's spec cases and models, the port fixtures, candidate layouts,
+// the hardening of the loaders, the statistics against numpy (core/stats.ts), diagnose
+// (core/diagnose.ts) and the published types (core/types.ts).
 import './core/compare.js';
 import './core/compare-kernel.js';
 import './core/gru.js';
@@ -12,3 +13,6 @@ import './core/onnx-model.js';
 import './core/ports.js';
 import './core/candidates.js';
 import './core/hardening.js';
+import './core/stats.js';
+import './core/diagnose.js';
+import './core/types.js';

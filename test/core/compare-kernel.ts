@@ -3,7 +3,7 @@
 // per-step and heatmap maxima by index arithmetic, and the medians and quantiles by sorting. The
 // kernel's speed comes from counting what it can derive, sentinels for "no max yet", histogram
 // selection and chunking; none of that may change a number. Numbers against numpy itself are in
-// stats.test.ts (fixtures written by real numpy); this is about the rewrite agreeing everywhere,
+// core/stats.ts (fixtures written by real numpy); this is about the rewrite agreeing everywhere,
 // including NaN, infinities, -0, subnormal and huge values, every pair of element types, values kept
 // during the scan or gathered after it, and tensors spanning many chunks.
 import { test } from 'node:test';

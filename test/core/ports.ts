@@ -15,7 +15,7 @@ const PORTS = join(ROOT, 'test', 'fixtures', 'ports');
 interface Port { name: string; file: string; base: string; expect: 'pass' | 'fail' }
 const ports = (JSON.parse(readFileSync(join(PORTS, 'ports.json'), 'utf8')) as { ports: Port[] }).ports;
 
-// test/diagnose.test.ts checks that every family of variants is planted in a fixture, these included.
+// test/core/diagnose.ts checks that every family of variants is planted in a fixture, these included.
 test('the fixtures include a correct port', async () => {
   assert.ok(ports.some((p) => p.name === 'correct' && p.expect === 'pass'));
 });

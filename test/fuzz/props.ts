@@ -1,5 +1,5 @@
 /**
- * The fuzz properties, shared by test/fuzz.test.ts (fixed seeds, a few thousand runs, part of
+ * The fuzz properties, shared by test/fuzz/fixed-seeds.ts (fixed seeds, a few thousand runs, part of
  * `npm test`) and test/fuzz/run-fuzz.ts (random seed, many more runs). Each property states the
  * contract a CI gate reading untrusted files must keep: every outcome is a value (an NdArray, a
  * member map, a CaseResult) or a GruCheckError with a one-line message — never a TypeError,

@@ -1,5 +1,5 @@
 /**
- * Longer fuzzing than `npm test` does: the properties of test/fuzz.test.ts (test/fuzz/props.ts)
+ * Longer fuzzing than `npm test` does: the properties of test/fuzz/fixed-seeds.ts (test/fuzz/props.ts)
  * with many more runs and a random seed, printed first so a failure can be replayed.
  *
  *   node --import tsx test/fuzz/run-fuzz.ts [runs] [--seed N] [--only NAME]

@@ -8,14 +8,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadArrays } from '../src/io/load.js';
-import { buildCase } from '../src/model/case.js';
-import { readCandidate } from '../src/check.js';
-import { diagnoseCase } from '../src/diagnose/diagnose.js';
-import { variantsFor } from '../src/diagnose/variants.js';
-import { closeFastEngine } from '../src/engine/fast.js';
-import { main } from '../src/cli/main.js';
-import { ROOT } from './helpers.js';
+import { loadArrays } from '../../src/io/load.js';
+import { buildCase } from '../../src/model/case.js';
+import { readCandidate } from '../../src/check.js';
+import { diagnoseCase } from '../../src/diagnose/diagnose.js';
+import { variantsFor } from '../../src/diagnose/variants.js';
+import { closeFastEngine } from '../../src/engine/fast.js';
+import { main } from '../../src/cli/main.js';
+import { ROOT } from '../helpers.js';
 
 const DIR = join(ROOT, 'test', 'fixtures', 'diagnose');
 interface Entry {
@@ -119,7 +119,7 @@ test('diagnose without a candidate: a dump from a modified model is held to the 
 });
 
 test('f16round rounds as numpy does: float16(PyTorch float32 outputs) in test/fixtures/tolerance', async () => {
-  const { f16round } = await import('../src/gru/cell.js');
+  const { f16round } = await import('../../src/gru/cell.js');
   const TOL = join(ROOT, 'test', 'fixtures', 'tolerance');
   const base = await loadArrays(join(TOL, 'tol_base.npz'));
   const f16 = await loadArrays(join(TOL, 'port_f16_stored.npz'));

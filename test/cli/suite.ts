@@ -8,11 +8,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import { main } from '../src/cli/main.js';
-import { closeFastEngine } from '../src/engine/fast.js';
-import { parseShard, parseSuite, shardOf } from '../src/suite/suite.js';
-import { GruCheckError } from '../src/errors.js';
-import { ROOT } from './helpers.js';
+import { main } from '../../src/cli/main.js';
+import { closeFastEngine } from '../../src/engine/fast.js';
+import { parseShard, parseSuite, shardOf } from '../../src/suite/suite.js';
+import { GruCheckError } from '../../src/errors.js';
+import { ROOT } from '../helpers.js';
 
 const CAND = join(ROOT, 'test', 'fixtures', 'candidates');
 const TOL = join(ROOT, 'test', 'fixtures', 'tolerance');

@@ -9,9 +9,9 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { JSDOM } from 'jsdom';
-import { main } from '../src/cli/main.js';
-import { closeFastEngine } from '../src/engine/fast.js';
-import { ROOT, tmp } from './helpers.js';
+import { main } from '../../src/cli/main.js';
+import { closeFastEngine } from '../../src/engine/fast.js';
+import { ROOT, tmp } from '../helpers.js';
 
 const DIR = join(ROOT, 'test', 'fixtures', 'tolerance');
 const BASE = join(DIR, 'tol_base.npz');

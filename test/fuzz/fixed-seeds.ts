@@ -12,7 +12,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { BIN, ROOT, tmp } from './helpers.js';
+import { BIN, ROOT, tmp } from '../helpers.js';
 import {
   PWNED,
   cliInputs,
@@ -23,7 +23,7 @@ import {
   runPathBytesProperty,
   runPathEditProperty,
   runPathResizeProperty,
-} from './fuzz/props.js';
+} from './props.js';
 
 let dir: string;
 before(() => {
@@ -36,36 +36,36 @@ after(() => {
 });
 
 describe('fuzz: .npy header parser', () => {
-  it('generated headers -> NdArray or one-line GruCheckError, nothing evaluated (1500 runs)', () => {
-    fc.assert(npyHeaderProperty(), { seed: 0x6e707931, numRuns: 1500 });
+  it('generated headers -> NdArray or one-line GruCheckError, nothing evaluated (600 runs)', () => {
+    fc.assert(npyHeaderProperty(), { seed: 0x6e707931, numRuns: 600 });
   });
 
-  it('shapes claiming far more than the bytes present: refused before allocating (300 runs)', () => {
-    fc.assert(npyHugeClaimProperty(), { seed: 0x6e707932, numRuns: 300 });
+  it('shapes claiming far more than the bytes present: refused before allocating (150 runs)', () => {
+    fc.assert(npyHugeClaimProperty(), { seed: 0x6e707932, numRuns: 150 });
   });
 });
 
 describe('fuzz: .npz reader', () => {
-  it('byte flips, cuts, insertions, zeroed and duplicated spans of real samples (500 runs)', () => {
-    fc.assert(npzMutationProperty(), { seed: 0x6e707a31, numRuns: 500 });
+  it('byte flips, cuts, insertions, zeroed and duplicated spans of real samples (250 runs)', () => {
+    fc.assert(npzMutationProperty(), { seed: 0x6e707a31, numRuns: 250 });
   });
 
-  it('central-directory, local-header, end-record and ZIP64 lies (500 runs)', () => {
-    fc.assert(npzLieProperty(), { seed: 0x6e707a32, numRuns: 500 });
+  it('central-directory, local-header, end-record and ZIP64 lies (250 runs)', () => {
+    fc.assert(npzLieProperty(), { seed: 0x6e707a32, numRuns: 250 });
   });
 });
 
 describe('fuzz: whole run path in-process (loadArrays + checkBundle)', () => {
-  it('array edits: NaN/Inf/huge/subnormal values, shapes, dtypes, names, lengths, config (400 runs)', async () => {
-    await fc.assert(runPathEditProperty(dir), { seed: 0x72756e31, numRuns: 400 });
+  it('array edits: NaN/Inf/huge/subnormal values, shapes, dtypes, names, lengths, config (200 runs)', async () => {
+    await fc.assert(runPathEditProperty(dir), { seed: 0x72756e31, numRuns: 200 });
   });
 
-  it('an axis emptied and another made huge in every array: answered as fast as the sample (60 runs)', async () => {
-    await fc.assert(runPathResizeProperty(dir), { seed: 0x72756e33, numRuns: 60 });
+  it('an axis emptied and another made huge in every array: answered as fast as the sample (40 runs)', async () => {
+    await fc.assert(runPathResizeProperty(dir), { seed: 0x72756e33, numRuns: 40 });
   });
 
-  it('byte mutations of real samples written to disk (200 runs)', async () => {
-    await fc.assert(runPathBytesProperty(dir), { seed: 0x72756e32, numRuns: 200 });
+  it('byte mutations of real samples written to disk (100 runs)', async () => {
+    await fc.assert(runPathBytesProperty(dir), { seed: 0x72756e32, numRuns: 100 });
   });
 });
 
