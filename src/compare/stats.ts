@@ -23,17 +23,6 @@
 export const HI = new Uint8Array(new Float64Array([1]).buffer)[7] === 0x3f ? 1 : 0;
 const LO = 1 - HI;
 
-/**
- * The histogram of the top 16 bits of buf[0..m) (32768 buckets, the sign ignored: non-negative
- * doubles only), as the compare kernel's scan counts them: octaveHistogram's input.
- */
-export function topBitsHistogram(buf: Float64Array, m: number): Int32Array {
-  const hist = new Int32Array(65536);
-  const u = new Uint32Array(buf.buffer, buf.byteOffset, 2 * m);
-  for (let i = 0; i < m; i++) hist[(u[2 * i + HI]! >>> 16) & 0x7fff]++;
-  return hist;
-}
-
 /** numpy's linear interpolation between two neighbours, evaluated as numpy 1.24's _lerp does. */
 function lerp(a: number, b: number, t: number): number {
   const diff = b - a;
@@ -64,7 +53,7 @@ export function medianQuantileFrom(values: readonly number[], m: number, q: numb
 const BITS = new Float64Array(1);
 const BITS_U = new Uint32Array(BITS.buffer);
 
-/** The top-bits bucket of a non-negative double (topBitsHistogram's: 15 bits past the sign). */
+/** The top-bits bucket of a non-negative double: the 15 bits past the sign (the scan's histograms'). */
 export function bucketOf(x: number): number {
   BITS[0] = x;
   return (BITS_U[HI]! >>> 16) & 0x7fff;
@@ -172,15 +161,6 @@ export interface ErrorHistogram {
   zeros: number;
   minExp: number;
   counts: number[];
-}
-
-export function octaveHistogram(top: Int32Array, zeros: number): ErrorHistogram {
-  const per = new Array<number>(2047).fill(0);
-  for (let k = 0; k < 32768; k++) {
-    const c = top[k]!;
-    if (c > 0) per[k >>> 4] += c;
-  }
-  return octaveHistogramOf(per, zeros);
 }
 
 /** The histogram from counts per exponent field (index 0: the zeros and the subnormals). */

@@ -22,7 +22,7 @@ import type { FloatArray, GruDirectionParams, Precision, StatePrecision } from '
 import { GruCheckError } from '../errors.js';
 import { nextTurn, type RunControl } from '../gru/control.js';
 import { gruFlops, runStack, type DirectionJob, type GruRunInput, type GruRunOptions, type GruRunResult, type Runner } from '../gru/stack.js';
-import { itemWork, KernelSource, wallNow, type KernelKind, type PieceTimes } from './item.js';
+import { itemWork, KernelSource, type KernelKind, type PieceTimes } from './item.js';
 import { closeWorkers, prewarm, ready, shareQueue } from './pool.js';
 import { wasmModule } from './wasm.js';
 import { now } from '../clock.js';
@@ -94,7 +94,7 @@ function* inProcess(job: DirectionJob, b0: number, b1: number, kind: KernelKind,
   const source = idleSources.pop() ?? new KernelSource(wasmModule());
   try {
     const work = itemWork(job, b0, b1, kind, source, IN_PROCESS_GRAIN);
-    if (times) times.setup = wallNow();
+    if (times) times.setup = now();
     yield* work;
   } finally {
     idleSources.push(source);
@@ -103,9 +103,9 @@ function* inProcess(job: DirectionJob, b0: number, b1: number, kind: KernelKind,
 
 /** inProcess, recording the piece in `trace`. */
 function* traced(trace: PieceTrace[], layer: number, thread: 'main', job: DirectionJob, b0: number, b1: number, kind: KernelKind): Generator<number, void, void> {
-  const times: PieceTimes = { start: wallNow(), setup: 0, end: 0 };
+  const times: PieceTimes = { start: now(), setup: 0, end: 0 };
   yield* inProcess(job, b0, b1, kind, times);
-  times.end = wallNow();
+  times.end = now();
   trace.push({ layer, direction: job.direction, b0, b1, thread, ...times });
 }
 

@@ -6,7 +6,6 @@
 import type { DirectionJob } from '../gru/stack.js';
 import { chunkSteps, directionWork } from './direction.js';
 import { JsKernel, WasmKernel, type Kernel } from './kernel.js';
-import { now } from '../clock.js';
 
 export type KernelKind = 'wasm' | 'js';
 
@@ -45,6 +44,3 @@ export interface PieceTimes {
   setup: number;
   end: number;
 }
-
-/** Now on clock.ts's clock, comparable across threads. */
-export const wallNow = now;

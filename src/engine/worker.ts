@@ -13,7 +13,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { DirectionJob } from '../gru/stack.js';
 import { PYTORCH_MATH } from '../gru/math.js';
-import { itemWork, KernelSource, wallNow, type KernelKind, type PieceTimes } from './item.js';
+import { itemWork, KernelSource, type KernelKind, type PieceTimes } from './item.js';
+import { now } from '../clock.js';
 
 export interface WorkerPiece {
   id: number;
@@ -41,15 +42,15 @@ class Stopped extends Error {}
 
 function run(p: WorkerPiece): PieceTimes {
   let done = 0;
-  const start = wallNow();
+  const start = now();
   const work = itemWork(p.job, p.b0, p.b1, p.kind, kernels, WORKER_GRAIN);
-  const setup = wallNow();
+  const setup = now();
   for (const flops of work) {
     done += flops;
     Atomics.store(p.progress, p.slot, BigInt(done));
     if (Atomics.load(p.stop, 0) !== 0) throw new Stopped('stopped: the run was aborted');
   }
-  return { start, setup, end: wallNow() };
+  return { start, setup, end: now() };
 }
 
 /**
