@@ -6,14 +6,12 @@
 // are ES modules: import.meta.url becomes the bundle's own file URL (kernels and the worker are
 // found relative to it, as from the unbundled engine); "use strict" keeps their strict mode.
 // Run by `npm run build` after tsc.
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { build } from 'esbuild';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-// The ES module bundle earlier builds wrote; nothing loads it any more.
-rmSync(join(root, 'dist', 'engine', 'cli-bundle.mjs'), { force: true });
 await build({
   entryPoints: [join(root, 'dist', 'cli', 'entry.js')],
   outfile: join(root, 'dist', 'engine', 'cli-bundle.cjs'),
