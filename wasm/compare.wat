@@ -76,19 +76,25 @@
   ;; select_rank(src, m, rank, t0, t1, hist, level0, prefix): the value of rank `rank` (0-based,
   ;; ascending) among those of the m non-negative finite doubles at src whose top 16·level0 bits are
   ;; `prefix`'s (all of them for level 0), which it leaves as they are: a radix select over the
-  ;; bits, 16 at a time from the top (65536 i32 of hist; t0, t1: room for as many doubles as
-  ;; match). Starting at level 1 with a value's top-bits bucket as the prefix (compare/kernel.ts
-  ;; knows each rank's bucket from the scan's histogram) saves level 0's pass and its copy of the
-  ;; bucket's values, which in a fresh process cost more in first touches of new memory. Each
-  ;; level counts the digits, finds the rank's digit and keeps only its values (no copy when they
-  ;; all share it); after the last level every value left is the same double. Ties — float32
-  ;; differences are multiples of an ulp, so a bucket is often thousands of copies of a few values
-  ;; — cost one pass a level and nothing more. Here rather than in compare/stats.ts's JavaScript
-  ;; select for the same reason as locate (measured: 25 ms cold on 42k tied values, under 1 here).
+  ;; bits, 16 at a time from the top (65536 i32 of hist; t0, t1: room for m / 8 + 1 doubles each).
+  ;; Starting at level 1 with a value's top-bits bucket as the prefix (compare/kernel.ts knows each
+  ;; rank's bucket from the scan's histogram) saves level 0's pass. Each level counts the digits of
+  ;; the values that match the prefix so far and finds the rank's digit, which lengthens the prefix;
+  ;; after the last level the prefix is the value. The matching values are copied out (to t0 or t1)
+  ;; only when they are at most an eighth of those looked at: a copy of most of them cost more than
+  ;; the passes it saves, in first touches of new memory in a fresh process (on M, 16x200x256, the
+  ;; median's bucket is two thirds of the values kept around it). Ties — float32 differences are
+  ;; multiples of an ulp, so a bucket is often thousands of copies of a few values — end the select
+  ;; as soon as every matching value is the same one. The passes have no branch on the data: a value
+  ;; that does not match adds 0 to its digit's count, and the copy writes every value and moves on
+  ;; past the matching ones (hence the room for one more). Here rather than in compare/stats.ts's
+  ;; JavaScript select for the same reason as locate (measured: 25 ms cold on 42k tied values,
+  ;; under 1 here).
   (func (export "select_rank") (param $src i32) (param $m i32) (param $rank i32) (param $t0 i32) (param $t1 i32) (param $hist i32)
     (param $level0 i32) (param $prefix i64) (result f64)
     (local $cur i32) (local $other i32) (local $level i32) (local $shift i64) (local $mask i64)
-    (local $i i32) (local $d i32) (local $below i32) (local $c i32) (local $k i32) (local $x i64) (local $x0 i64) (local $neq i32)
+    (local $i i32) (local $d i32) (local $below i32) (local $c i32) (local $k i32) (local $x i64) (local $x0 i64)
+    (local $neq i32) (local $hit i32) (local $seen i32)
     (local.set $cur (local.get $src))
     (local.set $other (local.get $t0))
     (local.set $level (local.get $level0))
@@ -107,24 +113,25 @@
           (local.set $i (i32.add (local.get $i) (i32.const 1)))
           (br $zero)))
         (local.set $i (i32.const 0))
-        (local.set $x0 (i64.load (local.get $cur)))
         (local.set $neq (i32.const 0))
+        (local.set $seen (i32.const 0))
         (block $cd (loop $count
           (br_if $cd (i32.ge_u (local.get $i) (local.get $m)))
           (local.set $x (i64.load (i32.add (local.get $cur) (i32.shl (local.get $i) (i32.const 3)))))
-          (local.set $neq (i32.or (local.get $neq) (i64.ne (local.get $x) (local.get $x0))))
-          (if (i64.eq (i64.and (local.get $x) (local.get $mask)) (local.get $prefix))
-            (then
-              (local.set $d (i32.wrap_i64 (i64.and (i64.shr_u (local.get $x) (local.get $shift)) (i64.const 0xffff))))
-              (local.set $k (i32.add (local.get $hist) (i32.shl (local.get $d) (i32.const 2))))
-              (i32.store (local.get $k) (i32.add (i32.load (local.get $k)) (i32.const 1)))))
+          (local.set $hit (i64.eq (i64.and (local.get $x) (local.get $mask)) (local.get $prefix)))
+          (local.set $k (i32.add (local.get $hist)
+            (i32.shl (i32.wrap_i64 (i64.and (i64.shr_u (local.get $x) (local.get $shift)) (i64.const 0xffff))) (i32.const 2))))
+          (i32.store (local.get $k) (i32.add (i32.load (local.get $k)) (local.get $hit)))
+          ;; x0: the first matching value; neq: a later matching one differs from it
+          (local.set $neq (i32.or (local.get $neq)
+            (i32.and (i32.and (local.get $hit) (local.get $seen)) (i64.ne (local.get $x) (local.get $x0)))))
+          (local.set $x0 (select (local.get $x0) (local.get $x) (local.get $seen)))
+          (local.set $seen (i32.or (local.get $seen) (local.get $hit)))
           (local.set $i (i32.add (local.get $i) (i32.const 1)))
           (br $count)))
-        ;; Past the first level every value left matches the prefix; when they are all one value
-        ;; (ties: float32 differences are multiples of an ulp), that is the answer, without the
-        ;; levels below (a pass each over what can be most of a bucket).
-        (if (i32.and (i32.gt_u (local.get $level) (local.get $level0)) (i32.eqz (local.get $neq)))
-          (then (return (f64.load (local.get $cur)))))
+        ;; every matching value is one value (the rank is among them): that is the answer
+        (if (i32.eqz (local.get $neq))
+          (then (return (f64.reinterpret_i64 (local.get $x0)))))
         ;; the rank's digit
         (local.set $d (i32.const 0))
         (local.set $below (i32.const 0))
@@ -135,19 +142,18 @@
           (local.set $d (i32.add (local.get $d) (i32.const 1)))
           (br $walk)))
         (local.set $rank (i32.sub (local.get $rank) (local.get $below)))
-        ;; keep that digit's values (the source is never written)
-        (if (i32.ne (local.get $c) (local.get $m))
+        (local.set $prefix (i64.or (local.get $prefix) (i64.shl (i64.extend_i32_u (local.get $d)) (local.get $shift))))
+        (local.set $mask (i64.or (local.get $mask) (i64.shl (i64.const 0xffff) (local.get $shift))))
+        ;; a few matching values left: copy them out (the source is never written)
+        (if (i32.le_u (i32.shl (local.get $c) (i32.const 3)) (local.get $m))
           (then
             (local.set $i (i32.const 0))
             (local.set $k (i32.const 0))
             (block $kd (loop $keep
               (br_if $kd (i32.ge_u (local.get $i) (local.get $m)))
               (local.set $x (i64.load (i32.add (local.get $cur) (i32.shl (local.get $i) (i32.const 3)))))
-              (if (i32.and (i64.eq (i64.and (i64.shr_u (local.get $x) (local.get $shift)) (i64.const 0xffff)) (i64.extend_i32_u (local.get $d)))
-                           (i64.eq (i64.and (local.get $x) (local.get $mask)) (local.get $prefix)))
-                (then
-                  (i64.store (i32.add (local.get $other) (i32.shl (local.get $k) (i32.const 3))) (local.get $x))
-                  (local.set $k (i32.add (local.get $k) (i32.const 1)))))
+              (i64.store (i32.add (local.get $other) (i32.shl (local.get $k) (i32.const 3))) (local.get $x))
+              (local.set $k (i32.add (local.get $k) (i64.eq (i64.and (local.get $x) (local.get $mask)) (local.get $prefix))))
               (local.set $i (i32.add (local.get $i) (i32.const 1)))
               (br $keep)))
             (local.set $m (local.get $c))
@@ -156,9 +162,10 @@
             (local.set $other (select (local.get $t1) (local.get $t0) (i32.eq (local.get $cur) (local.get $t0))))))
         (local.set $level (i32.add (local.get $level) (i32.const 1)))
         (br $levels)))
-    (f64.load (local.get $cur)))
+    ;; all 64 bits are the prefix now
+    (f64.reinterpret_i64 (local.get $prefix)))
 
-;; after_rank(src, m, v, r): the value of rank r + 1 among the m float64 at src (non-negative,
+  ;; after_rank(src, m, v, r): the value of rank r + 1 among the m float64 at src (non-negative,
   ;; no NaN), given v, the value of rank r: v again when more than r + 1 of them are <= v, else the
   ;; smallest above v. One pass and no writes, where a second select_rank would cost its four
   ;; levels: a median or quantile between two ranks wants both, and they are usually neighbours.

@@ -315,26 +315,25 @@ export function scanTensors(a: ArrayLike<number>, e: ArrayLike<number>, n: numbe
       }
       if (big.length === 0) return;
       // Each rank's bucket, from the histogram that counted its buffer (a buffer holds the values
-      // of buckets first, first + 1, ...): the select starts there, so its scratch holds at most
-      // that bucket's values. On M (16x200x256) the selects took 30-45% less time (warm, in turn).
-      const inBucket: number[] = big.map((x) => {
-        if (bits !== FINE) return x.m;
-        const hist = new Int32Array(k.memory.buffer, hists[x.which]!, buckets);
-        let d = x.first;
-        let below = 0;
-        while (below + hist[d]! <= x.rank) below += hist[d++]!;
-        x.at = { bucket: d, rank: x.rank - below };
-        return hist[d]!;
-      });
-      // The select's scratch: where the two tensors' chunk was, when it is big enough (the scan and
-      // any gather are done with it, and its pages are already touched: fresh ones cost a first
-      // select 2-3 ms more in a fresh process), else new memory.
-      const most = Math.max(...inBucket);
-      const need = 16 * most + 4 * 65536;
-      const base = need <= tensorBytes ? A : lay.take(need);
-      const t0 = base;
-      const t1 = base + 8 * most;
-      const hist = t1 + 8 * most;
+      // of buckets first, first + 1, ...): the select starts there and looks only at that bucket's
+      // values. On M (16x200x256) the selects took 30-45% less time (warm, in turn).
+      if (bits === FINE) {
+        for (const x of big) {
+          const hist = new Int32Array(k.memory.buffer, hists[x.which]!, buckets);
+          let d = x.first;
+          let below = 0;
+          while (below + hist[d]! <= x.rank) below += hist[d++]!;
+          x.at = { bucket: d, rank: x.rank - below };
+        }
+      }
+      // The select's scratch: its digit counts where the two tensors' chunk was, when it is big
+      // enough (the scan and any gather are done with it, and its pages are already touched: fresh
+      // ones cost a first select 2-3 ms more in a fresh process), else new memory; and room for
+      // the values it copies out (an eighth of a buffer at most, select_rank), touched only if it does.
+      const room = Math.floor(Math.max(...big.map((x) => x.m)) / 8) + 1;
+      const hist = 4 * 65536 <= tensorBytes ? A : lay.take(4 * 65536);
+      const t0 = lay.take(16 * room);
+      const t1 = t0 + 8 * room;
       fit(k, lay.top);
       // Each buffer's ranks together, ascending (ranksAt).
       big.sort((x, y) => x.buf - y.buf || x.rank - y.rank);
@@ -357,8 +356,8 @@ export function scanTensors(a: ArrayLike<number>, e: ArrayLike<number>, n: numbe
  * after the one before it (the two middle ranks of a median, the two a quantile interpolates
  * between) is one pass from that one's value (after_rank), and a repeated rank is not selected
  * again. `at`: each rank's bucket and its rank within it, where known: the select then looks only
- * at that bucket's values (select_rank from level 1). t0, t1: room for 8 bytes per value the select
- * keeps (m, or the largest such bucket's count) each; hist: 65536 i32.
+ * at that bucket's values (select_rank from level 1). t0, t1: room for m / 8 + 1 doubles each
+ * (select_rank copies out at most an eighth of the values it looks at); hist: 65536 i32.
  */
 function ranksAt(k: CompareExports, src: number, m: number, ranks: readonly number[], t0: number, t1: number, hist: number, at: readonly (InBucket | undefined)[] = []): number[] {
   const out: number[] = [];
@@ -382,8 +381,9 @@ export function selectRanks(buf: ArrayLike<number>, m: number, ranks: readonly n
   const lay = new Layout();
   const src = lay.take(8 * m);
   const big = m > SORT_UP_TO;
-  const t0 = big ? lay.take(8 * m) : 0;
-  const t1 = big ? lay.take(8 * m) : 0;
+  const room = Math.floor(m / 8) + 1;
+  const t0 = big ? lay.take(8 * room) : 0;
+  const t1 = big ? lay.take(8 * room) : 0;
   const hist = big ? lay.take(4 * 65536) : 0;
   fit(k, lay.top);
   const v = new Float64Array(k.memory.buffer, src, m);
