@@ -544,5 +544,34 @@
     (UNPLAN a $pa)
     (UNPLAN r $pr)
     (UNPLAN e $pe))
+
+  ;; sample: the keep plan's sample (compare/kernel.ts keepPlan), n elements of a and e copied
+  ;; side by side: |a - e| where finite into od (float64), and the ratio |a - e| / |e| where e != 0
+  ;; and the ratio is finite into orr, each in element order; the scan's rules. Returns the count
+  ;; of the first, stores the second's as i32 at nr. In wasm: the same loop in JavaScript ran on
+  ;; the interpreter in a fresh process and took 2-7 ms for 4096 elements (measured on M).
+  (func (export "sample_AE") (param $a i32) (param $e i32) (param $n i32) (param $od i32) (param $orr i32) (param $nr i32) (result i32)
+    (local $i i32) (local $ei f64) (local $d f64) (local $ae f64) (local $q f64) (local $kd i32) (local $kr i32)
+    (block $done
+      (loop $each
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $ei (LOADE $e $i))
+        (local.set $d (f64.abs (f64.sub (LOADA $a $i) (local.get $ei))))
+        (if (f64.le (local.get $d) (f64.const 0x1.fffffffffffffp+1023))
+          (then
+            (f64.store (i32.add (local.get $od) (i32.shl (local.get $kd) (i32.const 3))) (local.get $d))
+            (local.set $kd (i32.add (local.get $kd) (i32.const 1)))
+            (local.set $ae (f64.abs (local.get $ei)))
+            (if (f64.ne (local.get $ae) (f64.const 0))
+              (then
+                (local.set $q (f64.div (local.get $d) (local.get $ae)))
+                (if (f64.ne (local.get $q) (f64.const inf))
+                  (then
+                    (f64.store (i32.add (local.get $orr) (i32.shl (local.get $kr) (i32.const 3))) (local.get $q))
+                    (local.set $kr (i32.add (local.get $kr) (i32.const 1)))))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $each)))
+    (i32.store (local.get $nr) (local.get $kr))
+    (local.get $kd))
   ;; ---- end typed ----
 )

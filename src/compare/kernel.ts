@@ -26,6 +26,8 @@ type Scan = (
   kpa: number, kpr: number,
 ) => void;
 type Gather = (a: number, e: number, n: number, pa: number, pr: number, pe: number) => void;
+/** keepPlan's sample: n elements of a and e; |a - e| into od, the ratios into orr (their count at nr); returns the first count. */
+type Sample = (a: number, e: number, n: number, od: number, orr: number, nr: number) => number;
 /** Element types of a and e: float32 ('f') or float64 ('d'). */
 type Kinds = 'ff' | 'fd' | 'df' | 'dd';
 
@@ -37,6 +39,7 @@ interface CompareExports {
   after_rank(src: number, m: number, v: number, r: number): number;
   [fn: `scan_${string}`]: Scan;
   [fn: `gather_${string}`]: Gather;
+  [fn: `sample_${string}`]: Sample;
 }
 
 /** Slots of the scan's state (wasm/compare.wat stores them in this order). */
@@ -203,7 +206,7 @@ export function scanTensors(a: ArrayLike<number>, e: ArrayLike<number>, n: numbe
   /** Bytes from A to the end of E: the chunk buffers, contiguous. */
   const tensorBytes = lay.top - A;
   // Keep tables are in FINE buckets: KEEP_FROM is past SORT_UP_TO.
-  const keeps = n > KEEP_FROM && q.stats ? keepPlan(a, e, n, [0.5, q.quantile], lay) : [undefined, undefined];
+  const keeps = n > KEEP_FROM && q.stats ? keepPlan(k, kinds, a, e, n, [0.5, q.quantile], lay) : [undefined, undefined];
   fit(k, lay.top);
   // Fresh memory is zero, but the instance is reused: clear what this call accumulates into.
   new Uint8Array(k.memory.buffer, 64, (A - 64)).fill(0);
@@ -437,24 +440,30 @@ export function samplePlan(n: number): { stride: number; run: number } {
  * wrong number) — with room for 1.5 times the share of the sample they hold. Bucket 0 (exact zeros
  * and subnormals) is never kept: planRanks answers all-zero buckets itself.
  */
-function keepPlan(a: ArrayLike<number>, e: ArrayLike<number>, n: number, ps: number[], lay: Layout): [Keep | undefined, Keep | undefined] {
+function keepPlan(k: CompareExports, kinds: Kinds, a: ArrayLike<number>, e: ArrayLike<number>, n: number, ps: number[], lay: Layout): [Keep | undefined, Keep | undefined] {
   const { stride, run } = samplePlan(n);
-  const d: number[] = [];
-  const r: number[] = [];
+  // The sampled runs side by side in the kernel's memory, and room for its two outputs.
+  const cap = Math.ceil(n / stride) * run;
+  const sa = lay.take((kinds[0] === 'f' ? 4 : 8) * cap);
+  const se = lay.take((kinds[1] === 'f' ? 4 : 8) * cap);
+  const od = lay.take(8 * cap);
+  const orr = lay.take(8 * cap);
+  const nr = lay.take(8);
+  fit(k, lay.top);
+  let m = 0;
   for (let g = 0; g < n; g += stride) {
-    for (let i = g; i < g + run && i < n; i++) {
-      const ei = e[i]!;
-      const di = Math.abs(a[i]! - ei);
-      if (!(di <= Number.MAX_VALUE)) continue;
-      d.push(di);
-      const ae = Math.abs(ei);
-      if (ae !== 0 && di / ae !== Infinity) r.push(di / ae);
-    }
+    const end = Math.min(n, g + run);
+    put(k, sa + (kinds[0] === 'f' ? 4 : 8) * m, a, g, end);
+    put(k, se + (kinds[1] === 'f' ? 4 : 8) * m, e, g, end);
+    m += end - g;
   }
-  const plan = (values: number[]): Keep | undefined => {
-    const s = values.length;
+  const nd = k[`sample_${kinds}`](sa, se, m, od, orr, nr);
+  const d = new Float64Array(k.memory.buffer, od, nd).slice();
+  const r = new Float64Array(k.memory.buffer, orr, new Int32Array(k.memory.buffer, nr, 1)[0]!).slice();
+  const plan = (sorted: Float64Array): Keep | undefined => {
+    const s = sorted.length;
     if (s === 0) return undefined;
-    const sorted = Float64Array.from(values).sort();
+    sorted.sort();
     let ranges: [number, number][] = ps.map((p) => {
       const c = p * (s - 1);
       const w = Math.ceil(5 * Math.sqrt(s * p * (1 - p)) + 16);
