@@ -70,9 +70,13 @@ const gflops = (w: Workload, ms: number): string => f1(flopsOf(w) / ms / 1e6);
 // ---------------------------------------------------------------------------------------------
 // PyTorch
 
-function torchTimes(torchThreads: number, blasThreads: number, workloads: Workload[] = WORKLOADS): Record<string, number> | string {
+/**
+ * PyTorch's warm median per workload (and `blas`: the kernel set OpenBLAS used). `core` sets
+ * OPENBLAS_CORETYPE: 'Haswell' makes OpenBLAS use its AVX2 kernels where it would pick AVX-512 ones.
+ */
+function torchTimes(torchThreads: number, blasThreads: number, workloads: Workload[] = WORKLOADS, core?: string): Record<string, number> | string {
   if (!existsSync(PY)) return 'no /usr/bin/python3';
-  const env = { ...process.env, OPENBLAS_NUM_THREADS: String(blasThreads), OMP_NUM_THREADS: String(torchThreads), MKL_NUM_THREADS: String(blasThreads) };
+  const env = { ...process.env, OPENBLAS_NUM_THREADS: String(blasThreads), OMP_NUM_THREADS: String(torchThreads), MKL_NUM_THREADS: String(blasThreads), ...(core ? { OPENBLAS_CORETYPE: core } : {}) };
   const r = spawnSync(PY, [join(ROOT, 'bench', 'torch_gru.py'), JSON.stringify(workloads), String(WARM_RUNS), String(torchThreads)], { encoding: 'utf8', timeout: 900_000, env });
   if (r.status !== 0) return `python3 failed: ${(r.stderr || '').trim().split('\n').pop()}`;
   return JSON.parse(r.stdout) as Record<string, number>;
@@ -155,6 +159,7 @@ async function main(): Promise<void> {
         '| workload (B, T, I=H, layers, dirs) | GRU ms `--threads 1` (GFLOP/s) | GRU ms default [threads] | default speed-up | compare ms | load ms | process wall ms, 1 / default | PyTorch 1 thread ms | `--threads 1` / PyTorch 1 thread | PyTorch best ms [torch/BLAS threads] |',
         '|---|---|---|---|---|---|---|---|---|---|',
       );
+      const kernels: string[] = [];
       for (const w of WORKLOADS) {
         log(`bench: cold CLI ${w.name}...`);
         const file = join(dir, `${w.name}.npz`);
@@ -164,10 +169,13 @@ async function main(): Promise<void> {
         // shared VM the host's load moves by 2x over minutes, and a ratio of times taken minutes
         // apart would measure the host.
         const torchHere: number[] = [];
+        const avx2Here: number[] = [];
         for (let i = 0; i < COLD_RUNS; i++) {
           if (i % 3 === 0) {
             const t = torchTimes(1, 1, [w]);
             if (typeof t !== 'string') torchHere.push(t[w.name]!);
+            const t2 = torchTimes(1, 1, [w], 'Haswell');
+            if (typeof t2 !== 'string') avx2Here.push(t2[w.name]!);
           }
           one.push(coldRun(['run', file, '--threads', '1']));
           def.push(coldRun(['run', file]));
@@ -177,6 +185,10 @@ async function main(): Promise<void> {
         const md = median(def.map((r) => r.referenceMs));
         const threads = median(def.map((r) => r.threads));
         const t1 = torchHere.length > 0 ? median(torchHere) : undefined;
+        if (t1 !== undefined && avx2Here.length > 0) {
+          const a = median(avx2Here);
+          kernels.push(`| ${w.name} | ${f1(t1)} [${range(torchHere)}] (${gflops(w, t1)}) | ${f1(a)} [${range(avx2Here)}] (${gflops(w, a)}) | ${f1(m1)} | ${f0((100 * t1) / m1)}% | ${f0((100 * a) / m1)}% |`);
+        }
         let best: [number, string] | undefined;
         for (const [k, v] of torch) if (typeof v !== 'string' && (best === undefined || v[w.name]! < best[0])) best = [v[w.name]!, k];
         out.push(
@@ -190,6 +202,18 @@ async function main(): Promise<void> {
         `- PyTorch times are warm medians inside Python. PyTorch 1 thread (torch.set_num_threads(1), OPENBLAS_NUM_THREADS=1): the median of ${Math.ceil(COLD_RUNS / 3)} such measurements made between the runs above; "best" is the fastest of torch.set_num_threads x OPENBLAS_NUM_THREADS in {1, 2}, measured before them.`,
         '',
       );
+      if (kernels.length > 0) {
+        out.push(
+          `### PyTorch's kernels on this machine: OpenBLAS ${typeof torch1 === 'string' ? 'unknown' : String(torch1.blas)} against its AVX2 ones`,
+          '',
+          '| workload | PyTorch 1 thread ms, OpenBLAS\'s own choice (GFLOP/s) | PyTorch 1 thread ms, `OPENBLAS_CORETYPE=Haswell` (AVX2) (GFLOP/s) | ours `--threads 1` ms | ours / PyTorch | ours / PyTorch on AVX2 |',
+          '|---|---|---|---|---|---|',
+          ...kernels,
+          '',
+          `- Both PyTorch columns measured in turn between the cold runs above (${Math.ceil(COLD_RUNS / 3)} each, medians [range]); "ours" is the \`--threads 1\` median above. wasm SIMD is 4 floats wide; OpenBLAS's AVX2 kernels are 8 wide and its AVX-512 ones 16.`,
+          '',
+        );
+      }
 
       log('bench: diagnose vs run, cold...');
       const db = join(dir, 'deep-bidir.npz');
