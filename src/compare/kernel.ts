@@ -444,8 +444,9 @@ function keepPlan(k: CompareExports, kinds: Kinds, a: ArrayLike<number>, e: Arra
   const { stride, run } = samplePlan(n);
   // The sampled runs side by side in the kernel's memory, and room for its two outputs.
   const cap = Math.ceil(n / stride) * run;
-  const sa = lay.take((kinds[0] === 'f' ? 4 : 8) * cap);
-  const se = lay.take((kinds[1] === 'f' ? 4 : 8) * cap);
+  const [wa, we] = [kinds[0] === 'f' ? 4 : 8, kinds[1] === 'f' ? 4 : 8];
+  const sa = lay.take(wa * cap);
+  const se = lay.take(we * cap);
   const od = lay.take(8 * cap);
   const orr = lay.take(8 * cap);
   const nr = lay.take(8);
@@ -453,8 +454,8 @@ function keepPlan(k: CompareExports, kinds: Kinds, a: ArrayLike<number>, e: Arra
   let m = 0;
   for (let g = 0; g < n; g += stride) {
     const end = Math.min(n, g + run);
-    put(k, sa + (kinds[0] === 'f' ? 4 : 8) * m, a, g, end);
-    put(k, se + (kinds[1] === 'f' ? 4 : 8) * m, e, g, end);
+    put(k, sa + wa * m, a, g, end);
+    put(k, se + we * m, e, g, end);
     m += end - g;
   }
   const nd = k[`sample_${kinds}`](sa, se, m, od, orr, nr);
