@@ -30,7 +30,7 @@ import { lcg, randomRun } from '../test/random-run.js';
 import { loadBench } from './load.js';
 
 const ROOT = join(import.meta.dirname, '..');
-const BIN = join(ROOT, 'bin', 'gru-check.js');
+const BIN = join(ROOT, 'bin', 'gru-check.cjs');
 const PY = '/usr/bin/python3';
 const QUICK = process.argv.includes('--quick');
 /** Cold runs per setting; settings alternate so a load on this shared VM hits both alike. */

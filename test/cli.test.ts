@@ -1,4 +1,4 @@
-// The built CLI as a user runs it (bin/gru-check.js, colour off unless a test says otherwise): the
+// The built CLI as a user runs it (bin/gru-check.cjs, colour off unless a test says otherwise): the
 // run command's exit codes, outputs and input errors (cli/run.ts), SIGINT and closed pipes
 // (cli/signals.ts), the layout and ONNX attribute flags (cli/layouts.ts), --equal-nan, float16
 // tolerances and colour (cli/checks.ts), golden outputs (cli/golden.ts), inspect (cli/inspect.ts),

@@ -1,5 +1,5 @@
 // The fast engine against the reference, with the fused multiply-add build of the wasm kernel
-// (gemm-fma.wasm), which the CLI uses: relaxed SIMD is enabled first, as bin/gru-check.js does on
+// (gemm-fma.wasm), which the CLI uses: relaxed SIMD is enabled first, as bin/gru-check.cjs does on
 // Node 20. V8 flags are per process, and node --test runs each file in its own. The tests are in
 // engine/cases.ts and engine/gatemath.ts.
 import { setFlagsFromString } from 'node:v8';

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const SAMPLES = join(ROOT, 'samples');
 export const CASES = join(ROOT, 'test', 'fixtures', 'cases');
-export const BIN = join(ROOT, 'bin', 'gru-check.js');
+export const BIN = join(ROOT, 'bin', 'gru-check.cjs');
 
 /**
  * Runs an ES module script in a fresh node process against the built engine (dist/, which npm test
@@ -107,7 +107,7 @@ export function tmp(prefix = 'gru-check-test-'): string {
 /**
  * A copy of the built CLI that any user can run, for tests that drop privileges: the repository
  * may sit in a private folder (`mktemp -d` is mode 700) that another uid cannot even enter. Copies
- * what a run needs — bin/gru-check.js and load-cli.js, package.json (for --version), the bundle and its code cache, the
+ * what a run needs — bin/gru-check.cjs and load-cli.cjs, package.json (for --version), the bundle and its code cache, the
  * wasm kernels, and the worker with every module it imports — into a fresh tmp() folder, all
  * world-readable. Returns the copy's bin path. (onnx-proto, the bundle's one external import, is
  * loaded only for .onnx files and is not copied.)
@@ -121,7 +121,7 @@ export function readableCli(): { dir: string; bin: string } {
     copyFileSync(join(ROOT, rel), to);
     chmodSync(to, 0o644);
   };
-  for (const rel of ['bin/gru-check.js', 'bin/load-cli.js', 'package.json', 'dist/engine/cli-bundle.cjs', 'dist/engine/cli-bundle.cache', 'dist/engine/gemm.wasm', 'dist/engine/gemm-fma.wasm', 'dist/engine/compare.wasm']) copy(rel);
+  for (const rel of ['bin/gru-check.cjs', 'bin/load-cli.cjs', 'package.json', 'dist/engine/cli-bundle.cjs', 'dist/engine/cli-bundle.cache', 'dist/engine/gemm.wasm', 'dist/engine/gemm-fma.wasm', 'dist/engine/compare.wasm']) copy(rel);
   // The worker is not bundled: follow its relative imports.
   const todo = ['dist/engine/worker.js'];
   const seen = new Set<string>();
@@ -134,7 +134,7 @@ export function readableCli(): { dir: string; bin: string } {
       todo.push(relative(ROOT, join(ROOT, dirname(rel), m[1]!)));
     }
   }
-  return { dir, bin: join(dir, 'bin', 'gru-check.js') };
+  return { dir, bin: join(dir, 'bin', 'gru-check.cjs') };
 }
 
 /** The raw .npy members of an .npz, to edit and re-zip. */

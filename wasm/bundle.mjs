@@ -1,12 +1,13 @@
 // Bundles the CLI (dist/cli/entry.js, compiled by tsc) into one CommonJS file,
 // dist/engine/cli-bundle.cjs, with esbuild (see src/cli/entry.ts for why one file), then writes
-// V8's code cache for it (bin/load-cli.js explains the cache) after a warm-up: the CLI run
+// V8's code cache for it (bin/load-cli.cjs explains the cache) after a warm-up: the CLI run
 // in-process on a sample, text and JSON, so every function such a run compiles is in the cache.
 // CommonJS because that is what vm.Script, which takes a code cache on Node 20, runs. The sources
 // are ES modules: import.meta.url becomes the bundle's own file URL (kernels and the worker are
 // found relative to it, as from the unbundled engine); "use strict" keeps their strict mode.
 // Run by `npm run build` after tsc.
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { build } from 'esbuild';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,7 +51,7 @@ function lazyChildProcess() {
 
 const sample = join(root, 'samples', 'bidir_2layer.npz');
 if (existsSync(sample)) {
-  const { loadCli } = await import('../bin/load-cli.js');
+  const { loadCli } = createRequire(import.meta.url)('../bin/load-cli.cjs');
   const { cli, writeCache } = loadCli();
   const io = { stdout: () => {}, stderr: () => {}, env: {} };
   for (const extra of [[], ['--format', 'json']]) {

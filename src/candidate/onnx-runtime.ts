@@ -50,7 +50,7 @@ interface OrtModule {
 
 async function loadOrt(): Promise<OrtModule> {
   try {
-    // require, not import(): the CLI bundle is run by vm.Script (bin/load-cli.js), where import()
+    // require, not import(): the CLI bundle is run by vm.Script (bin/load-cli.cjs), where import()
     // has no loader; onnxruntime-node is a CommonJS package either way.
     return createRequire(import.meta.url)('onnxruntime-node') as OrtModule;
   } catch (e) {

@@ -51,10 +51,10 @@ test('exit 0 on a passing sample, with the config and both tensors in the table 
 });
 
 test('the built CLI loads its bundle with the code cache; a stale or damaged cache is not used, and the run is the same', async () => {
-  // One fresh process per state: load the bundle as the launcher does (bin/load-cli.js), say
+  // One fresh process per state: load the bundle as the launcher does (bin/load-cli.cjs), say
   // whether V8 took the cache, and run a sample through the loaded CLI.
   const probe = (root: string): { cached: boolean; code: number; stdout: string } => {
-    const code = `import { loadCli } from ${JSON.stringify(pathToFileURL(join(root, 'bin', 'load-cli.js')).href)};
+    const code = `import { loadCli } from ${JSON.stringify(pathToFileURL(join(root, 'bin', 'load-cli.cjs')).href)};
 const { cli, cached } = loadCli();
 let stdout = '';
 const code = await cli.main(['run', 'samples/mismatch.npz'], { stdout: (s) => { stdout += s; }, stderr: (s) => process.stderr.write(s), env: { NO_COLOR: '1' } });

@@ -9,14 +9,19 @@
 // starts with a header: the CRC-32 and byte length of the bundle it was made from, and the CRC-32
 // of the cache data. A cache whose header does not match (a stale or damaged file) is not offered
 // to V8 at all, and one V8 rejects is simply not used: the bundle is then compiled as usual.
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Script } from 'node:vm';
-import * as zlib from 'node:zlib';
+//
+// CommonJS, as is the launcher: an ES module that imports Node's built-in modules pays for an ES
+// module facade over each one's exports (fs, zlib and vm here), and Node's ES module loader itself.
+// Measured, 40 fresh runs each in turn on a sample: 6-12 ms less in the whole process's minimum
+// and median.
+'use strict';
+const { readFileSync, renameSync, writeFileSync } = require('node:fs');
+const { createRequire } = require('node:module');
+const { dirname, join } = require('node:path');
+const { Script } = require('node:vm');
+const zlib = require('node:zlib');
 
-const BUNDLE = fileURLToPath(new URL('../dist/engine/cli-bundle.cjs', import.meta.url));
+const BUNDLE = join(__dirname, '..', 'dist', 'engine', 'cli-bundle.cjs');
 const CACHE = BUNDLE.replace(/\.cjs$/, '.cache');
 const HEADER = 12;
 
@@ -26,7 +31,7 @@ function stamp(bytes) {
 }
 
 /** The CLI's exports (main, startEngine), and a function that writes the code cache from this process. */
-export function loadCli() {
+function loadCli() {
   const bytes = readFileSync(BUNDLE);
   const id = stamp(bytes);
   let cachedData;
@@ -59,3 +64,5 @@ export function loadCli() {
     },
   };
 }
+
+module.exports = { loadCli };
