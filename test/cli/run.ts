@@ -84,6 +84,28 @@ process.stdout.write(JSON.stringify({ cached, code, stdout }));`;
   assert.deepEqual(probe(dir), { cached: false, code: 1, stdout: want.stdout });
 });
 
+test('the launcher never exits 0 for a run that did not finish, and a crash is one line and exit 2', () => {
+  // A CLI copy whose bundle's main() never settles and keeps nothing waiting: the event loop runs
+  // dry with the run unfinished (the bug this guards against), which must not read as a pass.
+  const { dir, bin: launcher } = readableCli();
+  const bundle = join(dir, 'dist', 'engine', 'cli-bundle.cjs');
+  const run = (main: string): { code: number | null; stdout: string; stderr: string } => {
+    writeFileSync(bundle, `module.exports = { startEngine() {}, main: ${main} };\n`);
+    const r = spawnSync(process.execPath, [launcher, 'run', 'samples/classic_batch_first.npz'], { encoding: 'utf8', cwd: ROOT, env: { PATH: process.env.PATH ?? '' } });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+  const stalled = run('() => new Promise(() => {})');
+  assert.equal(stalled.code, 2);
+  assert.equal(stalled.stdout, '');
+  assert.equal(stalled.stderr, 'gru-check: error: internal error: the run ended before it finished (report it)\n');
+  const crashed = run("async () => { throw new Error('boom\\nsecond line'); }");
+  assert.equal(crashed.code, 2);
+  assert.equal(crashed.stderr, 'gru-check: error: internal error: boom (set GRU_CHECK_DEBUG=1 for a stack trace and report it)\n');
+  // The copy's exit code is main()'s: 0 and 1 pass through.
+  assert.equal(run('async () => 1').code, 1);
+  assert.equal(run('async () => 0').code, 0);
+});
+
 test('exit 1 on a mismatch; --atol large enough makes it pass', async () => {
   const r = bin(['run', 'samples/mismatch.npz']);
   assert.equal(r.code, 1);
