@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ROOT, bin, cli, readableCli, fixture, members, npy, npyString, sample, tmp, writeNpz } from '../helpers.js';
@@ -84,7 +84,7 @@ process.stdout.write(JSON.stringify({ cached, code, stdout }));`;
   assert.deepEqual(probe(dir), { cached: false, code: 1, stdout: want.stdout });
 });
 
-test('the launcher never exits 0 for a run that did not finish, and a crash is one line and exit 2', () => {
+test('the launcher never exits 0 for a run that did not finish; a crash or a missing build is one line and exit 2', () => {
   // A CLI copy whose bundle's main() never settles and keeps nothing waiting: the event loop runs
   // dry with the run unfinished (the bug this guards against), which must not read as a pass.
   const { dir, bin: launcher } = readableCli();
@@ -104,6 +104,11 @@ test('the launcher never exits 0 for a run that did not finish, and a crash is o
   // The copy's exit code is main()'s: 0 and 1 pass through.
   assert.equal(run('async () => 1').code, 1);
   assert.equal(run('async () => 0').code, 0);
+  // No bundle at all (not built): one line saying what to do.
+  rmSync(bundle);
+  const missing = spawnSync(process.execPath, [launcher, 'run', 'samples/classic_batch_first.npz'], { encoding: 'utf8', cwd: ROOT, env: { PATH: process.env.PATH ?? '' } });
+  assert.equal(missing.status, 2);
+  assert.equal(missing.stderr, "gru-check: error: cannot load the compiled CLI (ENOENT); run 'npm install' or 'npm run build' in the gru-check folder\n");
 });
 
 test('exit 1 on a mismatch; --atol large enough makes it pass', async () => {
