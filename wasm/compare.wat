@@ -29,8 +29,8 @@
   ;;                    element i of a / e as a float64; every function between the "typed" marks is
   ;;                    written out once per pair of element types (suffix ff, fd, df, dd).
   ;;   (KEEPLOAD k $p), (KEEP k $x), (KEEPSTORE k $p)
-  ;;                    scan's keep entry p read into locals $k_t ... $k_f1, x kept when its bucket
-  ;;                    ($bk, left by the COUNT before it) is marked, and the fills written back.
+  ;;                    scan's keep entry p read into locals $k_t, $k_b, $k_f, x kept when its bucket
+  ;;                    ($bk, left by the COUNT before it) is marked, and the fill written back.
   ;;   (PLAN k $p), (OFFER k $x), (UNPLAN k $p)
   ;;                    gather's plan entry p read into locals $k_lo0 ... $k_f1 (empty ranges when p
   ;;                    is 0), x tested against its two ranges, and the fills written back.
@@ -194,10 +194,10 @@
   ;; r = floor(i / QC) % R; c, qc (= i % QC) and r start the chunk; map (0 to skip) gets the max.
   ;; kpa, kpr (0: none): keep entries for |a - e| and the ratios — the values of the buckets a
   ;; sample says will hold the wanted ranks are kept during this pass, which saves gather's (see
-  ;; compare/kernel.ts). Entry, 32 bytes of i32: table (u8 per bucket: 0, or 1 / 2 for buffer 0 /
-  ;; 1), buf0 buf1, cap0 cap1, fill0 fill1; a fill past its cap means the buffer overflowed (the
-  ;; values past it are counted, not stored). Each buffer has a spare slot past its cap, which the
-  ;; branch-free keep writes to (wasm/build.mjs).
+  ;; compare/kernel.ts). Entry, 12 bytes of i32: table (u8 per bucket: 1 to keep its values, else
+  ;; 0; a table of 0 keeps nothing), buf, fill. Every value is written at buf[fill] and the fill
+  ;; moves on past the kept ones (wasm/build.mjs): the caller leaves room for a chunk more than it
+  ;; plans to keep, and stops keeping (table 0) once the fill has passed its plan.
   ;;
   ;; Written for the common element (finite, close, e != 0): its path has no counter that can be
   ;; derived afterwards (finite and relative counts are the chunk less the rare exclusions), the
@@ -211,9 +211,9 @@
     (param $C i32) (param $QC i32) (param $R i32) (param $c i32) (param $qc i32) (param $r i32) (param $map i32)
     (param $kpa i32) (param $kpr i32)
     (local $i i32) (local $ai f64) (local $ei f64) (local $d f64) (local $ae f64) (local $q f64) (local $need f64)
-    (local $at i32) (local $end i32) (local $len i32) (local $cell i32) (local $stepAt i32) (local $bk i32) (local $kk i32) (local $close i32) (local $shift i64) (local $mask i32)
-    (local $a_t i32) (local $a_b0 i32) (local $a_b1 i32) (local $a_c0 i32) (local $a_c1 i32) (local $a_f0 i32) (local $a_f1 i32)
-    (local $r_t i32) (local $r_b0 i32) (local $r_b1 i32) (local $r_c0 i32) (local $r_c1 i32) (local $r_f0 i32) (local $r_f1 i32)
+    (local $at i32) (local $end i32) (local $len i32) (local $cell i32) (local $stepAt i32) (local $bk i32) (local $close i32) (local $shift i64) (local $mask i32)
+    (local $a_t i32) (local $a_b i32) (local $a_f i32)
+    (local $r_t i32) (local $r_b i32) (local $r_f i32)
     ;; this chunk's counts
     (local $mism i32) (local $nonfin i32) (local $zexp i32) (local $zeros i32) (local $out i32) (local $same i32)
     (local $aeZero i32) (local $qInf i32) (local $relZeros i32) (local $first i32) (local $absAt i32) (local $relAt i32)

@@ -72,8 +72,8 @@ export function chunkForTests(n: number): () => void {
 const FINE = 15;
 /** A plan entry: lo0 hi0 lo1 hi1 (f64), buf0 buf1 (i32 addresses), fill0 fill1 (i32). */
 const ENTRY = 48;
-/** A keep entry: table, buf0, buf1, cap0, cap1, fill0, fill1 (i32). */
-const KEEP_ENTRY = 32;
+/** A keep entry: table, buf, fill (i32). */
+const KEEP_ENTRY = 12;
 /** Tensors past this many elements keep values during the scan (below it, gather's pass is cheap). */
 const KEEP_FROM = 65536;
 /** Elements in the sample that places the keep buckets. */
@@ -122,9 +122,13 @@ interface Job {
   rank: number;
   plan: RankPlan;
   slot: number;
-  /** Which histogram (ABS, REL, EXP) counted the buffer's values, and the buffer's first bucket. */
+  /**
+   * Which histogram (ABS, REL, EXP) counted the buffer's values; the first bucket of the rank's
+   * group (compare/stats.ts planRanks) and the rank within the group's values.
+   */
   which: number;
   first: number;
+  inGroup: number;
   /** The rank's bucket and its rank among that bucket's values (ranksAt's select starts there). */
   at?: InBucket;
 }
@@ -206,7 +210,7 @@ export function scanTensors(a: ArrayLike<number>, e: ArrayLike<number>, n: numbe
   /** Bytes from A to the end of E: the chunk buffers, contiguous. */
   const tensorBytes = lay.top - A;
   // Keep tables are in FINE buckets: KEEP_FROM is past SORT_UP_TO.
-  const keeps = n > KEEP_FROM && q.stats ? keepPlan(k, kinds, a, e, n, [0.5, q.quantile], lay) : [undefined, undefined];
+  const keeps = n > KEEP_FROM && q.stats ? keepPlan(k, kinds, a, e, n, chunk, [0.5, q.quantile], lay) : [undefined, undefined];
   fit(k, lay.top);
   // Fresh memory is zero, but the instance is reused: clear what this call accumulates into.
   new Uint8Array(k.memory.buffer, 64, (A - 64)).fill(0);
@@ -223,6 +227,15 @@ export function scanTensors(a: ArrayLike<number>, e: ArrayLike<number>, n: numbe
     scan(A, E, s1 - s0, s0, bits, q.atol, q.rtol, q.equalNan ? 1 : 0, st, ha, hr, he,
       inner, steps, s0 % inner, steps > 0 ? Math.floor(s0 / inner) % steps : 0, sm,
       C, QC, R, s0 % C, s0 % QC, Math.floor(s0 / QC) % R, mp, keeps[0]?.entry ?? 0, keeps[1]?.entry ?? 0);
+    // A buffer past its plan stops keeping (table 0): the next chunk could write past its room.
+    for (const kp of keeps) {
+      if (!kp || kp.overflowed) continue;
+      const entry = new Int32Array(k.memory.buffer, kp.entry, 3);
+      if (entry[2]! > kp.cap) {
+        kp.overflowed = true;
+        entry[0] = 0;
+      }
+    }
   }
   const f64s = (at: number, len: number): Float64Array | null => (at ? new Float64Array(k.memory.buffer, at, len).slice() : null);
   const locator = (h: number): Locate => (ranks) => {
@@ -261,7 +274,7 @@ export function scanTensors(a: ArrayLike<number>, e: ArrayLike<number>, n: numbe
       p.groups.forEach((g, r) => {
         // The histogram counted exactly these values: a different fill is a bug, not a data problem.
         if (fills[r] !== p.sizes[r]) throw new Error(`compare: range ${r} kept ${fills[r]} values, its buckets count ${p.sizes[r]}`);
-        g.ranks.forEach((rank, i) => jobs.push({ buf: bufAt[j]![r]!, m: fills[r]!, rank, plan: p, slot: g.slots[i]!, which: j, first: p.from[r]! }));
+        g.ranks.forEach((rank, i) => jobs.push({ buf: bufAt[j]![r]!, m: fills[r]!, rank, plan: p, slot: g.slots[i]!, which: j, first: p.from[r]!, inGroup: rank }));
       });
     });
     return jobs;
@@ -289,15 +302,15 @@ export function scanTensors(a: ArrayLike<number>, e: ArrayLike<number>, n: numbe
         if (!p || p.count === 0) return;
         const kp = j < 2 ? keeps[j] : undefined;
         const mine: typeof jobs = [];
-        const kept = kp !== undefined && p.groups.every((g, r) => {
+        const kept = kp !== undefined && !kp.overflowed && p.groups.every((g, r) => {
           const mem = k.memory.buffer;
           const hist = new Int32Array(mem, hists[j]!, buckets);
-          const fills = new Int32Array(mem, kp.entry + 20, 2);
-          const b = kp.ranges.findIndex(([from, to]) => from <= p.from[r]! && p.to[r]! <= to);
-          if (b < 0 || fills[b]! > kp.caps[b]!) return false;
+          const fill = new Int32Array(mem, kp.entry + 8, 1)[0]!;
+          if (!kp.ranges.some(([from, to]) => from <= p.from[r]! && p.to[r]! <= to)) return false;
+          // The buffer holds every kept range's values: those below the group's first bucket.
           let skip = 0;
-          for (let d = kp.ranges[b]![0]; d < p.from[r]!; d++) skip += hist[d]!;
-          g.ranks.forEach((rank, i) => mine.push({ buf: kp.bufs[b]!, m: fills[b]!, rank: rank + skip, plan: p, slot: g.slots[i]!, which: j, first: kp.ranges[b]![0] }));
+          for (const [from, to] of kp.ranges) for (let d = from; d <= to && d < p.from[r]!; d++) skip += hist[d]!;
+          g.ranks.forEach((rank, i) => mine.push({ buf: kp.buf, m: fill, rank: rank + skip, plan: p, slot: g.slots[i]!, which: j, first: p.from[r]!, inGroup: rank }));
           return true;
         });
         if (kept) jobs.push(...mine);
@@ -317,16 +330,16 @@ export function scanTensors(a: ArrayLike<number>, e: ArrayLike<number>, n: numbe
         x.plan.out[x.slot] = v[x.rank]!;
       }
       if (big.length === 0) return;
-      // Each rank's bucket, from the histogram that counted its buffer (a buffer holds the values
-      // of buckets first, first + 1, ...): the select starts there and looks only at that bucket's
-      // values. On M (16x200x256) the selects took 30-45% less time (warm, in turn).
+      // Each rank's bucket, from the histogram that counted its buffer (its group's values are
+      // those of buckets first, first + 1, ...): the select starts there and looks only at that
+      // bucket's values. On M (16x200x256) the selects took 30-45% less time (warm, in turn).
       if (bits === FINE) {
         for (const x of big) {
           const hist = new Int32Array(k.memory.buffer, hists[x.which]!, buckets);
           let d = x.first;
           let below = 0;
-          while (below + hist[d]! <= x.rank) below += hist[d++]!;
-          x.at = { bucket: d, rank: x.rank - below };
+          while (below + hist[d]! <= x.inGroup) below += hist[d++]!;
+          x.at = { bucket: d, rank: x.inGroup - below };
         }
       }
       // The select's scratch: its digit counts where the two tensors' chunk was, when it is big
@@ -411,10 +424,13 @@ export function medianAndQuantile(buf: ArrayLike<number>, m: number, q: number):
 
 interface Keep {
   entry: number;
-  /** Bucket ranges [from, to] of buffers 0 and 1. */
+  /** Bucket ranges [from, to] whose values the buffer keeps (one or two, disjoint). */
   ranges: [number, number][];
-  bufs: number[];
-  caps: number[];
+  buf: number;
+  /** How many values the plan expects at most; the buffer has room for a chunk more. */
+  cap: number;
+  /** The fill passed cap after some chunk: the scan stopped keeping, and gather collects instead. */
+  overflowed: boolean;
   /** Writes the entry and the table into the (cleared) memory. */
   write(mem: ArrayBuffer): void;
 }
@@ -440,7 +456,7 @@ export function samplePlan(n: number): { stride: number; run: number } {
  * wrong number) — with room for 1.5 times the share of the sample they hold. Bucket 0 (exact zeros
  * and subnormals) is never kept: planRanks answers all-zero buckets itself.
  */
-function keepPlan(k: CompareExports, kinds: Kinds, a: ArrayLike<number>, e: ArrayLike<number>, n: number, ps: number[], lay: Layout): [Keep | undefined, Keep | undefined] {
+function keepPlan(k: CompareExports, kinds: Kinds, a: ArrayLike<number>, e: ArrayLike<number>, n: number, chunk: number, ps: number[], lay: Layout): [Keep | undefined, Keep | undefined] {
   const { stride, run } = samplePlan(n);
   // The sampled runs side by side in the kernel's memory, and room for its two outputs.
   const cap = Math.ceil(n / stride) * run;
@@ -475,23 +491,21 @@ function keepPlan(k: CompareExports, kinds: Kinds, a: ArrayLike<number>, e: Arra
       ranges = [[Math.min(ranges[0]![0], ranges[1]![0]), Math.max(ranges[0]![1], ranges[1]![1])]];
     }
     if (ranges.length === 0) return undefined;
-    const caps = ranges.map(([from, to]) => {
-      const inSample = firstInBucket(sorted, to + 1) - firstInBucket(sorted, from);
-      return Math.min(n, Math.ceil((1.5 * inSample * n) / s) + 4096);
-    });
+    const inSample = ranges.reduce((sum, [from, to]) => sum + firstInBucket(sorted, to + 1) - firstInBucket(sorted, from), 0);
+    const cap = Math.min(n, Math.ceil((1.5 * inSample * n) / s) + 4096 * ranges.length);
     const entry = lay.take(KEEP_ENTRY);
     const table = lay.take(BUCKETS_BYTES);
-    // One spare slot past each cap: the scan writes every value to both buffers and moves only the
-    // marked one's fill (wasm/build.mjs keep), so a full buffer, or the second buffer when there is
-    // one range (cap 0), takes the writes there.
-    const bufs = caps.map((cap) => lay.take(8 * (cap + 1)));
-    const spare = bufs.length < 2 ? lay.take(8) : 0;
+    // The scan writes every value at the fill and moves it on past the kept ones (wasm/build.mjs
+    // keep), and scanTensors stops the keeping after the first chunk that passes cap: room for a
+    // chunk more, and one slot for the value written past the last kept one. Pages past what is
+    // written are never touched.
+    const buf = lay.take(8 * (cap + chunk + 1));
     return {
-      entry, ranges, bufs, caps,
+      entry, ranges, buf, cap, overflowed: false,
       write(mem) {
         const t = new Uint8Array(mem, table, BUCKETS_BYTES).fill(0);
-        ranges.forEach(([from, to], j) => t.fill(j + 1, from, to + 1));
-        new Int32Array(mem, entry, 7).set([table, bufs[0]!, bufs[1] ?? spare, caps[0]!, caps[1] ?? 0, 0, 0]);
+        for (const [from, to] of ranges) t.fill(1, from, to + 1);
+        new Int32Array(mem, entry, 3).set([table, buf, 0]);
       },
     };
   };
