@@ -277,7 +277,7 @@ for (const build of BUILDS) test(`the compare kernel (${build}) across the keep 
   // A sample that misjudges: the scan keeps values for the buckets a sample (samplePlan's runs)
   // says hold the median, with room for 1.5 times their share of the sample. Here the sampled
   // differences spread over ten octaves and all the others sit in the median's bucket, so its
-  // buffer overflows (into the spare slot past its cap) and the select must gather instead.
+  // buffer passes the plan, the scan stops keeping after that chunk, and the select must gather.
   const n = 300 * 300;
   const { stride, run: len } = samplePlan(n);
   const e = Float64Array.from({ length: n }, rnd);
