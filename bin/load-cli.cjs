@@ -12,8 +12,8 @@
 //
 // CommonJS, as is the launcher: an ES module that imports Node's built-in modules pays for an ES
 // module facade over each one's exports (fs, zlib and vm here), and Node's ES module loader itself.
-// Measured, 40 fresh runs each in turn on a sample: 6-12 ms less in the whole process's minimum
-// and median.
+// Measured on samples/unbatched.npz, 60 fresh runs each in turn: the process's start to its exit
+// took 136 / 223 ms (minimum / median) against 146 / 229 as ES modules.
 'use strict';
 const { readFileSync, renameSync, writeFileSync } = require('node:fs');
 const { createRequire } = require('node:module');

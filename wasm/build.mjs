@@ -2,9 +2,10 @@
 // devDependency: pure JS/wasm, works offline), each twice: compare.wasm with SIMD and
 // compare-plain.wasm without (its SIMD blocks dropped); gemm.wasm with baseline SIMD (a multiply-add
 // is f32x4.mul + f32x4.add) and gemm-fma.wasm with relaxed SIMD's f32x4.relaxed_madd, a fused
-// multiply-add where the CPU has one. The .wat is a
-// template: `(TILE R)`, `(MADD $x $w $s)` and KB_BYTES are expanded here. Every binary is copied next to the
-// compiled engine in dist/engine/ so a packed dist/ finds them. Run by `npm run build` before tsc.
+// multiply-add where the CPU has one. Both .wat files are templates expanded here (gemm.wat's
+// `(TILE R)`, `(MADD $x $w $s)` and KB_BYTES; compare.wat's, listed at its head). Every binary is
+// copied next to the compiled engine in dist/engine/ so a packed dist/ finds them. Run by
+// `npm run build` before tsc.
 // The binaries are never committed: the .wat is the source.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -268,10 +269,12 @@ export async function buildWasm(kb = KB) {
   const wabt = await (await import('wabt')).default();
   const src = join(here, 'gemm.wat');
   const text = readFileSync(src, 'utf8');
+  const cmpSrc = join(here, 'compare.wat');
+  const cmp = readFileSync(cmpSrc, 'utf8');
   const out = [];
   const builds = [
-    ['compare.wasm', join(here, 'compare.wat'), expandCompare(readFileSync(join(here, 'compare.wat'), 'utf8')), { simd: true }],
-    ['compare-plain.wasm', join(here, 'compare.wat'), expandCompare(readFileSync(join(here, 'compare.wat'), 'utf8'), false), {}],
+    ['compare.wasm', cmpSrc, expandCompare(cmp), { simd: true }],
+    ['compare-plain.wasm', cmpSrc, expandCompare(cmp, false), {}],
     ...[['gemm.wasm', false], ['gemm-fma.wasm', true]].map(([name, fma]) => [name, src, expand(text, fma, kb), { simd: true, relaxed_simd: fma }]),
   ];
   for (const [name, path, source, features] of builds) {

@@ -2,9 +2,10 @@
 ;; histograms the order statistics are selected from, the per-step and heatmap maxima and the
 ;; values kept for the select (one pass: `scan`), the radix select's second pass where those fell
 ;; short (`gather`), the walk over a histogram (`locate`, `octaves`) and the select itself
-;; (`select_rank`, and `after_rank` for the rank after a selected one). src/compare/kernel.ts copies each chunk of the two tensors in (float32 as
-;; float32, anything else as float64) and reads the results out; the definitions (which elements
-;; count where) are documented there and in isclose.ts.
+;; (`select_rank`, and `after_rank` for the rank after a selected one). src/compare/kernel.ts
+;; copies each chunk of the two tensors in (float32 as float32, anything else as float64) and reads
+;; the results out; the definitions (which elements count where) are documented there and in
+;; isclose.ts.
 ;;
 ;; Why wasm: compare runs once per check in a fresh CLI process, where JavaScript runs on baseline
 ;; code until the JIT has seen enough of it: the same scan in JS cost more than the GRU itself on a

@@ -459,12 +459,12 @@ export function samplePlan(n: number): { stride: number; run: number } {
 function keepPlan(k: CompareExports, kinds: Kinds, a: ArrayLike<number>, e: ArrayLike<number>, n: number, chunk: number, ps: number[], lay: Layout): [Keep | undefined, Keep | undefined] {
   const { stride, run } = samplePlan(n);
   // The sampled runs side by side in the kernel's memory, and room for its two outputs.
-  const cap = Math.ceil(n / stride) * run;
+  const most = Math.ceil(n / stride) * run;
   const [wa, we] = [kinds[0] === 'f' ? 4 : 8, kinds[1] === 'f' ? 4 : 8];
-  const sa = lay.take(wa * cap);
-  const se = lay.take(we * cap);
-  const od = lay.take(8 * cap);
-  const orr = lay.take(8 * cap);
+  const sa = lay.take(wa * most);
+  const se = lay.take(we * most);
+  const od = lay.take(8 * most);
+  const orr = lay.take(8 * most);
   const nr = lay.take(8);
   fit(k, lay.top);
   let m = 0;

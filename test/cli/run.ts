@@ -89,10 +89,13 @@ test('the launcher never exits 0 for a run that did not finish; a crash or a mis
   // dry with the run unfinished (the bug this guards against), which must not read as a pass.
   const { dir, bin: launcher } = readableCli();
   const bundle = join(dir, 'dist', 'engine', 'cli-bundle.cjs');
-  const run = (main: string): { code: number | null; stdout: string; stderr: string } => {
-    writeFileSync(bundle, `module.exports = { startEngine() {}, main: ${main} };\n`);
+  const launch = (): { code: number | null; stdout: string; stderr: string } => {
     const r = spawnSync(process.execPath, [launcher, 'run', 'samples/classic_batch_first.npz'], { encoding: 'utf8', cwd: ROOT, env: { PATH: process.env.PATH ?? '' } });
     return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+  const run = (main: string): ReturnType<typeof launch> => {
+    writeFileSync(bundle, `module.exports = { startEngine() {}, main: ${main} };\n`);
+    return launch();
   };
   const stalled = run('() => new Promise(() => {})');
   assert.equal(stalled.code, 2);
@@ -106,8 +109,8 @@ test('the launcher never exits 0 for a run that did not finish; a crash or a mis
   assert.equal(run('async () => 0').code, 0);
   // No bundle at all (not built): one line saying what to do.
   rmSync(bundle);
-  const missing = spawnSync(process.execPath, [launcher, 'run', 'samples/classic_batch_first.npz'], { encoding: 'utf8', cwd: ROOT, env: { PATH: process.env.PATH ?? '' } });
-  assert.equal(missing.status, 2);
+  const missing = launch();
+  assert.equal(missing.code, 2);
   assert.equal(missing.stderr, "gru-check: error: cannot load the compiled CLI (ENOENT); run 'npm install' or 'npm run build' in the gru-check folder\n");
 });
 
