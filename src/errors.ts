@@ -33,7 +33,8 @@ export type ErrorCode =
   | 'LEGACY_TORCH' // torch.save's pre-1.6 (non-zip) format
   | 'BAD_SAFETENSORS' // a .safetensors header or data layout that does not hold together
   | 'BAD_ONNX' // bytes that do not decode as an ONNX ModelProto
-  | 'UNSUPPORTED_ONNX'; // an ONNX model that decodes but uses what we do not read (external data, ...)
+  | 'UNSUPPORTED_ONNX' // an ONNX model that decodes but uses what we do not read (external data, ...)
+  | 'BAD_HDF5'; // an HDF5 file (Keras .weights.h5, or inside a .keras) whose structure or data does not hold together
 
 export class GruCheckError extends Error {
   readonly code: ErrorCode;

@@ -1,7 +1,7 @@
 /**
  * Owns turning a path the user gave into an ArrayBundle: an .npz file, a torch.save file, a
- * .safetensors file, an .onnx model, a single .npy file, or a directory of .npy files, recognised
- * by content. This is the only module in gru-check that touches the file system; the format
+ * .safetensors file, an .onnx model, a Keras .weights.h5 or .keras file, a single .npy file, or a
+ * directory of .npy files, recognised by content. This is the only module in gru-check that touches the file system; the format
  * readers (npy, npz, torch, safetensors, onnx) work on bytes and stay testable without a disk.
  *
  * Async (fs/promises) so a CLI or script can load several cases without blocking; the decoding
@@ -21,6 +21,7 @@ import { looksLikeSafetensors, readSafetensors } from './safetensors.js';
 import { readTorchZip, torchFolder } from './torch.js';
 import { sanitizeError, showName } from './text.js';
 import type { ArrayBundle, NdArray } from './types.js';
+import { isKerasArchive, looksLikeHdf5 } from './magic.js';
 
 export interface LoadOptions {
   /**
@@ -39,6 +40,9 @@ export interface LoadOptions {
  *     state_dict key; nested dicts (a checkpoint) joined with dots (`model.rnn.weight_ih_l0`);
  *   - a .safetensors file: one array per tensor;
  *   - an .onnx model: one array per initializer, plus the graph in `bundle.onnx`;
+ *   - a Keras 3 `.weights.h5` (HDF5) or `.keras` (a zip holding config.json and model.weights.h5):
+ *     each GRU layer's kernel, recurrent_kernel and bias, named `gru/kernel` etc. (keras-file.ts),
+ *     plus the layers and their config in `bundle.keras`;
  *   - a single .npy file: one array named by the file stem;
  *   - a directory: one array per `*.npy` file directly in it (stem = name); other files and
  *     subdirectories are ignored.
@@ -63,7 +67,7 @@ type Loaded = Omit<ArrayBundle, 'source'>;
 /** What pickle.dump(MAGIC_NUMBER, protocol=2) writes first in a legacy (pre-1.6) torch.save file. */
 const LEGACY_TORCH_MAGIC = [0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19];
 
-const FORMATS_HINT = 'gru-check reads .npz, .npy, torch.save (.pt/.pth), .safetensors and .onnx files, recognised by content';
+const FORMATS_HINT = 'gru-check reads .npz, .npy, torch.save (.pt/.pth), .safetensors, .onnx and Keras .weights.h5 / .keras files, recognised by content';
 
 async function loadFile(path: string, st: Stats, options: LoadOptions): Promise<Loaded> {
   if (!st.isFile()) fail('UNREADABLE', path, 'expected a regular file or a directory, got a special file');
@@ -78,7 +82,23 @@ async function loadFile(path: string, st: Stats, options: LoadOptions): Promise<
     const isNpy = head[0] === 0x93 && head[1] === 0x4e; // "\x93N"
     return isZip || (!isNpy && ext === '.npz') ? readZip(src, path, options) : undefined;
   });
+  if (zip === KERAS_ARCHIVE) {
+    // The HDF5 reader is loaded only for Keras files (most runs never meet one).
+    const { readKerasArchive } = await import('./keras-file.js');
+    return withFile(path, (fd) => {
+      const { arrays, keras } = readKerasArchive(openZip(fileSource(fd, st.size, path), opt(options)));
+      return { arrays, format: 'keras', keras };
+    });
+  }
   if (zip) return zip;
+
+  if (looksLikeHdf5(head) || ext === '.h5' || ext === '.hdf5') {
+    checkCap(st.size, options, path);
+    const bytes = await readBytes(path);
+    const { readKerasWeightsH5 } = await import('./keras-file.js');
+    const { arrays, keras } = readKerasWeightsH5(bytes);
+    return { arrays, format: 'keras-h5', keras };
+  }
 
   if (looksLikeSafetensors(head, st.size) || ext === '.safetensors') {
     checkCap(st.size, options, path);
@@ -121,9 +141,13 @@ function opt(options: LoadOptions): { maxBytes?: number } {
   return options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes };
 }
 
-/** A zip: torch.save when it holds one `<folder>/data.pkl`, else an .npz. */
-function readZip(src: ByteSource, path: string, options: LoadOptions): Loaded {
+/** Returned by readZip for a .keras archive, read after its reader is loaded. */
+const KERAS_ARCHIVE = Symbol('keras archive');
+
+/** A zip: torch.save when it holds one `<folder>/data.pkl`, a .keras archive, else an .npz. */
+function readZip(src: ByteSource, path: string, options: LoadOptions): Loaded | typeof KERAS_ARCHIVE {
   const zip = openZip(src, opt(options));
+  if (isKerasArchive(zip)) return KERAS_ARCHIVE;
   if (torchFolder(zip) !== undefined) {
     const arrays = readTorchZip(zip, { ...opt(options), rootName: stem(path), ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
     if (arrays.size === 0) fail('MISSING_ARRAY', path, 'torch.save file holds no tensors');

@@ -55,10 +55,42 @@ export interface ArrayBundle {
   format?: FileFormat;
   /** For an .onnx model: the graph (nodes, attributes, inputs, outputs), to find the GRU nodes. */
   onnx?: OnnxGraph;
+  /** For a Keras weight file (.weights.h5, .keras): its GRU layers and what config.json says of them. */
+  keras?: KerasModelInfo;
 }
 
 /** What a file turned out to be (by its content, not its name). */
-export type FileFormat = 'npy' | 'npz' | 'npy-dir' | 'torch' | 'safetensors' | 'onnx';
+export type FileFormat = 'npy' | 'npz' | 'npy-dir' | 'torch' | 'safetensors' | 'onnx' | 'keras-h5' | 'keras';
+
+/** The GRU layers of a Keras weight file (io/keras-file.ts). Names and configs are as the file has them. */
+export interface KerasModelInfo {
+  /** 'weights.h5': model.save_weights (no config); 'keras': model.save (config.json inside). */
+  container: 'weights.h5' | 'keras';
+  /** Whether the file carried a model config (config.json). */
+  hasConfig: boolean;
+  /** metadata.json's keras_version, when present. */
+  kerasVersion?: string;
+  layers: KerasGruLayer[];
+}
+
+export interface KerasGruLayer {
+  /**
+   * What the layer's arrays are named under, without the trailing '/': `gru` (arrays `gru/kernel`,
+   * ...), or for a Bidirectional `bidirectional` (arrays `bidirectional/forward_layer/kernel`, ...).
+   */
+  prefix: string;
+  /** The HDF5 group: `layers/gru`. */
+  path: string;
+  /** The layer's own Keras name (its `name` argument), when the file records it. */
+  name?: string;
+  bidirectional: boolean;
+  /** The GRU's config from config.json (a Bidirectional's forward layer), when found. */
+  config?: Record<string, unknown>;
+  /** A Bidirectional's backward layer config, when config.json has one. */
+  backwardConfig?: Record<string, unknown>;
+  /** A Bidirectional's merge_mode, as config.json has it. */
+  mergeMode?: unknown;
+}
 
 /**
  * The parts of an ONNX ModelProto's main graph that a GRU check needs. Names are kept exactly as
