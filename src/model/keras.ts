@@ -5,15 +5,26 @@
  *   (`gru/kernel`). Tensors are batch-major: input [B, T, I], h0 and h_n [B, H], output [B, T, H].
  * reset_after=True is PyTorch's equation with bias[0] as b_ih and bias[1] as b_hh;
  * reset_after=False has one bias, applied outside the reset product: it becomes b_ih, b_hh = 0.
+ *
+ * A Bidirectional layer (`X/forward_layer/kernel`, `X/backward_layer/kernel`, as Keras 3 saves it)
+ * is one bidirectional GRU under prefix X: output [B, T, 2H] (merge_mode "concat", forward first),
+ * h0 [B, 2H] (the forward then the backward initial state). Several GRU layers in one file are a
+ * prefix choice, as for a .pt holding several GRU modules: a stacked Keras model is checked layer by
+ * layer (each with its own input), never assembled into one stack.
+ *
+ * From a Keras weight file (io/keras-file.ts), reset_after, use_bias, units, activation and
+ * recurrent_activation come from config.json when the file has one (a .keras file); the case's own
+ * config wins when it says otherwise (with a warning). Keras 3's config.json "hard_sigmoid" is
+ * relu6(x + 3) / 6 (Keras 2's, by metadata.json's keras_version, is clip(0.2x + 0.5)).
  */
 import { GruCheckError } from '../errors.js';
 import type { ArrayBundle } from '../io/types.js';
 import { expectNonEmpty, expectShape, floatTensor, fmtShape, readLengths, swapFirstAxes, toStorage, zerosLike } from './arrays.js';
 import type { CaseOptions } from './case.js';
-import { asBool, asPositiveInt, asString, type CaseConfig, type CaseWarning } from './config.js';
+import { asBool, asPositiveInt, asString, CaseConfig, type CaseWarning } from './config.js';
 import { reorderRows, transpose } from './gates.js';
-import { PYTORCH_MATH, withMath, type Activation } from '../gru/math.js';
-import type { GruCase, GruDirectionParams, GruParams } from './types.js';
+import { PYTORCH_MATH, withMath, type Activation, type GateMath } from '../gru/math.js';
+import type { FloatDType, GruCase, GruDirectionParams, GruParams, Tensor } from './types.js';
 
 const KERNEL = /^(.*?)kernel$/s;
 
@@ -21,10 +32,38 @@ export function looksKeras(names: string[]): boolean {
   return names.some((n) => KERNEL.test(n) && !n.endsWith('recurrent_kernel'));
 }
 
-/** Layer prefixes owning a kernel, e.g. ['gru/'] */
-function kerasPrefixes(names: string[]): string[] {
+/** Layer prefixes owning a kernel, e.g. ['gru/', 'bidirectional/forward_layer/'] */
+function kernelPrefixes(names: string[]): string[] {
   return names.filter((n) => KERNEL.test(n) && !n.endsWith('recurrent_kernel')).map((n) => KERNEL.exec(n)![1]!).sort();
 }
+
+/** One GRU to check: a plain layer (one direction) or a Bidirectional (forward, backward). */
+interface KerasGroup {
+  /** With its trailing separator: 'gru/', 'bidirectional/'. */
+  prefix: string;
+  directions: string[];
+}
+
+/**
+ * A Bidirectional wrapper's two GRUs (`X/forward_layer/`, `X/backward_layer/`, as Keras 3 saves
+ * them) are one bidirectional GRU under `X/`; every other kernel prefix is a GRU of its own.
+ */
+function kerasGroups(names: string[]): KerasGroup[] {
+  const prefixes = kernelPrefixes(names);
+  const set = new Set(prefixes);
+  const groups: KerasGroup[] = [];
+  for (const p of prefixes) {
+    const m = /^(.*)(forward|backward)_layer\/$/s.exec(p);
+    if (m && set.has(`${m[1]}forward_layer/`) && set.has(`${m[1]}backward_layer/`)) {
+      if (m[2] === 'forward') groups.push({ prefix: m[1]!, directions: [p, `${m[1]}backward_layer/`] });
+      continue;
+    }
+    groups.push({ prefix: p, directions: [p] });
+  }
+  return groups;
+}
+
+const showPrefix = (p: string): string => p.replace(/[/.]$/, '') || "''";
 
 /**
  * Keras activation names gru-check computes exactly, as ONNX activations. hard_sigmoid is not one:
@@ -43,38 +82,72 @@ const KERAS_ACTIVATIONS: Record<string, Activation> = {
   hard_sigmoid_keras3: { name: 'HardSigmoid', alpha: 1 / 6, beta: 0.5 },
 };
 
-function kerasActivation(config: CaseConfig, key: string, file: string): Activation | undefined {
-  const name = config.take(key, asString, 'a Keras activation name');
-  if (name === undefined) return undefined;
-  const a = KERAS_ACTIVATIONS[name];
+/** A Keras activation name (as a case config or config.json spells it) -> how gru-check computes it. */
+function activationByName(name: string, where: string, key: string, file: string, kerasVersion: string | undefined): Activation {
+  // config.json is written by one Keras: there hard_sigmoid means that Keras's own.
+  const resolved = name === 'hard_sigmoid' && where !== 'config' ? (kerasVersion?.startsWith('2.') ? 'hard_sigmoid_keras2' : 'hard_sigmoid_keras3') : name;
+  const a = KERAS_ACTIVATIONS[resolved];
   if (!a) {
     const hint = name === 'hard_sigmoid'
       ? 'Keras 2 and Keras 3 define hard_sigmoid differently: write "hard_sigmoid_keras2" (0.2x + 0.5) or "hard_sigmoid_keras3" (x/6 + 0.5)'
       : `gru-check computes ${Object.keys(KERAS_ACTIVATIONS).join(', ')}`;
-    throw new GruCheckError('BAD_CONFIG', `config: ${key} "${name}" cannot be computed`, { file, hint });
+    throw new GruCheckError('BAD_CONFIG', `${where}: ${key} "${name}" cannot be computed`, { file, hint });
   }
   return a;
 }
 
-export function buildKerasCase(bundle: ArrayBundle, options: CaseOptions, config: CaseConfig, warnings: CaseWarning[]): GruCase {
-  const file = bundle.source;
-  const wb = options.weights ?? bundle;
-  const wfile = wb.source;
-  const prefixes = kerasPrefixes([...wb.arrays.keys()]);
-  let prefix: string;
-  if (options.prefix !== undefined) {
-    const want = options.prefix === '' || /[/.]$/.test(options.prefix) ? options.prefix : prefixes.find((p) => p === `${options.prefix}/` || p === `${options.prefix}.`) ?? `${options.prefix}/`;
-    if (!prefixes.includes(want)) throw new GruCheckError('MISSING_ARRAY', `no Keras GRU kernel under prefix '${options.prefix}': found ${prefixes.join(', ') || 'none'}`, { file: wfile });
-    prefix = want;
-  } else if (prefixes.length === 1) {
-    prefix = prefixes[0]!;
-  } else if (prefixes.length === 0) {
-    throw new GruCheckError('MISSING_ARRAY', 'no Keras GRU weights found: expected kernel, recurrent_kernel and bias (optionally with a layer prefix such as gru/)', { file: wfile });
-  } else {
-    throw new GruCheckError('AMBIGUOUS_PREFIX', `several Keras kernels in one file: ${prefixes.join(', ')}`, { file: wfile, hint: 'pick one with --prefix' });
+/** What a Keras weight file says of the chosen layer (config.json of a .keras file), read key by key. */
+class LayerConfig {
+  constructor(
+    readonly raw: Record<string, unknown> | undefined,
+    /** For messages: `config.json layer 'gru'`. */
+    readonly where: string,
+    readonly file: string,
+  ) {}
+
+  get<T>(key: string, parse: (v: unknown) => T | undefined, want: string): T | undefined {
+    if (!this.raw || !Object.prototype.hasOwnProperty.call(this.raw, key)) return undefined;
+    const v = parse(this.raw[key]);
+    if (v === undefined) throw new GruCheckError('BAD_CONFIG', `${this.where}: ${key} must be ${want}, got ${JSON.stringify(this.raw[key])?.slice(0, 80)}`, { file: this.file });
+    return v;
   }
+}
+
+/**
+ * A setting from the case's config (the user's word, it wins) or else from the weight file's layer
+ * config; when both say something different, a warning names both.
+ */
+function setting<T>(key: string, config: CaseConfig, layer: LayerConfig, parse: (v: unknown) => T | undefined, want: string, warnings: CaseWarning[]): { value: T; from: string } | undefined {
+  const fromCase = config.take(key, parse, want);
+  const fromFile = layer.get(key, parse, want);
+  if (fromCase !== undefined) {
+    if (fromFile !== undefined && JSON.stringify(fromFile) !== JSON.stringify(fromCase)) {
+      warnings.push({ code: 'CONFIG_OVERRIDES_FILE', message: `config says ${key} ${JSON.stringify(fromCase)}, ${layer.where} says ${JSON.stringify(fromFile)}: the case's config is used` });
+    }
+    return { value: fromCase, from: 'config' };
+  }
+  return fromFile === undefined ? undefined : { value: fromFile, from: layer.where };
+}
+
+function activation(key: string, config: CaseConfig, layer: LayerConfig, kerasVersion: string | undefined, file: string, warnings: CaseWarning[]): Activation | undefined {
+  const s = setting(key, config, layer, asString, 'a Keras activation name', warnings);
+  return s === undefined ? undefined : activationByName(s.value, s.from, key, s.from === 'config' ? file : layer.file, kerasVersion);
+}
+
+interface Direction {
+  params: GruDirectionParams;
+  H: number;
+  I: number;
+  bias: Tensor | undefined;
+}
+
+/** One direction's kernel, recurrent_kernel and bias under `prefix`, checked and in PyTorch's r|z|n order. */
+function readDirection(wb: ArrayBundle, prefix: string, resetAfterFromBias: { value?: boolean }): Direction {
+  const wfile = wb.source;
   const get = (n: string) => wb.arrays.get(`${prefix}${n}`);
-  const k = floatTensor(get('kernel')!, wfile);
+  const ka = get('kernel');
+  if (!ka) throw new GruCheckError('MISSING_ARRAY', `missing ${prefix}kernel`, { file: wfile });
+  const k = floatTensor(ka, wfile);
   const rka = get('recurrent_kernel');
   if (!rka) throw new GruCheckError('MISSING_ARRAY', `missing ${prefix}recurrent_kernel`, { file: wfile });
   const rk = floatTensor(rka, wfile);
@@ -89,31 +162,109 @@ export function buildKerasCase(bundle: ArrayBundle, options: CaseOptions, config
   const dtype = k.dtype;
   const ba = get('bias');
   const bias = ba ? floatTensor(ba, wfile) : undefined;
-  const cfgResetAfter = config.take('reset_after', asBool, 'true or false');
-  let resetAfter: boolean;
   if (bias) {
     if (bias.shape.length === 2) expectShape(bias, `${prefix}bias`, [2, 3 * H], 'reset_after=True: input and recurrent bias, 3*units', wfile);
     else expectShape(bias, `${prefix}bias`, [3 * H], 'reset_after=False: 3*units', wfile);
-    resetAfter = bias.shape.length === 2;
-    if (cfgResetAfter !== undefined && cfgResetAfter !== resetAfter) {
-      throw new GruCheckError('SHAPE_MISMATCH', `${prefix}bias: config says reset_after=${cfgResetAfter} but the bias has shape ${fmtShape(bias.shape)}`, { file: wfile });
+    const resetAfter = bias.shape.length === 2;
+    if (resetAfterFromBias.value !== undefined && resetAfterFromBias.value !== resetAfter) {
+      throw new GruCheckError('SHAPE_MISMATCH', `${prefix}bias: shape ${fmtShape(bias.shape)} says reset_after=${resetAfter ? 'True' : 'False'}, the other direction's bias says otherwise`, { file: wfile });
+    }
+    resetAfterFromBias.value = resetAfter;
+  }
+  // Keras multiplies x @ kernel: the PyTorch-style (3H, I) matrix is its transpose.
+  const params: GruDirectionParams = {
+    weightIh: reorderRows(transpose(toStorage(k.data, dtype), I, 3 * H), H, I, 'zrh'),
+    weightHh: reorderRows(transpose(toStorage(rk.data, dtype), H, 3 * H), H, H, 'zrh'),
+    inputSize: I,
+  };
+  return { params, H, I, bias };
+}
+
+function setBias(d: Direction, resetAfter: boolean, dtype: FloatDType): void {
+  if (!d.bias) return;
+  const H = d.H;
+  const b = toStorage(d.bias.data, dtype);
+  d.params.biasIh = reorderRows(b.subarray(0, 3 * H), H, 1, 'zrh');
+  d.params.biasHh = resetAfter ? reorderRows(b.subarray(3 * H), H, 1, 'zrh') : zerosLike(dtype, 3 * H);
+}
+
+/** The GRU to check: --prefix (a prefix, or a Keras layer name the file records), else the only one. */
+function chooseGroup(wb: ArrayBundle, requested: string | undefined, inputDim: number | undefined): KerasGroup {
+  const wfile = wb.source;
+  const groups = kerasGroups([...wb.arrays.keys()]);
+  const list = groups.map((g) => showPrefix(g.prefix)).join(', ') || 'none';
+  if (requested !== undefined) {
+    const byName = wb.keras?.layers.find((l) => l.name === requested && l.prefix !== requested);
+    const want = byName ? `${byName.prefix}/` : requested;
+    const found = groups.find((g) => g.prefix === want || g.prefix === `${want}/` || g.prefix === `${want}.`)
+      ?? groups.flatMap((g) => g.directions.map((d) => ({ prefix: d, directions: [d] }))).find((g) => g.prefix === want || g.prefix === `${want}/` || g.prefix === `${want}.`);
+    if (!found) throw new GruCheckError('MISSING_ARRAY', `no Keras GRU kernel under prefix '${requested}': found ${list}`, { file: wfile, hint: 'pass one of these to --prefix' });
+    if (/backward_layer\/$/.test(found.prefix)) {
+      throw new GruCheckError('USAGE', `--prefix ${requested}: a Bidirectional's backward layer runs over reversed time and is not checked alone`, { file: wfile, hint: `check the Bidirectional layer as a whole: --prefix ${showPrefix(found.prefix.replace(/backward_layer\/$/, ''))}` });
+    }
+    return found;
+  }
+  if (groups.length === 1) return groups[0]!;
+  if (groups.length === 0) {
+    throw new GruCheckError('MISSING_ARRAY', 'no Keras GRU weights found: expected kernel, recurrent_kernel and bias (optionally with a layer prefix such as gru/)', { file: wfile });
+  }
+  // Several GRU layers, as in a .pt with several GRU modules: the user picks one (stacked Keras
+  // layers are separate layers, each with its own input: see README "ONNX and Keras layouts").
+  const fits = inputDim === undefined ? [] : groups.filter((g) => wb.arrays.get(`${g.directions[0]}kernel`)?.shape[0] === inputDim);
+  const hint = fits.length === 1
+    ? `pick one with --prefix: --prefix ${showPrefix(fits[0]!.prefix)} is the one whose input_dim ${inputDim} fits the input`
+    : `pick one with --prefix, e.g. --prefix ${showPrefix((fits[0] ?? groups[0]!).prefix)}`;
+  throw new GruCheckError('AMBIGUOUS_PREFIX', `several Keras GRU layers in one file: ${list}`, { file: wfile, hint });
+}
+
+export function buildKerasCase(bundle: ArrayBundle, options: CaseOptions, config: CaseConfig, warnings: CaseWarning[]): GruCase {
+  const file = bundle.source;
+  const wb = options.weights ?? bundle;
+  const wfile = wb.source;
+  const group = chooseGroup(wb, options.prefix, bundle.arrays.get('input')?.shape.at(-1));
+  const prefix = group.prefix;
+  const D = group.directions.length;
+  const info = wb.keras?.layers.find((l) => `${l.prefix}/` === prefix);
+  const layerName = info?.name !== undefined && info.name !== showPrefix(prefix) ? ` ('${info.name}')` : '';
+  const layer = new LayerConfig(info?.config, `config.json layer ${showPrefix(prefix)}${layerName}`, wfile);
+
+  const fromBias: { value?: boolean } = {};
+  const dirs = group.directions.map((p) => readDirection(wb, p, fromBias));
+  const { H, I } = dirs[0]!;
+  if (D === 2 && (dirs[1]!.H !== H || dirs[1]!.I !== I)) {
+    throw new GruCheckError('SHAPE_MISMATCH', `${group.directions[1]}kernel: expected shape [${I}, ${3 * H}] like ${group.directions[0]}kernel, got [${dirs[1]!.I}, ${3 * dirs[1]!.H}]`, { file: wfile });
+  }
+  const hasBias = dirs[0]!.bias !== undefined;
+  if (D === 2 && (dirs[1]!.bias !== undefined) !== hasBias) {
+    throw new GruCheckError('MISSING_ARRAY', `${group.directions[hasBias ? 1 : 0]}bias: missing while the other direction has one`, { file: wfile });
+  }
+  const dtype = wb.arrays.get(`${group.directions[0]}kernel`)!.dtype === 'float64' ? 'float64' : 'float32';
+
+  const cfgResetAfter = setting('reset_after', config, layer, asBool, 'true or false', warnings);
+  let resetAfter: boolean;
+  if (fromBias.value !== undefined) {
+    resetAfter = fromBias.value;
+    if (cfgResetAfter !== undefined && cfgResetAfter.value !== resetAfter) {
+      const b = wb.arrays.get(`${group.directions[0]}bias`)!;
+      throw new GruCheckError('SHAPE_MISMATCH', `${group.directions[0]}bias: ${cfgResetAfter.from} says reset_after=${cfgResetAfter.value} but the bias has shape ${fmtShape(b.shape)}`, { file: wfile });
     }
   } else {
-    resetAfter = cfgResetAfter ?? options.linearBeforeReset ?? true;
+    resetAfter = cfgResetAfter?.value ?? options.linearBeforeReset ?? true;
   }
   // --linear-before-reset on a Keras case is its reset_after: it must agree, never be ignored.
   if (options.linearBeforeReset !== undefined && options.linearBeforeReset !== resetAfter) {
-    throw new GruCheckError('USAGE', `--linear-before-reset ${options.linearBeforeReset ? 1 : 0} contradicts this Keras layer's reset_after=${resetAfter ? 'True' : 'False'}${bias ? ` (bias ${fmtShape(bias.shape)})` : ' (config)'}`, { file: wfile });
+    const why = hasBias ? ` (bias ${fmtShape(wb.arrays.get(`${group.directions[0]}bias`)!.shape)})` : ` (${cfgResetAfter?.from ?? 'config'})`;
+    throw new GruCheckError('USAGE', `--linear-before-reset ${options.linearBeforeReset ? 1 : 0} contradicts this Keras layer's reset_after=${resetAfter ? 'True' : 'False'}${why}`, { file: wfile });
   }
-  const useBias = config.take('use_bias', asBool, 'true or false');
-  if (useBias !== undefined && useBias !== (bias !== undefined)) {
-    throw new GruCheckError('SHAPE_MISMATCH', `config: use_bias ${useBias} but ${bias ? 'a' : 'no'} ${prefix}bias array is present`, { file: wfile });
+  const useBias = setting('use_bias', config, layer, asBool, 'true or false', warnings);
+  if (useBias !== undefined && useBias.value !== hasBias) {
+    throw new GruCheckError('SHAPE_MISMATCH', `${useBias.from}: use_bias ${useBias.value} but ${hasBias ? 'a' : 'no'} ${group.directions[0]}bias array is present`, { file: useBias.from === 'config' ? file : wfile });
   }
-  const units = config.take('units', asPositiveInt, 'a positive integer');
-  if (units !== undefined && units !== H) {
-    throw new GruCheckError('SHAPE_MISMATCH', `config: units ${units} disagrees with ${prefix}recurrent_kernel ${fmtShape(rk.shape)} (units ${H})`, { file: wfile });
+  const units = setting('units', config, layer, asPositiveInt, 'a positive integer', warnings);
+  if (units !== undefined && units.value !== H) {
+    throw new GruCheckError('SHAPE_MISMATCH', `${units.from}: units ${units.value} disagrees with ${group.directions[0]}recurrent_kernel [${H}, ${3 * H}] (units ${H})`, { file: wfile });
   }
-  if (config.take('go_backwards', asBool, 'true or false') === true) {
+  if (setting('go_backwards', config, layer, asBool, 'true or false', warnings)?.value === true) {
     throw new GruCheckError('BAD_CONFIG', 'config: go_backwards=True cannot be computed in the Keras layout', { file, hint: 'export the layer to ONNX (direction="reverse") or dump it without go_backwards' });
   }
   if (config.take('time_major', asBool, 'true or false') === true) {
@@ -122,50 +273,73 @@ export function buildKerasCase(bundle: ArrayBundle, options: CaseOptions, config
   if (config.take('batch_first', asBool, 'true or false') === false) {
     throw new GruCheckError('BAD_CONFIG', 'config: batch_first=false: a Keras layer\'s input is always [batch, timesteps, features]', { file });
   }
-  const g = kerasActivation(config, 'activation', file);
-  const f = kerasActivation(config, 'recurrent_activation', file);
-  // Keras multiplies x @ kernel: the PyTorch-style (3H, I) matrix is its transpose.
-  const p: GruDirectionParams = {
-    weightIh: reorderRows(transpose(toStorage(k.data, dtype), I, 3 * H), H, I, 'zrh'),
-    weightHh: reorderRows(transpose(toStorage(rk.data, dtype), H, 3 * H), H, H, 'zrh'),
-    inputSize: I,
-  };
-  if (bias) {
-    const b = toStorage(bias.data, dtype);
-    p.biasIh = reorderRows(b.subarray(0, 3 * H), H, 1, 'zrh');
-    p.biasHh = resetAfter ? reorderRows(b.subarray(3 * H), H, 1, 'zrh') : zerosLike(dtype, 3 * H);
+  if (D === 2 && info?.mergeMode !== undefined && info.mergeMode !== 'concat') {
+    throw new GruCheckError('BAD_CONFIG', `${layer.where}: merge_mode ${JSON.stringify(info.mergeMode)}: gru-check checks a Bidirectional's output as both directions concatenated (merge_mode "concat")`, { file: wfile });
   }
-  const params: GruParams = { inputSize: I, hiddenSize: H, numLayers: 1, bidirectional: false, bias: bias !== undefined, dtype, layers: [[p]] };
+  const kerasVersion = wb.keras?.kerasVersion;
+  const g = activation('activation', config, layer, kerasVersion, file, warnings);
+  const f = activation('recurrent_activation', config, layer, kerasVersion, file, warnings);
+  const math = withMath(PYTORCH_MATH, { linearBeforeReset: resetAfter, ...(f ? { f } : {}), ...(g ? { g } : {}) });
+  let directionMath: GateMath[] | undefined;
+  if (D === 2 && info?.backwardConfig) {
+    // Bidirectional(layer, backward_layer=...) may give the backward GRU other activations.
+    const back = new LayerConfig(info.backwardConfig, `${layer.where} backward_layer`, wfile);
+    const none = new CaseConfig({}, file);
+    const bg = config.has('activation') ? g : activation('activation', none, back, kerasVersion, file, warnings);
+    const bf = config.has('recurrent_activation') ? f : activation('recurrent_activation', none, back, kerasVersion, file, warnings);
+    const bm = withMath(PYTORCH_MATH, { linearBeforeReset: resetAfter, ...(bf ? { f: bf } : {}), ...(bg ? { g: bg } : {}) });
+    if (JSON.stringify(bm) !== JSON.stringify(math)) directionMath = [math, bm];
+  }
+  for (const d of dirs) setBias(d, resetAfter, dtype);
+  const params: GruParams = { inputSize: I, hiddenSize: H, numLayers: 1, bidirectional: D === 2, bias: hasBias, dtype, layers: [dirs.map((d) => d.params)] };
+
+  const notes: string[] = [];
+  if (wb.keras && !wb.keras.hasConfig && !config.has('activation') && !config.has('recurrent_activation')) {
+    notes.push('the .weights.h5 file holds no layer config: activation "tanh" and recurrent_activation "sigmoid" (Keras\'s defaults) are assumed; the .keras file, or "activation" / "recurrent_activation" in the case\'s config, says otherwise');
+  }
 
   const arrays = bundle.arrays;
   const ia = arrays.get('input');
-  if (!ia) throw new GruCheckError('MISSING_ARRAY', 'missing array input', { file, hint: 'Keras layout: input [batch, timesteps, input_dim]' });
+  if (!ia) {
+    const weightsOnly = bundle.format === 'keras' || bundle.format === 'keras-h5';
+    throw new GruCheckError('MISSING_ARRAY', weightsOnly ? 'a Keras weight file holds weights, not a case (no array input)' : 'missing array input', {
+      file,
+      hint: weightsOnly ? 'pass it as --weights FILE next to a case holding input [batch, timesteps, input_dim] and Keras\'s output / h_n' : 'Keras layout: input [batch, timesteps, input_dim]',
+    });
+  }
   const input = floatTensor(ia, file);
   if (input.shape.length !== 3 || input.shape[2] !== I) {
-    throw new GruCheckError('SHAPE_MISMATCH', `input: expected shape [batch, timesteps, ${I}] (input_dim from ${prefix}kernel), got ${fmtShape(input.shape)}`, { file });
+    throw new GruCheckError('SHAPE_MISMATCH', `input: expected shape [batch, timesteps, ${I}] (input_dim from ${group.directions[0]}kernel), got ${fmtShape(input.shape)}`, { file });
   }
   const [B, T] = input.shape as [number, number, number];
   expectNonEmpty('input', input.shape, T, B, 'batch, timesteps, input_dim', file);
   const h0a = arrays.get('h0');
   const h0 = h0a ? floatTensor(h0a, file) : undefined;
-  if (h0) expectShape(h0, 'h0', [B, H], 'batch, units', file);
+  // A Bidirectional's initial state is [forward_h, backward_h]: stored side by side, [batch, 2*units].
+  if (h0) expectShape(h0, 'h0', [B, D * H], D === 2 ? 'batch, 2*units: forward then backward initial state' : 'batch, units', file);
   const out = arrays.get('output') ? floatTensor(arrays.get('output')!, file) : undefined;
   const hn = arrays.get('h_n') ? floatTensor(arrays.get('h_n')!, file) : undefined;
+  if (hn && D === 2) {
+    throw new GruCheckError('USAGE', "h_n: a Bidirectional Keras layer's final states are not compared in the Keras layout yet", { file, hint: 'check output, which holds both directions, or one direction alone with --prefix <layer>/forward_layer' });
+  }
   const c: GruCase = {
     source: file,
-    config: { layout: 'keras', inputSize: I, hiddenSize: H, numLayers: 1, bidirectional: false, bias: bias !== undefined, batchFirst: true, batched: true, dtype },
+    config: { layout: 'keras', inputSize: I, hiddenSize: H, numLayers: 1, bidirectional: D === 2, bias: hasBias, batchFirst: true, batched: true, dtype },
     layoutSource: 'layout',
     params,
     seqLen: T,
     batchSize: B,
     input: swapFirstAxes(toStorage(input.data, dtype), B, T, I),
-    h0: h0 ? toStorage(h0.data, dtype) : zerosLike(dtype, B * H),
+    h0: h0 ? (D === 2 ? swapFirstAxes(toStorage(h0.data, dtype), B, D, H) : toStorage(h0.data, dtype)) : zerosLike(dtype, D * B * H),
     h0Given: h0 !== undefined,
     expected: {},
-    prefix: prefix.replace(/[/.]$/, ''),
-    math: withMath(PYTORCH_MATH, { linearBeforeReset: resetAfter, ...(f ? { f } : {}), ...(g ? { g } : {}) }),
+    prefix: showPrefix(prefix) === "''" ? '' : showPrefix(prefix),
+    math,
     warnings,
   };
+  if (directionMath) c.directionMath = directionMath;
+  if (wb.keras) c.weightsFrom = `Keras layer ${showPrefix(prefix)}${layerName} of ${wb.keras.container === 'keras' ? 'a .keras file' : 'a .weights.h5 file'}`;
+  if (notes.length > 0) c.notes = notes;
   if (out) c.expected.output = out;
   if (hn) c.expected.h_n = hn;
   const la = arrays.get('lengths');
