@@ -26,7 +26,7 @@ export interface Where {
   direction: Dir | null;
   /** The failing sequences (batch indices); null when the case is unbatched. */
   sequences: number[] | null;
-  /** With lengths: the failing sequences are exactly those shorter than T. */
+  /** With lengths: the failing sequences are exactly those shorter than T, and some sequence of length T passes. */
   onlyShorterThanT?: boolean;
   /** The first failing step in processing order (forward: earliest t; backward: latest t), by direction. */
   firstStep: number | null;
@@ -153,7 +153,9 @@ export function locate(c: GruCase, w: WhereInput): Where {
   const batched = c.config.batched;
   const sequences = batched ? seqFail.flatMap((f, b) => (f ? [b] : [])) : null;
   const shorter = c.lengths ? Array.from(c.lengths).flatMap((len, b) => (len < T ? [b] : [])) : [];
-  const onlyShorterThanT = c.lengths && sequences ? sequences.length > 0 && shorter.length > 0 && sequences.length === shorter.length && sequences.every((b, i) => b === shorter[i]) : undefined;
+  // "Exactly those shorter than T" is evidence only beside a sequence of length T that passes: in a
+  // padded batch where no sequence reaches T, every failure would otherwise read as a lengths mistake.
+  const onlyShorterThanT = c.lengths && sequences ? sequences.length > 0 && shorter.length > 0 && shorter.length < c.lengths.length && sequences.length === shorter.length && sequences.every((b, i) => b === shorter[i]) : undefined;
   const steps = Object.values(firstStepByDirection).filter((s): s is number => s !== null && s !== undefined);
   const firstStep = direction ? firstStepByDirection[direction] ?? null : steps.length ? Math.min(...steps) : null;
 
