@@ -24,6 +24,8 @@ import { compareTensors, type CheckResult } from './compare/isclose.js';
 import { resolveTolerance, sameCriteria, type PortPrecision, type Tolerance, type ToleranceOverrides } from './compare/tolerance.js';
 import type { GateMath } from './gru/math.js';
 import type { Where } from './diagnose/where.js';
+import { hasPaddedSteps, paddedClose, paddedElements, paddedHolds, zeroPadded, type PaddedHolds } from './compare/padded.js';
+import { fillPaddedSteps } from './gru/padded.js';
 import { now } from './clock.js';
 
 export interface CheckOptions extends CaseOptions, ToleranceOverrides {
@@ -34,6 +36,12 @@ export interface CheckOptions extends CaseOptions, ToleranceOverrides {
   candidate?: CandidateTensors | undefined;
   /** How the candidate's output is laid out, when its shape cannot tell (batch == time steps). */
   candidateLayout?: CandidateLayout | undefined;
+  /**
+   * A candidate's output at padded steps (t >= lengths[b]): 'strict' (default) compares them with
+   * PyTorch's zeros; 'ignore' compares the valid steps only (what Keras masking and Flax's
+   * seq_lengths leave there is then not held against the port).
+   */
+  paddedSteps?: PaddedStepsMode | undefined;
   /** Run this ONNX model on the case's input (ONNX Runtime) and check its outputs as the candidate. */
   onnx?: { model: string; map?: Partial<Record<OnnxRole, string>> | undefined } | undefined;
   /** 'fast' (default): blocked wasm/worker engine; 'reference': the plain loops of src/gru. */
@@ -63,6 +71,28 @@ export interface CheckOptions extends CaseOptions, ToleranceOverrides {
 }
 
 export type Engine = 'fast' | 'reference';
+
+export const PADDED_STEPS_MODES = ['strict', 'ignore'] as const;
+export type PaddedStepsMode = (typeof PADDED_STEPS_MODES)[number];
+
+/** A candidate's output past each sequence's end, when the case has lengths below T. */
+export interface PaddedSteps {
+  /** --padded-steps: 'strict' compared these steps, 'ignore' did not. */
+  mode: PaddedStepsMode;
+  /** Output elements at t >= lengths[b]. */
+  elements: number;
+  /**
+   * What the candidate holds there: zeros (PyTorch's and ONNX's), carried (the last valid output
+   * carried forward, Keras masking), computed (the GRU run past each end with its state frozen,
+   * Flax's nn.RNN(seq_lengths=...)), or other.
+   */
+  holds: PaddedHolds;
+  /**
+   * The candidate's valid steps and h_n pass and only the padded steps fail (strict), or would
+   * (ignore: the padded steps differ from PyTorch's zeros and were left out).
+   */
+  onlyDifference: boolean;
+}
 
 export interface Timings {
   /** Loading and validating the case (0 when checkCase was given a validated case). */
@@ -133,6 +163,8 @@ export interface CaseResult {
   candidateDtype?: FloatDType;
   /** The candidate's final states cover only the last layer: its h_n checks compare those rows. */
   candidateStates?: 'every layer' | 'last layer';
+  /** The candidate's output at padded steps (a case with lengths below T). */
+  paddedSteps?: PaddedSteps;
   /** Whether h0 came from the dump (else zeros). */
   h0Given?: boolean;
   /** Module prefix of the GRU's weights, '' if none. */
@@ -304,6 +336,7 @@ export async function checkCase(input: string | ArrayBundle | GruCase, options: 
     trace: options.trace,
   });
   const result = compareCase(c, toUserLayout(c, computed.result), options, precision, { loadMs, referenceMs: computed.ms, engine: computed.engine, threads: computed.threads, kernel: computed.kernel });
+  await settlePaddedSteps(c, result, options, precision);
   if (fp) result.fingerprint = fp;
   if (computed.pieces) result.timings.pieces = computed.pieces;
   return result;
@@ -373,9 +406,10 @@ export function checkPair(
   reference: { shape: number[]; data: ArrayLike<number> },
   tol: Tolerance,
   equalNan: boolean,
-  details: { stepErrors?: boolean | undefined; errorMaps?: boolean | undefined; statistics?: boolean | undefined; histograms?: boolean | undefined } = {},
+  details: { stepErrors?: boolean | undefined; errorMaps?: boolean | undefined; statistics?: boolean | undefined; histograms?: boolean | undefined; timeAxis?: null } = {},
 ): CheckResult {
-  const timeAxis = tensor === 'output' ? outputTimeAxis(c) : undefined;
+  // timeAxis null: an `output` that holds no time axis (Keras's return_sequences=False).
+  const timeAxis = tensor === 'output' && details.timeAxis !== null ? outputTimeAxis(c) : undefined;
   return compareTensors(actual, reference, {
     tensor, subject, against, timeAxis,
     stepErrors: details.stepErrors !== false,
@@ -385,8 +419,8 @@ export function checkPair(
     statistics: details.statistics ?? !(details.stepErrors === false && details.errorMaps === false),
     histogram: details.histograms !== false,
     mapRowAxis: timeAxis ?? 0,
-    mapRowLabel: tensor === 'output' ? 'time step' : hnRowLabel(c),
-    mapColLabel: tensor === 'output' ? 'feature' : 'hidden unit',
+    mapRowLabel: tensor === 'output' && timeAxis !== undefined ? 'time step' : hnRowLabel(c),
+    mapColLabel: tensor === 'output' && timeAxis !== undefined ? 'feature' : 'hidden unit',
   }, { rtol: tol.rtol, atol: tol.atol, equalNan, checkErrorStat: tol.checkErrorStat, errorQuantile: tol.errorQuantile, minCosine: tol.minCosine, maxRelL2: tol.maxRelL2 });
 }
 
@@ -417,6 +451,12 @@ export function compareCase(c: GruCase, ref: { output: UserTensor; h_n: UserTens
   const checks: CheckResult[] = [];
   const tolerance: Record<string, Tolerance> = {};
   const cand = options.candidate ? alignForCase(c, options.candidate, options.candidateLayout) : undefined;
+  const mode = options.paddedSteps ?? 'strict';
+  // The candidate's output with its padded steps set to PyTorch's zeros, when they hold anything else.
+  let masked: Tensor | undefined;
+  let padded: PaddedSteps | undefined;
+  let outTol: Tolerance | undefined;
+  const sized = cand?.output && hasPaddedSteps(c) && cand.output.shape.length === ref.output.shape.length && cand.output.shape.every((n, i) => n === ref.output.shape[i]);
   for (const tensor of ['output', 'h_n'] as const) {
     const exp = c.expected[tensor];
     const got = cand?.[tensor];
@@ -430,15 +470,36 @@ export function compareCase(c: GruCase, ref: { output: UserTensor; h_n: UserTens
       // A float16 port is judged at float16's tolerances: the looser of the two dtypes' decides.
       const tol = resolveTolerance(got.dtype, options, { tensor, subject: 'candidate' }, exp?.dtype ?? c.config.dtype);
       if (!exp || !sameCriteria(tolerance[tensor], tol) || tol.preset !== undefined) tolerance[exp ? `${tensor} (candidate)` : tensor] = tol;
-      const part = tensor === 'h_n' && cand!.hnLastLayer;
-      const refT = part ? lastLayerRows(c, ref.h_n) : ref[tensor];
-      const k = checkPair(c, tensor, 'candidate', got, 'reference', refT, tol, equalNan, details);
-      checks.push(part ? { ...k, part: 'last layer' } : k);
-      if (exp) {
-        const k2 = checkPair(c, tensor, 'candidate', got, 'expected', part ? lastLayerRows(c, exp) : exp, tol, equalNan, details);
-        checks.push(part ? { ...k2, part: 'last layer' } : k2);
+      let tested: Tensor = got;
+      if (tensor === 'output' && sized) {
+        const holds = paddedHolds(c, got.data, { rtol: tol.rtol, atol: tol.atol, equalNan });
+        if (holds !== 'zeros') masked = { ...got, data: zeroPadded(c, got.data) };
+        if (holds !== 'zeros' || mode === 'ignore') padded = { mode, elements: paddedElements(c), holds, onlyDifference: false };
+        if (mode === 'ignore' && masked) tested = masked;
+        outTol = tol;
+      }
+      // Keras's return_sequences=False output holds final states: compared with h_n's rows.
+      const asStates = tensor === 'output' && cand!.outputFinal === true;
+      const lastLayer = asStates ? cand!.outputFinalLastLayer === true : tensor === 'h_n' && cand!.hnLastLayer;
+      const part = asStates ? 'final states (return_sequences=False)' : lastLayer ? 'last layer' : tensor === 'output' && padded?.mode === 'ignore' ? 'valid steps' : undefined;
+      const refOf = (t: { shape: number[]; data: ArrayLike<number> }) => (lastLayer ? lastLayerRows(c, t) : t);
+      const stateDetails = asStates ? { ...details, timeAxis: null } : details;
+      const k = checkPair(c, tensor, 'candidate', tested, 'reference', refOf(asStates ? ref.h_n : ref[tensor]), tol, equalNan, stateDetails);
+      checks.push(part ? { ...k, part } : k);
+      const expT = asStates ? c.expected.h_n : exp;
+      if (expT) {
+        const k2 = checkPair(c, tensor, 'candidate', tested, 'expected', refOf(expT), tol, equalNan, stateDetails);
+        checks.push(part ? { ...k2, part } : k2);
       }
     }
+  }
+  if (padded && masked) {
+    // Only the padded steps differ when every other candidate check passes and the output, with
+    // its padded steps set to PyTorch's zeros, passes against the reference too.
+    const others = checks.filter((k) => k.subject === 'candidate' && k.tensor === 'h_n').every((k) => k.pass);
+    const out = checks.find((k) => k.subject === 'candidate' && k.tensor === 'output' && k.against === 'reference')!;
+    const validPass = mode === 'ignore' ? out.pass : !out.pass && checkPair(c, 'output', 'candidate', masked, 'reference', ref.output, outTol!, equalNan, { stepErrors: false, errorMaps: false, statistics: true, histograms: false }).pass;
+    padded.onlyDifference = others && validPass;
   }
   const t2 = now();
   const result: CaseResult = {
@@ -464,10 +525,25 @@ export function compareCase(c: GruCase, ref: { output: UserTensor; h_n: UserTens
     result.candidateLayout = cand.layout;
     result.candidateDtype = cand.dtype;
     if (cand.h_n) result.candidateStates = cand.hnLastLayer ? 'last layer' : 'every layer';
+    if (padded) result.paddedSteps = padded;
   }
   if (c.params.reverseOnly) result.reverseOnly = true;
   if (c.lengths) result.lengths = Array.from(c.lengths);
   return result;
+}
+
+/**
+ * Padded steps that are neither zeros nor carried: when they are the only difference, whether
+ * they are the GRU computed past each end with its state frozen (Flax's seq_lengths), which takes
+ * one more run of the case with that convention.
+ */
+export async function settlePaddedSteps(c: GruCase, result: CaseResult, options: CheckOptions, precision: StatePrecision): Promise<void> {
+  const p = result.paddedSteps;
+  if (!p || p.holds !== 'other' || !p.onlyDifference || !options.candidate) return;
+  const got = alignForCase(c, options.candidate, options.candidateLayout).output!;
+  const past = await computeGru(c, { engine: options.engine, threads: options.threads, precision, signal: options.signal, decorate: fillPaddedSteps('computed') });
+  const k = result.checks.find((x) => x.subject === 'candidate' && x.tensor === 'output')!;
+  if (paddedClose(c, got.data, toUserLayout(c, past.result).output.data, { rtol: k.rtol, atol: k.atol, equalNan: options.equalNan ?? false })) p.holds = 'computed';
 }
 
 /** A case that could not be checked, as a result (for multi-case runs and JSON). */

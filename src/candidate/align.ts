@@ -12,13 +12,19 @@
  * T may also be max(lengths) < T: pad_packed_sequence without total_length trims the padding;
  * such an output is read as padded with zeros (what the case's steps past every length hold).
  *
+ *   final states   [B, D·H]       Keras's return_sequences=False: the forward direction's output
+ *                                 at its last valid step beside the backward one's at t = 0, i.e.
+ *                                 the last layer's final states (read as h_n when there is none)
+ *
  * Final states (`h_n`, also `Y_h`; Keras: `forward_h` and `backward_h`, or `h_n` [B, H]):
  *   every layer    [L·D, B, H]    PyTorch's h_n (unbatched: [L·D, H])
  *   last layer     [D, B, H]      an ONNX node's Y_h (the last node of an exported stack)
  *   last layer     [B, D, H]      the same with layout=1
  *   last layer     [B, H] x D     Keras's states, one array per direction
+ *   last layer     [B, D·H]       Keras's Bidirectional states saved concatenated (forward first)
  * Final states of the last layer only are compared with the last layer's rows of h_n, and the
- * result says so.
+ * result says so. A shape no reading explains is an input error naming the shapes that would
+ * be: the port was not checked, so it neither passes nor fails.
  */
 import { GruCheckError } from '../errors.js';
 import { fmtShape } from '../model/arrays.js';
@@ -46,6 +52,12 @@ export interface AlignedCandidate {
   hnLastLayer: boolean;
   /** How the output was read, e.g. "seq-first" or "onnx, 6 of 7 steps (read as padded)". */
   layout: string;
+  /** output was Keras's return_sequences=False [B, D·H]: the last layer's final states. */
+  outputFinal?: boolean;
+  /** h_n is that output, read as final states (the candidate held no h_n of its own). */
+  hnFromOutput?: boolean;
+  /** With outputFinal: output now holds those states in h_n's layout, the last layer's rows only. */
+  outputFinalLastLayer?: boolean;
   /** The least precise dtype of the candidate's tensors (its tolerances apply). */
   dtype: FloatDType;
 }
@@ -140,8 +152,13 @@ export function alignCandidate(cand: CandidateTensors, c: GruCase, forced: Candi
       if (forced !== undefined) {
         throw new GruCheckError('SHAPE_MISMATCH', `candidate output ${fmtShape(cand.output.shape)} is not ${forced} for this case (T=${c.seqLen}, B=${B}, ${D}x${H} features)`, { file });
       }
-      // No layout fits: compared as it is, the check reports the shape disagreement.
-      aligned.output = cand.output;
+      if (c.config.batched && same(cand.output.shape, [B, D * H]) && (want === undefined || want === 'batch-first')) {
+        aligned.output = cand.output;
+        aligned.outputFinal = true;
+        aligned.layout = `keras, return_sequences=False: output [B, ${D === 2 ? '2·H' : 'H'}] read as the last layer's final states`;
+      } else {
+        throw new GruCheckError('SHAPE_MISMATCH', `candidate output ${fmtShape(cand.output.shape)} fits no layout of this case (T=${c.seqLen}, B=${B}, ${D}x${H} features): expected ${expectedOutputShapes(c)}`, { file });
+      }
     } else {
       const r = fits[0]!;
       const t = toCase(toSeqFirst(cand.output, r, c));
@@ -174,9 +191,60 @@ export function alignCandidate(cand: CandidateTensors, c: GruCase, forced: Candi
     else if (L > 1 && same(s, [D, B, H])) setStates(aligned, c, Float64Array.from(cand.h_n.data), dt, true);
     else if (same(s, [B, D, H])) setStates(aligned, c, fromBatchMajor(), dt, L > 1);
     else if (D === 1 && same(s, [B, H])) setStates(aligned, c, Float64Array.from(cand.h_n.data), dt, L > 1);
-    else aligned.h_n = cand.h_n; // the check reports the shape disagreement
+    else if (D === 2 && same(s, [B, D * H])) setStates(aligned, c, fromConcatenated(cand.h_n, c), dt, L > 1);
+    else {
+      throw new GruCheckError('SHAPE_MISMATCH', `candidate h_n ${fmtShape(s)} fits no layout of this case (L=${L}, D=${D}, B=${B}, H=${H}): expected ${expectedStateShapes(c)}`, { file });
+    }
+  }
+  if (aligned.outputFinal) {
+    // Keras's last output is the last layer's final states: held to h_n's last-layer rows, as h_n
+    // when the candidate has none, else beside it (the `output` checks then compare states).
+    const states: AlignedCandidate = { hnLastLayer: false, layout: '', dtype: aligned.dtype };
+    setStates(states, c, fromConcatenated(aligned.output!, c), aligned.output!.dtype, L > 1);
+    if (!aligned.h_n) {
+      aligned.h_n = states.h_n!;
+      aligned.hnLastLayer = states.hnLastLayer;
+      aligned.hnFromOutput = true;
+      delete aligned.output;
+      delete aligned.outputFinal;
+    } else {
+      aligned.output = states.h_n!;
+      aligned.outputFinalLastLayer = states.hnLastLayer;
+    }
   }
   return aligned;
+}
+
+/** [B, D·H] (directions concatenated, forward first) -> (D, B, H). */
+function fromConcatenated(t: Tensor, c: GruCase): Float64Array {
+  const D = c.params.bidirectional ? 2 : 1;
+  const B = c.batchSize;
+  const H = c.params.hiddenSize;
+  const data = new Float64Array(D * B * H);
+  for (let b = 0; b < B; b++) for (let d = 0; d < D; d++) data.set(t.data.subarray((b * D + d) * H, (b * D + d + 1) * H), (d * B + b) * H);
+  return data;
+}
+
+/** The output shapes a candidate may have for this case, for messages. */
+function expectedOutputShapes(c: GruCase): string {
+  const D = c.params.bidirectional ? 2 : 1;
+  const shapes = outputReadings(c).map((r) => `${fmtShape(r.shape)} ${r.layout}${r.steps < c.seqLen ? ' (trimmed to max(lengths))' : ''}`);
+  if (c.config.batched) shapes.push(`${fmtShape([c.batchSize, D * c.params.hiddenSize])} Keras return_sequences=False`);
+  return shapes.join(', ');
+}
+
+/** The h_n shapes a candidate may have for this case, for messages. */
+function expectedStateShapes(c: GruCase): string {
+  const D = c.params.bidirectional ? 2 : 1;
+  const L = c.params.numLayers;
+  const B = c.batchSize;
+  const H = c.params.hiddenSize;
+  if (!c.config.batched) return fmtShape([L * D, H]);
+  const shapes = [`${fmtShape([L * D, B, H])} every layer`];
+  if (L > 1) shapes.push(`${fmtShape([D, B, H])} last layer`);
+  shapes.push(`${fmtShape([B, D, H])} last layer (ONNX layout=1)`);
+  shapes.push(D === 1 ? `${fmtShape([B, H])} Keras` : `${fmtShape([B, D * H])} Keras Bidirectional, concatenated`);
+  return shapes.join(', ');
 }
 
 /** (D, B, H) final states of the last layer (or of every layer when L == 1), to the case's layout. */

@@ -14,7 +14,7 @@ import { loadArrays } from '../io/load.js';
 import type { ArrayBundle } from '../io/types.js';
 import { buildCase, type CaseOptions, type OnnxDirection } from '../model/case.js';
 import type { Layout } from '../model/types.js';
-import { caseError, checkCase, readCandidate, type CaseResult, type CheckOptions, type Engine } from '../check.js';
+import { caseError, checkCase, readCandidate, PADDED_STEPS_MODES, type CaseResult, type CheckOptions, type Engine, type PaddedStepsMode } from '../check.js';
 import { CANDIDATE_LAYOUTS, type CandidateLayout } from '../candidate/align.js';
 import { parseOnnxMap, runOnnxModel } from '../candidate/onnx-runtime.js';
 import { prewarmFastEngine } from '../engine/fast.js';
@@ -174,6 +174,7 @@ interface CheckFlags extends CommonFlags {
   onnx?: string;
   onnxMap?: string;
   candidateLayout?: CandidateLayout;
+  paddedSteps?: PaddedStepsMode;
   rtol?: ToleranceSpec;
   atol?: ToleranceSpec;
   /** Who set rtol/atol when not the flags (a suite). */
@@ -231,6 +232,7 @@ async function checkOptions(flags: CheckFlags, io: CliIO, loadFile: (path: strin
   const o: CheckOptions = {
     ...caseOptions(flags),
     candidateLayout: flags.candidateLayout,
+    paddedSteps: flags.paddedSteps,
     onnx: flags.onnx === undefined ? undefined : { model: flags.onnx, map: flags.onnxMap === undefined ? undefined : parseOnnxMap(flags.onnxMap) },
     rtol: flags.rtol,
     atol: flags.atol,
@@ -310,7 +312,7 @@ interface PlannedCase {
 /** Suite settings over the CLI's flags: each key the suite sets replaces the flag whole. */
 function withSettings(flags: RunFlags, s: SuiteSettings, from: string): RunFlags {
   const f: RunFlags = { ...flags };
-  const same = ['candidate', 'candidateLayout', 'onnx', 'onnxMap', 'weights', 'prefix', 'node', 'layout', 'direction', 'clip', 'activations', 'activationAlpha', 'activationBeta', 'rtol', 'atol', 'checkErrorStat', 'errorQuantile', 'minCosine', 'maxRelL2', 'portPrecision', 'equalNan', 'precision', 'baseline', 'baselineFactor'] as const;
+  const same = ['candidate', 'candidateLayout', 'paddedSteps', 'onnx', 'onnxMap', 'weights', 'prefix', 'node', 'layout', 'direction', 'clip', 'activations', 'activationAlpha', 'activationBeta', 'rtol', 'atol', 'checkErrorStat', 'errorQuantile', 'minCosine', 'maxRelL2', 'portPrecision', 'equalNan', 'precision', 'baseline', 'baselineFactor'] as const;
   for (const k of same) if (s[k] !== undefined) (f as unknown as Record<string, unknown>)[k] = s[k];
   if (s.candidate !== undefined) f.onnx = undefined;
   if (s.onnx !== undefined) f.candidate = undefined;
@@ -500,6 +502,7 @@ function checkFlags(cmd: Command): Command {
     .addOption(new Option('--onnx <model>', 'run this ONNX model on the case (ONNX Runtime: npm install onnxruntime-node) and check its outputs as the candidate').conflicts('candidate'))
     .option('--onnx-map <map>', 'with --onnx: the model\'s input/output names by role, e.g. input=X,h0=initial_h,output=Y,h_n=Y_h')
     .addOption(new Option('--candidate-layout <layout>', "how the candidate's output is laid out, when its shape cannot tell (batch == time steps)").choices([...CANDIDATE_LAYOUTS]))
+    .addOption(new Option('--padded-steps <mode>', "a case with lengths: strict compares the candidate's output at padded steps (t >= lengths[b]) with PyTorch's zeros; ignore compares the valid steps only (Keras masking, Flax seq_lengths)").choices([...PADDED_STEPS_MODES]).default('strict'))
     .option('--rtol <r>', "relative tolerance, one value or per tensor/check: output:1e-3,h_n:1e-4,candidate.h_n:1e-3 (default: torch.testing.assert_close's for the dtype)", toleranceSpec('--rtol'))
     .option('--atol <a>', "absolute tolerance, one value or per tensor/check, as --rtol (default: torch.testing.assert_close's for the dtype)", toleranceSpec('--atol'))
     .option('--equal-nan', 'count NaN == NaN as a match')

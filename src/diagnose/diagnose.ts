@@ -29,13 +29,14 @@
  * slice, so Ctrl-C is honoured inside a variant, not after it.
  */
 import type { FloatArray, GruCase, Tensor } from '../model/types.js';
-import { alignForCase, checkPair, computeGru, defaultPrecision, compareCase, lastLayerRows, toUserLayout, type CaseResult, type CheckOptions, type ComputeOptions, type DiagnosisEntry } from '../check.js';
+import { alignForCase, checkPair, computeGru, defaultPrecision, compareCase, lastLayerRows, settlePaddedSteps, toUserLayout, type CaseResult, type CheckOptions, type ComputeOptions, type DiagnosisEntry } from '../check.js';
 import type { CheckResult } from '../compare/isclose.js';
 import { gruFlops, type GruRunInput } from '../gru/stack.js';
 import { resolveTolerance } from '../compare/tolerance.js';
 import { pairOf, variantMath, variantsFor, type Variant } from './variants.js';
 import { batchAxis, subsetCase, subsetTensor, timeAxis, truncateCase, truncateTensor } from './subset.js';
 import { locate, type Where } from './where.js';
+import { hasPaddedSteps, zeroPadded } from '../compare/padded.js';
 
 /** A variant is judged on its metrics alone: no per-step or heatmap summaries. */
 const NO_DETAILS = { stepErrors: false, errorMaps: false };
@@ -43,7 +44,9 @@ const NO_DETAILS = { stepErrors: false, errorMaps: false };
 /** How many of the closest variants are run whole when none reproduces the screening sequences. */
 const CONFIRM_CLOSEST = 3;
 /** How many single mistakes, those explaining the most on their own, are paired. */
-const PAIR_FROM = 6;
+const PAIR_FROM = 8;
+/** How many alternatives of one family are among them. */
+const PER_FAMILY = 2;
 /** Above this max error a port's error is no rounding noise: precision emulations are not tried. */
 const PRECISION_MAX_ERROR = 0.05;
 /** A mistake explains most of the error when its max error is at most this share of the port's. */
@@ -162,6 +165,7 @@ export async function diagnoseCase(c: GruCase, options: CheckOptions = {}): Prom
   const ref = await computeGru(c, engine);
   done += flops;
   const base = compareCase(c, toUserLayout(c, ref.result), options, precision, { loadMs: 0, referenceMs: ref.ms, engine: ref.engine, threads: ref.threads, kernel: ref.kernel });
+  await settlePaddedSteps(c, base, options, precision);
   // The check that decides: candidate vs reference, or reference vs expected without a candidate.
   const cand = options.candidate;
   const decisive = base.checks.filter((k) => (cand ? k.subject === 'candidate' && k.against === 'reference' : k.subject === 'reference'));
@@ -171,7 +175,11 @@ export async function diagnoseCase(c: GruCase, options: CheckOptions = {}): Prom
 
   const equalNan = options.equalNan ?? false;
   const aligned = cand ? alignForCase(c, cand, options.candidateLayout) : undefined;
-  const tested: Tested = aligned ? { output: aligned.output, h_n: aligned.h_n } : c.expected;
+  // --padded-steps ignore: every output, the port's and each variant's, is held to its valid steps.
+  const ignorePadded = options.paddedSteps === 'ignore' && aligned?.output !== undefined && hasPaddedSteps(c);
+  const validOnly = <T extends T2>(on: GruCase, t: T): T => (ignorePadded && hasPaddedSteps(on) ? { ...t, data: zeroPadded(on, t.data) } : t);
+  // Keras's return_sequences=False output beside h_n holds the same final states: h_n speaks for both.
+  const tested: Tested = aligned ? { output: aligned.output && !aligned.outputFinal ? validOnly(c, aligned.output) : undefined, h_n: aligned.h_n } : c.expected;
   /** A candidate's last-layer final states are held to the last layer's rows. */
   const hnOf = (on: GruCase, t: { shape: number[]; data: FloatArray }): { shape: number[]; data: FloatArray } => (aligned?.hnLastLayer ? lastLayerRows(on, t) : t);
   const refUser = toUserLayout(c, ref.result);
@@ -224,7 +232,8 @@ export async function diagnoseCase(c: GruCase, options: CheckOptions = {}): Prom
     if (plan.input) run = plan.input(run);
     const out = await computeGru(on, { ...engine, precision: plan.precision ?? precision, math: variantMath(on, plan.math), decorate: plan.decorate }, run);
     done += gruFlops(run);
-    const tensors = toUserLayout(on, plan.finish ? plan.finish(out.result, run) : out.result);
+    const user = toUserLayout(on, plan.finish ? plan.finish(out.result, run) : out.result);
+    const tensors = { ...user, output: validOnly(on, user.output) };
     let matches = true;
     let maxAbsError = 0;
     const vs = new ErrorSpread();
@@ -319,7 +328,18 @@ export async function diagnoseCase(c: GruCase, options: CheckOptions = {}): Prom
     // Two mistakes at once: the singles that explain the most of the error on their own (every
     // applicable one, not only those consistent alone), paired across families.
     const rest = await tryAll(all.filter((v) => !fits.includes(v) && !v.judge));
-    const ranked = [...singles, ...rest].filter((e) => !e.v.judge && e.s.explains < 1).sort((a, b) => a.s.explains - b.s.explains).slice(0, PAIR_FROM);
+    // At most PER_FAMILY of a family: alternatives of one family never pair with each other, and
+    // would crowd out the other family a pair needs.
+    const perFamily = new Map<string, number>();
+    const ranked = [...singles, ...rest]
+      .filter((e) => !e.v.judge && e.s.explains < 1)
+      .sort((a, b) => a.s.explains - b.s.explains)
+      .filter((e) => {
+        const n = perFamily.get(e.v.family) ?? 0;
+        perFamily.set(e.v.family, n + 1);
+        return n < PER_FAMILY;
+      })
+      .slice(0, PAIR_FROM);
     const pairs: Variant[] = [];
     for (let i = 0; i < ranked.length; i++) {
       for (let j = i + 1; j < ranked.length; j++) {

@@ -20,6 +20,7 @@ import { withMath, type GateMath } from '../gru/math.js';
 import { f16round } from '../gru/cell.js';
 import { transpose } from '../model/gates.js';
 import { swapFirstAxes } from '../model/arrays.js';
+import { fillPaddedSteps } from '../gru/padded.js';
 
 /** How the mistaken port runs the case. Unset fields are the case's own. */
 export interface VariantPlan {
@@ -288,6 +289,12 @@ export function variantsFor(c: GruCase): Variant[] {
     plan: (c) => ({ params: mapParams(c.params, (d) => ({ ...d, biasHh: zerosLike(d.biasHh!, 0, 2 * H) })) }),
   }, c.params.bias);
   add({
+    name: 'biases-swapped',
+    family: 'bias',
+    fix: `swap the two bias rows back: Keras's reset_after=True bias is [input bias, recurrent bias] = [bias_ih, bias_hh] (each in z|r|h order); the port holds them the other way round, which moves ${t.bhn} out of the reset product`,
+    plan: (c) => ({ params: mapParams(c.params, (d) => ({ ...d, biasIh: d.biasHh!, biasHh: d.biasIh! })) }),
+  }, c.params.bias && lbr && c.params.layers.some((dirs) => dirs.some((d) => d.biasIh!.some((v, i) => i >= 2 * H && v !== d.biasHh![i]))));
+  add({
     name: 'h0-ignored',
     family: 'h0',
     fix: `pass the initial hidden state ${t.h0} to the GRU instead of starting from zeros`,
@@ -347,8 +354,14 @@ export function variantsFor(c: GruCase): Variant[] {
   add({
     name: 'hard-sigmoid',
     family: 'activation',
-    fix: 'use the logistic sigmoid for r and z, not hard_sigmoid (Keras: recurrent_activation="sigmoid")',
+    fix: 'use the logistic sigmoid for r and z, not Keras 2\'s hard_sigmoid clip(0.2x + 0.5) (Keras: recurrent_activation="sigmoid")',
     plan: (c) => ({ math: { f: { name: 'HardSigmoid', alpha: 0.2, beta: 0.5 } } }),
+  }, c.math.f.name === 'Sigmoid');
+  add({
+    name: 'hard-sigmoid-keras3',
+    family: 'activation',
+    fix: 'use the logistic sigmoid for r and z: in Keras 3, recurrent_activation="hard_sigmoid" is relu6(x + 3) / 6, not sigmoid; build the layer with recurrent_activation="sigmoid" (the default)',
+    plan: (c) => ({ math: { f: { name: 'HardSigmoid', alpha: 1 / 6, beta: 0.5 } } }),
   }, c.math.f.name === 'Sigmoid');
   add({
     name: 'reverse-not-rereversed',
@@ -403,7 +416,28 @@ export function variantsFor(c: GruCase): Variant[] {
         plan: (c) => ({ decorate: backwardStart((len) => len - 2) }),
       });
     }
+    add({
+      name: 'padded-steps-carried',
+      family: 'padded-steps',
+      touches: { shortSequencesOnly: true },
+      fix: 'nothing is wrong on the valid steps: past each sequence\'s end the port carries its last valid output forward (Keras masking) where PyTorch writes zeros; check with --padded-steps ignore, or zero those steps in the port (multiply the output by the mask)',
+      plan: () => ({ decorate: fillPaddedSteps('carried') }),
+    });
+    add({
+      name: 'padded-steps-computed',
+      family: 'padded-steps',
+      touches: { shortSequencesOnly: true },
+      fix: 'nothing is wrong on the valid steps: past each sequence\'s end the port keeps running the cell with its state frozen (Flax nn.RNN(seq_lengths=...)) where PyTorch writes zeros; check with --padded-steps ignore, or zero those steps in the port',
+      plan: () => ({ decorate: fillPaddedSteps('computed') }),
+    });
   }
+  add({
+    name: 'h_n-directions-swapped',
+    family: 'state-order',
+    touches: { hnOnly: true },
+    fix: 'save each layer\'s final states forward first: Keras\'s Bidirectional(return_state=True) returns [output, forward_h, backward_h]; the port stores (backward_h, forward_h)',
+    plan: (c) => ({ finish: (r) => ({ ...r, hN: permuteStates(r.hN, c, (l, d) => l * 2 + (1 - d)) }) }),
+  }, D(c) === 2);
   if (L > 1 && D(c) === 2) {
     add({
       name: 'h_n-direction-major',

@@ -129,6 +129,29 @@ export function statsText(k: CheckResult): string {
 }
 
 
+const HOLDS: Record<string, string> = {
+  zeros: 'zeros',
+  carried: 'the last valid output carried forward (as Keras masking does)',
+  computed: "values computed past each sequence's end (as Flax's nn.RNN(seq_lengths=...) does)",
+  other: 'values that are neither zeros, nor the last valid output carried forward, nor the GRU computed past the end',
+};
+
+/**
+ * One sentence on the candidate's padded steps (t >= lengths[b]) when they matter: the only
+ * difference (strict), or left out (--padded-steps ignore); '' otherwise.
+ */
+export function paddedText(c: CaseResult): string {
+  const p = c.paddedSteps;
+  if (!p) return '';
+  const holds = HOLDS[p.holds] ?? p.holds;
+  const where = `padded steps (t >= lengths[b], ${p.elements} output elements)`;
+  if (p.mode === 'ignore') {
+    return `${where} not compared (--padded-steps ignore): the candidate holds ${holds} there, PyTorch zeros${p.onlyDifference ? '; they are its only difference' : ''}`;
+  }
+  if (!p.onlyDifference) return '';
+  return `the candidate's output differs from PyTorch's only at the ${where}: it holds ${holds} there, PyTorch zeros; valid steps and h_n pass (--padded-steps ignore compares valid steps only)`;
+}
+
 /** One line per warning: what was not used or had to be assumed. */
 export function warningTexts(c: CaseResult): string[] {
   return (c.warnings ?? []).map((w) => w.message);

@@ -22,7 +22,7 @@ import type { CaseResult, DiagnosisEntry } from '../check.js';
 import type { CheckResult } from '../compare/isclose.js';
 import type { RunSummary } from '../summary.js';
 import { fmtIndex, fmtShape, pct, sci } from './format.js';
-import { baselineTexts, configText, criterionText, detailsText, fmtCosine, presetSources, presetText, toleranceText, warningTexts } from './describe.js';
+import { baselineTexts, configText, criterionText, detailsText, fmtCosine, paddedText, presetSources, presetText, toleranceText, warningTexts } from './describe.js';
 import { DEFAULT_ERROR_QUANTILE } from '../compare/stats.js';
 import { escapeControlsKeepLines } from '../io/text.js';
 import { countsText, diagnosisVerdict } from './markdown.js';
@@ -441,6 +441,8 @@ function caseSection(c: CaseResult, ci: number, o: Required<HtmlOptions>): strin
   if (preset) out.push(`<div class="preset"><p><strong>${esc(preset)}</strong></p><ul>${presetSources(c).map((l) => `<li>${esc(l)}</li>`).join('')}</ul></div>`);
   const warnings = warningTexts(c);
   if (warnings.length > 0) out.push(`<ul class="warnings">${warnings.map((w) => `<li>warning: ${esc(w)}</li>`).join('')}</ul>`);
+  const padded = paddedText(c);
+  if (padded) out.push(`<p class="padded"><strong>padded steps:</strong> ${esc(padded)}</p>`);
   out.push(checksTable(c));
   const baseline = baselineTexts(c);
   if (baseline.length > 0) out.push(`<ul class="baseline">${baseline.map((b) => `<li>baseline: ${esc(b)}</li>`).join('')}</ul>`);

@@ -21,7 +21,7 @@ import type { CaseResult } from '../check.js';
 import type { CheckResult } from '../compare/isclose.js';
 import type { RunSummary } from '../summary.js';
 import { fmtIndex, fmtShape, sci } from './format.js';
-import { baselineTexts, configText, criterionText, detailsText, presetSources, presetText, statsText, toleranceText, warningTexts } from './describe.js';
+import { baselineTexts, configText, criterionText, detailsText, paddedText, presetSources, presetText, statsText, toleranceText, warningTexts } from './describe.js';
 import { diagnosisVerdict, mismatchText } from './markdown.js';
 import { escapeControlsKeepLines } from '../io/text.js';
 
@@ -142,11 +142,14 @@ function wrap(c: CaseResult, body: string[], tests: number, failures: number, er
     const preset = presetText(c);
     const entries: [string, string][] = [['config', configText(c)], ['details', detailsText(c)], ['tolerance', toleranceText(c)]];
     if (preset) entries.push(['preset', [preset, ...presetSources(c)].join('\n')]);
+    const padded = paddedText(c);
+    if (padded) entries.push(['padded steps', padded]);
     for (const [name, value] of entries) props.push(`      <property${attrs({ name, value })}/>`);
     props.push('    </properties>');
   }
   const sysout: string[] = [];
-  const notes = [...warningTexts(c).map((w) => `warning: ${w}`), ...baselineTexts(c).map((b) => `baseline: ${b}`)];
+  const padded = paddedText(c);
+  const notes = [...warningTexts(c).map((w) => `warning: ${w}`), ...(padded ? [`padded steps: ${padded}`] : []), ...baselineTexts(c).map((b) => `baseline: ${b}`)];
   if (notes.length > 0) sysout.push(`    <system-err>${xmlText(notes.join('\n'))}</system-err>`);
   if (c.diagnosis && c.diagnosis.length > 0) {
     const lines = ['diagnosis (porting mistakes re-enacted, best first):'];

@@ -14,7 +14,7 @@ import type { CheckResult } from '../compare/isclose.js';
 import type { RunSummary } from '../summary.js';
 import { fmtIndex, fmtShape, num, pct, sci } from './format.js';
 import { histogramParts, sparklineParts } from './sparkline.js';
-import { baselineTexts, configText, criterionText, detailsText, fmtCosine, presetSources, presetText, toleranceText, warningTexts } from './describe.js';
+import { baselineTexts, configText, criterionText, detailsText, fmtCosine, paddedText, presetSources, presetText, toleranceText, warningTexts } from './describe.js';
 import { DEFAULT_ERROR_QUANTILE } from '../compare/stats.js';
 import { escapeControls } from '../io/text.js';
 
@@ -117,6 +117,8 @@ function renderCaseMd(c: CaseResult): string {
   out.push(`| ${h.join(' | ')} |`, `|${h.map(() => ' --- ').join('|')}|`);
   for (const k of c.checks) out.push(`| ${row(k, criterion).join(' | ')} |`);
   out.push('');
+  const padded = paddedText(c);
+  if (padded) out.push(`**padded steps:** ${mdText(padded)}`, '');
   const preset = presetText(c);
   if (preset) {
     out.push(`**${mdText(preset)}**`, '');

@@ -11,7 +11,7 @@ import type { CaseResult } from '../check.js';
 import type { CheckResult } from '../compare/isclose.js';
 import type { RunSummary } from '../summary.js';
 import { fmtIndex, fmtShape, pct, sci } from './format.js';
-import { baselineTexts, configText, criterionText, detailsText, fmtCosine, presetText, toleranceText, warningTexts } from './describe.js';
+import { baselineTexts, configText, criterionText, detailsText, fmtCosine, paddedText, presetText, toleranceText, warningTexts } from './describe.js';
 import { escapeControls as term } from '../io/text.js';
 import { checkLabel, histogramLine, sparklineLine } from './sparkline.js';
 import { DEFAULT_ERROR_QUANTILE } from '../compare/stats.js';
@@ -81,6 +81,8 @@ export function renderCase(c: CaseResult, ch: ChalkInstance): string {
     const hist = k.pass ? null : histogramLine(k);
     if (hist !== null) lines.push(`  ${hist}`);
   }
+  const padded = paddedText(c);
+  if (padded) lines.push(`  ${ch.yellow('padded steps:')} ${padded}`);
   const preset = presetText(c);
   if (preset) lines.push(`  ${preset}`);
   lines.push(`  tolerance: ${toleranceText(c)}`);

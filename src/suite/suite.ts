@@ -12,11 +12,13 @@ import { GruCheckError } from '../errors.js';
 import { CANDIDATE_LAYOUTS, type CandidateLayout } from '../candidate/align.js';
 import { PORT_PRECISIONS, isCosine, isErrorStat, isKeyedSpec, isQuantile, isToleranceSpec, type Keyed, type PortPrecision, type ToleranceSpec } from '../compare/tolerance.js';
 import { ERROR_STATS, type ErrorStat } from '../compare/stats.js';
+import { PADDED_STEPS_MODES, type PaddedStepsMode } from '../check.js';
 
 /** What a suite entry (or the suite's defaults) may set; paths as written in the file. */
 export interface SuiteSettings {
   candidate?: string;
   candidateLayout?: CandidateLayout;
+  paddedSteps?: PaddedStepsMode;
   onnx?: string;
   onnxMap?: string;
   weights?: string;
@@ -71,6 +73,7 @@ const numbers: Check = (v) => Array.isArray(v) && v.every(isNum);
 const SETTINGS: Record<keyof SuiteSettings, [Check, string]> = {
   candidate: [str, 'a path'],
   candidateLayout: [oneOf(...CANDIDATE_LAYOUTS), CANDIDATE_LAYOUTS.map((l) => `"${l}"`).join(', ')],
+  paddedSteps: [oneOf(...PADDED_STEPS_MODES), PADDED_STEPS_MODES.map((m) => `"${m}"`).join(' or ')],
   onnx: [str, 'a path to an .onnx model'],
   onnxMap: [str, 'role=name pairs, e.g. "input=X,output=Y"'],
   weights: [str, 'a path'],

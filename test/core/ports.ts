@@ -95,10 +95,12 @@ test('CLI: run --candidate exit codes and JSON subjects; diagnose names the mist
   assert.equal(ok.code, 0);
   assert.equal(JSON.parse(ok.stdout).pass, true);
   assert.equal(JSON.parse(ok.stdout).diagnosis.length, 0);
-  // a candidate of the wrong shape is a failed check with a message, not a crash
+  // a candidate of a shape no layout explains could not be checked: exit 2 naming the shapes it could have
   const shape = await cli(['run', base, '--candidate', 'test/fixtures/ports/wrong_shape.npz']);
-  assert.equal(shape.code, 1);
-  assert.match(shape.stdout, /shape mismatch: expected \[6, 3, 10\] \(reference output\), got \[6, 3, 9\] \(candidate\)/);
+  assert.equal(shape.code, 2);
+  assert.equal(shape.stdout, '');
+  assert.match(shape.stderr, /^gru-check: error: test\/fixtures\/ports\/wrong_shape\.npz: candidate output \[6, 3, 9\] fits no layout of this case \(T=6, B=3, 2x5 features\): expected \[6, 3, 10\] seq-first, \[3, 6, 10\] batch-first, /);
+  assert.equal(shape.stderr.split('\n').length, 2, shape.stderr);
   // a candidate file with neither tensor is an input error
   const none = await cli(['run', base, '--candidate', 'test/fixtures/io/npy/f4.npy']);
   assert.equal(none.code, 2);

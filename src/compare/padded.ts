@@ -1,0 +1,83 @@
+/**
+ * A candidate's output at padded steps (t >= lengths[b]): what it holds there, and the output with
+ * those steps set to what PyTorch holds (zero), for `--padded-steps ignore`. PyTorch and ONNX write
+ * zeros past each sequence's end; Keras masking carries the last valid output forward and Flax's
+ * nn.RNN(seq_lengths=...) computes past the end (src/gru/padded.ts). A port following those
+ * conventions is right on every valid step and on h_n, and differs only here.
+ *
+ * Works on output in the dump's own layout (check.ts toUserLayout): pytorch/keras (T, B, F),
+ * (B, T, F) batch-first or (T, F) unbatched; onnx Y (T, D, B, H) or (B, T, D, H) with layout 1.
+ */
+import type { GruCase } from '../model/types.js';
+import { isClose, type CompareOptions } from './isclose.js';
+
+/** What a candidate holds at the padded steps of its output. */
+export type PaddedHolds = 'zeros' | 'carried' | 'computed' | 'other';
+
+/** The index of output element (t, b, feature f = d·H + j) in the dump's own layout. */
+export function outputIndex(c: GruCase): (t: number, b: number, f: number) => number {
+  const { seqLen: T, batchSize: B } = c;
+  const { hiddenSize: H, bidirectional, batched, batchFirst, layout } = c.config;
+  const D = bidirectional ? 2 : 1;
+  const F = D * H;
+  if (layout === 'onnx') {
+    return batchFirst
+      ? (t, b, f) => ((b * T + t) * D + Math.floor(f / H)) * H + (f % H)
+      : (t, b, f) => ((t * D + Math.floor(f / H)) * B + b) * H + (f % H);
+  }
+  if (!batched) return (t, _b, f) => t * F + f;
+  return batchFirst ? (t, b, f) => (b * T + t) * F + f : (t, b, f) => (t * B + b) * F + f;
+}
+
+/** Whether the case has padded steps: lengths with some sequence shorter than T. */
+export function hasPaddedSteps(c: GruCase): boolean {
+  return !!c.lengths && c.lengths.some((len) => len < c.seqLen);
+}
+
+/** How many output elements lie past each sequence's end. */
+export function paddedElements(c: GruCase): number {
+  if (!c.lengths) return 0;
+  const F = c.config.hiddenSize * (c.config.bidirectional ? 2 : 1);
+  return Array.from(c.lengths).reduce((n, len) => n + Math.max(0, c.seqLen - len) * F, 0);
+}
+
+/** Calls f(index, t, b, feature) for every padded output element. */
+function eachPadded(c: GruCase, f: (i: number, t: number, b: number, feature: number) => boolean | void): boolean {
+  const at = outputIndex(c);
+  const F = c.config.hiddenSize * (c.config.bidirectional ? 2 : 1);
+  for (let b = 0; b < c.batchSize; b++) {
+    for (let t = c.lengths![b]!; t < c.seqLen; t++) {
+      for (let k = 0; k < F; k++) if (f(at(t, b, k), t, b, k) === false) return false;
+    }
+  }
+  return true;
+}
+
+/** A copy of `data` (output in the dump's layout) with every padded element zero, as PyTorch's. */
+export function zeroPadded(c: GruCase, data: ArrayLike<number>): Float64Array {
+  const out = Float64Array.from(data);
+  if (c.lengths) eachPadded(c, (i) => void (out[i] = 0));
+  return out;
+}
+
+/** Every padded element of `data` is close to the same element of `filled`. */
+export function paddedClose(c: GruCase, data: ArrayLike<number>, filled: ArrayLike<number>, o: CompareOptions): boolean {
+  return eachPadded(c, (i) => isClose(data[i]!, filled[i]!, o));
+}
+
+/**
+ * zeros, or carried (Keras masking: the forward direction's output at len-1 repeated, a reverse
+ * direction's initial output zero), or other. 'computed' needs a GRU run: see check.ts.
+ */
+export function paddedHolds(c: GruCase, data: ArrayLike<number>, o: CompareOptions): PaddedHolds {
+  if (eachPadded(c, (i) => data[i] === 0)) return 'zeros';
+  const at = outputIndex(c);
+  const H = c.config.hiddenSize;
+  const reverse = (f: number): boolean => (c.config.bidirectional ? f >= H : c.params.reverseOnly === true);
+  const carried = eachPadded(c, (i, _t, b, f) => {
+    const len = c.lengths![b]!;
+    const want = reverse(f) || len === 0 ? 0 : data[at(len - 1, b, f)]!;
+    return isClose(data[i]!, want, o);
+  });
+  return carried ? 'carried' : 'other';
+}
