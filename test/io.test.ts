@@ -10,4 +10,5 @@ import './io/pickle.js';
 import './io/formats.js';
 import './io/fuzz.js';
 import './io/formats-fuzz.js';
+import './io/keras-files.js';
 import './fuzz/fixed-seeds.js';

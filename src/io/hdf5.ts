@@ -60,6 +60,7 @@ export function openHdf5(bytes: Uint8Array, label = 'HDF5 file'): Hdf5Contents {
   if (!looksLikeHdf5(bytes)) fail('BAD_HDF5', `${label}: expected the HDF5 signature \\x89HDF\\r\\n\\x1a\\n`);
   // jsfive takes an ArrayBuffer of the whole file; a copy when `bytes` is a view of a larger one.
   const buffer = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer ? bytes.buffer : bytes.slice().buffer;
+  checkEndOfFile(bytes, label);
   const file = guard(label, 'the superblock and root group', () => new jsfive.File(buffer));
   const groups: string[] = [];
   const datasets = new Map<string, Hdf5DatasetInfo>();
@@ -81,7 +82,7 @@ export function openHdf5(bytes: Uint8Array, label = 'HDF5 file'): Hdf5Contents {
       const obj = guard(label, `object '${showName(child)}'`, () => group.get(key));
       if (obj === null) continue; // a soft link whose target is missing
       if (obj instanceof jsfive.Dataset) {
-        datasets.set(child, guard(label, `dataset '${showName(child)}'`, () => describe(child, obj)));
+        datasets.set(child, guard(label, `dataset '${showName(child)}'`, () => describe(bytes, child, obj)));
         objects.set(child, obj);
       } else {
         if (depth + 1 > MAX_DEPTH) fail('BAD_HDF5', `${label}: groups nested more than ${MAX_DEPTH} deep at '${showName(child)}'`);
@@ -108,8 +109,43 @@ export function openHdf5(bytes: Uint8Array, label = 'HDF5 file'): Hdf5Contents {
   };
 }
 
-function describe(path: string, ds: jsfive.Dataset): Hdf5DatasetInfo {
+/**
+ * The superblock's end-of-file address against the bytes present: HDF5 itself refuses a file
+ * shorter than it ("truncated file"), and so does this reader, before following any address.
+ */
+function checkEndOfFile(bytes: Uint8Array, label: string): void {
+  if (bytes.length < 48) fail('TRUNCATED', `${label}: ${bytes.length} bytes, shorter than an HDF5 superblock`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const version = bytes[8]!;
+  const sizeOfOffsets = version <= 1 ? bytes[13]! : bytes[9]!;
+  if (sizeOfOffsets !== 8) fail('BAD_HDF5', `${label}: superblock version ${version} with ${sizeOfOffsets}-byte addresses: only 8-byte addresses (what h5py writes) are read`);
+  const at = version === 0 ? 40 : version === 1 ? 44 : version <= 3 ? 28 : -1;
+  if (at < 0) fail('BAD_HDF5', `${label}: superblock version ${version} is not one HDF5 defines (0-3)`);
+  const eof = view.getBigUint64(at, true);
+  if (eof > BigInt(bytes.length)) fail('TRUNCATED', `${label}: ${bytes.length} bytes, its superblock says the file ends at byte ${eof}`);
+}
+
+/** HDF5's dataspace message: the dims as stored (64-bit), which jsfive reads as 32-bit. */
+const DATASPACE_MSG = 1;
+function dims64(bytes: Uint8Array, ds: jsfive.Dataset, n: number): bigint[] {
+  const msgs = ds._dataobjects.find_msg_type(DATASPACE_MSG);
+  if (msgs.length !== 1) throw new GruCheckError('BAD_HDF5', `expected one dataspace message, found ${msgs.length}`);
+  const off = msgs[0]!.get('offset_to_message')!;
+  const version = bytes[off];
+  const first = off + (version === 1 ? 8 : 4);
+  if (first + 8 * n > bytes.length) throw new GruCheckError('TRUNCATED', 'dataspace past the end of the file');
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return Array.from({ length: n }, (_, i) => view.getBigUint64(first + 8 * i, true));
+}
+
+function describe(bytes: Uint8Array, path: string, ds: jsfive.Dataset): Hdf5DatasetInfo {
   const shape = [...ds.shape];
+  const real = dims64(bytes, ds, shape.length);
+  real.forEach((d, i) => {
+    if (d !== BigInt(shape[i]!)) {
+      throw new GruCheckError(d > BigInt(Number.MAX_SAFE_INTEGER) || d >= 1n << 32n ? 'TOO_LARGE' : 'BAD_HDF5', `shape [${real.join(', ')}]: a dimension past what an array can hold`);
+    }
+  });
   const raw = ds.dtype;
   const dtypeName = typeof raw === 'string' ? raw : Array.isArray(raw) ? String(raw[0]) : 'unknown';
   const m = typeof raw === 'string' ? /^[<>=|]?f([248])$/.exec(raw) : null;
@@ -163,7 +199,10 @@ function guard<T>(label: string, what: string, f: () => T): T {
   try {
     return f();
   } catch (e) {
-    if (isGruCheckError(e)) throw e;
+    if (isGruCheckError(e)) {
+      if (!e.message.startsWith(label)) e.message = `${label}: ${what}: ${e.message}`;
+      throw e;
+    }
     const msg = e instanceof Error ? e.message : typeof e === 'string' ? e : 'unreadable';
     // The library's message may quote a link name from the file: one short, escaped line.
     const short = showName(msg.split('\n')[0]!, 120);

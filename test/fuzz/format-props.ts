@@ -1,12 +1,13 @@
 /**
  * Fuzz properties for the weight-format readers (torch.save + the restricted unpickler,
- * safetensors, ONNX), shared by test/io/formats-fuzz.ts (fixed seeds, part of `npm test`)
+ * safetensors, ONNX, Keras .weights.h5 / .keras), shared by test/io/formats-fuzz.ts (fixed seeds, part of `npm test`)
  * and test/fuzz/run-fuzz.ts (random seed, more runs). The contract is props.ts's: every outcome is
  * a value that holds together or a one-line GruCheckError with a known code; never another error,
  * never a hang, never an allocation the bytes and maxBytes do not justify; nothing in a pickle runs.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { GruCheckError } from '../../src/errors.js';
 import { openZip, readZipMember } from '../../src/io/npz.js';
@@ -15,6 +16,10 @@ import { flattenTensors, unpickle } from '../../src/io/pickle.js';
 import { readSafetensors } from '../../src/io/safetensors.js';
 import { readTorchZip } from '../../src/io/torch.js';
 import type { NdArray } from '../../src/io/types.js';
+import { readKerasArchive, readKerasWeightsH5, type KerasWeights } from '../../src/io/keras-file.js';
+import { parseNpy } from '../../src/io/npy.js';
+import { buildCase } from '../../src/model/case.js';
+import { ROOT } from '../helpers.js';
 import { formatFixture } from '../fixtures/formats/helpers.js';
 import { makeZip } from '../fixtures/io/helpers.js';
 import { applyByteOps, assertNdArray, bounded, byteOpsArb, outcome, type ByteOp } from './props.js';
@@ -289,6 +294,81 @@ export function onnxMutationProperty(): fc.IPropertyWithHooks<[number, ByteOp[]]
         assert.equal(typeof n.opType, 'string');
         for (const a of Object.values(n.attributes)) if (a.type === 'tensor') assertNdArray(a.value, `${where}: ${n.name}`);
       }
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Keras files: .weights.h5 (HDF5 through jsfive + hdf5.ts's own checks) and .keras archives
+
+const KERAS_FILES = join(ROOT, 'test', 'fixtures', 'keras-files');
+const kerasFixture = (name: string): Uint8Array => new Uint8Array(readFileSync(join(KERAS_FILES, name)));
+
+function checkKeras(r: KerasWeights | GruCheckError, where: string): void {
+  if (r instanceof GruCheckError) return;
+  checkArrays(r.arrays, where, MAX);
+  for (const l of r.keras.layers) assert.equal(typeof l.prefix, 'string', where);
+}
+
+/** Byte edits anywhere in real Keras 3 .weights.h5 files. */
+export function kerasH5MutationProperty(): fc.IPropertyWithHooks<[number, ByteOp[]]> {
+  const sources = ['gru.weights.h5', 'bidirectional.weights.h5', 'no_bias.weights.h5', 'lstm.weights.h5'].map((n) => ({ n, b: kerasFixture(n) }));
+  return fc.property(fc.nat({ max: sources.length - 1 }), byteOpsArb, (which, ops) => {
+    const s = sources[which]!;
+    const where = `readKerasWeightsH5(${s.n} ${JSON.stringify(ops)})`;
+    const r = bounded(() => outcome(() => readKerasWeightsH5(applyByteOps(s.b, ops)), where), where, { bytes: 16 << 20 });
+    count('keras-h5-mutation', r);
+    checkKeras(r, where);
+  });
+}
+
+/** Where a real .weights.h5 stores the kernel's dims [4, 15] (its dataspace message). */
+function dimsOffset(b: Uint8Array): number {
+  for (let i = 0; i + 16 <= b.length; i++) {
+    if (b[i] === 4 && b[i + 8] === 15 && b.subarray(i + 1, i + 8).every((x) => x === 0) && b.subarray(i + 9, i + 16).every((x) => x === 0)) return i;
+  }
+  throw new Error('kernel dims not found');
+}
+
+/** The kernel's two dims set to generated values, small to past 2^53: read consistently or refused, never allocated. */
+export function kerasH5DimsProperty(): fc.IPropertyWithHooks<[bigint, bigint]> {
+  const src = kerasFixture('gru.weights.h5');
+  const at = dimsOffset(src);
+  const dimArb = fc.oneof({ weight: 4, arbitrary: fc.bigInt({ min: 0n, max: 64n }) }, { weight: 2, arbitrary: fc.constantFrom(2n ** 28n, 2n ** 31n, 2n ** 32n, 2n ** 32n + 4n, 2n ** 40n, 2n ** 53n, 2n ** 64n - 1n) }, { weight: 1, arbitrary: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }) });
+  return fc.property(dimArb, dimArb, (d0, d1) => {
+    const b = src.slice();
+    const v = new DataView(b.buffer);
+    v.setBigUint64(at, d0, true);
+    v.setBigUint64(at + 8, d1, true);
+    const where = `readKerasWeightsH5(gru.weights.h5 with kernel dims [${d0}, ${d1}])`;
+    const r = bounded(() => outcome(() => readKerasWeightsH5(b), where), where, { bytes: 16 << 20 });
+    count('keras-h5-dims', r);
+    checkKeras(r, where);
+    if (!(r instanceof GruCheckError)) assert.ok(d0 * d1 === 60n, `${where}: read although the data holds 60 values`);
+  });
+}
+
+/** A .keras archive, re-zipped with good CRCs after edits to its config.json or its model.weights.h5, read and built into a case. */
+export function kerasArchiveMutationProperty(): fc.IPropertyWithHooks<[boolean, ByteOp[]]> {
+  const zip = openZip(kerasFixture('gru.keras'));
+  const members = Object.fromEntries(zip.entries.map((e) => [e.name, readZipMember(zip, e).slice()]));
+  const caseBundle = (() => {
+    const z = openZip(kerasFixture('gru.npz'));
+    const arrays = new Map<string, NdArray>();
+    for (const e of z.entries) arrays.set(e.name.replace(/\.npy$/, ''), parseNpy(readZipMember(z, e), e.name));
+    return { source: 'gru.npz', arrays };
+  })();
+  return fc.property(fc.boolean(), byteOpsArb, (editConfig, ops) => {
+    const name = editConfig ? 'config.json' : 'model.weights.h5';
+    const edited = { ...members, [name]: applyByteOps(members[name]!, ops) };
+    const bytes = makeZip(Object.entries(edited).map(([n, data]) => ({ name: n, data })));
+    const where = `readKerasArchive(gru.keras, ${name} ${JSON.stringify(ops)})`;
+    const r = bounded(() => outcome(() => readKerasArchive(openZip(bytes, { maxBytes: MAX })), where), where, { bytes: 16 << 20 });
+    count('keras-archive-mutation', r);
+    checkKeras(r, where);
+    if (!(r instanceof GruCheckError)) {
+      const weights = { source: 'gru.keras', arrays: r.arrays, keras: r.keras };
+      outcome(() => buildCase(caseBundle, { weights }), `buildCase(${where})`);
     }
   });
 }

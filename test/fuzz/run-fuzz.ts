@@ -22,6 +22,9 @@ import {
 } from './props.js';
 import {
   PICKLE_PWNED,
+  kerasArchiveMutationProperty,
+  kerasH5DimsProperty,
+  kerasH5MutationProperty,
   onnxMutationProperty,
   outcomes,
   pickleMutationProperty,
@@ -71,6 +74,9 @@ const props: Array<[string, Check, number]> = [
   ['safetensors-header', check(safetensorsHeaderProperty), 1],
   ['safetensors-mutation', check(safetensorsMutationProperty), 0.3],
   ['onnx-mutation', check(onnxMutationProperty), 0.5],
+  ['keras-h5-mutation', check(kerasH5MutationProperty), 0.3],
+  ['keras-h5-dims', check(kerasH5DimsProperty), 0.3],
+  ['keras-archive-mutation', check(kerasArchiveMutationProperty), 0.2],
 ];
 
 let failed = 0;
