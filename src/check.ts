@@ -83,7 +83,7 @@ export interface PaddedSteps {
   elements: number;
   /**
    * What the candidate holds there: zeros (PyTorch's and ONNX's), carried (the last valid output
-   * carried forward, Keras masking), computed (the GRU run past each end with its state frozen,
+   * carried forward, Keras masking), computed (the recurrence run on over the padding,
    * Flax's nn.RNN(seq_lengths=...)), or other.
    */
   holds: PaddedHolds;
@@ -200,7 +200,7 @@ export interface UserTensor {
  * The reference's output and h_n in the dump's own axis order:
  *   pytorch  output (T, B, D*H) / (B, T, D*H) batch_first / (T, D*H) unbatched; h_n (L*D, B, H) / (L*D, H)
  *   onnx     Y (T, D, B, H); Y_h (D, B, H); with onnx_layout 1 (batchFirst): Y (B, T, D, H), Y_h (B, D, H)
- *   keras    output (B, T, H); h_n (B, H)
+ *   keras    output (B, T, D*H); h_n (B, D*H): a Bidirectional's [forward_h, backward_h] side by side
  */
 export function toUserLayout(c: GruCase, r: GruRunResult): { output: UserTensor; h_n: UserTensor } {
   const { seqLen: T, batchSize: B } = c;
@@ -225,10 +225,9 @@ export function toUserLayout(c: GruCase, r: GruRunResult): { output: UserTensor;
     return { output: { shape: [T, F], data: r.output }, h_n: { shape: [L * D, H], data: r.hN } };
   }
   const out = batchFirst ? swapFirstAxes(r.output, T, B, F) : r.output;
-  return {
-    output: { shape: batchFirst ? [B, T, F] : [T, B, F], data: out },
-    h_n: { shape: layout === 'keras' ? [B, H] : [L * D, B, H], data: r.hN },
-  };
+  const output = { shape: batchFirst ? [B, T, F] : [T, B, F], data: out };
+  if (layout === 'keras') return { output, h_n: { shape: [B, D * H], data: D === 2 ? (swapFirstAxes(r.hN, D, B, H) as Float64Array) : r.hN } };
+  return { output, h_n: { shape: [L * D, B, H], data: r.hN } };
 }
 
 /** Which axis of `output` is time, in the dump's own layout. */
@@ -534,7 +533,7 @@ export function compareCase(c: GruCase, ref: { output: UserTensor; h_n: UserTens
 
 /**
  * Padded steps that are neither zeros nor carried: when they are the only difference, whether
- * they are the GRU computed past each end with its state frozen (Flax's seq_lengths), which takes
+ * they are the recurrence run on over the padding (Flax's seq_lengths), which takes
  * one more run of the case with that convention.
  */
 export async function settlePaddedSteps(c: GruCase, result: CaseResult, options: CheckOptions, precision: StatePrecision): Promise<void> {

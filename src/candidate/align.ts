@@ -215,6 +215,13 @@ export function alignCandidate(cand: CandidateTensors, c: GruCase, forced: Candi
   return aligned;
 }
 
+/** (D, B, H) -> [B, D·H]. */
+function fromStateMajor(data: ArrayLike<number>, D: number, B: number, H: number): Float64Array {
+  const out = new Float64Array(D * B * H);
+  for (let d = 0; d < D; d++) for (let b = 0; b < B; b++) for (let j = 0; j < H; j++) out[(b * D + d) * H + j] = data[(d * B + b) * H + j]!;
+  return out;
+}
+
 /** [B, D·H] (directions concatenated, forward first) -> (D, B, H). */
 function fromConcatenated(t: Tensor, c: GruCase): Float64Array {
   const D = c.params.bidirectional ? 2 : 1;
@@ -264,7 +271,10 @@ function toCaseStates(t: Tensor, c: GruCase): Tensor {
   const B = c.batchSize;
   const H = c.params.hiddenSize;
   const LD = t.shape[0]!;
-  if (c.config.layout === 'keras') return { ...t, shape: [B, H] };
+  if (c.config.layout === 'keras') {
+    // [B, D·H]: a Bidirectional's states side by side, forward first.
+    return LD === 1 ? { ...t, shape: [B, H] } : { ...t, shape: [B, LD * H], data: fromStateMajor(t.data, LD, B, H) };
+  }
   if (c.config.layout === 'onnx' && c.config.batchFirst) {
     const data = new Float64Array(t.data.length);
     for (let d = 0; d < LD; d++) for (let b = 0; b < B; b++) data.set(t.data.subarray((d * B + b) * H, (d * B + b + 1) * H), (b * LD + d) * H);

@@ -66,18 +66,22 @@ export function paddedClose(c: GruCase, data: ArrayLike<number>, filled: ArrayLi
 }
 
 /**
- * zeros, or carried (Keras masking: the forward direction's output at len-1 repeated, a reverse
- * direction's initial output zero), or other. 'computed' needs a GRU run: see check.ts.
+ * zeros, or carried (Keras masking: the forward direction's output at len-1 repeated; a reverse
+ * direction's initial output, zero on TensorFlow, its initial state on JAX), or other. 'computed'
+ * needs a GRU run: see check.ts.
  */
 export function paddedHolds(c: GruCase, data: ArrayLike<number>, o: CompareOptions): PaddedHolds {
   if (eachPadded(c, (i) => data[i] === 0)) return 'zeros';
   const at = outputIndex(c);
   const H = c.config.hiddenSize;
-  const reverse = (f: number): boolean => (c.config.bidirectional ? f >= H : c.params.reverseOnly === true);
-  const carried = eachPadded(c, (i, _t, b, f) => {
+  const D = c.config.bidirectional ? 2 : 1;
+  const reverse = (f: number): boolean => (D === 2 ? f >= H : c.params.reverseOnly === true);
+  // The last layer's initial state of the direction owning feature f, for sequence b (h0 is (L·D, B, H)).
+  const h0 = (b: number, f: number): number => c.h0[(((c.params.numLayers - 1) * D + Math.floor(f / H)) * c.batchSize + b) * H + (f % H)]!;
+  const carried = (reverseH0: boolean): boolean => eachPadded(c, (i, _t, b, f) => {
     const len = c.lengths![b]!;
-    const want = reverse(f) || len === 0 ? 0 : data[at(len - 1, b, f)]!;
+    const want = reverse(f) ? (reverseH0 ? h0(b, f) : 0) : len === 0 ? 0 : data[at(len - 1, b, f)]!;
     return isClose(data[i]!, want, o);
   });
-  return carried ? 'carried' : 'other';
+  return carried(false) || carried(true) ? 'carried' : 'other';
 }

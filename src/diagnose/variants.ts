@@ -424,10 +424,17 @@ export function variantsFor(c: GruCase): Variant[] {
       plan: () => ({ decorate: fillPaddedSteps('carried') }),
     });
     add({
+      name: 'padded-steps-carried:h0',
+      family: 'padded-steps',
+      touches: { shortSequencesOnly: true },
+      fix: 'nothing is wrong on the valid steps: past each sequence\'s end the port carries the last valid output forward, and a backward layer its initial state (Keras masking on the JAX backend, go_backwards=True), where PyTorch writes zeros; check with --padded-steps ignore, or zero those steps in the port (multiply the output by the mask)',
+      plan: () => ({ decorate: fillPaddedSteps('carried-h0') }),
+    }, hasReverse(c));
+    add({
       name: 'padded-steps-computed',
       family: 'padded-steps',
       touches: { shortSequencesOnly: true },
-      fix: 'nothing is wrong on the valid steps: past each sequence\'s end the port keeps running the cell with its state frozen (Flax nn.RNN(seq_lengths=...)) where PyTorch writes zeros; check with --padded-steps ignore, or zero those steps in the port',
+      fix: 'nothing is wrong on the valid steps: past each sequence\'s end the port runs the recurrence on over the padding (Flax nn.RNN(seq_lengths=...)), returning the state at the end, where PyTorch writes zeros; check with --padded-steps ignore, or zero those steps in the port',
       plan: () => ({ decorate: fillPaddedSteps('computed') }),
     });
   }

@@ -71,7 +71,8 @@ function outputInternal(c: GruCase, data: ArrayLike<number>): ArrayLike<number> 
 /** h_n rows in (rows, B, H) from the dump's own layout. */
 function hnInternal(c: GruCase, data: ArrayLike<number>, rows: number): ArrayLike<number> {
   const { layout, batchFirst } = c.config;
-  if (layout === 'onnx' && batchFirst) return swapFirstAxes(Float64Array.from(data), c.batchSize, rows, c.config.hiddenSize);
+  // ONNX layout 1 and a Keras Bidirectional keep h_n batch-major: [B, D, H] / [B, D·H].
+  if ((layout === 'onnx' && batchFirst) || (layout === 'keras' && rows > 1)) return swapFirstAxes(Float64Array.from(data), c.batchSize, rows, c.config.hiddenSize);
   return data;
 }
 

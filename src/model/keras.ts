@@ -319,9 +319,8 @@ export function buildKerasCase(bundle: ArrayBundle, options: CaseOptions, config
   if (h0) expectShape(h0, 'h0', [B, D * H], D === 2 ? 'batch, 2*units: forward then backward initial state' : 'batch, units', file);
   const out = arrays.get('output') ? floatTensor(arrays.get('output')!, file) : undefined;
   const hn = arrays.get('h_n') ? floatTensor(arrays.get('h_n')!, file) : undefined;
-  if (hn && D === 2) {
-    throw new GruCheckError('USAGE', "h_n: a Bidirectional Keras layer's final states are not compared in the Keras layout yet", { file, hint: 'check output, which holds both directions, or one direction alone with --prefix <layer>/forward_layer' });
-  }
+  // A Bidirectional's final states as its initial ones: [forward_h, backward_h] side by side.
+  if (hn) expectShape(hn, 'h_n', [B, D * H], D === 2 ? 'batch, 2*units: forward then backward final state' : 'batch, units', file);
   const c: GruCase = {
     source: file,
     config: { layout: 'keras', inputSize: I, hiddenSize: H, numLayers: 1, bidirectional: D === 2, bias: hasBias, batchFirst: true, batched: true, dtype },

@@ -74,9 +74,10 @@ for (const e of manifest.candidates) {
   });
 }
 
-test('every family of mistakes diagnose knows is planted in a fixture (here or in test/fixtures/ports)', async () => {
+test('every family of mistakes diagnose knows is planted in a fixture (here, in test/fixtures/ports or test/fixtures/keras-ports)', async () => {
   const ports = (JSON.parse(readFileSync(join(ROOT, 'test', 'fixtures', 'ports', 'ports.json'), 'utf8')) as { ports: { name: string }[] }).ports.map((p) => p.name);
-  const planted = [...ports, ...manifest.candidates.flatMap((e) => (e.expect_variant ? e.expect_variant.split('+') : []))];
+  const keras = (JSON.parse(readFileSync(join(ROOT, 'test', 'fixtures', 'keras-ports', 'manifest.json'), 'utf8')) as { candidates: { expect: { diagnose: { variant?: string | null } } }[] }).candidates.flatMap((e) => (e.expect.diagnose.variant ? [e.expect.diagnose.variant] : []));
+  const planted = [...ports, ...keras, ...manifest.candidates.flatMap((e) => (e.expect_variant ? e.expect_variant.split('+') : []))];
   const families = new Map<string, string[]>();
   for (const base of ['base_lengths.npz', 'base_square.npz', 'base_float64.npz', 'base_onnx.npz']) {
     for (const v of variantsFor(buildCase(await load(base)))) families.set(v.family, [...(families.get(v.family) ?? []), v.name]);
