@@ -144,12 +144,12 @@ export function paddedText(c: CaseResult): string {
   const p = c.paddedSteps;
   if (!p) return '';
   const holds = HOLDS[p.holds] ?? p.holds;
-  const where = `padded steps (t >= lengths[b], ${p.elements} output elements)`;
+  const where = `t >= lengths[b], ${p.elements} output elements`;
   if (p.mode === 'ignore') {
-    return `${where} not compared (--padded-steps ignore): the candidate holds ${holds} there, PyTorch zeros${p.onlyDifference ? '; they are its only difference' : ''}`;
+    return `not compared (--padded-steps ignore; ${where}): the candidate holds ${holds} there, PyTorch zeros${p.onlyDifference ? '; they are its only difference' : ''}`;
   }
   if (!p.onlyDifference) return '';
-  return `the candidate's output differs from PyTorch's only at the ${where}: it holds ${holds} there, PyTorch zeros; valid steps and h_n pass (--padded-steps ignore compares valid steps only)`;
+  return `the candidate's output differs from PyTorch's only at the padded steps (${where}): it holds ${holds} there, PyTorch zeros; valid steps and h_n pass (--padded-steps ignore compares valid steps only)`;
 }
 
 /** One line per warning: what was not used or had to be assumed. */

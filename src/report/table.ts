@@ -87,7 +87,7 @@ export function renderCase(c: CaseResult, ch: ChalkInstance): string {
   if (preset) lines.push(`  ${preset}`);
   lines.push(`  tolerance: ${toleranceText(c)}`);
   const zero = c.checks.filter((k) => k.zeroExpected > 0);
-  for (const k of zero) lines.push(`  ${ch.dim(`note: ${k.tensor}: ${k.zeroExpected} element(s) with expected value 0 and a non-zero difference are left out of max rel err`)}`);
+  for (const k of zero) lines.push(`  ${ch.dim(`note: ${checkLabel(k)}: ${k.zeroExpected} element(s) with expected value 0 and a non-zero difference are left out of max rel err`)}`);
   for (const b of baselineTexts(c)) lines.push(`  ${ch.red('baseline:')} ${term(b)}`);
   lines.push(`  ${c.pass ? ch.green('PASS') : ch.red.bold('FAIL')}`);
   return lines.join('\n');
