@@ -4,7 +4,7 @@
  * failure is never an error: it is a result (see compare/).
  */
 
-import { escapeControls } from './io/text.js';
+import { oneLine, showName } from './io/text.js';
 
 export type ErrorCode =
   | 'USAGE' // bad flag value or combination
@@ -59,10 +59,11 @@ export function isGruCheckError(e: unknown): e is GruCheckError {
 /**
  * One line, no stack: `<file>: <message> (<hint>)`. The CLI prefixes `gru-check: error: `. The path
  * comes from the user or a directory listing, so its control characters are escaped too: an ESC in
- * a file name must not recolour or rewrite a CI log.
+ * a file name must not recolour or rewrite a CI log. The path is clipped at 300 characters and the
+ * whole line at MESSAGE_LIMIT, each with the length left out.
  */
 export function formatError(e: GruCheckError): string {
-  const where = e.file ? `${escapeControls(e.file)}: ` : '';
+  const where = e.file ? `${showName(e.file, 300)}: ` : '';
   const hint = e.hint ? ` (${e.hint})` : '';
-  return escapeControls(`${where}${e.message}${hint}`);
+  return oneLine(`${where}${e.message}${hint}`);
 }

@@ -25,10 +25,31 @@ export function escapeControlsKeepLines(s: string): string {
   return s.replace(UNSAFE, (c) => (c === '\n' || c === '\t' ? c : escapeControls(c)));
 }
 
+/** How long one printed message (an error or warning line, a note) may be before it is clipped. */
+export const MESSAGE_LIMIT = 1000;
+
+/**
+ * `s` cut at `max` characters with an ellipsis and how much was left out:
+ * `abc… (4,000 more characters)`. The one way every message gru-check prints is kept to one
+ * bounded line (a 700 KB option value or list of names would otherwise reach a CI log whole).
+ */
+export function clip(s: string, max = MESSAGE_LIMIT): string {
+  if (s.length <= max) return s;
+  // Never split a surrogate pair: half an emoji is not valid text in a UTF-8 log.
+  let end = max;
+  const c = s.charCodeAt(end - 1);
+  if (c >= 0xd800 && c <= 0xdbff) end--;
+  return `${s.slice(0, end)}… (${(s.length - end).toLocaleString('en-US')} more characters)`;
+}
+
 /** A name as messages show it: escaped, and clipped past `max` characters. */
 export function showName(name: string, max = 100): string {
-  const s = escapeControls(name);
-  return s.length > max ? `${s.slice(0, max)}… (${name.length} characters)` : s;
+  return clip(escapeControls(name), max);
+}
+
+/** One printed line: control characters escaped, then clipped at MESSAGE_LIMIT. */
+export function oneLine(s: string, max = MESSAGE_LIMIT): string {
+  return clip(escapeControls(s), max);
 }
 
 /**
@@ -36,11 +57,7 @@ export function showName(name: string, max = 100): string {
  * leaves as one printable line of bounded length.
  */
 export function sanitizeError<E extends GruCheckError>(e: E, maxLength = 2000): E {
-  const clip = (s: string): string => {
-    const t = escapeControls(s);
-    return t.length > maxLength ? `${t.slice(0, maxLength)}… (message clipped)` : t;
-  };
-  e.message = clip(e.message);
-  if (e.hint !== undefined) (e as { hint: string | undefined }).hint = clip(e.hint);
+  e.message = oneLine(e.message, maxLength);
+  if (e.hint !== undefined) (e as { hint: string | undefined }).hint = oneLine(e.hint, maxLength);
   return e;
 }
