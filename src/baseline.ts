@@ -11,8 +11,13 @@
  * by float32 rounding without failing.
  *
  * Version 1 files (keyed by the path as typed) are still read, by path, with a warning to re-save.
+ *
+ * Saving merges (mergeBaseline): the entries of the cases a run checked are replaced, all others
+ * kept, so shards saving to one file (under the CLI's lock) and a run with an unreadable case lose
+ * nothing.
  */
 import { GruCheckError } from './errors.js';
+import { parseBoundedJson } from './io/json.js';
 import type { CaseResult } from './check.js';
 import type { CheckResult } from './compare/isclose.js';
 import { summarize, type RunSummary } from './summary.js';
@@ -71,24 +76,69 @@ export function makeBaseline(s: RunSummary): Baseline {
   return { gruCheckBaseline: 2, cases };
 }
 
-const nonNegative = (v: unknown): boolean => typeof v === 'number' && v >= 0;
+/** A recorded error: finite, >= 0 and below float64's largest (a baseline of Infinity would pass any drift). */
+const nonNegative = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v) && v >= 0;
 const isChecks = (m: unknown): m is Record<string, number> => !!m && typeof m === 'object' && !Array.isArray(m) && Object.values(m).every(nonNegative);
+const isEntry = (e: unknown): e is BaselineEntry => !!e && typeof e === 'object' && !Array.isArray(e) && typeof (e as BaselineEntry).label === 'string' && isChecks((e as BaselineEntry).checks);
 
+/**
+ * Validates a baseline file's text: bounded JSON (io/json.ts: depth, finite numbers, no
+ * `__proto__` keys, errors by line and column), then the shape. Says what is wrong by key, never
+ * quoting the file: the path may name a file that is not a baseline at all.
+ */
 export function parseBaseline(text: string, file: string): Baseline | BaselineV1 {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (e) {
-    throw new GruCheckError('BAD_CONFIG', `baseline is not valid JSON (${(e as Error).message})`, { file });
-  }
+  const doc = parseBoundedJson(text, 'baseline', file);
+  const notOne = (why: string): GruCheckError => new GruCheckError('BAD_CONFIG', `not a gru-check baseline: ${why}`, { file, hint: 'write one with --save-baseline' });
+  if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw notOne('expected {"gruCheckBaseline": 2, "cases": {fingerprint: {"label", "checks"}}}');
   const b = doc as { gruCheckBaseline?: unknown; cases?: unknown };
-  const cases = b && typeof b === 'object' ? b.cases : undefined;
-  const isObj = !!cases && typeof cases === 'object' && !Array.isArray(cases);
-  if (isObj && b.gruCheckBaseline === 2 && Object.values(cases as object).every((e) => !!e && typeof e === 'object' && typeof (e as BaselineEntry).label === 'string' && isChecks((e as BaselineEntry).checks))) {
-    return doc as Baseline;
+  if (b.gruCheckBaseline !== 1 && b.gruCheckBaseline !== 2) throw notOne('expected {"gruCheckBaseline": 2, "cases": {fingerprint: {"label", "checks"}}}');
+  const cases = b.cases;
+  if (!cases || typeof cases !== 'object' || Array.isArray(cases)) throw notOne('"cases" must be an object');
+  for (const [key, entry] of Object.entries(cases)) {
+    const ok = b.gruCheckBaseline === 2 ? isEntry(entry) : isChecks(entry);
+    if (!ok) {
+      const n = Object.keys(cases).indexOf(key);
+      throw notOne(`cases entry ${n + 1}: expected ${b.gruCheckBaseline === 2 ? '{"label": string, "checks": {check: error}}' : '{check: error}'} with every error a finite number >= 0`);
+    }
   }
-  if (isObj && b.gruCheckBaseline === 1 && Object.values(cases as object).every(isChecks)) return doc as BaselineV1;
-  throw new GruCheckError('BAD_CONFIG', 'not a gru-check baseline (expected {"gruCheckBaseline": 2, "cases": {fingerprint: {"label", "checks"}}})', { file, hint: 'write one with --save-baseline' });
+  return doc as Baseline | BaselineV1;
+}
+
+/** What merging a run into a baseline did. */
+export interface BaselineMerge {
+  baseline: Baseline;
+  /** Entries this run wrote (new or replaced). */
+  updated: number;
+  /** Entries kept from the file as they were. */
+  kept: number;
+  /** Cases of this run that could not be checked: their old entries (if any) are kept, unchanged. */
+  notChecked: string[];
+  /** The file was a version 1 baseline (keyed by path): its entries could not be carried over. */
+  droppedV1: number;
+}
+
+/**
+ * `--save-baseline` onto an existing file: the entries of the cases this run checked are replaced,
+ * every other entry is kept (other shards' cases, cases this run skipped or could not check).
+ */
+export function mergeBaseline(old: Baseline | BaselineV1 | undefined, s: RunSummary): BaselineMerge {
+  const fresh = makeBaseline(s);
+  const cases: Baseline['cases'] = {};
+  let kept = 0;
+  if (old?.gruCheckBaseline === 2) {
+    for (const [fp, e] of Object.entries(old.cases)) {
+      if (!(fp in fresh.cases)) kept++;
+      cases[fp] = e;
+    }
+  }
+  for (const [fp, e] of Object.entries(fresh.cases)) cases[fp] = e;
+  return {
+    baseline: { gruCheckBaseline: 2, cases },
+    updated: Object.keys(fresh.cases).length,
+    kept,
+    notChecked: s.cases.filter((c) => c.error !== undefined).map((c) => c.case),
+    droppedV1: old?.gruCheckBaseline === 1 ? Object.keys(old.cases).length : 0,
+  };
 }
 
 function judge(k: CheckResult, recorded: number | undefined, factor: number): CheckResult {

@@ -6,9 +6,14 @@
  * every path relative to the suite file. An unknown key is refused: a misspelt "candiate" would
  * otherwise check a case without its port and pass.
  *
- * Pure: the caller reads the file and hands the text.
+ * Pure: the caller reads the file (io/json.ts readBoundedText) and hands the text; the text is parsed
+ * as bounded JSON (depth, finite numbers, no `__proto__` keys). Messages quote the suite's own keys
+ * and values, clipped, and only once the file has said it is a suite ("gruCheckSuite": 1): a path
+ * that names some other JSON file gets no line of its content printed.
  */
 import { GruCheckError } from '../errors.js';
+import { parseBoundedJson } from '../io/json.js';
+import { clip } from '../io/text.js';
 import { CANDIDATE_LAYOUTS, type CandidateLayout } from '../candidate/align.js';
 import { PORT_PRECISIONS, isCosine, isErrorStat, isKeyedSpec, isQuantile, isToleranceSpec, type Keyed, type PortPrecision, type ToleranceSpec } from '../compare/tolerance.js';
 import { ERROR_STATS, type ErrorStat } from '../compare/stats.js';
@@ -103,52 +108,57 @@ const SETTINGS: Record<keyof SuiteSettings, [Check, string]> = {
 /** Keys that hold paths: resolved relative to the suite file. */
 const PATH_KEYS = ['candidate', 'onnx', 'weights', 'baseline'] as const;
 
+/** A value from the suite as a message shows it: JSON, clipped to a few words. */
+const shown = (v: unknown): string => clip(JSON.stringify(v) ?? String(v), 60);
+/** A key from the suite as a message shows it. */
+const shownKey = (k: string): string => clip(k, 60);
+
 function settings(o: unknown, where: string, file: string, extra: string[]): SuiteSettings & Record<string, unknown> {
-  if (!o || typeof o !== 'object' || Array.isArray(o)) throw new GruCheckError('BAD_CONFIG', `${where}: expected an object, got ${JSON.stringify(o)}`, { file });
+  if (!o || typeof o !== 'object' || Array.isArray(o)) throw new GruCheckError('BAD_CONFIG', `${where}: expected an object, got ${shown(o)}`, { file });
   for (const [k, v] of Object.entries(o)) {
     if (extra.includes(k)) continue;
-    const rule = SETTINGS[k as keyof SuiteSettings];
+    // Own keys only: "toString" must be "not a suite key", not Object.prototype's function.
+    const rule = Object.prototype.hasOwnProperty.call(SETTINGS, k) ? SETTINGS[k as keyof SuiteSettings] : undefined;
     if (!rule) {
-      throw new GruCheckError('BAD_CONFIG', `${where}.${k}: not a suite key`, { file, hint: `keys: ${[...extra, ...Object.keys(SETTINGS)].join(', ')} (schema/suite.schema.json)` });
+      throw new GruCheckError('BAD_CONFIG', `${where}.${shownKey(k)}: not a suite key`, { file, hint: `keys: ${[...extra, ...Object.keys(SETTINGS)].join(', ')} (schema/suite.schema.json)` });
     }
-    if (!rule[0](v)) throw new GruCheckError('BAD_CONFIG', `${where}.${k}: expected ${rule[1]}, got ${JSON.stringify(v)}`, { file });
+    if (!rule[0](v)) throw new GruCheckError('BAD_CONFIG', `${where}.${k}: expected ${rule[1]}, got ${shown(v)}`, { file });
   }
   return o as SuiteSettings & Record<string, unknown>;
 }
 
 /**
- * Parses and validates a suite. `resolve(path)` turns a path written in the suite into one the
- * caller can open (relative to the suite file's folder).
+ * Parses and validates a suite. `resolve(path, where)` turns a path written in the suite into one
+ * the caller can open (relative to the suite file's folder), or throws; `where` names the key
+ * (`cases[2].baseline`) for its message.
  */
-export function parseSuite(text: string, file: string, resolve: (p: string) => string): Suite {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (e) {
-    throw new GruCheckError('BAD_CONFIG', `suite is not valid JSON (${(e as Error).message})`, { file });
-  }
+export function parseSuite(text: string, file: string, resolve: (p: string, where: string) => string): Suite {
+  const doc = parseBoundedJson(text, 'suite', file);
+  // First of all: is this a suite? Until it says so, nothing of it is quoted.
+  const version = doc && typeof doc === 'object' && !Array.isArray(doc) ? (doc as { gruCheckSuite?: unknown }).gruCheckSuite : undefined;
+  if (version === undefined) throw new GruCheckError('BAD_CONFIG', 'not a gru-check suite: expected an object with "gruCheckSuite": 1', { file, hint: 'see schema/suite.schema.json' });
+  if (version !== 1) throw new GruCheckError('BAD_CONFIG', `suite: gruCheckSuite must be 1, got ${shown(version)}`, { file, hint: 'see schema/suite.schema.json' });
   const d = settings(doc, 'suite', file, ['gruCheckSuite', 'defaults', 'cases', '$schema', 'description']);
-  if (d.gruCheckSuite !== 1) throw new GruCheckError('BAD_CONFIG', `suite: gruCheckSuite must be 1, got ${JSON.stringify(d.gruCheckSuite)}`, { file, hint: 'see schema/suite.schema.json' });
   for (const k of Object.keys(SETTINGS)) {
     if (k in d) throw new GruCheckError('BAD_CONFIG', `suite.${k}: settings go in "defaults" or in a case`, { file });
   }
   const defaults = d.defaults === undefined ? {} : settings(d.defaults, 'defaults', file, []);
   if (!Array.isArray(d.cases) || d.cases.length === 0) throw new GruCheckError('BAD_CONFIG', 'suite.cases: expected a non-empty list of cases', { file });
-  const fix = <T extends SuiteSettings>(s: T): T => {
+  const fix = <T extends SuiteSettings>(s: T, where: string): T => {
     const out: Record<string, unknown> = { ...(s as Record<string, unknown>) };
-    for (const k of PATH_KEYS) if (typeof out[k] === 'string') out[k] = resolve(out[k] as string);
+    for (const k of PATH_KEYS) if (typeof out[k] === 'string') out[k] = resolve(out[k] as string, `${where}.${k}`);
     return out as T;
   };
   const cases = (d.cases as unknown[]).map((c, i) => {
     const e = settings(c, `cases[${i}]`, file, ['case', 'name']);
-    if (!str(e.case)) throw new GruCheckError('BAD_CONFIG', `cases[${i}].case: expected the path of a case, got ${JSON.stringify(e.case)}`, { file });
-    if (e.name !== undefined && !str(e.name)) throw new GruCheckError('BAD_CONFIG', `cases[${i}].name: expected a label, got ${JSON.stringify(e.name)}`, { file });
-    const entry = fix(e as unknown as SuiteEntry);
-    entry.case = resolve(e.case as string);
+    if (!str(e.case)) throw new GruCheckError('BAD_CONFIG', `cases[${i}].case: expected the path of a case, got ${shown(e.case)}`, { file });
+    if (e.name !== undefined && !str(e.name)) throw new GruCheckError('BAD_CONFIG', `cases[${i}].name: expected a label, got ${shown(e.name)}`, { file });
+    const entry = fix(e as unknown as SuiteEntry, `cases[${i}]`);
+    entry.case = resolve(e.case as string, `cases[${i}].case`);
     if (entry.candidate !== undefined && entry.onnx !== undefined) throw new GruCheckError('BAD_CONFIG', `cases[${i}]: candidate and onnx both name the port: keep one`, { file });
     return entry;
   });
-  return { file, defaults: fix(defaults), cases };
+  return { file, defaults: fix(defaults, 'defaults'), cases };
 }
 
 /** `K/N` -> [K, N] with 1 <= K <= N. */
