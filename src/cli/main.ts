@@ -5,9 +5,12 @@
  * `gru-check: error: <file>: <what> (<hint>)`, exit 2.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, extname, isAbsolute, join } from 'node:path';
-import { escapeControls as term } from '../io/text.js';
+import { readFileSync, statSync } from 'node:fs';
+import { extname, resolve } from 'node:path';
+import { escapeControls as term, oneLine, showName } from '../io/text.js';
+import { readBoundedText } from '../io/json.js';
+import { checkTarget, withLock, writeAtomic } from '../io/write.js';
+import { OUTSIDE_FLAG, suitePathResolver } from '../suite/paths.js';
 import { PREWARM_BYTES } from './early.js';
 import { GruCheckError, formatError } from '../errors.js';
 import { loadArrays } from '../io/load.js';
@@ -20,7 +23,7 @@ import { parseOnnxMap, runOnnxModel } from '../candidate/onnx-runtime.js';
 import { prewarmFastEngine } from '../engine/fast.js';
 import { diagnoseCase } from '../diagnose/diagnose.js';
 import { inspectBundle } from '../inspect.js';
-import { applyBaseline, makeBaseline, parseBaseline } from '../baseline.js';
+import { applyBaseline, mergeBaseline, parseBaseline, type Baseline } from '../baseline.js';
 import { EXIT_INPUT_ERROR, EXIT_MISMATCH, EXIT_PASS, exitCode, summarize, type RunSummary } from '../summary.js';
 import { renderJson } from '../report/json.js';
 import { renderTable } from '../report/table.js';
@@ -204,15 +207,16 @@ interface RunFlags extends CheckFlags {
   baselineFactor: number;
   suite?: string;
   shard?: string;
+  allowOutsideSuite?: boolean;
 }
 
 const errorLine = (e: GruCheckError): string => `gru-check: error: ${formatError(e)}\n`;
-/** `gru-check: warning: <file>: <what>`, one line, whatever the file put in the message. */
-const warningLine = (file: string, message: string): string => `gru-check: warning: ${term(file)}: ${term(message)}\n`;
+/** `gru-check: warning: <file>: <what>`, one line, whatever the file put in the message, clipped. */
+const warningLine = (file: string, message: string): string => `gru-check: warning: ${oneLine(`${showName(file, 300)}: ${message}`)}\n`;
 
-/** commander's "error: ..." as our one line, with where to look. */
+/** commander's "error: ..." as our one line, with where to look; a 700 KB flag value is clipped. */
 function usageError(str: string, write: (s: string) => void): void {
-  write(`gru-check: ${str.trim().replace(/\s*\n\s*/g, ' ')} (see gru-check --help)\n`);
+  write(`gru-check: ${oneLine(str.trim().replace(/\s*\n\s*/g, ' '))} (see gru-check --help)\n`);
 }
 
 /** Loads a path, naming it as the file of any error; a progress bar for a long load on a terminal. */
@@ -292,16 +296,6 @@ function render(format: RunFormat, s: RunSummary, flags: CommonFlags, io: CliIO)
   }
 }
 
-function writeFile(path: string, text: string): void {
-  try {
-    writeFileSync(path, text);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? `cannot write: the folder '${dirname(path)}' does not exist` : code === 'EACCES' || code === 'EPERM' ? 'cannot write: permission denied' : code === 'EISDIR' ? 'cannot write: it is a directory' : `cannot write: ${code ?? (e as Error).message}`;
-    throw new GruCheckError('UNREADABLE', why, { file: path, ...(code === 'ENOENT' ? { hint: `mkdir -p ${dirname(path)} first` } : {}) });
-  }
-}
-
 /** One case of a run: its path, an optional label (from a suite) and the flags in force for it. */
 interface PlannedCase {
   path: string;
@@ -334,7 +328,7 @@ function planCases(cases: string[], flags: RunFlags, io: CliIO): { plan: Planned
   if (flags.suite !== undefined) {
     if (cases.length > 0) throw new GruCheckError('USAGE', `--suite ${flags.suite} and case paths (${cases.join(' ')}) both name the cases`, { hint: 'list the cases in the suite, or drop --suite' });
     if (flags.candidate !== undefined) throw new GruCheckError('USAGE', `--candidate ${flags.candidate} with --suite would be checked against every case`, { hint: 'give each case its own "candidate" in the suite' });
-    const suite = parseSuite(readText(flags.suite), flags.suite, (p) => (isAbsolute(p) ? p : join(dirname(flags.suite!), p)));
+    const suite = parseSuite(readBoundedText(flags.suite, 'suite'), flags.suite, suitePathResolver(flags.suite, flags.allowOutsideSuite === true));
     if (suite.defaults.candidate !== undefined && suite.cases.length > 1) {
       throw new GruCheckError('BAD_CONFIG', 'defaults.candidate: a candidate is the output of one case; give each case its own', { file: flags.suite });
     }
@@ -370,9 +364,11 @@ async function runCommand(cases: string[], flags: RunFlags, io: CliIO): Promise<
     throw new GruCheckError('USAGE', `--report: cannot tell the format from the extension of '${flags.report}'`, { hint: 'use .xml (JUnit), .md, .html or .json' });
   }
   const { plan, shard } = planCases(cases, flags, io);
+  // Outputs are checked, and a baseline to merge into is read, before the first case runs.
+  checkOutputs(plan, flags);
   maybePrewarm(plan.map((p) => p.path), flags);
   const baselineOf = memo((path: string) => {
-    const b = parseBaseline(readText(path), path);
+    const b = parseBaseline(readBoundedText(path, 'baseline'), path);
     if (b.gruCheckBaseline === 1) {
       io.stderr(`gru-check: warning: ${term(path)}: a version 1 baseline, keyed by the path as typed: entries are looked up by path; re-save it with --save-baseline to key them by content\n`);
     }
@@ -397,7 +393,7 @@ async function runCommand(cases: string[], flags: RunFlags, io: CliIO): Promise<
     if (p.flags.portPrecision !== undefined && p.flags.candidate === undefined && p.flags.onnx === undefined) {
       lines.push(`gru-check: warning: --port-precision ${p.flags.portPrecision} applies to a port's checks, and ${term(p.name ?? p.path)} has no --candidate or --onnx: its reference is checked at the defaults\n`);
     }
-    for (const l of lines) if (!said.has(l)) said.add(l) && io.stderr(l);
+    for (const l of lines.map((l) => `${oneLine(l.trimEnd())}\n`)) if (!said.has(l)) said.add(l) && io.stderr(l);
   }
   const loaded = new Map<string, Promise<ArrayBundle>>();
   const loadOnce = (path: string, maxBytes: number): Promise<ArrayBundle> => {
@@ -413,6 +409,7 @@ async function runCommand(cases: string[], flags: RunFlags, io: CliIO): Promise<
       const options = await checkOptions(f, io, loadOnce);
       let r = await checkCase(path, { ...options, ...details, onProgress: (d, t, phase) => bars[phase].update(d, t) });
       if (name !== undefined) r = { ...r, case: name, path };
+      r = clipMessages(r);
       for (const w of r.warnings ?? []) io.stderr(warningLine(label, w.message));
       if (f.baseline !== undefined) r = applyBaseline(summarize([r]), baselineOf(f.baseline), f.baselineFactor).cases[0]!;
       results.push(r);
@@ -427,8 +424,8 @@ async function runCommand(cases: string[], flags: RunFlags, io: CliIO): Promise<
     }
   }
   const summary: RunSummary = { ...summarize(results), ...(shard ? { shard } : {}) };
-  if (flags.saveBaseline !== undefined) writeFile(flags.saveBaseline, `${JSON.stringify(makeBaseline(summary), null, 2)}\n`);
-  if (flags.report !== undefined) writeFile(flags.report, render(reportFormat!, summary, flags, io));
+  if (flags.saveBaseline !== undefined) await saveBaseline(flags.saveBaseline, summary, io);
+  if (flags.report !== undefined) writeAtomic(flags.report, render(reportFormat!, summary, flags, io));
   // A lone unreadable case has nothing to tabulate beyond the error line already on stderr.
   if (flags.format !== 'table' || !(results.length === 1 && results[0]!.error !== undefined)) {
     io.stdout(render(flags.format, summary, flags, io));
@@ -436,13 +433,68 @@ async function runCommand(cases: string[], flags: RunFlags, io: CliIO): Promise<
   return exitCode(summary);
 }
 
-function readText(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new GruCheckError(code === 'ENOENT' ? 'NOT_FOUND' : 'UNREADABLE', code === 'ENOENT' ? 'no such file or directory' : `cannot read: ${code}`, { file: path });
+/** Warnings and notes as every output shows them: one bounded line each (the error is already, by formatError). */
+function clipMessages(r: CaseResult): CaseResult {
+  const out = { ...r };
+  if (r.warnings) out.warnings = r.warnings.map((w) => ({ ...w, message: oneLine(w.message) }));
+  if (r.notes) out.notes = r.notes.map((n) => oneLine(n));
+  return out;
+}
+
+/**
+ * Before anything runs: every output (--report, --save-baseline) is a path gru-check will write
+ * (io/write.ts checkTarget: no symlink, a regular file in an existing folder, not one of this run's
+ * inputs by device and inode), the two are not one file, and an existing --save-baseline file is a
+ * baseline (its entries are merged, so a file that is not one is refused rather than replaced).
+ * (It is read again under the lock at the end: another shard may have saved meanwhile.)
+ */
+function checkOutputs(plan: PlannedCase[], flags: RunFlags): void {
+  const outputs: [string, string][] = [];
+  if (flags.report !== undefined) outputs.push(['--report', flags.report]);
+  if (flags.saveBaseline !== undefined) outputs.push(['--save-baseline', flags.saveBaseline]);
+  if (outputs.length === 0) return;
+  const inputs: [string, string][] = [];
+  if (flags.suite !== undefined) inputs.push(['the suite', flags.suite]);
+  for (const p of plan) {
+    inputs.push(['the case', p.path]);
+    const f = p.flags;
+    if (f.weights !== undefined) inputs.push(['the weights', f.weights]);
+    if (f.candidate !== undefined) inputs.push(['the candidate', f.candidate]);
+    if (f.onnx !== undefined) inputs.push(['the ONNX model', f.onnx]);
+    if (f.baseline !== undefined) inputs.push(['the baseline', f.baseline]);
   }
+  for (const [flag, path] of outputs) checkTarget(path, flag, inputs);
+  if (flags.report !== undefined && flags.saveBaseline !== undefined) {
+    // Not yet written, they may still be one file: compare their resolved paths too.
+    if (resolve(flags.report) === resolve(flags.saveBaseline)) throw new GruCheckError('USAGE', `--report and --save-baseline name one file`, { file: flags.report, hint: 'write them to two files' });
+    checkTarget(flags.saveBaseline, '--save-baseline', [['the --report file', flags.report]]);
+  }
+  if (flags.saveBaseline !== undefined && exists(flags.saveBaseline)) parseBaseline(readBoundedText(flags.saveBaseline, 'baseline'), flags.saveBaseline);
+}
+
+function exists(path: string): boolean {
+  try {
+    statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * --save-baseline: under the file's lock, re-reads it (another shard may have saved meanwhile),
+ * merges this run's entries into it, and writes it atomically. A case that could not be checked
+ * keeps its old entry, and is named on stderr.
+ */
+async function saveBaseline(path: string, summary: RunSummary, io: CliIO): Promise<void> {
+  const m = await withLock(path, () => {
+    const old = exists(path) ? parseBaseline(readBoundedText(path, 'baseline'), path) : undefined;
+    const merged = mergeBaseline(old, summary);
+    writeAtomic(path, `${JSON.stringify(merged.baseline satisfies Baseline, null, 2)}\n`);
+    return merged;
+  });
+  for (const c of m.notChecked) io.stderr(warningLine(path, `${c} could not be checked: its entry, if it had one, is kept as it was`));
+  if (m.droppedV1 > 0) io.stderr(warningLine(path, `was a version 1 baseline (keyed by path): its ${m.droppedV1} entr${m.droppedV1 === 1 ? 'y' : 'ies'} could not be merged and were replaced by this run's`));
 }
 
 async function diagnoseCommand(path: string, flags: CheckFlags & { format: 'table' | 'json' }, io: CliIO): Promise<number> {
@@ -525,9 +577,10 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     .argument('[case...]', '.npz file or directory of .npy files')
     .option('--suite <file>', 'run the cases of this suite file, each with its own candidate, weights and tolerances (schema/suite.schema.json)')
     .option('--shard <K/N>', 'check only shard K of N of the cases (round robin, in the order given): split a suite across CI jobs')
+    .option(OUTSIDE_FLAG, "let a suite's paths leave the suite's folder (.., absolute paths, symbolic links out)")
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'junit', 'markdown', 'html']).default('table'))
     .option('--report <file>', 'also write a report to this file; format from the extension: .xml (JUnit), .md, .html, .json')
-    .option('--save-baseline <file>', "record each check's max abs error to this file")
+    .option('--save-baseline <file>', "record each check's max abs error to this file: entries of the cases checked are replaced, others kept")
     .option('--baseline <file>', 'fail any check whose max abs error grew past --baseline-factor x the recorded one')
     .option('--baseline-factor <x>', 'allowed growth over the baseline', atLeastOne('--baseline-factor'), 2)
     .exitOverride()

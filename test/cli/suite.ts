@@ -4,7 +4,7 @@
 // PyTorch-derived fixtures (test/fixtures/candidates, test/fixtures/tolerance).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
@@ -14,9 +14,13 @@ import { parseShard, parseSuite, shardOf } from '../../src/suite/suite.js';
 import { GruCheckError } from '../../src/errors.js';
 import { ROOT } from '../helpers.js';
 
-const CAND = join(ROOT, 'test', 'fixtures', 'candidates');
-const TOL = join(ROOT, 'test', 'fixtures', 'tolerance');
 const tmp = mkdtempSync(join(tmpdir(), 'gru-suite-'));
+// A suite's paths stay in its folder (README "Safety"): the suites below sit beside copies of the
+// fixtures they name (0.7 MB).
+const CAND = join(tmp, 'candidates');
+const TOL = join(tmp, 'tolerance');
+cpSync(join(ROOT, 'test', 'fixtures', 'candidates'), CAND, { recursive: true });
+cpSync(join(ROOT, 'test', 'fixtures', 'tolerance'), TOL, { recursive: true });
 test.after(() => {
   rmSync(tmp, { recursive: true, force: true });
   closeFastEngine();
