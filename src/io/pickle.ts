@@ -20,6 +20,7 @@
  * depth limit and a visit budget, so deep nesting, cycles made through the memo, and DAGs that
  * would explode into exponentially many paths all end in one clear error.
  */
+import { constants as bufferConstants } from 'node:buffer';
 import { GruCheckError, type ErrorCode } from '../errors.js';
 import { showName } from './text.js';
 
@@ -118,6 +119,21 @@ type Slot = PickleValue | typeof MARK;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+const MAX_STRING_LENGTH = bufferConstants.MAX_STRING_LENGTH;
+
+/**
+ * Why decoding `n` bytes of a pickle string failed, in words: bytes that are not UTF-8 (the
+ * decoder's TypeError), or a valid string longer than a JavaScript string can hold (V8's
+ * "Cannot create a string longer than ..." — a 600 MB name was once called "not valid UTF-8").
+ */
+export function utf8Failure(e: unknown, n: number, what: string, maxChars = MAX_STRING_LENGTH): string {
+  if ((e as NodeJS.ErrnoException)?.code === 'ERR_ENCODING_INVALID_ENCODED_DATA') return `${what} is not valid UTF-8`;
+  if (n > maxChars || /string longer than|Invalid string length/i.test((e as Error)?.message ?? '')) {
+    return `${what} is a string of ${n.toLocaleString('en-US')} bytes, longer than a JavaScript string can hold (${maxChars.toLocaleString('en-US')} characters); no state_dict name is that long`;
+  }
+  return `${what} cannot be decoded as UTF-8 (${(e as Error)?.name ?? 'error'})`;
+}
+
 /**
  * Read one pickle into plain values. Throws only GruCheckError: PICKLE_REFUSED for a global or
  * opcode outside the whitelist, BAD_PICKLE for anything malformed.
@@ -187,8 +203,8 @@ class Unpickler {
     const p = this.take(n, what);
     try {
       return utf8.decode(this.b.subarray(p, p + n));
-    } catch {
-      this.fail('BAD_PICKLE', `${what} is not valid UTF-8`, p);
+    } catch (e) {
+      this.fail('BAD_PICKLE', utf8Failure(e, n, what), p);
     }
   }
 
