@@ -26,6 +26,7 @@ import type { GateMath } from './gru/math.js';
 import type { Where } from './diagnose/where.js';
 import { hasPaddedSteps, paddedClose, paddedElements, paddedHolds, zeroPadded, type PaddedHolds } from './compare/padded.js';
 import { fillPaddedSteps } from './gru/padded.js';
+import { cellShape } from './model/cell.js';
 import { now } from './clock.js';
 
 export interface CheckOptions extends CaseOptions, ToleranceOverrides {
@@ -204,6 +205,8 @@ export interface UserTensor {
  */
 export function toUserLayout(c: GruCase, r: GruRunResult): { output: UserTensor; h_n: UserTensor } {
   const { seqLen: T, batchSize: B } = c;
+  // A GRUCell case's one step over N calls: output (1, N, H) is h in the calls' own order.
+  if (c.config.cell) return { output: { shape: cellShape(c.config.cell, c.config.hiddenSize), data: r.output }, h_n: { shape: [1, B, c.config.hiddenSize], data: r.hN } };
   const { numLayers: L, hiddenSize: H, bidirectional, batched, batchFirst, layout } = c.config;
   const D = bidirectional ? 2 : 1;
   const F = D * H;
@@ -230,8 +233,9 @@ export function toUserLayout(c: GruCase, r: GruRunResult): { output: UserTensor;
   return { output, h_n: { shape: [L * D, B, H], data: r.hN } };
 }
 
-/** Which axis of `output` is time, in the dump's own layout. */
-export function outputTimeAxis(c: GruCase): number {
+/** Which axis of `output` is time, in the dump's own layout (a GRUCell trace: its calls); undefined: none. */
+export function outputTimeAxis(c: GruCase): number | undefined {
+  if (c.config.cell) return c.config.cell.trace ? 0 : undefined;
   return c.config.batched && c.config.batchFirst ? 1 : 0;
 }
 
@@ -375,7 +379,7 @@ export function readCandidate(bundle: ArrayBundle): CandidateTensors {
     return undefined;
   };
   const cand: CandidateTensors = { source: file };
-  const output = get('output', 'Y');
+  const output = get('output', 'Y', 'h');
   const hN = get('h_n', 'Y_h');
   const states = [get('forward_h'), get('backward_h')].filter((t): t is Tensor => t !== undefined);
   if (output) cand.output = output;
@@ -384,7 +388,7 @@ export function readCandidate(bundle: ArrayBundle): CandidateTensors {
   if (!output && !hN && states.length === 0) {
     const names = [...bundle.arrays.keys()];
     const positional = names.length > 0 && names.every((n) => /^arr_\d+$/.test(n));
-    throw new GruCheckError('NO_EXPECTED', `candidate holds no array named output, h_n, Y, Y_h, forward_h or backward_h (it has ${names.slice(0, 8).join(', ') || 'none'})`, {
+    throw new GruCheckError('NO_EXPECTED', `candidate holds no array named output, h_n, Y, Y_h, forward_h, backward_h or h (it has ${names.slice(0, 8).join(', ') || 'none'})`, {
       file,
       hint: positional ? 'np.savez(path, a, b) names them arr_0, arr_1: save with np.savez(path, output=..., h_n=...)' : 'save the port\'s results as "output" and/or "h_n" (samples/gru_dump.py: dump_port_outputs)',
     });
@@ -500,6 +504,8 @@ export function compareCase(c: GruCase, ref: { output: UserTensor; h_n: UserTens
     const validPass = mode === 'ignore' ? out.pass : !out.pass && checkPair(c, 'output', 'candidate', masked, 'reference', ref.output, outTol!, equalNan, { stepErrors: false, errorMaps: false, statistics: true, histograms: false }).pass;
     padded.onlyDifference = others && validPass;
   }
+  // A GRUCell's output is `h`: checked as the one-step run's output, named as the user knows it.
+  if (c.config.cell) for (const [i, k] of checks.entries()) checks[i] = { ...k, label: 'h' };
   const t2 = now();
   const result: CaseResult = {
     case: c.source,

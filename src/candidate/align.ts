@@ -29,6 +29,7 @@
 import { GruCheckError } from '../errors.js';
 import { fmtShape } from '../model/arrays.js';
 import type { FloatArray, FloatDType, GruCase, Tensor } from '../model/types.js';
+import { cellShape } from '../model/cell.js';
 
 export const CANDIDATE_LAYOUTS = ['seq-first', 'batch-first', 'onnx', 'onnx-layout1', 'keras', 'unbatched'] as const;
 export type CandidateLayout = (typeof CANDIDATE_LAYOUTS)[number];
@@ -137,6 +138,7 @@ export function alignCandidate(cand: CandidateTensors, c: GruCase, forced: Candi
   const dtypes: FloatDType[] = [cand.output, cand.h_n, ...(cand.states ?? [])].filter((t): t is Tensor => t !== undefined).map((t) => t.dtype);
   const aligned: AlignedCandidate = { hnLastLayer: false, layout: 'the case\'s', dtype: dtypes.reduce(looser, 'float64') };
   const want = forced === 'keras' ? 'batch-first' : forced;
+  if (c.config.cell) return alignCell(cand, c, aligned);
 
   let family: 'layout0' | 'layout1' | undefined;
   if (cand.output) {
@@ -213,6 +215,16 @@ export function alignCandidate(cand: CandidateTensors, c: GruCase, forced: Candi
     }
   }
   return aligned;
+}
+
+/** A GRUCell's candidate: `h` in the case's own shape, nothing else to read. */
+function alignCell(cand: CandidateTensors, c: GruCase, aligned: AlignedCandidate): AlignedCandidate {
+  const want = cellShape(c.config.cell!, c.params.hiddenSize);
+  if (!cand.output || !same(cand.output.shape, want)) {
+    const got = cand.output ? `h ${fmtShape(cand.output.shape)}` : `no h (it has ${cand.names?.join(', ') ?? 'h_n'})`;
+    throw new GruCheckError('SHAPE_MISMATCH', `candidate ${got}: expected h ${fmtShape(want)}, the cell's output for ${c.config.cell!.trace ? `${c.config.cell!.calls} calls of ` : ''}batch ${c.config.cell!.batch}`, { file: cand.source });
+  }
+  return { ...aligned, output: cand.output, layout: 'GRUCell h' };
 }
 
 /** (D, B, H) -> [B, D·H]. */

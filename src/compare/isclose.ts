@@ -113,6 +113,8 @@ export interface CheckResult {
   problem?: string;
   /** Set when the check covers part of the tensor: 'last layer' (a candidate's final states of the last layer only). */
   part?: string;
+  /** The tensor's own name when not `tensor`'s: 'h', a GRUCell's output (checked as `output`). */
+  label?: string;
   /** Set with --baseline: the recorded error and whether this run regressed past factor × it. */
   baseline?: BaselineVerdict;
 }

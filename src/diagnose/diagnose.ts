@@ -67,7 +67,8 @@ interface Scored {
 
 /** The sequences to screen on: where the decisive failure is largest, and the shortest failing one. */
 function screeningRows(c: GruCase, failing: CheckResult[], where: Where): number[] | undefined {
-  if (c.batchSize <= 2 || !c.config.batched) return undefined;
+  // A GRUCell case is one step: a whole run is as cheap as a screen.
+  if (c.batchSize <= 2 || !c.config.batched || c.config.cell) return undefined;
   const rows = new Set<number>();
   const worst = [...failing].sort((a, b) => (b.maxAbsError ?? Infinity) - (a.maxAbsError ?? Infinity))[0];
   const axis = worst ? batchAxis(c, worst.tensor) : undefined;

@@ -263,7 +263,8 @@ function resetPlacement(c: GruCase): Variant[] {
 
 /** Every variant that can exist (or show) in this case, named in its layout's terms. */
 export function variantsFor(c: GruCase): Variant[] {
-  const t = TERMS[c.config.layout];
+  // A GRUCell's initial state is its hx.
+  const t = c.config.cell ? { ...TERMS.pytorch, h0: 'hx' } : TERMS[c.config.layout];
   const H = c.params.hiddenSize;
   const L = c.params.numLayers;
   const squareIh = c.params.layers.flatMap((dirs, k) => (dirs[0]!.inputSize === H ? [k] : []));
@@ -483,7 +484,7 @@ export function variantsFor(c: GruCase): Variant[] {
       input: (run) => ({ ...run, input: swapFirstAxes(run.input, run.seqLen, run.batchSize, run.params.inputSize), seqLen: run.batchSize, batchSize: run.seqLen, lengths: undefined }),
       finish: (r, run) => ({ ...r, output: swapFirstAxes(r.output, run.seqLen, run.batchSize, r.output.length / (run.seqLen * run.batchSize)) }),
     }),
-  }, c.config.batched && c.seqLen === c.batchSize);
+  }, c.config.batched && !c.config.cell && c.seqLen === c.batchSize);
   // Precision: emulated, judged statistically when the emulation cannot match exactly.
   if (c.config.dtype !== 'float16') {
     add({

@@ -78,6 +78,26 @@ function hnInternal(c: GruCase, data: ArrayLike<number>, rows: number): ArrayLik
 
 const list = (xs: number[]): string => (xs.length === 1 ? String(xs[0]) : `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}`);
 
+/**
+ * A GRUCell case runs its N = calls x batch calls as one step over a batch of N: a failing
+ * "sequence" n is call n / batch of sequence n % batch. Said in those terms.
+ */
+function cellWhere(c: GruCase, w: Where): Where {
+  const cell = c.config.cell!;
+  const failing = w.sequences ?? [];
+  const calls = [...new Set(failing.map((n) => Math.floor(n / cell.batch)))].sort((a, b) => a - b);
+  const seqs = [...new Set(failing.map((n) => n % cell.batch))].sort((a, b) => a - b);
+  const parts: string[] = [];
+  if (failing.length === 0) parts.push('no element fails');
+  else {
+    parts.push('h fails');
+    if (cell.trace) parts.push(calls.length === cell.calls ? `in every call (all ${cell.calls}), from t=0` : `in call${calls.length === 1 ? '' : 's'} t=${list(calls)} of ${cell.calls}, first t=${calls[0]}`);
+    if (cell.batched) parts.push(seqs.length === cell.batch ? `for every sequence (all ${cell.batch})` : `for sequence${seqs.length === 1 ? '' : 's'} ${list(seqs)} of ${cell.batch}`);
+  }
+  const firstStep = cell.trace && calls.length > 0 ? calls[0]! : null;
+  return { ...w, sequences: cell.batched ? seqs : null, firstStep, firstStepByDirection: { forward: firstStep }, summary: parts.join(', ').replace(/^h fails, /, 'h fails ') };
+}
+
 export function locate(c: GruCase, w: WhereInput): Where {
   const { seqLen: T, batchSize: B } = c;
   const H = c.config.hiddenSize;
@@ -180,6 +200,7 @@ export function locate(c: GruCase, w: WhereInput): Where {
   const stepText = DIRS.filter((d) => firstStepByDirection[d] !== null && firstStepByDirection[d] !== undefined).map((d) => `${D === 2 ? `${d} ` : ''}from t=${firstStepByDirection[d]}${d === 'backward' ? ' (in its processing order)' : ''}`);
   if (stepText.length > 0) parts.push(`output first fails ${stepText.join(', ')}`);
   const where: Where = { tensors, layer, direction, sequences, firstStep, firstStepByDirection, hnRows, outputHalves, summary: parts.join('; ') };
+  if (c.config.cell) return cellWhere(c, where);
   if (onlyShorterThanT !== undefined) where.onlyShorterThanT = onlyShorterThanT;
   return where;
 }

@@ -12,6 +12,7 @@ import { choosePrefix, findGruPrefixes, pytorchParams } from './pytorch.js';
 import { onnxGruStack } from './onnx-model.js';
 import type { FloatArray, GruCase, GruParams, Layout, LayoutSource, Tensor } from './types.js';
 import { buildKerasCase, looksKeras } from './keras.js';
+import { buildCellCase, looksCell } from './cell.js';
 import { buildOnnxCase, looksOnnx } from './onnx.js';
 import { PYTORCH_MATH } from '../gru/math.js';
 import { asBool, asPositiveInt, asString, oneOf, readConfig, unusedKeyWarnings, type CaseConfig, type CaseWarning } from './config.js';
@@ -43,6 +44,8 @@ export interface CaseOptions {
   activationBeta?: number[] | undefined;
   /** Weights from an .onnx model holding several GRUs: any node of the GRU (chain) to check. */
   node?: string | undefined;
+  /** ONNX only: the order of the gate blocks in W, R and B ('zrn', ONNX's; 'rzn', as WebNN may store them). */
+  gateOrder?: 'zrn' | 'rzn' | undefined;
 }
 
 export type OnnxDirection = 'forward' | 'reverse' | 'bidirectional';
@@ -52,8 +55,31 @@ export { readConfig, type CaseConfig } from './config.js';
 /** The option's flag, for messages. */
 const FLAG: Record<string, string> = {
   prefix: '--prefix', linearBeforeReset: '--linear-before-reset', direction: '--direction', onnxLayout: '--onnx-layout',
-  clip: '--clip', activations: '--activations', activationAlpha: '--activation-alpha', activationBeta: '--activation-beta',
+  clip: '--clip', activations: '--activations', activationAlpha: '--activation-alpha', activationBeta: '--activation-beta', gateOrder: '--gate-order',
 };
+
+const LAYOUT_NAMES: Record<Layout, string> = { pytorch: "PyTorch's state_dict layout", onnx: 'the ONNX layout', keras: 'the Keras layout' };
+const ONNX_ATTRIBUTE = 'it is an attribute of the ONNX GRU node (use --layout onnx for an ONNX case)';
+const KERAS_SETTING = 'it is a Keras GRU layer setting (use --layout keras for a Keras case)';
+
+/**
+ * Why a setting that changes the math does not apply to a layout (undefined: it applies). One
+ * table for flags (option names) and config keys (ONNX / Keras names): the same reason either way.
+ */
+function inapplicable(layout: Layout, key: string): string | undefined {
+  const onnxKeys = ['direction', 'onnxLayout', 'onnx_layout', 'clip', 'activations', 'activationAlpha', 'activation_alpha', 'activationBeta', 'activation_beta', 'gateOrder', 'gate_order'];
+  const kerasKeys = ['reset_after', 'go_backwards', 'activation', 'recurrent_activation', 'time_major', 'use_bias', 'units'];
+  if (layout !== 'onnx' && onnxKeys.includes(key)) return ONNX_ATTRIBUTE;
+  if (layout !== 'keras' && kerasKeys.includes(key)) return KERAS_SETTING;
+  if (key === 'linearBeforeReset' || key === 'linear_before_reset') {
+    if (layout === 'pytorch') return "nn.GRU always applies the reset gate after the recurrent matmul (ONNX's linear_before_reset=1)";
+    if (layout === 'keras' && key === 'linear_before_reset') return "a Keras layer's is reset_after (config key reset_after, or --linear-before-reset, which must agree with it)";
+  }
+  return undefined;
+}
+
+/** Config keys that change the math (or the data's layout): one of them left unread is an error, not a warning. */
+const MATH_KEYS = ['direction', 'onnx_layout', 'clip', 'activations', 'activation_alpha', 'activation_beta', 'gate_order', 'linear_before_reset', 'reset_after', 'go_backwards', 'activation', 'recurrent_activation', 'time_major', 'batch_first'];
 
 /**
  * Options that do not apply to the case's layout are refused, never ignored (--batch-first on an
@@ -61,18 +87,26 @@ const FLAG: Record<string, string> = {
  * must agree with its reset_after).
  */
 function refuseInapplicable(layout: Layout, o: CaseOptions, file: string): void {
-  const onnxOnly = ['direction', 'onnxLayout', 'clip', 'activations', 'activationAlpha', 'activationBeta'] as const;
-  const names = { pytorch: "PyTorch's state_dict layout", onnx: 'the ONNX layout', keras: 'the Keras layout' }[layout];
-  const refuse = (key: string, why: string): never => {
-    throw new GruCheckError('USAGE', `${FLAG[key] ?? key} does not apply to ${names}: ${why}`, { file });
-  };
-  if (layout !== 'onnx') {
-    for (const k of onnxOnly) if (o[k] !== undefined) refuse(k, 'it is an attribute of the ONNX GRU node (use --layout onnx for an ONNX case)');
+  const names = LAYOUT_NAMES[layout];
+  for (const k of ['direction', 'onnxLayout', 'clip', 'activations', 'activationAlpha', 'activationBeta', 'gateOrder', 'linearBeforeReset'] as const) {
+    const why = o[k] === undefined ? undefined : inapplicable(layout, k);
+    if (why) throw new GruCheckError('USAGE', `${FLAG[k] ?? k} does not apply to ${names}: ${why}`, { file });
   }
-  if (layout === 'pytorch' && o.linearBeforeReset !== undefined) refuse('linearBeforeReset', "nn.GRU always applies the reset gate after the recurrent matmul (ONNX's linear_before_reset=1)");
-  if (layout === 'onnx' && o.prefix !== undefined) refuse('prefix', 'an ONNX case names its tensors X, W, R, B without a module prefix');
+  if (layout === 'onnx' && o.prefix !== undefined) throw new GruCheckError('USAGE', `--prefix does not apply to ${names}: an ONNX case names its tensors X, W, R, B without a module prefix`, { file });
   if (layout === 'keras' && o.batchFirst === false) {
     throw new GruCheckError('USAGE', "--seq-first does not apply to the Keras layout: a Keras layer's input is always [batch, timesteps, features]", { file });
+  }
+}
+
+/**
+ * The same rule for config keys, after the layout's reader took what it reads: a key that would
+ * change the math but was not read is BAD_CONFIG with its flag's reason; the rest become warnings.
+ */
+function refuseUnreadMathKeys(layout: Layout, config: CaseConfig, file: string): void {
+  for (const k of config.unused()) {
+    if (!MATH_KEYS.includes(k)) continue;
+    const why = inapplicable(layout, k) ?? 'the reader of this layout does not compute it';
+    throw new GruCheckError('BAD_CONFIG', `config: ${k} does not apply to ${LAYOUT_NAMES[layout]}: ${why}`, { file, hint: 'remove the key, or set the layout the key belongs to' });
   }
 }
 
@@ -101,17 +135,21 @@ function buildAnyCase(bundle: ArrayBundle, options: CaseOptions): GruCase {
   }
   const names = [...(options.weights ?? bundle).arrays.keys()];
   const cfgLayout = config.take('layout', oneOf<Layout>('pytorch', 'onnx', 'keras'), '"pytorch", "onnx" or "keras"');
-  const layout: Layout = options.layout ?? cfgLayout ?? (looksOnnx(names) ? 'onnx' : looksKeras(names) ? 'keras' : 'pytorch');
+  // Weights from an .onnx model fit either case layout: the case's own arrays say which.
+  const fromModel = options.weights?.onnx ? (bundle.arrays.has('X') && !bundle.arrays.has('input') ? 'onnx' : 'pytorch') : undefined;
+  const layout: Layout = options.layout ?? cfgLayout ?? fromModel ?? (looksOnnx(names) ? 'onnx' : looksKeras(names) ? 'keras' : 'pytorch');
   refuseInapplicable(layout, options, bundle.source);
   const warnings: CaseWarning[] = [];
-  const c = layout === 'onnx' ? buildOnnxCase(bundle, options, config, warnings) : layout === 'keras' ? buildKerasCase(bundle, options, config, warnings) : buildPytorchCase(bundle, options, config, warnings);
+  const c = layout === 'onnx' ? buildOnnxCase(bundle, options, config, warnings) : layout === 'keras' ? buildKerasCase(bundle, options, config, warnings) : looksCell(names) ? buildCellCase(bundle, options, config, warnings) : buildPytorchCase(bundle, options, config, warnings);
   const dtype = config.take('dtype', asString, 'a numpy dtype name');
   if (dtype !== undefined && dtype !== c.params.dtype) {
     warnings.push({ code: 'CONFIG_DTYPE', message: `config says dtype "${dtype}" but the weights are ${c.params.dtype}: computed as ${c.params.dtype}` });
   }
+  refuseUnreadMathKeys(layout, config, bundle.source);
   warnings.push(...unusedKeyWarnings(config, layout));
   c.warnings = warnings;
   if (!c.expected.output && !c.expected.h_n && options.requireExpected !== false) {
+    if (c.config.cell) throw new GruCheckError('NO_EXPECTED', 'nothing to check: h (the cell\'s output) is not present', { file: bundle.source, hint: 'dump the cell\'s output as h, or pass --candidate' });
     const [o, h] = layout === 'onnx' ? ['Y', 'Y_h'] : ['output', 'h_n'];
     throw new GruCheckError('NO_EXPECTED', `nothing to check: neither ${o} nor ${h} is present`, { file: bundle.source, hint: `dump the GRU's ${o} and/or ${h}, or pass --candidate` });
   }
@@ -174,7 +212,7 @@ export function buildPytorchCase(bundle: ArrayBundle, options: CaseOptions, conf
   const wfile = weightBundle.source;
   const inputLast = bundle.arrays.get('input')?.shape.at(-1);
   // Weights from an .onnx model (--weights model.onnx): its GRU nodes, as one stack.
-  const fromOnnx = weightBundle.onnx ? onnxGruStack(weightBundle, options.node, warnings) : undefined;
+  const fromOnnx = weightBundle.onnx ? onnxGruStack(weightBundle, options.node, warnings, options.maxBytes) : undefined;
   if (options.node !== undefined && !fromOnnx) {
     throw new GruCheckError('USAGE', '--node picks a GRU of an .onnx model: the weights here are not one', { file: wfile, hint: 'pass the model with --weights model.onnx' });
   }

@@ -66,6 +66,18 @@ export interface GruConfig {
   batchFirst: boolean;
   batched: boolean;
   dtype: FloatDType;
+  /** An nn.GRUCell case (model/cell.ts): one call or a trace of calls, each one step from its own hx. */
+  cell?: CellCalls;
+}
+
+/** The calls of a GRUCell case: h is (calls, batch, H), without the axes that are absent. */
+export interface CellCalls {
+  /** A trace of recorded calls (config "trace": true): calls is its leading axis. */
+  trace: boolean;
+  calls: number;
+  batch: number;
+  /** The calls had a batch axis. */
+  batched: boolean;
 }
 
 /** Where batch_first came from, for the report. */

@@ -25,6 +25,10 @@ export function configText(c: CaseResult): string {
   if (k.layout === 'keras') {
     return `Keras GRU(units=${k.hiddenSize}, input_dim=${k.inputSize}, reset_after=${py(c.linearBeforeReset ?? true)}, use_bias=${py(k.bias)}${extra})`;
   }
+  if (k.cell) {
+    const calls = k.cell.trace ? `a trace of ${k.cell.calls} call${k.cell.calls === 1 ? '' : 's'}` : 'one call';
+    return `GRUCell(input_size=${k.inputSize}, hidden_size=${k.hiddenSize}, bias=${py(k.bias)}), ${calls}, ${k.cell.batched ? `batch ${k.cell.batch}` : 'unbatched'}`;
+  }
   const layout = !k.batched ? 'unbatched' : `batch_first=${py(k.batchFirst)} (from ${c.layoutSource ?? '?'})`;
   return `GRU(input_size=${k.inputSize}, hidden_size=${k.hiddenSize}, num_layers=${k.numLayers}, bidirectional=${py(k.bidirectional)}, bias=${py(k.bias)}, ${layout})`;
 }
@@ -32,7 +36,8 @@ export function configText(c: CaseResult): string {
 /** dtype, precision, where h0 came from, prefix, lengths. */
 export function detailsText(c: CaseResult): string {
   if (!c.config) return '';
-  const bits = [`dtype ${c.config.dtype}`, `precision ${c.precision ?? '?'}`, `h0 ${c.h0Given ? 'from dump' : 'zeros (not in dump)'}`];
+  const state = c.config.cell ? 'hx' : 'h0';
+  const bits = [`dtype ${c.config.dtype}`, `precision ${c.precision ?? '?'}`, `${state} ${c.h0Given ? 'from dump' : 'zeros (not in dump)'}`];
   if (c.prefix) bits.push(`prefix ${c.prefix}`);
   if (c.weightsFrom) bits.push(`weights from ${c.weightsFrom}`);
   if (c.lengths) bits.push(`lengths [${c.lengths.join(', ')}]`);

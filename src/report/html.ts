@@ -26,7 +26,7 @@ import { baselineTexts, configText, criterionText, detailsText, fmtCosine, padde
 import { DEFAULT_ERROR_QUANTILE } from '../compare/stats.js';
 import { escapeControlsKeepLines } from '../io/text.js';
 import { countsText, diagnosisVerdict } from './markdown.js';
-import { argMax, checkLabel, downsampleMax, logFloor } from './sparkline.js';
+import { argMax, checkLabel, downsampleMax, logFloor, tensorName } from './sparkline.js';
 
 export interface HtmlOptions {
   /** Heatmaps larger than this per axis are bucketed by max (default 200: 40,000 cells at most). */
@@ -397,7 +397,7 @@ function checksTable(c: CaseResult): string {
   const head = ['tensor', 'subject vs against', 'shape', 'mismatched', 'max abs err [index]', 'max rel err [index]', 'mean abs err', `abs err median / ${q}`, `rel err median / ${q}`, 'rel L2', 'cosine', 'atol needed', 'first bad step', ...(criterion ? ['criterion'] : []), 'result'];
   const rows = c.checks.map((k) => {
     const verdict = k.pass ? '<td class="verdict pass">PASS</td>' : '<td class="verdict fail">FAIL</td>';
-    const lead = `<td>${esc(k.tensor)}</td><td>${esc(`${k.subject} vs ${k.against}`)}</td><td>${esc(fmtShape(k.shape))}</td>`;
+    const lead = `<td>${esc(tensorName(k))}</td><td>${esc(`${k.subject} vs ${k.against}`)}</td><td>${esc(fmtShape(k.shape))}</td>`;
     if (k.problem) return `<tr class="fail">${lead}<td colspan="${head.length - 4}">${esc(k.problem)}</td>${verdict}</tr>`;
     const nonFinite = k.nonFiniteMismatched > 0 ? ` <span class="warn">+${k.nonFiniteMismatched} NaN/inf</span>` : '';
     const cells = [

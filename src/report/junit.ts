@@ -24,6 +24,7 @@ import { fmtIndex, fmtShape, sci } from './format.js';
 import { baselineTexts, configText, criterionText, detailsText, paddedText, presetSources, presetText, statsText, toleranceText, warningTexts } from './describe.js';
 import { diagnosisVerdict, mismatchText } from './markdown.js';
 import { escapeControlsKeepLines } from '../io/text.js';
+import { tensorName } from './sparkline.js';
 
 /**
  * XML 1.0 allows only #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF];
@@ -66,7 +67,7 @@ export function caseStem(path: string): string {
   return (stem || 'case').replace(/\./g, '_');
 }
 
-const testName = (k: CheckResult): string => `${k.tensor} (${k.subject} vs ${k.against})`;
+const testName = (k: CheckResult): string => `${tensorName(k)} (${k.subject} vs ${k.against})`;
 
 /** The failure body: the one-line summary plus the metrics a reader wants next. */
 function failureBody(k: CheckResult): string {

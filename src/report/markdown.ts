@@ -13,7 +13,7 @@ import type { CaseResult, DiagnosisEntry } from '../check.js';
 import type { CheckResult } from '../compare/isclose.js';
 import type { RunSummary } from '../summary.js';
 import { fmtIndex, fmtShape, num, pct, sci } from './format.js';
-import { histogramParts, sparklineParts } from './sparkline.js';
+import { histogramParts, sparklineParts, tensorName } from './sparkline.js';
 import { baselineTexts, configText, criterionText, detailsText, fmtCosine, paddedText, presetSources, presetText, toleranceText, warningTexts } from './describe.js';
 import { DEFAULT_ERROR_QUANTILE } from '../compare/stats.js';
 import { escapeControls } from '../io/text.js';
@@ -82,10 +82,10 @@ function head(q: string, criterion: boolean): string[] {
 function row(k: CheckResult, criterion: boolean): string[] {
   const verdict = k.pass ? '✅ pass' : '❌ FAIL';
   const vs = `${k.subject} vs ${k.against}`;
-  if (k.problem) return [k.tensor, vs, fmtShape(k.shape), mdText(k.problem), '', '', '', '', '', '', '', ...(criterion ? [''] : []), verdict];
+  if (k.problem) return [tensorName(k), vs, fmtShape(k.shape), mdText(k.problem), '', '', '', '', '', '', '', ...(criterion ? [''] : []), verdict];
   const nonFinite = k.nonFiniteMismatched > 0 ? ` (+${k.nonFiniteMismatched} NaN/inf)` : '';
   return [
-    k.tensor,
+    tensorName(k),
     vs,
     fmtShape(k.shape),
     `${k.mismatched}/${k.total} (${pct(k.mismatched, k.total)})${nonFinite}`,

@@ -92,8 +92,14 @@ export function argMax(values: readonly number[]): number {
 }
 
 /** How a check is named when it is not the usual reference-vs-expected one. */
-export function checkLabel(k: Pick<CheckResult, 'tensor' | 'subject' | 'against'>): string {
-  return k.subject === 'reference' && k.against === 'expected' ? k.tensor : `${k.tensor} (${k.subject} vs ${k.against})`;
+export function checkLabel(k: Pick<CheckResult, 'tensor' | 'subject' | 'against' | 'label'>): string {
+  const name = tensorName(k);
+  return k.subject === 'reference' && k.against === 'expected' ? name : `${name} (${k.subject} vs ${k.against})`;
+}
+
+/** The tensor as the user named it: `h` for a GRUCell's output. */
+export function tensorName(k: Pick<CheckResult, 'tensor' | 'label'>): string {
+  return k.label ?? k.tensor;
 }
 
 export interface SparklineParts {

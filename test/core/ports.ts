@@ -104,5 +104,5 @@ test('CLI: run --candidate exit codes and JSON subjects; diagnose names the mist
   // a candidate file with neither tensor is an input error
   const none = await cli(['run', base, '--candidate', 'test/fixtures/io/npy/f4.npy']);
   assert.equal(none.code, 2);
-  assert.match(none.stderr, /^gru-check: error: test\/fixtures\/io\/npy\/f4\.npy: candidate holds no array named output, h_n, Y, Y_h, forward_h or backward_h/);
+  assert.match(none.stderr, /^gru-check: error: test\/fixtures\/io\/npy\/f4\.npy: candidate holds no array named output, h_n, Y, Y_h, forward_h, backward_h or h \(it has f4\)/);
 });
