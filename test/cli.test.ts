@@ -13,4 +13,5 @@ import './cli/golden.js';
 import './cli/inspect.js';
 import './cli/baseline.js';
 import './cli/suite.js';
+import './cli/safety.js';
 import './cli/keras-files.js';

@@ -18,3 +18,4 @@ import './core/stats.js';
 import './core/diagnose.js';
 import './core/keras-ports.js';
 import './core/types.js';
+import './core/safety.js';

@@ -9,7 +9,8 @@ import { readFileSync, statSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import { escapeControls as term, oneLine, showName } from '../io/text.js';
 import { readBoundedText } from '../io/json.js';
-import { checkTarget, withLock, writeAtomic } from '../io/write.js';
+import { checkTarget, writeAtomic } from '../io/write.js';
+import { readBaselineFile, saveBaselineFile } from '../suite/baseline-file.js';
 import { OUTSIDE_FLAG, suitePathResolver } from '../suite/paths.js';
 import { PREWARM_BYTES } from './early.js';
 import { GruCheckError, formatError } from '../errors.js';
@@ -23,7 +24,7 @@ import { parseOnnxMap, runOnnxModel } from '../candidate/onnx-runtime.js';
 import { prewarmFastEngine } from '../engine/fast.js';
 import { diagnoseCase } from '../diagnose/diagnose.js';
 import { inspectBundle } from '../inspect.js';
-import { applyBaseline, mergeBaseline, parseBaseline, type Baseline } from '../baseline.js';
+import { applyBaseline, parseBaseline } from '../baseline.js';
 import { EXIT_INPUT_ERROR, EXIT_MISMATCH, EXIT_PASS, exitCode, summarize, type RunSummary } from '../summary.js';
 import { renderJson } from '../report/json.js';
 import { renderTable } from '../report/table.js';
@@ -469,30 +470,12 @@ function checkOutputs(plan: PlannedCase[], flags: RunFlags): void {
     if (resolve(flags.report) === resolve(flags.saveBaseline)) throw new GruCheckError('USAGE', `--report and --save-baseline name one file`, { file: flags.report, hint: 'write them to two files' });
     checkTarget(flags.saveBaseline, '--save-baseline', [['the --report file', flags.report]]);
   }
-  if (flags.saveBaseline !== undefined && exists(flags.saveBaseline)) parseBaseline(readBoundedText(flags.saveBaseline, 'baseline'), flags.saveBaseline);
+  if (flags.saveBaseline !== undefined) readBaselineFile(flags.saveBaseline);
 }
 
-function exists(path: string): boolean {
-  try {
-    statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * --save-baseline: under the file's lock, re-reads it (another shard may have saved meanwhile),
- * merges this run's entries into it, and writes it atomically. A case that could not be checked
- * keeps its old entry, and is named on stderr.
- */
+/** --save-baseline (suite/baseline-file.ts): a case that could not be checked keeps its old entry, and is named on stderr. */
 async function saveBaseline(path: string, summary: RunSummary, io: CliIO): Promise<void> {
-  const m = await withLock(path, () => {
-    const old = exists(path) ? parseBaseline(readBoundedText(path, 'baseline'), path) : undefined;
-    const merged = mergeBaseline(old, summary);
-    writeAtomic(path, `${JSON.stringify(merged.baseline satisfies Baseline, null, 2)}\n`);
-    return merged;
-  });
+  const m = await saveBaselineFile(path, summary);
   for (const c of m.notChecked) io.stderr(warningLine(path, `${c} could not be checked: its entry, if it had one, is kept as it was`));
   if (m.droppedV1 > 0) io.stderr(warningLine(path, `was a version 1 baseline (keyed by path): its ${m.droppedV1} entr${m.droppedV1 === 1 ? 'y' : 'ies'} could not be merged and were replaced by this run's`));
 }
