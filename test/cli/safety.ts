@@ -8,7 +8,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { zipSync } from 'fflate';
-import { BIN, ROOT, bin, cli, sample, tmp } from '../helpers.js';
+import { BIN, ROOT, bin, cli, members, npyString, sample, tmp, writeNpz } from '../helpers.js';
 
 const CASE = 'samples/lengths.npz';
 const keys = (file: string): string[] => Object.keys(JSON.parse(readFileSync(file, 'utf8')).cases).sort();
@@ -52,6 +52,7 @@ test('an output that is one of the run\'s inputs (same device and inode, however
     [['run', c, '--save-baseline', c], /--save-baseline would overwrite the case/],
     [['run', c, '--weights', w, '--save-baseline', join(d, '.', 'weights.npz')], /--save-baseline would overwrite the weights/],
     [['run', c, '--report', join(d, 'hardlink.json')], /--report would overwrite the case/],
+    [['run', c, '--candidate', w, '--report', join(d, 'out.json'), '--save-baseline', w], /--save-baseline would overwrite the candidate/],
     [['run', '--suite', join(d, 'suite.json'), '--report', join(d, 'suite.json')], /--report would overwrite the suite/],
     [['run', c, '--report', join(d, 'b.json'), '--baseline', join(d, 'b.json')], /--report would overwrite the baseline/],
     [['run', c, '--report', join(d, 'x.json'), '--save-baseline', join(d, 'x.json')], /--report and --save-baseline name one file/],
@@ -230,6 +231,16 @@ test('every line is clipped with an ellipsis and the length left out', async () 
   oneLine(r.stderr);
   assert.ok(r.stderr.length < 1200, `${r.stderr.length} characters`);
   assert.match(r.stderr, /… \([\d,]+ more characters\)/);
+  // A warning built from a file (a 5000-character config key), on stderr and in the JSON.
+  const m = members(join(ROOT, CASE));
+  m.config = npyString(JSON.stringify({ batch_first: true, ['k'.repeat(5000)]: 1 }));
+  const w = await cli(['run', writeNpz(join(tmp(), 'long-key.npz'), m), '--format', 'json']);
+  assert.equal(w.code, 0, w.stderr);
+  oneLine(w.stderr);
+  assert.match(w.stderr, /^gru-check: warning: .*config key "k+… \([\d,]+ more characters\)\n$/);
+  assert.ok(w.stderr.length < 1200);
+  const warned = JSON.parse(w.stdout).cases[0].warnings[0].message as string;
+  assert.ok(warned.length < 1100 && warned.includes('more characters)'), warned.slice(0, 200));
   const named = await cli(['run', join('x'.repeat(5000), 'case.npz')]);
   oneLine(named.stderr);
   assert.ok(named.stderr.length < 1200 && /… \([\d,]+ more characters\)/.test(named.stderr), named.stderr.slice(0, 400));

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseBoundedJson } from '../../src/io/json.js';
+import { parseBoundedJson, readBoundedText } from '../../src/io/json.js';
+import { saveBaselineFile } from '../../src/suite/baseline-file.js';
 import { utf8Failure } from '../../src/io/pickle.js';
 import { boxTable } from '../../src/report/inspect.js';
 import { clip } from '../../src/io/text.js';
@@ -38,6 +39,18 @@ test('bounded JSON reads what JSON.parse reads, and refuses depth, prototype key
   refused('[01]', /expected , or \]/);
   refused('{} x', /unexpected text after the JSON value/);
   assert.equal(({} as Record<string, unknown>).polluted, undefined);
+});
+
+test('a settings file past the size cap is refused from its size; a lock held too long names the lock file', async () => {
+  const d = tmp();
+  const f = join(d, 'suite.json');
+  writeFileSync(f, '{"gruCheckSuite": 1}');
+  assert.throws(() => readBoundedText(f, 'suite', 10), (e) => e instanceof GruCheckError && e.code === 'TOO_LARGE' && /the suite is 20 bytes, more than the limit of 10/.test(e.message));
+  assert.equal(readBoundedText(f, 'suite', 20), '{"gruCheckSuite": 1}');
+  const base = join(d, 'base.json');
+  writeFileSync(`${base}.lock`, '12345\n');
+  await assert.rejects(saveBaselineFile(base, { pass: true, summary: { cases: 0, passed: 0, failed: 0, errors: 0 }, cases: [] } as never, 50), (e) => e instanceof GruCheckError && /another gru-check has held the lock .*base\.json\.lock/.test(e.message) && /remove .*base\.json\.lock/.test(e.hint ?? ''));
+  assert.ok(!existsSync(base), 'nothing written without the lock');
 });
 
 test('a pickle string too long for JavaScript is named as such, invalid bytes as not UTF-8', () => {
