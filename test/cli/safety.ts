@@ -197,6 +197,7 @@ test('suite paths stay in the suite\'s folder: .., absolute paths and symlinks o
   writeFileSync(join(d, 'outside', 'secret.txt'), 'TOP-SECRET-TOKEN line one\n');
   copyFileSync(join(ROOT, CASE), join(d, 'suite', 'case.npz'));
   symlinkSync('../outside', join(d, 'suite', 'link'));
+  symlinkSync('../outside/secret.txt', join(d, 'suite', 'secret-link.json'));
   const suite = (name: string, entry: Record<string, string>): string => {
     const p = join(d, 'suite', name);
     writeFileSync(p, JSON.stringify({ gruCheckSuite: 1, cases: [{ case: 'case.npz', ...entry }] }));
@@ -207,6 +208,7 @@ test('suite paths stay in the suite\'s folder: .., absolute paths and symlinks o
     [suite('abs.json', { baseline: join(d, 'outside', 'secret.txt') }), /cases\[0\]\.baseline: '.*' is an absolute path/],
     [suite('link.json', { candidate: 'link/secret.txt' }), /cases\[0\]\.candidate: 'link\/secret\.txt' leaves the suite's folder through a symbolic link/],
     [suite('case.json', { case: 'link/../../outside/secret.txt' }), /leaves the suite's folder/],
+    [suite('file-link.json', { baseline: 'secret-link.json' }), /cases\[0\]\.baseline: 'secret-link\.json' leaves the suite's folder through a symbolic link/],
   ];
   for (const [file, message] of runs) {
     const r = await cli(['run', '--suite', file]);
