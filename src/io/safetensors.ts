@@ -9,6 +9,7 @@
  * the item size against its offsets, offsets inside the buffer, and the tensors tiling the buffer
  * exactly (no overlap, no gap, nothing after the last one). Aligned native data becomes a view.
  */
+import { parseBoundedJson } from './json.js';
 import { GruCheckError, isGruCheckError } from '../errors.js';
 import { decodeElements, decodedItemsize, elementCount, ITEMSIZE, MAX_TYPED_LENGTH, type NumericDType } from './dtypes.js';
 import { sanitizeError, showName } from './text.js';
@@ -100,8 +101,15 @@ function parseHeader(head: Uint8Array, fileSize: number) {
   let json: unknown;
   try {
     json = JSON.parse(text);
-  } catch (e) {
-    bad(`safetensors header is not valid JSON (${(e as Error).message.slice(0, 120)})`);
+  } catch {
+    // V8's message quotes the text near the error: say only where it is (io/json.ts's parser locates it).
+    let where = '';
+    try {
+      parseBoundedJson(text, 'safetensors header', '', { maxDepth: 1000 });
+    } catch (g) {
+      where = / at line \d+, column \d+$/.exec((g as Error).message)?.[0] ?? '';
+    }
+    bad(`safetensors header is not valid JSON${where}`);
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) bad('safetensors header: expected a JSON object');
   const dataStart = 8 + n;

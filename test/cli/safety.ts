@@ -88,7 +88,7 @@ fs.writeFileSync = function (p, data, ...rest) {
   return wfs.call(fs, p, data, ...rest);
 };
 `);
-  const killed = bin(['run', CASE, '--report', report], { NODE_OPTIONS: `--require ${hook}` });
+  const killed = bin(['run', CASE, '--report', report], { NODE_OPTIONS: `--require "${hook}"` });
   assert.equal(killed.code, null, 'the process was killed');
   assert.equal(readFileSync(report, 'utf8'), 'OLD REPORT');
   // Under `ulimit -f` the write fails part-way (EFBIG): exit 2, the old file intact, no temporary file left.

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { parseBoundedJson, readBoundedText } from '../../src/io/json.js';
 import { saveBaselineFile } from '../../src/suite/baseline-file.js';
 import { utf8Failure } from '../../src/io/pickle.js';
+import { readSafetensors } from '../../src/io/safetensors.js';
 import { boxTable } from '../../src/report/inspect.js';
 import { clip } from '../../src/io/text.js';
 import { GruCheckError } from '../../src/errors.js';
@@ -51,6 +52,14 @@ test('a settings file past the size cap is refused from its size; a lock held to
   writeFileSync(`${base}.lock`, '12345\n');
   await assert.rejects(saveBaselineFile(base, { pass: true, summary: { cases: 0, passed: 0, failed: 0, errors: 0 }, cases: [] } as never, 50), (e) => e instanceof GruCheckError && /another gru-check has held the lock .*base\.json\.lock/.test(e.message) && /remove .*base\.json\.lock/.test(e.hint ?? ''));
   assert.ok(!existsSync(base), 'nothing written without the lock');
+});
+
+test('a safetensors header that is not JSON is located by line and column, not quoted', () => {
+  const t = '{"a": TOP-SECRET-TOKEN}';
+  const b = new Uint8Array(8 + t.length);
+  new DataView(b.buffer).setBigUint64(0, BigInt(t.length), true);
+  b.set(new TextEncoder().encode(t), 8);
+  assert.throws(() => readSafetensors(b), (e) => e instanceof GruCheckError && /safetensors header is not valid JSON at line 1, column 7/.test(e.message) && !/SECRET/.test(e.message));
 });
 
 test('a pickle string too long for JavaScript is named as such, invalid bytes as not UTF-8', () => {
