@@ -10,13 +10,15 @@
  * naming the attribute, what it would otherwise compute wrong. Nothing in the graph is run here.
  */
 import { GruCheckError } from '../errors.js';
-import type { ArrayBundle, NdArray, OnnxAttribute, OnnxNode } from '../io/types.js';
-import { floatTensor, fmtShape } from './arrays.js';
-import { onnxDirectionMath } from './activations.js';
-import { onnxDirections } from './onnx.js';
+import type { ArrayBundle, OnnxNode } from '../io/types.js';
+import { floatTensor, fmtShape, toStorage } from './arrays.js';
+import { onnxDirectionMath, type OnnxActivationInput } from './activations.js';
+import { onnxNodeSettings, showNode, type OnnxNodeSettings } from './onnx-attrs.js';
+import { OnnxFolder } from './onnx-fold.js';
+import { reorderRows } from './gates.js';
 import { PYTORCH_MATH, withMath, type GateMath } from '../gru/math.js';
 import type { CaseWarning } from './config.js';
-import type { GruDirectionParams, GruParams, Tensor } from './types.js';
+import type { FloatDType, GruDirectionParams, GruParams, Tensor } from './types.js';
 
 export interface OnnxGruStack {
   params: GruParams;
@@ -29,16 +31,6 @@ export interface OnnxGruStack {
 /** Ops that only move data between two GRU nodes of an exported stack. */
 const PASS_THROUGH = new Set(['Transpose', 'Reshape', 'Squeeze', 'Unsqueeze', 'Identity', 'Cast', 'Flatten']);
 
-const attr = (n: OnnxNode, name: string): OnnxAttribute | undefined => n.attributes[name];
-const intAttr = (n: OnnxNode, name: string): number | undefined => {
-  const a = attr(n, name);
-  return a?.type === 'int' ? a.value : undefined;
-};
-const floatAttr = (n: OnnxNode, name: string): number | undefined => {
-  const a = attr(n, name);
-  return a?.type === 'float' ? a.value : a?.type === 'int' ? a.value : undefined;
-};
-const showNode = (n: OnnxNode): string => n.name || `(unnamed ${n.opType} -> ${n.outputs[0] ?? '?'})`;
 
 /** The GRU nodes of the model, grouped into chains (layer 0 first). */
 export function gruChains(bundle: ArrayBundle): OnnxNode[][] {
@@ -73,91 +65,150 @@ export function gruChains(bundle: ArrayBundle): OnnxNode[][] {
   });
 }
 
-/** A node input's tensor: an initializer, or a Constant node's value. */
-function tensorOf(bundle: ArrayBundle, name: string, what: string, node: OnnxNode, file: string): NdArray {
-  const init = bundle.arrays.get(name);
-  if (init) return init;
-  const c = bundle.onnx!.nodes.find((n) => n.opType === 'Constant' && n.outputs[0] === name);
-  const v = c && attr(c, 'value');
-  if (v?.type === 'tensor') return v.value;
-  throw new GruCheckError('UNSUPPORTED_ONNX', `GRU node ${showNode(node)}: its ${what} '${name}' is computed by the graph, not stored: gru-check reads stored weights only`, { file });
+/**
+ * One ONNX GRU node's W [D, 3H, I], R [D, 3H, H] and B [D, 6H] as PyTorch's per-direction
+ * weights: gate blocks z|r|h reordered to r|z|n, B split into its input and recurrent halves.
+ */
+export function onnxDirections(W: Tensor, R: Tensor, B6: Tensor | undefined, D: number, H: number, I: number, dtype: FloatDType, gateOrder: 'zrn' | 'rzn' = 'zrn'): GruDirectionParams[] {
+  const from = gateOrder === 'rzn' ? 'rzn' : 'zrh';
+  const dirs: GruDirectionParams[] = [];
+  for (let d = 0; d < D; d++) {
+    const p: GruDirectionParams = {
+      weightIh: reorderRows(toStorage(W.data, dtype).subarray(d * 3 * H * I, (d + 1) * 3 * H * I), H, I, from),
+      weightHh: reorderRows(toStorage(R.data, dtype).subarray(d * 3 * H * H, (d + 1) * 3 * H * H), H, H, from),
+      inputSize: I,
+    };
+    if (B6) {
+      const b = toStorage(B6.data, dtype).subarray(d * 6 * H, (d + 1) * 6 * H);
+      p.biasIh = reorderRows(b.subarray(0, 3 * H), H, 1, from);
+      p.biasHh = reorderRows(b.subarray(3 * H), H, 1, from);
+    }
+    dirs.push(p);
+  }
+  return dirs;
 }
 
-/** The GRU stack of the model: the one chain there is, or the one holding node `pick`. */
-export function onnxGruStack(bundle: ArrayBundle, pick: string | undefined, warnings: CaseWarning[]): OnnxGruStack {
+/** The chain holding node `pick`, or the one chain there is. */
+function chooseChain(bundle: ArrayBundle, pick: string | undefined): OnnxNode[] {
   const file = bundle.source;
   const chains = gruChains(bundle);
   const describe = (c: OnnxNode[]): string => `${showNode(c[0]!)}${c.length > 1 ? ` (${c.length} layers)` : ''}`;
   if (chains.length === 0) throw new GruCheckError('MISSING_ARRAY', 'the ONNX model holds no GRU node', { file });
-  let chain: OnnxNode[];
   if (pick !== undefined) {
     const found = chains.find((c) => c.some((n) => n.name === pick));
     if (!found) throw new GruCheckError('USAGE', `--node ${pick}: no GRU node of that name; the model's GRUs: ${chains.map(describe).join(', ')}`, { file });
-    chain = found;
-  } else if (chains.length > 1) {
-    throw new GruCheckError('AMBIGUOUS_PREFIX', `several GRUs in the ONNX model: ${chains.map(describe).join(', ')}`, { file, hint: `pick one with --node, e.g. --node ${chains[0]![0]!.name}` });
-  } else {
-    chain = chains[0]!;
+    return found;
   }
+  if (chains.length > 1) {
+    throw new GruCheckError('AMBIGUOUS_PREFIX', `several GRUs in the ONNX model: ${chains.map(describe).join(', ')}`, { file, hint: `pick one with --node, e.g. --node ${chains[0]![0]!.name}` });
+  }
+  return chains[0]!;
+}
 
+/**
+ * The one GRU node an ONNX-layout case (X, initial_h, Y, Y_h: one node's tensors) is checked
+ * against: `--node NAME` exactly, or the model's only GRU node.
+ */
+export function chooseOnnxNode(bundle: ArrayBundle, pick: string | undefined): OnnxNode {
+  const file = bundle.source;
+  const grus = gruChains(bundle).flat();
+  if (grus.length === 0) throw new GruCheckError('MISSING_ARRAY', 'the ONNX model holds no GRU node', { file });
+  if (pick !== undefined) {
+    const n = grus.find((g) => g.name === pick);
+    if (!n) throw new GruCheckError('USAGE', `--node ${pick}: no GRU node of that name; the model's GRU nodes: ${grus.map(showNode).join(', ')}`, { file });
+    return n;
+  }
+  if (grus.length > 1) {
+    throw new GruCheckError('AMBIGUOUS_PREFIX', `several GRU nodes in the ONNX model (${grus.map(showNode).join(', ')}) and an ONNX-layout case holds one node's X, Y and Y_h`, {
+      file,
+      hint: `pick the node with --node, e.g. --node ${grus[0]!.name}; a whole exported stack is checked with a PyTorch-layout case (input, h0, output, h_n)`,
+    });
+  }
+  return grus[0]!;
+}
+
+export interface OnnxNodeWeights {
+  W: Tensor;
+  R: Tensor;
+  B: Tensor | undefined;
+  D: number;
+  H: number;
+  I: number;
+}
+
+/**
+ * A node's W, R and B (stored, or folded from stored tensors: onnx-fold.ts), their shapes checked
+ * against each other, the node's direction and hidden_size. `inputSize` is the width layer k > 0
+ * must take.
+ */
+export function onnxNodeWeights(folder: OnnxFolder, n: OnnxNode, s: OnnxNodeSettings, file: string, inputSize?: number): OnnxNodeWeights {
+  const D = s.direction === 'bidirectional' ? 2 : 1;
+  const W = floatTensor(folder.value(n.inputs[1] ?? '', 'W', n), file);
+  const R = floatTensor(folder.value(n.inputs[2] ?? '', 'R', n), file);
+  const Bname = n.inputs[3];
+  const B = Bname ? floatTensor(folder.value(Bname, 'B', n), file) : undefined;
+  if (R.shape.length !== 3 || R.shape[0] !== D || R.shape[1] !== 3 * R.shape[2]! || R.shape[2] === 0) {
+    throw new GruCheckError('SHAPE_MISMATCH', `GRU node ${showNode(n)}: R expected [${D}, 3*hidden_size, hidden_size] (num_directions ${D}: direction "${s.direction}"), got ${fmtShape(R.shape)}`, { file });
+  }
+  const H = R.shape[2]!;
+  if (s.hiddenSize !== undefined && s.hiddenSize !== H) throw new GruCheckError('SHAPE_MISMATCH', `GRU node ${showNode(n)}: hidden_size ${s.hiddenSize} disagrees with R ${fmtShape(R.shape)}`, { file });
+  if (W.shape.length !== 3 || W.shape[0] !== D || W.shape[1] !== 3 * H || W.shape[2] === 0 || (inputSize !== undefined && W.shape[2] !== inputSize)) {
+    throw new GruCheckError('SHAPE_MISMATCH', `GRU node ${showNode(n)}: W expected [${D}, ${3 * H}, ${inputSize ?? 'input_size'}], got ${fmtShape(W.shape)}`, { file });
+  }
+  if (B && (B.shape.length !== 2 || B.shape[0] !== D || B.shape[1] !== 6 * H)) {
+    throw new GruCheckError('SHAPE_MISMATCH', `GRU node ${showNode(n)}: B expected [${D}, ${6 * H}], got ${fmtShape(B.shape)}`, { file });
+  }
+  if (B && B.dtype !== W.dtype) throw new GruCheckError('UNSUPPORTED_DTYPE', `GRU node ${showNode(n)}: B is ${B.dtype}, W is ${W.dtype}`, { file });
+  return { W, R, B, D, H, I: W.shape[2]! };
+}
+
+/** The activations a node's settings describe, for onnxDirectionMath (undefined: sigmoid, tanh). */
+export function nodeActivations(s: OnnxNodeSettings, D: number, source: string): OnnxActivationInput | undefined {
+  if (!s.activations && !s.activationAlpha && !s.activationBeta) return undefined;
+  return { activations: s.activations ?? (D === 2 ? ['Sigmoid', 'Tanh', 'Sigmoid', 'Tanh'] : ['Sigmoid', 'Tanh']), alpha: s.activationAlpha, beta: s.activationBeta, source };
+}
+
+/** The GRU stack of the model: the one chain there is, or the one holding node `pick`. */
+export function onnxGruStack(bundle: ArrayBundle, pick: string | undefined, warnings: CaseWarning[], maxBytes?: number): OnnxGruStack {
+  const file = bundle.source;
+  const chain = chooseChain(bundle, pick);
+  const settings = chain.map((n) => onnxNodeSettings(n, file));
   // The attributes every layer must share.
   const first = chain[0]!;
-  const direction = attr(first, 'direction')?.type === 'string' ? (attr(first, 'direction') as { value: string }).value : 'forward';
-  const shared = (n: OnnxNode): string => JSON.stringify(['direction', 'linear_before_reset', 'clip', 'activations', 'activation_alpha', 'activation_beta', 'layout'].map((k) => attr(n, k) ?? null));
-  for (const n of chain.slice(1)) {
-    if (shared(n) !== shared(first)) {
+  const s0 = settings[0]!;
+  const shared = (s: OnnxNodeSettings): string => JSON.stringify([s.direction, s.linearBeforeReset, s.clip, s.activations, s.activationAlpha, s.activationBeta, s.layout]);
+  chain.forEach((n, k) => {
+    if (shared(settings[k]!) !== shared(s0)) {
       throw new GruCheckError('UNSUPPORTED_ONNX', `GRU nodes ${showNode(first)} and ${showNode(n)} of one stack differ in their attributes (direction, linear_before_reset, clip, activations or layout)`, { file, hint: 'gru-check runs one gate math for a whole stack: check the layers separately with --node' });
     }
+  });
+  if (s0.layout === 1) {
+    throw new GruCheckError('UNSUPPORTED_ONNX', `GRU node ${showNode(first)}: layout=1 in an exported model is not read with a PyTorch-layout case`, { file, hint: 'check the node with an ONNX-layout case (X [batch, seq, input], Y, Y_h), or export with batch-major handled by Transpose nodes (torch.onnx.export does)' });
   }
-  if (intAttr(first, 'layout') === 1) {
-    throw new GruCheckError('UNSUPPORTED_ONNX', `GRU node ${showNode(first)}: layout=1 in an exported model is not read here`, { file, hint: 'export with batch-major handled by Transpose nodes (torch.onnx.export does)' });
-  }
-  const D = direction === 'bidirectional' ? 2 : 1;
+  const folder = new OnnxFolder(bundle, file, maxBytes);
   const layers: GruDirectionParams[][] = [];
   let H = 0;
   let inputSize = 0;
   let dtype: GruParams['dtype'] = 'float32';
   chain.forEach((n, k) => {
-    const W = floatTensor(tensorOf(bundle, n.inputs[1] ?? '', 'W', n, file), file);
-    const R = floatTensor(tensorOf(bundle, n.inputs[2] ?? '', 'R', n, file), file);
-    const Bname = n.inputs[3];
-    const B6: Tensor | undefined = Bname ? floatTensor(tensorOf(bundle, Bname, 'B', n, file), file) : undefined;
-    if (R.shape.length !== 3 || R.shape[0] !== D || R.shape[1] !== 3 * R.shape[2]!) {
-      throw new GruCheckError('SHAPE_MISMATCH', `GRU node ${showNode(n)}: R expected [${D}, 3*hidden_size, hidden_size], got ${fmtShape(R.shape)}`, { file });
-    }
-    const h = R.shape[2]!;
-    const hs = intAttr(n, 'hidden_size');
-    if (hs !== undefined && hs !== h) throw new GruCheckError('SHAPE_MISMATCH', `GRU node ${showNode(n)}: hidden_size ${hs} disagrees with R ${fmtShape(R.shape)}`, { file });
+    const w = onnxNodeWeights(folder, n, settings[k]!, file, k === 0 ? undefined : (s0.direction === 'bidirectional' ? 2 : 1) * H);
     if (k === 0) {
-      H = h;
-      dtype = W.dtype;
-    } else if (h !== H) {
-      throw new GruCheckError('SHAPE_MISMATCH', `GRU node ${showNode(n)}: hidden_size ${h}, but layer 0 has ${H}`, { file });
+      H = w.H;
+      inputSize = w.I;
+      dtype = w.W.dtype;
+    } else if (w.H !== H) {
+      throw new GruCheckError('SHAPE_MISMATCH', `GRU node ${showNode(n)}: hidden_size ${w.H}, but layer 0 has ${H}`, { file });
     }
-    const I = k === 0 ? W.shape[2]! : D * H;
-    if (W.shape.length !== 3 || W.shape[0] !== D || W.shape[1] !== 3 * H || W.shape[2] !== I) {
-      throw new GruCheckError('SHAPE_MISMATCH', `GRU node ${showNode(n)}: W expected [${D}, ${3 * H}, ${k === 0 ? 'input_size' : I}], got ${fmtShape(W.shape)}`, { file });
-    }
-    if (B6 && (B6.shape.length !== 2 || B6.shape[0] !== D || B6.shape[1] !== 6 * H)) {
-      throw new GruCheckError('SHAPE_MISMATCH', `GRU node ${showNode(n)}: B expected [${D}, ${6 * H}], got ${fmtShape(B6.shape)}`, { file });
-    }
-    if (k === 0) inputSize = I;
-    layers.push(onnxDirections(W, R, B6, D, H, I, dtype));
+    layers.push(onnxDirections(w.W, w.R, w.B, w.D, w.H, w.I, dtype));
   });
+  const D = s0.direction === 'bidirectional' ? 2 : 1;
   const params: GruParams = { inputSize, hiddenSize: H, numLayers: chain.length, bidirectional: D === 2, bias: layers[0]![0]!.biasIh !== undefined, dtype, layers };
-  if (direction === 'reverse') params.reverseOnly = true;
+  if (s0.direction === 'reverse') params.reverseOnly = true;
   // Every bias present or none: an exported stack has them on every node or on none.
   if (layers.some((l) => (l[0]!.biasIh !== undefined) !== params.bias)) {
     throw new GruCheckError('UNSUPPORTED_ONNX', 'some GRU nodes of the stack have a bias B and others not', { file });
   }
-
-  const acts = attr(first, 'activations');
-  const alpha = attr(first, 'activation_alpha');
-  const beta = attr(first, 'activation_beta');
-  const activations = acts?.type === 'strings' ? acts.value : undefined;
-  const base = withMath(PYTORCH_MATH, { linearBeforeReset: (intAttr(first, 'linear_before_reset') ?? 0) === 1, clip: floatAttr(first, 'clip') ?? null });
-  const math = onnxDirectionMath(base, D, activations || alpha || beta
-    ? { activations: activations ?? (D === 2 ? ['Sigmoid', 'Tanh', 'Sigmoid', 'Tanh'] : ['Sigmoid', 'Tanh']), alpha: alpha?.type === 'floats' ? alpha.value : undefined, beta: beta?.type === 'floats' ? beta.value : undefined, source: `node ${showNode(first)}` }
-    : undefined, file, warnings);
+  const base = withMath(PYTORCH_MATH, { linearBeforeReset: s0.linearBeforeReset, clip: s0.clip });
+  const math = onnxDirectionMath(base, D, nodeActivations(s0, D, `node ${showNode(first)}`), file, warnings);
   return { params, math, nodes: chain.map((n) => n.name) };
 }

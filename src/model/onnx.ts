@@ -5,11 +5,15 @@
  *   W [D, 3H, I]; R [D, 3H, H]; B [D, 6H] = [Wb_z Wb_r Wb_h | Rb_z Rb_r Rb_h]; sequence_lens [B].
  * Gate blocks are z|r|h (PyTorch: r|z|n) and are reordered here. One node is one layer.
  *
- * The node's attributes come from flags or config, by their ONNX names: direction,
- * linear_before_reset (default 0 as in ONNX; PyTorch's math is 1), hidden_size (checked against
- * R), clip, activations with activation_alpha / activation_beta (activations.ts), and ONNX's
- * `layout` as `onnx_layout` (gru-check's `layout` names the weight layout). --batch-first /
- * --seq-first (or config.batch_first) mean onnx_layout 1 / 0. Every one is computed.
+ * With --weights model.onnx, the model's GRU node (--node NAME, or its only one) gives W, R, B and
+ * every attribute (onnx-attrs.ts validates them); a flag or config key that contradicts the node
+ * is an error naming both values. Otherwise W, R, B are arrays of the case (or --weights file) and
+ * the attributes come from flags or config, by their ONNX names: direction, linear_before_reset
+ * (default 0 as in ONNX; PyTorch's math is 1), hidden_size (checked against R), clip, activations
+ * with activation_alpha / activation_beta (activations.ts), and ONNX's `layout` as `onnx_layout`
+ * (gru-check's `layout` names the weight layout). --batch-first / --seq-first (or
+ * config.batch_first) mean onnx_layout 1 / 0. `gate_order` / --gate-order "rzn" reads W, R and B
+ * stacked r|z|n (WebNN's gru allows either order) instead of ONNX's z|r|h. Every one is computed.
  */
 import { GruCheckError } from '../errors.js';
 import type { ArrayBundle, NdArray } from '../io/types.js';
@@ -17,38 +21,20 @@ import { expectNonEmpty, expectShape, floatTensor, fmtShape, readLengths, swapFi
 import type { CaseOptions, OnnxDirection } from './case.js';
 import { asBit, asBool, asNumbers, asPositive, asPositiveInt, asStrings, oneOf, type CaseConfig, type CaseWarning } from './config.js';
 import { onnxDirectionMath } from './activations.js';
-import { reorderRows } from './gates.js';
-import { PYTORCH_MATH, withMath } from '../gru/math.js';
-import type { FloatDType, GruCase, GruDirectionParams, GruParams, LayoutSource, Tensor } from './types.js';
+import { PYTORCH_MATH, withMath, type Activation, type GateMath } from '../gru/math.js';
+import { onnxNodeSettings, showNode } from './onnx-attrs.js';
+import { OnnxFolder } from './onnx-fold.js';
+import { chooseOnnxNode, nodeActivations, onnxDirections, onnxNodeWeights } from './onnx-model.js';
+import type { GruCase, GruParams, LayoutSource, Tensor } from './types.js';
 
-/**
- * One ONNX GRU node's W [D, 3H, I], R [D, 3H, H] and B [D, 6H] as PyTorch's per-direction
- * weights: gate blocks z|r|h reordered to r|z|n, B split into its input and recurrent halves.
- */
-export function onnxDirections(W: Tensor, R: Tensor, B6: Tensor | undefined, D: number, H: number, I: number, dtype: FloatDType): GruDirectionParams[] {
-  const dirs: GruDirectionParams[] = [];
-  for (let d = 0; d < D; d++) {
-    const p: GruDirectionParams = {
-      weightIh: reorderRows(toStorage(W.data, dtype).subarray(d * 3 * H * I, (d + 1) * 3 * H * I), H, I, 'zrh'),
-      weightHh: reorderRows(toStorage(R.data, dtype).subarray(d * 3 * H * H, (d + 1) * 3 * H * H), H, H, 'zrh'),
-      inputSize: I,
-    };
-    if (B6) {
-      const b = toStorage(B6.data, dtype).subarray(d * 6 * H, (d + 1) * 6 * H);
-      p.biasIh = reorderRows(b.subarray(0, 3 * H), H, 1, 'zrh');
-      p.biasHh = reorderRows(b.subarray(3 * H), H, 1, 'zrh');
-    }
-    dirs.push(p);
-  }
-  return dirs;
-}
+const describeActivation = (a: Activation): string => (a.alpha || a.beta ? `${a.name}(${a.alpha}, ${a.beta})` : a.name);
 
 export function looksOnnx(names: string[]): boolean {
   return names.includes('W') && names.includes('R') && names.includes('X');
 }
 
 /** onnx_layout from the flags or config: --onnx-layout, or --batch-first / --seq-first, else config. */
-function onnxLayout(options: CaseOptions, config: CaseConfig, file: string): { layout: 0 | 1; source: LayoutSource } {
+function onnxLayout(options: CaseOptions, config: CaseConfig, file: string, node?: { layout: 0 | 1; where: string; wfile: string }): { layout: 0 | 1; source: LayoutSource } {
   const fromFlag = options.onnxLayout;
   const fromBf = options.batchFirst === undefined ? undefined : options.batchFirst ? 1 : 0;
   if (fromFlag !== undefined && fromBf !== undefined && fromFlag !== fromBf) {
@@ -60,40 +46,74 @@ function onnxLayout(options: CaseOptions, config: CaseConfig, file: string): { l
   if (cfg !== undefined && cfgBf !== undefined && cfg !== (cfgBf ? 1 : 0)) {
     throw new GruCheckError('BAD_CONFIG', `config: onnx_layout ${cfg} contradicts batch_first ${cfgBf}`, { file });
   }
+  if (node) {
+    const said = flag !== undefined ? { value: flag, from: 'flag' as const } : cfg !== undefined ? { value: cfg, from: 'config' as const } : cfgBf !== undefined ? { value: cfgBf ? 1 : 0, from: 'config' as const } : undefined;
+    agree('onnx_layout', said, node.layout, String, node.where, node.wfile);
+    return { layout: node.layout, source: 'layout' };
+  }
   if (flag !== undefined) return { layout: flag as 0 | 1, source: 'flag' };
   if (cfg !== undefined) return { layout: cfg, source: 'config' };
   if (cfgBf !== undefined) return { layout: cfgBf ? 1 : 0, source: 'config' };
   return { layout: 0, source: 'layout' };
 }
 
+/** A setting as the user stated it (flag or config) against what the model's node says. */
+function agree<T>(key: string, stated: { value: T; from: 'flag' | 'config' } | undefined, node: T, show: (v: T) => string, where: string, file: string): void {
+  if (stated === undefined || JSON.stringify(stated.value) === JSON.stringify(node)) return;
+  const said = stated.from === 'flag' ? `--${key.replace(/_/g, '-')} ${show(stated.value)}` : `config: ${key} ${show(stated.value)}`;
+  throw new GruCheckError(stated.from === 'flag' ? 'USAGE' : 'BAD_CONFIG', `${said} contradicts ${where} (${key} ${show(node)})`, {
+    file,
+    hint: "with --weights model.onnx the node's attributes are the case's settings: drop the setting, or pick another node with --node",
+  });
+}
+
+const stated = <T>(flag: T | undefined, cfg: T | undefined): { value: T; from: 'flag' | 'config' } | undefined =>
+  flag !== undefined ? { value: flag, from: 'flag' } : cfg !== undefined ? { value: cfg, from: 'config' } : undefined;
+
 export function buildOnnxCase(bundle: ArrayBundle, options: CaseOptions, config: CaseConfig, warnings: CaseWarning[]): GruCase {
   const file = bundle.source;
   const arrays = bundle.arrays;
-  const warrays = (options.weights ?? bundle).arrays;
-  const wfile = (options.weights ?? bundle).source;
+  const wbundle = options.weights ?? bundle;
+  const warrays = wbundle.arrays;
+  const wfile = wbundle.source;
   const need = (m: Map<string, NdArray>, name: string, f: string, why: string): Tensor => {
     const a = m.get(name);
     if (!a) throw new GruCheckError('MISSING_ARRAY', `missing array ${name} (${why})`, { file: f, hint: 'ONNX layout: X, W, R and Y and/or Y_h' });
     return floatTensor(a, f);
   };
-  const W = need(warrays, 'W', wfile, 'input weights [num_directions, 3*hidden_size, input_size]');
-  const R = need(warrays, 'R', wfile, 'recurrence weights [num_directions, 3*hidden_size, hidden_size]');
-  if (R.shape.length !== 3 || R.shape[1] !== 3 * R.shape[2]! || R.shape[2] === 0 || (R.shape[0] !== 1 && R.shape[0] !== 2)) {
-    throw new GruCheckError('SHAPE_MISMATCH', `R: expected shape [num_directions, 3*hidden_size, hidden_size], got ${fmtShape(R.shape)}`, { file: wfile });
-  }
-  const D = R.shape[0]!;
-  const H = R.shape[2]!;
-  if (W.shape.length !== 3 || W.shape[0] !== D || W.shape[1] !== 3 * H || W.shape[2] === 0) {
-    throw new GruCheckError('SHAPE_MISMATCH', `W: expected shape [${D}, ${3 * H}, input_size] (num_directions and 3*hidden_size from R), got ${fmtShape(W.shape)}`, { file: wfile });
-  }
-  const I = W.shape[2]!;
-  const Barr = warrays.get('B');
-  const B6 = Barr ? floatTensor(Barr, wfile) : undefined;
-  if (B6) expectShape(B6, 'B', [D, 6 * H], 'num_directions, 6*hidden_size', wfile);
+  // With --weights model.onnx the GRU node is the settings: its W, R, B and its attributes.
+  const model = wbundle.onnx ? wbundle : undefined;
+  const node = model ? chooseOnnxNode(model, options.node) : undefined;
+  const ns = node ? onnxNodeSettings(node, wfile) : undefined;
+  const where = node ? `GRU node ${showNode(node)} of the model` : '';
 
-  // The node's attributes.
+  const cfgGateOrder = config.take('gate_order', oneOf<'zrn' | 'rzn'>('zrn', 'rzn'), '"zrn" (ONNX\'s z|r|h) or "rzn" (r|z|n, as WebNN\'s gru may store them)');
+  const gateOrder = options.gateOrder ?? cfgGateOrder ?? 'zrn';
+  let W: Tensor, R: Tensor, B6: Tensor | undefined, D: number, H: number, I: number;
+  if (node) {
+    agree('gate_order', stated(options.gateOrder, cfgGateOrder), 'zrn', (v) => `"${v}"`, `${where}: an ONNX GRU node's W, R and B are z|r|h`, wfile);
+    ({ W, R, B: B6, D, H, I } = onnxNodeWeights(new OnnxFolder(model!, wfile, options.maxBytes), node, ns!, wfile));
+  } else {
+    W = need(warrays, 'W', wfile, 'input weights [num_directions, 3*hidden_size, input_size]');
+    R = need(warrays, 'R', wfile, 'recurrence weights [num_directions, 3*hidden_size, hidden_size]');
+    if (R.shape.length !== 3 || R.shape[1] !== 3 * R.shape[2]! || R.shape[2] === 0 || (R.shape[0] !== 1 && R.shape[0] !== 2)) {
+      throw new GruCheckError('SHAPE_MISMATCH', `R: expected shape [num_directions, 3*hidden_size, hidden_size], got ${fmtShape(R.shape)}`, { file: wfile });
+    }
+    D = R.shape[0]!;
+    H = R.shape[2]!;
+    if (W.shape.length !== 3 || W.shape[0] !== D || W.shape[1] !== 3 * H || W.shape[2] === 0) {
+      throw new GruCheckError('SHAPE_MISMATCH', `W: expected shape [${D}, ${3 * H}, input_size] (num_directions and 3*hidden_size from R), got ${fmtShape(W.shape)}`, { file: wfile });
+    }
+    I = W.shape[2]!;
+    const Barr = warrays.get('B');
+    B6 = Barr ? floatTensor(Barr, wfile) : undefined;
+    if (B6) expectShape(B6, 'B', [D, 6 * H], 'num_directions, 6*hidden_size', wfile);
+  }
+
+  // The node's attributes: from the model's node, else the flags, else config.
   const cfgDirection = config.take('direction', oneOf<OnnxDirection>('forward', 'reverse', 'bidirectional'), '"forward", "reverse" or "bidirectional"');
-  const direction: OnnxDirection = options.direction ?? cfgDirection ?? (D === 2 ? 'bidirectional' : 'forward');
+  if (ns) agree('direction', stated(options.direction, cfgDirection), ns.direction, (v) => `"${v}"`, where, wfile);
+  const direction: OnnxDirection = ns?.direction ?? options.direction ?? cfgDirection ?? (D === 2 ? 'bidirectional' : 'forward');
   if ((direction === 'bidirectional') !== (D === 2)) {
     throw new GruCheckError('SHAPE_MISMATCH', `W: direction "${direction}" needs num_directions ${direction === 'bidirectional' ? 2 : 1}, got ${fmtShape(W.shape)}`, { file: wfile, hint: 'set --direction or config.direction to match W' });
   }
@@ -102,23 +122,37 @@ export function buildOnnxCase(bundle: ArrayBundle, options: CaseOptions, config:
     throw new GruCheckError('SHAPE_MISMATCH', `config: hidden_size ${hiddenSize} disagrees with R ${fmtShape(R.shape)} (hidden_size ${H})`, { file: wfile, hint: 'the node attribute and the weights must describe the same GRU' });
   }
   const cfgLbr = config.take('linear_before_reset', asBit, '0 or 1');
-  const linearBeforeReset = options.linearBeforeReset ?? cfgLbr ?? false;
+  if (ns) agree('linear_before_reset', stated(options.linearBeforeReset, cfgLbr), ns.linearBeforeReset, (v) => (v ? '1' : '0'), where, wfile);
+  const linearBeforeReset = ns?.linearBeforeReset ?? options.linearBeforeReset ?? cfgLbr ?? false;
   const cfgClip = config.take('clip', asPositive, 'a positive number');
-  const clip = options.clip ?? cfgClip ?? null;
+  if (ns) agree('clip', stated(options.clip, cfgClip), ns.clip, (v) => (v === null ? 'none' : String(v)), where, wfile);
+  const clip = ns ? ns.clip : options.clip ?? cfgClip ?? null;
   const cfgActs = config.take('activations', asStrings, 'a list of activation names');
   const cfgAlpha = config.take('activation_alpha', asNumbers, 'a list of numbers');
   const cfgBeta = config.take('activation_beta', asNumbers, 'a list of numbers');
   const flagActs = options.activations !== undefined || options.activationAlpha !== undefined || options.activationBeta !== undefined;
-  const acts = flagActs
-    ? { activations: options.activations ?? cfgActs ?? (D === 2 ? ['Sigmoid', 'Tanh', 'Sigmoid', 'Tanh'] : ['Sigmoid', 'Tanh']), alpha: options.activationAlpha ?? cfgAlpha, beta: options.activationBeta ?? cfgBeta, source: 'flags' }
+  const defaults = D === 2 ? ['Sigmoid', 'Tanh', 'Sigmoid', 'Tanh'] : ['Sigmoid', 'Tanh'];
+  const userActs = flagActs
+    ? { activations: options.activations ?? cfgActs ?? defaults, alpha: options.activationAlpha ?? cfgAlpha, beta: options.activationBeta ?? cfgBeta, source: 'flags' }
     : cfgActs || cfgAlpha || cfgBeta
-      ? { activations: cfgActs ?? (D === 2 ? ['Sigmoid', 'Tanh', 'Sigmoid', 'Tanh'] : ['Sigmoid', 'Tanh']), alpha: cfgAlpha, beta: cfgBeta, source: 'config' }
+      ? { activations: cfgActs ?? defaults, alpha: cfgAlpha, beta: cfgBeta, source: 'config' }
       : undefined;
-  const maths = onnxDirectionMath(withMath(PYTORCH_MATH, { linearBeforeReset, clip }), D, acts, file, warnings);
-  const { layout: ol, source: layoutSource } = onnxLayout(options, config, file);
+  const base = withMath(PYTORCH_MATH, { linearBeforeReset, clip, gateOrder: 'rzn' });
+  let maths: GateMath[];
+  if (ns) {
+    maths = onnxDirectionMath(base, D, nodeActivations(ns, D, where), wfile, warnings);
+    if (userActs) {
+      const mine = onnxDirectionMath(base, D, userActs, file, []);
+      const fg = (m: GateMath[]): string => m.map((x) => `${describeActivation(x.f)}, ${describeActivation(x.g)}`).join(', ');
+      agree('activations', { value: fg(mine), from: flagActs ? 'flag' : 'config' }, fg(maths), (v) => `[${v}]`, where, wfile);
+    }
+  } else {
+    maths = onnxDirectionMath(base, D, userActs, file, warnings);
+  }
+  const { layout: ol, source: layoutSource } = onnxLayout(options, config, file, ns ? { layout: ns.layout, where, wfile } : undefined);
 
   const dtype = W.dtype;
-  const dirs = onnxDirections(W, R, B6, D, H, I, dtype);
+  const dirs = onnxDirections(W, R, B6, D, H, I, dtype, gateOrder);
   const params: GruParams = { inputSize: I, hiddenSize: H, numLayers: 1, bidirectional: D === 2, bias: B6 !== undefined, dtype, layers: [dirs] };
   if (direction === 'reverse') params.reverseOnly = true;
 
@@ -160,6 +194,8 @@ export function buildOnnxCase(bundle: ArrayBundle, options: CaseOptions, config:
     warnings,
   };
   if (D === 2 && maths[0] !== maths[1]) c.directionMath = maths;
+  if (node) c.weightsFrom = `ONNX node ${showNode(node)}`;
+  if (gateOrder !== 'zrn') (c.notes ??= []).push(`W, R and B read with gate blocks ${gateOrder === 'rzn' ? 'r|z|n' : gateOrder} (gate_order "${gateOrder}"), not ONNX's z|r|h`);
   if (Y) c.expected.output = Y;
   if (Yh) c.expected.h_n = Yh;
   if (lensArr) c.lengths = readLengths(lensArr, B, T, file);
