@@ -44,11 +44,18 @@ export interface CliRun {
  * time. For what only the process shows (the launcher, the bundle, signals, pipes, permissions);
  * everything else uses cli().
  */
+/**
+ * The terminal width runs get unless a test sets COLUMNS: wide enough that each table and line
+ * stays whole, so tests match them as single lines. test/cli/golden.ts pins the fitted layouts
+ * (80, 100, 200 columns, and the default 100 when COLUMNS is unset).
+ */
+export const WIDE = '1000';
+
 export function bin(args: string[], env: Record<string, string> = {}): CliRun {
   const r = spawnSync(process.execPath, [BIN, ...args], {
     cwd: ROOT,
     encoding: 'utf8',
-    env: { PATH: process.env.PATH ?? '', NO_COLOR: '1', ...env },
+    env: { PATH: process.env.PATH ?? '', NO_COLOR: '1', COLUMNS: WIDE, ...env },
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -65,7 +72,7 @@ export async function cli(args: string[], env: Record<string, string> = {}): Pro
   let stderr = '';
   process.chdir(ROOT);
   try {
-    const code = await main(args, { stdout: (s) => void (stdout += s), stderr: (s) => void (stderr += s), env: { PATH: process.env.PATH ?? '', NO_COLOR: '1', ...env } });
+    const code = await main(args, { stdout: (s) => void (stdout += s), stderr: (s) => void (stderr += s), env: { PATH: process.env.PATH ?? '', NO_COLOR: '1', COLUMNS: WIDE, ...env } });
     return { code, stdout, stderr };
   } finally {
     await closeFastEngine();

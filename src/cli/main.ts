@@ -48,6 +48,15 @@ export interface CliIO {
   env: NodeJS.ProcessEnv;
   /** Where the progress bar goes (stderr); it draws only on a terminal. */
   progress?: ProgressSink;
+  /** stdout's width when it is a terminal. */
+  columns?: number | undefined;
+}
+
+/** What the table output fits in: the terminal's width, else COLUMNS, else 100 (a log, a pipe). */
+function outputWidth(io: CliIO): number {
+  const env = Number(io.env.COLUMNS);
+  const w = io.columns ?? (Number.isInteger(env) && env > 0 ? env : 100);
+  return Math.max(40, w);
 }
 
 const defaultIO: CliIO = {
@@ -55,6 +64,7 @@ const defaultIO: CliIO = {
   stderr: (s) => void process.stderr.write(s),
   env: process.env,
   progress: { isTTY: process.stderr.isTTY === true, columns: process.stderr.columns, write: (s) => void process.stderr.write(s) },
+  columns: process.stdout.isTTY ? process.stdout.columns : undefined,
 };
 
 function version(): string {
@@ -293,7 +303,7 @@ function render(format: RunFormat, s: RunSummary, flags: CommonFlags, io: CliIO)
     case 'junit': return renderJunit(s);
     case 'markdown': return renderMarkdown(s);
     case 'html': return renderHtml(s);
-    default: return renderTable(s, { colorLevel: colorLevel(flags.color, io.env) });
+    default: return renderTable(s, { colorLevel: colorLevel(flags.color, io.env), width: outputWidth(io) });
   }
 }
 
@@ -489,7 +499,7 @@ async function diagnoseCommand(path: string, flags: CheckFlags & { format: 'tabl
   for (const w of c.warnings) io.stderr(warningLine(path, w.message));
   const bar = new Progress(io.progress ?? NO_SINK, `diagnosing ${term(path)}`);
   const result = await diagnoseCase(c, { ...options, onProgress: (d, t) => bar.update(d, t) }).finally(() => bar.end());
-  io.stdout(flags.format === 'json' ? renderDiagnosisJson(result) : renderDiagnosisTable(result, { colorLevel: colorLevel(flags.color, io.env) }));
+  io.stdout(flags.format === 'json' ? renderDiagnosisJson(result) : renderDiagnosisTable(result, { colorLevel: colorLevel(flags.color, io.env), width: outputWidth(io) }));
   return result.pass ? EXIT_PASS : EXIT_MISMATCH;
 }
 

@@ -6,12 +6,12 @@ import { Chalk } from 'chalk';
 import type { CaseResult, DiagnosisEntry } from '../check.js';
 import { summarize } from '../summary.js';
 import { sci } from './format.js';
-import { renderCase } from './table.js';
+import { renderCase, wrapLine } from './table.js';
 import { escapeControls as term } from '../io/text.js';
 
-export function renderDiagnosisTable(r: CaseResult, o: { colorLevel: 0 | 1 | 2 | 3 }): string {
+export function renderDiagnosisTable(r: CaseResult, o: { colorLevel: 0 | 1 | 2 | 3; width?: number | undefined }): string {
   const ch = new Chalk({ level: o.colorLevel });
-  const lines = [renderCase(r, ch)];
+  const lines = [renderCase(r, ch, o.width)];
   const under = r.candidate ? `the candidate (${term(r.candidate)})` : 'the expected tensors';
   const d = r.diagnosis ?? [];
   if (r.pass) {
@@ -45,7 +45,7 @@ export function renderDiagnosisTable(r: CaseResult, o: { colorLevel: 0 | 1 | 2 |
       }
     }
   }
-  return `${lines.join('\n')}\n`;
+  return `${lines.flatMap((l, i) => (i === 0 ? [l] : wrapLine(l, o.width))).join('\n')}\n`;
 }
 
 export function renderDiagnosisJson(r: CaseResult): string {

@@ -21,10 +21,25 @@ const CASES: Record<string, string[]> = {
   'markdown-mismatch': ['run', 'samples/mismatch.npz', '--format', 'markdown', '--engine', 'reference'],
 };
 
-for (const [name, args] of Object.entries(CASES)) {
-  test(`golden: gru-check ${args.join(' ')}`, async () => {
-    const r = await cli(args);
-    const got = `$ gru-check ${args.join(' ')}\n--- exit ${r.code}\n--- stdout\n${r.stdout}--- stderr\n${r.stderr}`;
+/** The table output fitted to a terminal's width (COLUMNS here, as a CI log viewer would set it). */
+const WIDTHS = [80, 100, 200];
+const FITTED = ['diagnose', 'test/fixtures/diagnose/base_lengths.npz', '--candidate', 'test/fixtures/diagnose/pair_gate-order_zrn+h0-ignored.npz', '--no-color', '--engine', 'reference'];
+
+const runs: [string, string[], Record<string, string>][] = [
+  // COLUMNS unset (''): the width of a log or a pipe, 100.
+  ...Object.entries(CASES).map(([name, args]): [string, string[], Record<string, string>] => [name, args, { COLUMNS: '' }]),
+  ...WIDTHS.map((w): [string, string[], Record<string, string>] => [`diagnose-pair-${w}-columns`, FITTED, { COLUMNS: String(w) }]),
+];
+
+for (const [name, args, env] of runs) {
+  const shown = Object.entries(env).filter(([, v]) => v !== '').map(([k, v]) => `${k}=${v} `).join('');
+  test(`golden: ${shown}gru-check ${args.join(' ')}`, async () => {
+    const r = await cli(args, env);
+    if (env.COLUMNS) {
+      const wide = r.stdout.split('\n').filter((l) => [...l].length > Number(env.COLUMNS));
+      assert.deepEqual(wide, [], `lines wider than ${env.COLUMNS} columns`);
+    }
+    const got = `$ ${shown}gru-check ${args.join(' ')}\n--- exit ${r.code}\n--- stdout\n${r.stdout}--- stderr\n${r.stderr}`;
     const file = join(ROOT, 'test', 'golden', `${name}.txt`);
     if (process.env.UPDATE_GOLDEN) {
       writeFileSync(file, got);

@@ -57,7 +57,7 @@ test('the built CLI loads its bundle with the code cache; a stale or damaged cac
     const code = `import { loadCli } from ${JSON.stringify(pathToFileURL(join(root, 'bin', 'load-cli.cjs')).href)};
 const { cli, cached } = loadCli();
 let stdout = '';
-const code = await cli.main(['run', 'samples/mismatch.npz'], { stdout: (s) => { stdout += s; }, stderr: (s) => process.stderr.write(s), env: { NO_COLOR: '1' } });
+const code = await cli.main(['run', 'samples/mismatch.npz'], { stdout: (s) => { stdout += s; }, stderr: (s) => process.stderr.write(s), env: { NO_COLOR: '1', COLUMNS: '1000' } });
 process.stdout.write(JSON.stringify({ cached, code, stdout }));`;
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8', cwd: ROOT });
     assert.equal(r.status, 0, r.stderr);

@@ -38,7 +38,7 @@ function writeSuite(name: string, doc: unknown): string {
 async function cli(argv: string[]): Promise<{ code: number; stdout: string; stderr: string; json?: { pass: boolean; summary: { cases: number }; shard?: unknown; cases: { case: string; path?: string; pass: boolean; error?: string; checks: { tensor: string; subject: string; pass: boolean; atol: number }[] }[] } }> {
   let stdout = '';
   let stderr = '';
-  const code = await main(argv, { stdout: (s) => void (stdout += s), stderr: (s) => void (stderr += s), env: { NO_COLOR: '1' } });
+  const code = await main(argv, { stdout: (s) => void (stdout += s), stderr: (s) => void (stderr += s), env: { NO_COLOR: '1', COLUMNS: '1000' } });
   const json = argv.includes('json') && stdout.trim().startsWith('{') ? JSON.parse(stdout) : undefined;
   return { code, stdout, stderr, json };
 }

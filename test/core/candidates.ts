@@ -28,7 +28,7 @@ async function cli(argv: string[]): Promise<{ code: number; stdout: string; stde
   let stdout = '';
   let stderr = '';
   const abs = argv.map((a) => (/\.(npz|npy|pt|pth|safetensors|onnx)$/.test(a) ? join(DIR, a) : a));
-  const code = await main([...abs, '--format', 'json'], { stdout: (s) => void (stdout += s), stderr: (s) => void (stderr += s), env: { NO_COLOR: '1' } });
+  const code = await main([...abs, '--format', 'json'], { stdout: (s) => void (stdout += s), stderr: (s) => void (stderr += s), env: { NO_COLOR: '1', COLUMNS: '1000' } });
   return { code, stdout, stderr };
 }
 

@@ -89,7 +89,7 @@ test('every family of mistakes diagnose knows is planted in a fixture (here, in 
 
 test('the CLI prints the localisation and the likely precision; JSON carries where and verdicts', async () => {
   let stdout = '';
-  const io = { stdout: (s: string) => void (stdout += s), stderr: () => {}, env: { NO_COLOR: '1' } };
+  const io = { stdout: (s: string) => void (stdout += s), stderr: () => {}, env: { NO_COLOR: '1', COLUMNS: '1000' } };
   assert.equal(await main(['diagnose', join(DIR, 'base_lengths.npz'), '--candidate', join(DIR, 'layer1-forward-uses-reverse-weights.npz')], io), 1);
   assert.match(stdout, /where: output and h_n fail; h_n fails in row 2 \(layer 1 forward\); passes in row 0 \(layer 0 forward\), row 1 \(layer 0 backward\), row 3 \(layer 1 backward\); the failure starts at layer 1/);
   assert.match(stdout, /no known porting mistake explains the candidate/);

@@ -29,7 +29,7 @@ interface Doc { pass: boolean; cases: { pass: boolean; portPrecision?: string; c
 async function cli(argv: string[]): Promise<{ code: number; stdout: string; stderr: string; json?: Doc }> {
   let stdout = '';
   let stderr = '';
-  const code = await main(argv, { stdout: (s) => void (stdout += s), stderr: (s) => void (stderr += s), env: { NO_COLOR: '1' } });
+  const code = await main(argv, { stdout: (s) => void (stdout += s), stderr: (s) => void (stderr += s), env: { NO_COLOR: '1', COLUMNS: '1000' } });
   const json = argv.includes('json') && stdout.trim().startsWith('{') ? (JSON.parse(stdout) as Doc) : undefined;
   return { code, stdout, stderr, json };
 }
