@@ -28,6 +28,7 @@ import { applyBaseline, parseBaseline } from '../baseline.js';
 import { EXIT_INPUT_ERROR, EXIT_MISMATCH, EXIT_PASS, exitCode, summarize, type RunSummary } from '../summary.js';
 import { renderJson } from '../report/json.js';
 import { renderTable } from '../report/table.js';
+import { diagnoseCommand as diagnoseCommandLine } from './next.js';
 import { renderJunit } from '../report/junit.js';
 import { renderMarkdown } from '../report/markdown.js';
 import { renderHtml } from '../report/html.js';
@@ -297,13 +298,13 @@ function maybePrewarm(paths: string[], flags: CheckFlags): void {
 
 const REPORT_FORMATS: Record<string, RunFormat> = { '.json': 'json', '.xml': 'junit', '.md': 'markdown', '.html': 'html', '.htm': 'html' };
 
-function render(format: RunFormat, s: RunSummary, flags: CommonFlags, io: CliIO): string {
+function render(format: RunFormat, s: RunSummary, flags: CommonFlags, io: CliIO, next?: (string | undefined)[]): string {
   switch (format) {
     case 'json': return renderJson(s);
     case 'junit': return renderJunit(s);
     case 'markdown': return renderMarkdown(s);
     case 'html': return renderHtml(s);
-    default: return renderTable(s, { colorLevel: colorLevel(flags.color, io.env), width: outputWidth(io) });
+    default: return renderTable(s, { colorLevel: colorLevel(flags.color, io.env), width: outputWidth(io), ...(next ? { next } : {}) });
   }
 }
 
@@ -412,6 +413,8 @@ async function runCommand(cases: string[], flags: RunFlags, io: CliIO): Promise<
     return loaded.get(path)!;
   };
   const results: CaseResult[] = [];
+  /** For each case, the diagnose command to try next when a check failed. */
+  const next: (string | undefined)[] = [];
   for (const { path, name, flags: f } of plan) {
     const t0 = now();
     const label = name ?? path;
@@ -423,6 +426,8 @@ async function runCommand(cases: string[], flags: RunFlags, io: CliIO): Promise<
       r = clipMessages(r);
       for (const w of r.warnings ?? []) io.stderr(warningLine(label, w.message));
       if (f.baseline !== undefined) r = applyBaseline(summarize([r]), baselineOf(f.baseline), f.baselineFactor).cases[0]!;
+      // A check that failed (not only a baseline's growth) is what diagnose explains.
+      next[results.length] = r.checks.some((k) => !k.pass) ? diagnoseCommandLine(path, f) : undefined;
       results.push(r);
     } catch (e) {
       if (!(e instanceof GruCheckError)) throw e;
@@ -439,7 +444,7 @@ async function runCommand(cases: string[], flags: RunFlags, io: CliIO): Promise<
   if (flags.report !== undefined) writeAtomic(flags.report, render(reportFormat!, summary, flags, io));
   // A lone unreadable case has nothing to tabulate beyond the error line already on stderr.
   if (flags.format !== 'table' || !(results.length === 1 && results[0]!.error !== undefined)) {
-    io.stdout(render(flags.format, summary, flags, io));
+    io.stdout(render(flags.format, summary, flags, io, next));
   }
   return exitCode(summary);
 }

@@ -26,6 +26,8 @@ export interface TableOptions {
    * Default: no limit.
    */
   width?: number | undefined;
+  /** Per case (by index): a command to try next, shown at the end of its block (the CLI: diagnose). */
+  next?: readonly (string | undefined)[] | undefined;
 }
 
 type Column = 'tensor' | 'shape' | 'mismatched' | 'maxAbs' | 'maxRel' | 'stats' | 'relL2' | 'cosine' | 'atol' | 'first' | 'result';
@@ -185,7 +187,11 @@ function renderCaseLines(c: CaseResult, ch: ChalkInstance, width: number | undef
 
 export function renderTable(s: RunSummary, o: TableOptions): string {
   const ch = new Chalk({ level: o.colorLevel });
-  const parts = s.cases.map((c) => renderCase(c, ch, o.width));
+  const parts = s.cases.map((c, i) => {
+    const block = renderCase(c, ch, o.width);
+    const next = o.next?.[i];
+    return next === undefined ? block : `${block}\n${wrapLine(`  to name the porting mistake, try: ${term(next)}`, o.width).join('\n')}`;
+  });
   let out = parts.join('\n\n') + '\n';
   if (s.cases.length > 1 || s.shard) out += `\n${wrapLine(countsText(s), o.width).join('\n')}\n`;
   return out;

@@ -97,8 +97,14 @@ for (const e of manifest.candidates) {
 test('CLI: the padded-steps sentence in the table, and --padded-steps ignore reported as valid steps only', async () => {
   const c = join('test', 'fixtures', 'keras-ports', 'case_lengths_uni.npz');
   const port = join('test', 'fixtures', 'keras-ports', 'keras_mask_carried.npz');
-  const strict = await cli(['run', c, '--candidate', port]);
+  const strict = await cli(['run', c, '--candidate', port, '--atol', 'output:1e-5,h_n:2e-5']);
   assert.equal(strict.code, 1);
+  // A failing run ends with the diagnose command to try, which runs as printed and names the convention.
+  const hint = /^ {2}to name the porting mistake, try: (gru-check diagnose .*)$/m.exec(strict.stdout);
+  assert.equal(hint?.[1], `gru-check diagnose ${c} --candidate ${port} --atol output:1e-5,h_n:2e-5`);
+  const d = await cli(hint![1]!.split(' ').slice(1));
+  assert.equal(d.code, 1);
+  assert.match(d.stdout, /1\. padded-steps-carried /);
   assert.match(strict.stdout, /padded steps: the candidate's output differs from PyTorch's only at the padded steps \(t >= lengths\[b\], \d+ output elements\): it holds the last valid output carried forward \(as Keras masking does\) there, PyTorch zeros; valid steps and h_n pass \(--padded-steps ignore compares valid steps only\)/);
   const ignore = await cli(['run', c, '--candidate', port, '--padded-steps', 'ignore', '--format', 'json']);
   assert.equal(ignore.code, 0);
