@@ -17,6 +17,7 @@ import { GruCheckError, isGruCheckError, type ErrorCode } from '../errors.js';
 import { parseNpy } from './npy.js';
 import { openZip, readNpz, type ByteSource } from './npz.js';
 import { maybeOnnx, readOnnx } from './onnx.js';
+import { externalDataBeside } from './onnx-external.js';
 import { looksLikeSafetensors, readSafetensors } from './safetensors.js';
 import { readTorchZip, torchFolder } from './torch.js';
 import { sanitizeError, showName } from './text.js';
@@ -118,7 +119,8 @@ async function loadFile(path: string, st: Stats, options: LoadOptions): Promise<
     checkCap(st.size, options, path);
     const bytes = await readBytes(path);
     try {
-      const model = readOnnx(bytes, opt(options));
+      // External data (torch 2.x's default): files beside the model only (onnx-external.ts).
+      const model = readOnnx(bytes, { ...opt(options), externalData: externalDataBeside(path) });
       return { arrays: model.arrays, format: 'onnx', onnx: model.graph };
     } catch (e) {
       // Without the extension, a failed decode only means "not ONNX either": say what we read.

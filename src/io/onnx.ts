@@ -8,7 +8,9 @@
  * is what a checker needs on top: every tensor's declared element count checked against the bytes
  * or values present before an array is made; raw_data (little-endian) and the typed fields
  * (float_data, double_data, int32_data -- also float16/bfloat16 bits --, int64_data) both read;
- * external data, string and complex tensors refused by name; the file size held to maxBytes before
+ * external data read through an injected reader (onnx-external.ts: files beside the model only,
+ * offsets and lengths checked), refused without one; string and complex tensors refused by name;
+ * the file size held to maxBytes before
  * decoding (protobufjs keeps raw_data as views of the file's bytes, so decoding costs about the
  * file again at most, for the typed fields' number arrays).
  */
@@ -18,6 +20,7 @@ import type { onnx as OnnxTypes } from 'onnx-proto';
 import { GruCheckError, isGruCheckError } from '../errors.js';
 import { allocate, decodeElements, decodedItemsize, elementCount, ITEMSIZE, MAX_TYPED_LENGTH, type NumericDType } from './dtypes.js';
 import { sanitizeError, showName } from './text.js';
+import { EXTERNAL_HINT, type ExternalDataReader } from './onnx-external.js';
 import type { NdArray, NumericData, OnnxAttribute, OnnxGraph, OnnxNode, OnnxValueInfo } from './types.js';
 
 /**
@@ -36,6 +39,18 @@ type ValueInfoProto = OnnxTypes.IValueInfoProto;
 export interface ReadOnnxOptions {
   /** Refuse (TOO_LARGE) a model file, or initializers, of more than this many bytes. */
   maxBytes?: number;
+  /**
+   * Reads a tensor's external data (onnx-external.ts: files beside the model only). Without it a
+   * tensor stored outside the model is refused, naming how to save it inside.
+   */
+  externalData?: ExternalDataReader;
+}
+
+/** What tensor() needs from the model being read. */
+interface TensorContext {
+  external: ExternalDataReader | undefined;
+  /** Refuse before reading `bytes` more than the budget holds. */
+  room(bytes: number, what: string): void;
 }
 
 export interface OnnxModel {
@@ -126,12 +141,18 @@ export function readOnnx(bytes: Uint8Array, options: ReadOnnxOptions = {}): Onnx
       if (budget < 0) throw new GruCheckError('TOO_LARGE', `${label}: tensors total more than the limit of ${options.maxBytes} bytes`);
       return t;
     };
+    const ctx: TensorContext = {
+      external: options.externalData,
+      room: (n, what) => {
+        if (n > budget) throw new GruCheckError('TOO_LARGE', `${label}: ${what}'s external data (${n} bytes) would pass the limit of ${options.maxBytes} bytes`);
+      },
+    };
     const arrays = new Map<string, NdArray>();
     const initializerNames: string[] = [];
     for (const t of g.initializer ?? []) {
       const name = t.name ?? '';
       if (arrays.has(name)) throw new GruCheckError('DUPLICATE_MEMBER', `${label}: initializer '${showName(name)}' appears more than once`);
-      arrays.set(name, take(tensor(t, `initializer '${showName(name)}'`)));
+      arrays.set(name, take(tensor(t, `initializer '${showName(name)}'`, ctx)));
       initializerNames.push(name);
     }
     if (g.sparseInitializer?.length) {
@@ -145,7 +166,7 @@ export function readOnnx(bytes: Uint8Array, options: ReadOnnxOptions = {}): Onnx
       const attributes: Record<string, OnnxAttribute> = Object.create(null);
       for (const a of n.attribute ?? []) {
         const what = `node '${showName(n.name || `#${i}`)}' attribute '${showName(a.name ?? '')}'`;
-        const v = attribute(a, what);
+        const v = attribute(a, what, ctx);
         attributes[a.name ?? ''] = v.type === 'tensor' ? { type: 'tensor', value: take(v.value) } : v;
       }
       return {
@@ -178,7 +199,7 @@ function valueInfo(v: ValueInfoProto): OnnxValueInfo {
 }
 
 
-function attribute(a: AttributeProto, what: string): OnnxAttribute {
+function attribute(a: AttributeProto, what: string, ctx: TensorContext): OnnxAttribute {
   const ATTR = schema().AttributeProto.AttributeType;
   let type = a.type as number;
   // Models from before IR version 2 may leave `type` unset: infer it from the field present.
@@ -206,20 +227,20 @@ function attribute(a: AttributeProto, what: string): OnnxAttribute {
       return { type: 'strings', value: (a.strings ?? []).map(text) };
     case ATTR.TENSOR:
       if (!a.t) throw new GruCheckError('BAD_ONNX', `${what}: declared a tensor but holds none`);
-      return { type: 'tensor', value: tensor(a.t, what) };
+      return { type: 'tensor', value: tensor(a.t, what, ctx) };
     default:
       return { type: 'other', typeCode: type };
   }
 }
 
 /** One TensorProto -> NdArray, every size checked before the array is made. */
-function tensor(t: TensorProto, what: string): NdArray {
+function tensor(t: TensorProto, what: string, ctx: TensorContext): NdArray {
   const name = t.name ?? '';
-  if ((t.dataLocation as number) === 1 || t.externalData?.length) {
-    const loc = (t.externalData ?? []).find((e) => e.key === 'location')?.value;
-    throw new GruCheckError('UNSUPPORTED_ONNX', `${what} uses external data${loc ? ` (in '${showName(loc)}')` : ''}: only weights stored inside the .onnx file are read`, {
-      hint: 'save with the weights inside: onnx.save_model(model, path, save_as_external_data=False)',
-    });
+  const external = (t.dataLocation as number) === 1 || (t.externalData?.length ?? 0) > 0;
+  const entry = (key: string): string | undefined => (t.externalData ?? []).find((e) => e.key === key)?.value ?? undefined;
+  if (external && !ctx.external) {
+    const loc = entry('location');
+    throw new GruCheckError('UNSUPPORTED_ONNX', `${what} uses external data${loc ? ` (in '${showName(loc)}')` : ''}, and this model was read from bytes alone`, { hint: EXTERNAL_HINT });
   }
   if (t.segment) throw new GruCheckError('UNSUPPORTED_ONNX', `${what} is a segment of a larger tensor: not read`);
   const code = t.dataType ?? 0;
@@ -236,6 +257,15 @@ function tensor(t: TensorProto, what: string): NdArray {
   const count = elementCount(shape);
   if (count === undefined || count > MAX_TYPED_LENGTH) {
     throw new GruCheckError('TOO_LARGE', `${what}: shape [${shape.join(', ')}] has more elements than a typed array can hold`);
+  }
+  if (external) {
+    const location = entry('location');
+    if (location === undefined) throw new GruCheckError('BAD_ONNX', `${what}: external data without a location`);
+    if ((t.rawData?.length ?? 0) > 0) throw new GruCheckError('BAD_ONNX', `${what}: holds raw_data and external data both`);
+    const need = count * ITEMSIZE[dtype];
+    ctx.room(need, what);
+    const bytes = ctx.external!({ location, offset: entry('offset'), length: entry('length'), need, what });
+    return { name, dtype, shape, data: decodeElements(bytes, dtype, count) };
   }
   const raw = t.rawData;
   if (raw && raw.length) {

@@ -33,7 +33,11 @@ export interface GruModel {
   /** Extra nodes before the GRU (for folding tests). */
   extraNodes?: Array<Record<string, unknown>>;
   extraInitializers?: Array<Record<string, unknown>>;
+  /** The W initializer as given (e.g. with external data) instead of W's raw_data; null: no W initializer. */
+  wInitializer?: Record<string, unknown> | null;
   irVersion?: number;
+  /** Opset of the default domain (14). */
+  opset?: number;
 }
 
 export function gruModelBytes(m: GruModel): Uint8Array {
@@ -45,14 +49,15 @@ export function gruModelBytes(m: GruModel): Uint8Array {
     name: 'g',
     node: [...(m.extraNodes ?? []), { name: m.nodeName ?? 'gru', opType: 'GRU', input: inputs, output: ['Y', 'Y_h'], attribute: Object.entries(m.attrs).map(([k, v]) => attribute(k, v)) }],
     initializer: [
-      ...(m.names?.[0] === '' ? [] : [t(wn, m.W), t(rn, m.R)]),
-      ...(m.B && m.names?.[2] !== '' ? [t(bn, m.B)] : []),
+      ...(m.wInitializer === null ? [] : [m.wInitializer ?? t(wn, m.W)]),
+      t(rn, m.R),
+      ...(m.B ? [t(bn, m.B)] : []),
       ...(m.extraInitializers ?? []),
     ],
     input: [vi('X'), ...(m.withLengths ? [vi('sequence_lens', 6)] : []), vi('initial_h')],
     output: [vi('Y'), vi('Y_h')],
   };
-  return schema.ModelProto.encode({ irVersion: m.irVersion ?? 8, opsetImport: [{ domain: '', version: 14 }], graph }).finish();
+  return schema.ModelProto.encode({ irVersion: m.irVersion ?? 8, opsetImport: [{ domain: '', version: m.opset ?? 14 }], graph }).finish();
 }
 
 export function writeModel(dir: string, name: string, m: GruModel): string {
@@ -61,7 +66,7 @@ export function writeModel(dir: string, name: string, m: GruModel): string {
   return p;
 }
 
-const f32 = (a: { data: unknown; shape: number[] }): { data: Float32Array; dims: number[] } => ({ data: Float32Array.from(a.data as Float32Array), dims: a.shape });
+export const f32 = (a: { data: unknown; shape: number[] }): { data: Float32Array; dims: number[] } => ({ data: Float32Array.from(a.data as Float32Array), dims: a.shape });
 
 /**
  * A spec fixture (test/fixtures/onnx/<name>.npz) split in two: a model holding its W, R, B and
