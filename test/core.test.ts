@@ -2,8 +2,9 @@
 // CPU, so these smaller files share one (test/core/). The comparison, the reference GRU, layouts,
 // the library entry points, ONNX's spec cases and models, the port fixtures, candidate layouts,
 // the hardening of the loaders, the statistics against numpy (core/stats.ts), diagnose
-// (core/diagnose.ts), ports to Keras and Flax (core/keras-ports.ts), GRUCell cases (core/cells.ts)
-// and the published types (core/types.ts).
+// (core/diagnose.ts), the fp16/bf16 presets on real mixed-precision ports (core/precision-ports.ts),
+// ports to Keras and Flax (core/keras-ports.ts), GRUCell cases (core/cells.ts) and the published
+// types (core/types.ts).
 import './core/compare.js';
 import './core/compare-kernel.js';
 import './core/gru.js';
@@ -16,6 +17,7 @@ import './core/candidates.js';
 import './core/hardening.js';
 import './core/stats.js';
 import './core/diagnose.js';
+import './core/precision-ports.js';
 import './core/keras-ports.js';
 import './core/cells.js';
 import './core/types.js';

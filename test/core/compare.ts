@@ -120,7 +120,7 @@ test('presetOverrides names what an explicit setting replaced of a preset, and n
   assert.deepEqual(presetOverrides({ rtol: 1e-4 }), []);
   assert.deepEqual(presetOverrides({ portPrecision: 'fp16', atol: { reference: 1e-3 } }), []);
   assert.deepEqual(presetOverrides({ portPrecision: 'fp16', rtol: 1e-4, checkErrorStat: { candidate: 'median' }, minCosine: 0.99 }), [
-    "--rtol 0.0001 is used instead of --port-precision fp16's rtol 0.001",
+    "--rtol 0.0001 is used instead of --port-precision fp16's rtol 0.00390625",
     "--check-error-stat candidate:median is used instead of --port-precision fp16's check-error-stat mean for the checks it names",
     "--min-cosine 0.99 is used instead of --port-precision fp16's min-cosine (it sets none)",
   ]);
