@@ -99,7 +99,9 @@ describe('fuzz: the built CLI', () => {
   // One CLI start costs ~0.15 s: all 20 files go through one run, then one file of each outcome
   // (error, mismatch, pass) runs alone, for the single-case exit codes.
   it('20 mutated files: exit 0/1/2, stdout is one JSON document, stderr one-line errors, no stack', async () => {
-    const files = cliInputs(dir, 20, 0x636c6931);
+    // The seed is chosen to give every outcome over the samples as they are (adding a sample
+    // changes what each draw picks): 0x636c6935 gives 15 errors, 3 passes and 2 mismatches.
+    const files = cliInputs(dir, 20, 0x636c6935);
     const all = await spawnRun(files);
     const w = `all 20: exit ${all.code}, stderr ${JSON.stringify(all.stderr)}`;
     assertCleanStderr(all, w);
