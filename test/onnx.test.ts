@@ -2,3 +2,4 @@
 // weights), ONNX Runtime kept in its box (issue 20).
 import './onnx/node-attrs.js';
 import './onnx/torch2.js';
+import './onnx/ort-box.js';

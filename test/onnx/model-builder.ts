@@ -38,6 +38,10 @@ export interface GruModel {
   irVersion?: number;
   /** Opset of the default domain (14). */
   opset?: number;
+  /** Cast Y and Y_h to this TensorProto data type (10 float16, 16 bfloat16, 7 int64) before the graph outputs them. */
+  castOutputsTo?: number;
+  /** This many unused float initializers (ONNX Runtime warns about each one). */
+  unusedInitializers?: number;
 }
 
 export function gruModelBytes(m: GruModel): Uint8Array {
@@ -45,17 +49,24 @@ export function gruModelBytes(m: GruModel): Uint8Array {
   const t = (name: string, x: { data: Float32Array; dims: number[] }): Record<string, unknown> => ({ name, dataType: 1, dims: x.dims, rawData: new Uint8Array(x.data.buffer.slice(x.data.byteOffset, x.data.byteOffset + x.data.byteLength)) });
   const inputs = ['X', wn, rn, m.B ? bn : '', m.withLengths ? 'sequence_lens' : '', 'initial_h'];
   const vi = (name: string, elemType = 1): Record<string, unknown> => ({ name, type: { tensorType: { elemType } } });
+  const cast = m.castOutputsTo;
+  const outs = cast === undefined ? ['Y', 'Y_h'] : ['Y_gru', 'Y_h_gru'];
   const graph = {
     name: 'g',
-    node: [...(m.extraNodes ?? []), { name: m.nodeName ?? 'gru', opType: 'GRU', input: inputs, output: ['Y', 'Y_h'], attribute: Object.entries(m.attrs).map(([k, v]) => attribute(k, v)) }],
+    node: [
+      ...(m.extraNodes ?? []),
+      { name: m.nodeName ?? 'gru', opType: 'GRU', input: inputs, output: outs, attribute: Object.entries(m.attrs).map(([k, v]) => attribute(k, v)) },
+      ...(cast === undefined ? [] : outs.map((o, i) => ({ opType: 'Cast', input: [o], output: [['Y', 'Y_h'][i]], attribute: [{ name: 'to', type: 2, i: cast }] }))),
+    ],
     initializer: [
       ...(m.wInitializer === null ? [] : [m.wInitializer ?? t(wn, m.W)]),
       t(rn, m.R),
       ...(m.B ? [t(bn, m.B)] : []),
       ...(m.extraInitializers ?? []),
+      ...Array.from({ length: m.unusedInitializers ?? 0 }, (_, i) => ({ name: `unused_${i}`, dataType: 1, dims: [1], floatData: [i] })),
     ],
     input: [vi('X'), ...(m.withLengths ? [vi('sequence_lens', 6)] : []), vi('initial_h')],
-    output: [vi('Y'), vi('Y_h')],
+    output: [vi('Y', cast ?? 1), vi('Y_h', cast ?? 1)],
   };
   return schema.ModelProto.encode({ irVersion: m.irVersion ?? 8, opsetImport: [{ domain: '', version: m.opset ?? 14 }], graph }).finish();
 }
@@ -73,7 +84,7 @@ export const f32 = (a: { data: unknown; shape: number[] }): { data: Float32Array
  * its config's attributes on the node, and the case without them (X, initial_h, sequence_lens,
  * Y, Y_h, config {"layout": "onnx"} plus `config`). `attrs` overrides the node's attributes.
  */
-export async function splitSpecCase(fixture: string, opts: { attrs?: Record<string, AttrValue>; config?: Record<string, unknown>; nodeName?: string } = {}): Promise<{ model: string; caseFile: string; dir: string; attrs: Record<string, AttrValue> }> {
+export async function splitSpecCase(fixture: string, opts: { attrs?: Record<string, AttrValue>; config?: Record<string, unknown>; nodeName?: string; model?: Partial<GruModel> } = {}): Promise<{ model: string; caseFile: string; dir: string; attrs: Record<string, AttrValue> }> {
   const b = await loadArrays(fixture);
   const cfg = JSON.parse((b.arrays.get('config')!.data as string[])[0]!) as Record<string, unknown>;
   const attrs: Record<string, AttrValue> = { hidden_size: { int: cfg.hidden_size as number }, direction: cfg.direction as string, linear_before_reset: { int: cfg.linear_before_reset as number } };
@@ -92,6 +103,7 @@ export async function splitSpecCase(fixture: string, opts: { attrs?: Record<stri
     attrs,
     nodeName: opts.nodeName ?? 'gru',
     withLengths: b.arrays.has('sequence_lens'),
+    ...(opts.model ?? {}),
   });
   const m = members(fixture);
   delete m.W;
