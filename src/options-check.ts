@@ -42,6 +42,7 @@ const CASE: Record<string, Rule> = {
   requireExpected: bool,
   direction: oneOf('forward', 'reverse', 'bidirectional'),
   onnxLayout: oneOf(0, 1),
+  gateOrder: oneOf('zrn', 'rzn'),
   clip: positive,
   activations: strings,
   activationAlpha: numbers,

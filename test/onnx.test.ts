@@ -3,3 +3,4 @@
 import './onnx/node-attrs.js';
 import './onnx/torch2.js';
 import './onnx/ort-box.js';
+import './onnx/conformance.js';

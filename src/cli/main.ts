@@ -157,6 +157,7 @@ interface CommonFlags {
   linearBeforeReset?: '0' | '1';
   direction?: OnnxDirection;
   onnxLayout?: '0' | '1';
+  gateOrder?: 'zrn' | 'rzn';
   clip?: number;
   activations?: string[];
   activationAlpha?: number[];
@@ -175,6 +176,7 @@ function caseOptions(flags: CommonFlags): CaseOptions {
     linearBeforeReset: flags.linearBeforeReset === undefined ? undefined : flags.linearBeforeReset === '1',
     direction: flags.direction,
     onnxLayout: flags.onnxLayout === undefined ? undefined : flags.onnxLayout === '1' ? 1 : 0,
+    gateOrder: flags.gateOrder,
     clip: flags.clip,
     activations: flags.activations,
     activationAlpha: flags.activationAlpha,
@@ -528,6 +530,7 @@ function caseFlags(cmd: Command): Command {
     .addOption(new Option('--linear-before-reset <n>', 'ONNX layout: linear_before_reset (default: config, else 0 as in ONNX)').choices(['0', '1']))
     .addOption(new Option('--direction <d>', 'ONNX layout: direction (default: config, else from W)').choices(['forward', 'reverse', 'bidirectional']))
     .addOption(new Option('--onnx-layout <n>', "ONNX layout: the node's layout attribute, 0 (X [T, B, I]) or 1 (X [B, T, I]); --batch-first / --seq-first mean 1 / 0").choices(['0', '1']))
+    .addOption(new Option('--gate-order <order>', "ONNX layout: how W, R and B stack the gates: zrn (ONNX's z|r|h, default) or rzn (r|z|n, as WebNN's gru may)").choices(['zrn', 'rzn']))
     .option('--clip <x>', 'ONNX layout: clip threshold for the gate pre-activations (default: config.clip, else none)', positive('--clip'))
     .option('--activations <list>', 'ONNX layout: activations f,g (f,g,f,g when bidirectional), e.g. HardSigmoid,Tanh', names('--activations'))
     .option('--activation-alpha <list>', 'ONNX layout: activation_alpha values, comma-separated', numbers('--activation-alpha'))

@@ -18,6 +18,7 @@ export interface CarriedFlags {
   linearBeforeReset?: string | undefined;
   direction?: string | undefined;
   onnxLayout?: string | undefined;
+  gateOrder?: string | undefined;
   clip?: number | undefined;
   activations?: string[] | undefined;
   activationAlpha?: number[] | undefined;
@@ -53,6 +54,7 @@ export function diagnoseCommand(path: string, f: CarriedFlags): string {
   opt('--linear-before-reset', f.linearBeforeReset);
   opt('--direction', f.direction);
   opt('--onnx-layout', f.onnxLayout);
+  opt('--gate-order', f.gateOrder);
   opt('--clip', f.clip);
   opt('--activations', f.activations?.join(','));
   opt('--activation-alpha', f.activationAlpha?.join(','));

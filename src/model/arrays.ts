@@ -60,14 +60,15 @@ export function toStorage(data: FloatArray, dtype: FloatDType): FloatArray {
 }
 
 /** Checks lengths: integers, shape (B,), each in 1..T. */
-export function readLengths(a: NdArray, B: number, T: number, file: string): Int32Array {
+/** `min` is 1 (PyTorch refuses empty sequences) or 0 (ONNX's sequence_lens, as ONNX Runtime runs them). */
+export function readLengths(a: NdArray, B: number, T: number, file: string, min: 0 | 1 = 1): Int32Array {
   const lengths = intVector(a, file);
   expectShape(a, a.name, [B], 'batch', file);
   for (let b = 0; b < B; b++) {
     const v = lengths[b]!;
     const raw = (a.data as ArrayLike<number | bigint>)[b];
-    if (!(v >= 1 && v <= T) || Number(raw) !== v) {
-      throw new GruCheckError('BAD_LENGTHS', `${a.name}[${b}]: expected a value in 1..${T} (seq length), got ${String(raw)}`, { file });
+    if (!(v >= min && v <= T) || Number(raw) !== v) {
+      throw new GruCheckError('BAD_LENGTHS', `${a.name}[${b}]: expected a value in ${min}..${T} (seq length), got ${String(raw)}`, { file });
     }
   }
   return lengths;
