@@ -25,8 +25,9 @@
  */
 
 import type { BaselineVerdict } from '../baseline.js';
-import { ABS, EXP, FINITE, FIRST_STEP, MAX_ABS, MAX_ABS_AT, MAX_ABS_E, MAX_REL, MAX_REL_AT, MISMATCHED, NON_FINITE, REL, REL_COUNT, REL_ZEROS, REQUIRED, SAME_INF, SUM_ABS, SUM_ABS_E, SUM_D2, SUM_E2, SUM_ED, ZEROS, ZERO_EXPECTED, scanTensors } from './kernel.js';
-import { DEFAULT_ERROR_QUANTILE, medianQuantileFrom, medianQuantileRanks, octaveHistogramOf, type ErrorHistogram, type ErrorStat } from './stats.js';
+import { computeMetrics, type Metrics } from './metrics.js';
+import { DEFAULT_ERROR_QUANTILE, type ErrorHistogram, type ErrorStat } from './stats.js';
+import { decideVerdict } from './verdict.js';
 
 export interface CompareOptions {
   rtol: number;
@@ -159,38 +160,61 @@ export function isClose(a: number, e: number, o: CompareOptions): boolean {
   return Math.abs(a - e) <= o.atol + o.rtol * Math.abs(e);
 }
 
-const MAX = Number.MAX_VALUE;
-
-/**
- * Σd², Σe² and Σe·(a - e) over the finite differences, scaled by a power of two near the largest
- * magnitude: for tensors whose squares overflow or underflow float64 in the scan's plain sums.
- */
-function scaledSums(a: ArrayLike<number>, e: ArrayLike<number>, n: number): { d2: number; e2: number; ed: number } {
-  let big = 0;
-  for (let i = 0; i < n; i++) {
-    const d = Math.abs(a[i]! - e[i]!);
-    if (d <= MAX) big = Math.max(big, Math.abs(e[i]!), d);
-  }
-  const s = big > 0 ? 2 ** -Math.floor(Math.log2(big)) : 1;
-  let d2 = 0, e2 = 0, ed = 0;
-  for (let i = 0; i < n; i++) {
-    const x = a[i]!, y = e[i]!;
-    // (x - y)·s, not x·s - y·s: the difference is exact in float64 only before scaling.
-    const ds = (x - y) * s;
-    if (!(Math.abs(x - y) <= MAX)) continue;
-    const ys = y * s;
-    d2 += ds * ds;
-    e2 += ys * ys;
-    ed += ys * ds;
-  }
-  return { d2, e2, ed };
-}
-
 const sameShape = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
 
 /** The statistics of a check that has none (a shape problem). */
 const NO_STATS = { medianAbsError: null, quantileAbsError: null, medianRelError: null, quantileRelError: null, relCount: 0, relL2: null, cosine: null } as const;
 
+type Criteria = Pick<CheckResult, 'checkErrorStat' | 'errorQuantile' | 'minCosine' | 'maxRelL2'>;
+type Identity = Pick<CheckResult, 'tensor' | 'subject' | 'against' | 'atol' | 'rtol'>;
+
+/** A check that cannot be made element by element: every element counts as mismatched. */
+function shapeProblem(actual: readonly number[], expected: { shape: number[]; data: ArrayLike<number> }, target: CheckTarget, base: Identity, criteria: Criteria): CheckResult {
+  const fmt = (s: readonly number[]): string => `[${s.join(', ')}]`;
+  return {
+    ...base, pass: false, shape: expected.shape, total: expected.data.length, mismatched: expected.data.length,
+    maxAbsError: null, maxAbsIndex: null, maxRelError: null, maxRelIndex: null, meanAbsError: null, requiredAtol: null,
+    firstMismatchStep: null, nonFiniteMismatched: 0, zeroExpected: 0,
+    ...NO_STATS, ...criteria, ...(criteria.checkErrorStat === 'elemwise' ? {} : { statError: null, statExpected: null, statLimit: null }),
+    problem: `shape mismatch: expected ${fmt(expected.shape)} (${target.against} ${target.tensor}), got ${fmt(actual)} (${target.subject})`,
+  };
+}
+
+/** The check's result from its metrics and verdict, in the result's field order. */
+function checkResult(base: Identity, shape: number[], k: Metrics, criteria: Criteria, target: CheckTarget, o: CompareOptions): CheckResult {
+  const v = decideVerdict(k, { rtol: o.rtol, atol: o.atol, checkErrorStat: criteria.checkErrorStat!, minCosine: o.minCosine, maxRelL2: o.maxRelL2 });
+  const result: CheckResult = {
+    ...base,
+    pass: v.pass,
+    shape,
+    total: k.n,
+    mismatched: k.mismatched,
+    maxAbsError: k.maxAbs,
+    maxAbsIndex: k.maxAbsAt >= 0 ? unravel(k.maxAbsAt, shape) : null,
+    maxRelError: k.maxRel,
+    maxRelIndex: k.maxRelAt >= 0 ? unravel(k.maxRelAt, shape) : null,
+    meanAbsError: k.meanAbs,
+    requiredAtol: v.requiredAtol,
+    firstMismatchStep: k.firstStep >= 0 ? k.firstStep : null,
+    nonFiniteMismatched: k.nonFinite,
+    zeroExpected: k.zeroExpected,
+    medianAbsError: k.abs ? k.abs.median : null,
+    quantileAbsError: k.abs ? k.abs.quantile : null,
+    medianRelError: k.rel ? k.rel.median : null,
+    quantileRelError: k.rel ? k.rel.quantile : null,
+    relCount: k.relCount,
+    relL2: k.relL2,
+    cosine: k.cosine,
+    ...criteria,
+    ...v.stat,
+  };
+  if (k.histogram) result.errorHistogram = k.histogram;
+  if (k.stepMaxAbs) result.stepMaxAbs = Array.from(k.stepMaxAbs);
+  if (k.map) result.errorMap = { rows: k.rows, cols: k.cols, rowLabel: target.mapRowLabel ?? `axis ${k.rowAxis}`, colLabel: target.mapColLabel ?? 'last axis', values: Array.from(k.map) };
+  return result;
+}
+
+/** Compares `actual` with `expected`: the metrics (metrics.ts), then the verdict (verdict.ts). */
 export function compareTensors(
   actual: { shape: number[]; data: ArrayLike<number> },
   expected: { shape: number[]; data: ArrayLike<number> },
@@ -206,143 +230,17 @@ export function compareTensors(
     ...(o.minCosine !== undefined ? { minCosine: o.minCosine } : {}),
     ...(o.maxRelL2 !== undefined ? { maxRelL2: o.maxRelL2 } : {}),
   };
-  if (!sameShape(actual.shape, expected.shape)) {
-    const fmt = (s: number[]): string => `[${s.join(', ')}]`;
-    return {
-      ...base, pass: false, shape: expected.shape, total: expected.data.length, mismatched: expected.data.length,
-      maxAbsError: null, maxAbsIndex: null, maxRelError: null, maxRelIndex: null, meanAbsError: null, requiredAtol: null,
-      firstMismatchStep: null, nonFiniteMismatched: 0, zeroExpected: 0,
-      ...NO_STATS, ...criteria, ...(stat === 'elemwise' ? {} : { statError: null, statExpected: null, statLimit: null }),
-      problem: `shape mismatch: expected ${fmt(expected.shape)} (${target.against} ${target.tensor}), got ${fmt(actual.shape)} (${target.subject})`,
-    };
-  }
-  const shape = expected.shape;
-  const n = expected.data.length;
-  const a = actual.data;
-  const e = expected.data;
-  // The per-step and heatmap summaries are sized by axes, so they are only made where the element
-  // count bounds them: an empty tensor may still declare a 2**40-long axis, and a row axis that is
-  // also the column (last) axis would square the size.
-  const timeAxis = n > 0 && target.timeAxis !== undefined && target.timeAxis < shape.length ? target.timeAxis : undefined;
-  const rowAxis = n > 0 && target.mapRowAxis !== undefined && target.mapRowAxis < shape.length - 1 ? target.mapRowAxis : undefined;
-  // Elements per step along the time axis, and steps: step of flat index i = floor(i / inner) % steps.
-  const inner = timeAxis === undefined ? 1 : shape.slice(timeAxis + 1).reduce((x, y) => x * y, 1);
-  const steps = timeAxis === undefined ? 0 : shape[timeAxis]!;
-  // One pass of the compare kernel (compare/kernel.ts, in wasm) makes isclose, the metrics, the
-  // sums, the per-step and heatmap maxima and, for the medians and quantiles, the top-bits
-  // histograms of |a - e|, of the ratios and (for a median / quantile criterion) of |e|; a second
-  // pass gathers the values of the buckets holding the wanted ranks (compare/stats.ts).
+  if (!sameShape(actual.shape, expected.shape)) return shapeProblem(actual.shape, expected, target, base, criteria);
   const statistics = target.statistics !== false;
-  const orderStat = stat === 'median' || stat === 'quantile';
-  const stats = statistics || orderStat;
-  const prod = (from: number, to: number): number => shape.slice(from, to).reduce((x, y) => x * y, 1);
-  const wantMap = rowAxis !== undefined && target.errorMap !== false;
-  const rows = rowAxis === undefined ? 0 : shape[rowAxis]!;
-  const cols = shape.length > 0 ? shape[shape.length - 1]! : 1;
-  const scan = scanTensors(a, e, n, {
-    atol: o.atol, rtol: o.rtol, equalNan: o.equalNan, stats, exp: orderStat, quantile: q,
-    time: timeAxis === undefined ? undefined : { inner, steps, max: target.stepErrors !== false },
-    map: wantMap ? { R: rows, C: cols, QC: prod(rowAxis! + 1, shape.length) } : undefined,
+  const metrics = computeMetrics(actual.data, expected.data, expected.shape, {
+    atol: o.atol, rtol: o.rtol, equalNan: o.equalNan, quantile: q,
+    statistics,
+    expected: stat === 'median' || stat === 'quantile',
+    histogram: statistics && target.histogram !== false,
+    timeAxis: target.timeAxis,
+    stepMax: target.stepErrors !== false,
+    mapRowAxis: target.mapRowAxis,
+    map: target.errorMap !== false,
   });
-  const st = scan.st;
-  const mismatched = st[MISMATCHED]!;
-  const nonFinite = st[NON_FINITE]!;
-  const zeroExpected = st[ZERO_EXPECTED]!;
-  const maxAbs = st[MAX_ABS]!;
-  const maxAbsAt = st[MAX_ABS_AT]!;
-  const maxRel = st[MAX_REL]!;
-  const maxRelAt = st[MAX_REL_AT]!;
-  const sumAbs = st[SUM_ABS]!;
-  const finiteCount = st[FINITE]!;
-  const required = st[REQUIRED]!;
-  const firstStep = st[FIRST_STEP]!;
-  const relCount = st[REL_COUNT]!;
-  // Elements in the sums and statistics: finite differences, less the matching infinities.
-  const m = finiteCount - st[SAME_INF]!;
-
-  const ranksAbs = medianQuantileRanks(m, q);
-  const ranksRel = medianQuantileRanks(relCount, q);
-  const pAbs = m > 0 ? scan.plan(ABS, m, ranksAbs, st[ZEROS]!) : null;
-  const pRel = relCount > 0 ? scan.plan(REL, relCount, ranksRel, st[REL_ZEROS]!) : null;
-  const pExp = m > 0 ? scan.plan(EXP, m, ranksAbs, -1) : null;
-  const histogram = statistics && target.histogram !== false ? octaveHistogramOf(scan.octaves(), st[ZEROS]!) : undefined;
-  scan.select([pAbs, pRel, pExp]);
-  const absMQ = pAbs ? medianQuantileFrom(pAbs.out, m, q) : null;
-  const relMQ = pRel ? medianQuantileFrom(pRel.out, relCount, q) : null;
-  const expMQ = pExp ? medianQuantileFrom(pExp.out, m, q) : null;
-
-  let d2 = st[SUM_D2]!, e2 = st[SUM_E2]!, ed = st[SUM_ED]!;
-  if (![d2, e2, ed].every(Number.isFinite) || (d2 === 0 && maxAbs > 0) || e2 === 0) ({ d2, e2, ed } = scaledSums(a, e, n));
-  const a2 = e2 + 2 * ed + d2;
-  const ae = e2 + ed;
-  const relL2 = nonFinite > 0 || e2 === 0 ? null : Math.sqrt(d2) / Math.sqrt(e2);
-  const cosine = nonFinite > 0 || !(a2 > 0) || e2 === 0 ? null : ae / (Math.sqrt(a2) * Math.sqrt(e2));
-
-  const stepMaxAbs = scan.stepMax;
-  const map = scan.map;
-  let meanAbs = finiteCount === 0 ? 0 : sumAbs / finiteCount;
-  if (!Number.isFinite(meanAbs)) {
-    // The sum overflowed (float64 differences near 1e308): a running mean cannot.
-    meanAbs = 0;
-    let k = 0;
-    for (let i = 0; i < n; i++) {
-      const d = Math.abs(a[i]! - e[i]!);
-      if (d <= MAX) meanAbs += (d - meanAbs) / ++k;
-    }
-  }
-
-  // The criterion: isclose on every element, or one statistic against isclose's bound on the same
-  // statistic of |e|; then the distance criteria.
-  let pass = mismatched === 0;
-  let requiredAtol: number | null = nonFinite > 0 ? null : required;
-  const statFields: Pick<CheckResult, 'statError' | 'statExpected' | 'statLimit'> = {};
-  if (stat !== 'elemwise') {
-    let err: number | null = null;
-    let exp: number | null = null;
-    if (m > 0) {
-      if (stat === 'max') [err, exp] = [maxAbs, st[MAX_ABS_E]!];
-      else if (stat === 'mean') [err, exp] = [m === finiteCount ? meanAbs : sumAbs / m, st[SUM_ABS_E]! / m];
-      else if (stat === 'median') [err, exp] = [absMQ!.median, expMQ!.median];
-      else [err, exp] = [absMQ!.quantile, expMQ!.quantile];
-      if (!Number.isFinite(exp)) exp = MAX; // |e| summed past float64: the bound is as loose as it gets
-    }
-    const limit = exp === null ? null : o.atol + o.rtol * exp;
-    Object.assign(statFields, { statError: err, statExpected: exp, statLimit: limit });
-    pass = nonFinite === 0 && (err === null || err <= limit!);
-    requiredAtol = nonFinite > 0 ? null : err === null ? 0 : Math.max(0, err - o.rtol * exp!);
-  }
-  // Zero vectors have no cosine and no relative L2: equal ones still meet the criterion.
-  const same = nonFinite === 0 && d2 === 0;
-  if (o.minCosine !== undefined && !(cosine !== null ? cosine >= o.minCosine : same)) pass = false;
-  if (o.maxRelL2 !== undefined && !(relL2 !== null ? relL2 <= o.maxRelL2 : same)) pass = false;
-
-  const result: CheckResult = {
-    ...base,
-    pass,
-    shape,
-    total: n,
-    mismatched,
-    maxAbsError: maxAbs,
-    maxAbsIndex: maxAbsAt >= 0 ? unravel(maxAbsAt, shape) : null,
-    maxRelError: maxRel,
-    maxRelIndex: maxRelAt >= 0 ? unravel(maxRelAt, shape) : null,
-    meanAbsError: meanAbs,
-    requiredAtol,
-    firstMismatchStep: firstStep >= 0 ? firstStep : null,
-    nonFiniteMismatched: nonFinite,
-    zeroExpected,
-    medianAbsError: absMQ ? absMQ.median : null,
-    quantileAbsError: absMQ ? absMQ.quantile : null,
-    medianRelError: relMQ ? relMQ.median : null,
-    quantileRelError: relMQ ? relMQ.quantile : null,
-    relCount,
-    relL2,
-    cosine,
-    ...criteria,
-    ...statFields,
-  };
-  if (histogram) result.errorHistogram = histogram;
-  if (stepMaxAbs) result.stepMaxAbs = Array.from(stepMaxAbs);
-  if (map) result.errorMap = { rows, cols, rowLabel: target.mapRowLabel ?? `axis ${rowAxis}`, colLabel: target.mapColLabel ?? 'last axis', values: Array.from(map) };
-  return result;
+  return checkResult(base, expected.shape, metrics, criteria, target, o);
 }
