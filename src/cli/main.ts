@@ -320,7 +320,7 @@ interface PlannedCase {
 /** Suite settings over the CLI's flags: each key the suite sets replaces the flag whole. */
 function withSettings(flags: RunFlags, s: SuiteSettings, from: string): RunFlags {
   const f: RunFlags = { ...flags };
-  const same = ['candidate', 'candidateLayout', 'paddedSteps', 'onnx', 'onnxMap', 'weights', 'prefix', 'node', 'layout', 'direction', 'clip', 'activations', 'activationAlpha', 'activationBeta', 'rtol', 'atol', 'checkErrorStat', 'errorQuantile', 'minCosine', 'maxRelL2', 'portPrecision', 'equalNan', 'precision', 'baseline', 'baselineFactor'] as const;
+  const same = ['candidate', 'candidateLayout', 'paddedSteps', 'onnx', 'onnxMap', 'weights', 'prefix', 'node', 'layout', 'direction', 'gateOrder', 'clip', 'activations', 'activationAlpha', 'activationBeta', 'rtol', 'atol', 'checkErrorStat', 'errorQuantile', 'minCosine', 'maxRelL2', 'portPrecision', 'equalNan', 'precision', 'baseline', 'baselineFactor'] as const;
   for (const k of same) if (s[k] !== undefined) (f as unknown as Record<string, unknown>)[k] = s[k];
   if (s.candidate !== undefined) f.onnx = undefined;
   if (s.onnx !== undefined) f.candidate = undefined;

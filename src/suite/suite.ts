@@ -34,6 +34,7 @@ export interface SuiteSettings {
   linearBeforeReset?: boolean;
   direction?: 'forward' | 'reverse' | 'bidirectional';
   onnxLayout?: 0 | 1;
+  gateOrder?: 'zrn' | 'rzn';
   clip?: number;
   activations?: string[];
   activationAlpha?: number[];
@@ -89,6 +90,7 @@ const SETTINGS: Record<keyof SuiteSettings, [Check, string]> = {
   linearBeforeReset: [bool, 'true or false'],
   direction: [oneOf('forward', 'reverse', 'bidirectional'), '"forward", "reverse" or "bidirectional"'],
   onnxLayout: [oneOf(0, 1), '0 or 1'],
+  gateOrder: [oneOf('zrn', 'rzn'), '"zrn" or "rzn"'],
   clip: [(v) => isNum(v) && (v as number) > 0, 'a positive number'],
   activations: [strings, 'a list of ONNX activation names'],
   activationAlpha: [numbers, 'a list of numbers'],
