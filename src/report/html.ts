@@ -1,10 +1,15 @@
 /**
- * --format html: ONE self-contained HTML file (inline CSS and SVG; no scripts, fonts, images or
- * URLs to fetch, so it works as a CI artifact opened offline). Per case: the GRU config, the
- * checks table, the diagnosis when present, and per check with data
+ * --format html: ONE self-contained HTML file (inline CSS, SVG and PNG data URIs; no scripts, fonts
+ * or URLs to fetch, so it works as a CI artifact opened offline). Failing and erroring cases come
+ * first; a passing case is folded into one line (<details>). Per case: the GRU config, the checks
+ * table (it wraps to fit a 1280 px window; the result column is also sticky at the right edge), the
+ * diagnosis and `where` when diagnose ran, and per check with data, plots open when it fails and
+ * folded when it passes:
  *   - a line plot of max |error| per time step (stepMaxAbs), log-scale y, dashed line at atol;
  *   - a heatmap of errorMap (time step x feature for output, layer*direction x hidden unit for
- *     h_n), colour = log10 |error|, with a colour bar;
+ *     h_n), colour = log10 |error|, with a colour bar: ONE palette PNG, a pixel per (bucketed)
+ *     cell, scaled up with image-rendering: pixelated (a rect per cell made a 6-case report of a
+ *     small speech encoder 29 MB and slow to open);
  *   - a histogram of |error| by octave (log2 bins, counts linear, a lone element still visible),
  *     atol marked: "a few outliers" and "everything slightly off" look different.
  *
@@ -12,12 +17,16 @@
  * through esc(): a case path is attacker-controlled in CI (a file name in a PR), and this file is
  * opened in a browser.
  *
- * Markup contract used by the tests (keep stable): svg.plot[data-tensor], svg.heatmap with
- * data-rows/data-cols (drawn, after bucketing) and data-src-rows/data-src-cols, rect.cell with
- * data-row/data-col (first source index the cell covers) and data-value (its max |error|);
- * svg.histogram[data-tensor] with data-bins, data-zeros and rect.bar with data-exp (the bin covers
- * [2^exp, 2^(exp + octaves))), data-octaves and data-count.
+ * Markup contract used by the tests (keep stable): section.case.{pass,fail,error}#case-<run index>,
+ * details.case-body around a passing case, figure.check-fig > details.plots[open when failing];
+ * svg.plot[data-tensor], svg.heatmap with data-rows/data-cols (the PNG's height/width, after
+ * bucketing), data-src-rows/data-src-cols, data-max-row/data-max-col (first source index of the
+ * hottest bucket) and data-max (its max |error|), image.cells (palette index 255 = the top of
+ * the colour scale); svg.histogram[data-tensor] with data-bins, data-zeros and rect.bar with
+ * data-exp (the bin covers [2^exp, 2^(exp + octaves))), data-octaves and data-count; .diagnosis
+ * with p.where, ol > li per variant that matches, is likely or closest, details.tried for the rest.
  */
+import { deflateSync } from 'node:zlib';
 import type { CaseResult, DiagnosisEntry } from '../check.js';
 import type { CheckResult } from '../compare/isclose.js';
 import type { RunSummary } from '../summary.js';
@@ -184,6 +193,59 @@ function linePlot(k: CheckResult, maxPoints: number): string {
 }
 
 // ---------------------------------------------------------------------------------------------
+// PNG: a palette image, one pixel per (bucketed) heatmap cell. One <image> instead of one <rect>
+// per cell keeps a report of big maps small and fast to lay out (47,000 rects made a 6-case
+// report 7.6 MB); the browser scales it up with image-rendering: pixelated, so cells stay sharp.
+
+/** CRC-32 (PNG chunks). zlib.crc32 exists only from Node 20.15; this is the same table-driven one. */
+const CRC_TABLE = (() => {
+  const t = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c >>> 0;
+  }
+  return t;
+})();
+
+function crc32(bytes: Uint8Array): number {
+  let c = 0xffffffff;
+  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+function pngChunk(type: string, data: Uint8Array): Buffer {
+  const out = Buffer.alloc(12 + data.length);
+  out.writeUInt32BE(data.length, 0);
+  out.write(type, 4, 'latin1');
+  out.set(data, 8);
+  out.writeUInt32BE(crc32(out.subarray(4, 8 + data.length)), 8 + data.length);
+  return out;
+}
+
+/** The colour ramp in 256 steps: palette index i is colorAt(i / 255). */
+const PALETTE = Array.from({ length: 256 }, (_, i) => colorAt(i / 255));
+
+/** An 8-bit palette PNG (colour type 3) of `index` (width * height palette indices, row-major). */
+function palettePng(width: number, height: number, index: Uint8Array): Buffer {
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr.set([8, 3, 0, 0, 0], 8); // bit depth 8, palette, deflate, filter method 0, no interlace
+  const plte = Buffer.from(PALETTE.flatMap((c) => [1, 3, 5].map((k) => parseInt(c.slice(k, k + 2), 16))));
+  // Each scanline: filter type 0 (none), then its indices.
+  const raw = Buffer.alloc(height * (width + 1));
+  for (let y = 0; y < height; y++) raw.set(index.subarray(y * width, (y + 1) * width), y * (width + 1) + 1);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    pngChunk('IHDR', ihdr),
+    pngChunk('PLTE', plte),
+    pngChunk('IDAT', deflateSync(raw, { level: 9 })),
+    pngChunk('IEND', new Uint8Array(0)),
+  ]);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Heatmap: errorMap rows x cols
 
 interface Buckets {
@@ -240,38 +302,32 @@ function heatmap(k: CheckResult, id: string, maxCells: number): string {
     if (!(v > 0)) return 0;
     return (Math.log10(v) - dom.lo) / (dom.hi - dom.lo);
   };
+  const index = new Uint8Array(R * C);
+  for (let i = 0; i < R * C; i++) index[i] = Math.round(Math.min(1, Math.max(0, tOf(vals[i]!))) * 255);
+  const png = palettePng(C, R, index).toString('base64');
+
+  const at = argMax(vals);
+  const hot = at >= 0 && vals[at]! > 0 ? { r: Math.floor(at / C), c: at % C, v: vals[at]! } : null;
+  const span = (b: Buckets, i: number): string => `${b.edges[i]}${b.edges[i + 1]! - 1 > b.edges[i]! ? `–${b.edges[i + 1]! - 1}` : ''}`;
+  const hotWhere = hot ? `${em.rowLabel} ${span(rb, hot.r)}, ${em.colLabel} ${span(cb, hot.c)}` : '';
+  const maxAttrs = hot ? ` data-max="${hot.v}" data-max-row="${rb.edges[hot.r]}" data-max-col="${cb.edges[hot.c]}"` : '';
 
   const out: string[] = [];
   out.push(
-    `<svg class="heatmap" data-tensor="${esc(k.tensor)}" data-rows="${R}" data-cols="${C}" data-src-rows="${em.rows}" data-src-cols="${em.cols}" width="${f2(W)}" height="${f2(H)}" viewBox="0 0 ${f2(W)} ${f2(H)}" role="img" aria-label="${esc(`${checkLabel(k)}: max |error| per ${em.rowLabel} and ${em.colLabel}, log colour scale`)}">`,
+    `<svg class="heatmap" data-tensor="${esc(k.tensor)}" data-rows="${R}" data-cols="${C}" data-src-rows="${em.rows}" data-src-cols="${em.cols}"${maxAttrs} width="${f2(W)}" height="${f2(H)}" viewBox="0 0 ${f2(W)} ${f2(H)}" role="img" aria-label="${esc(`${checkLabel(k)}: max |error| per ${em.rowLabel} and ${em.colLabel}, log colour scale`)}">`,
   );
-  // Titles (hover tooltips) cost ~60 bytes a cell: keep them while the map is small enough to
-  // hover over meaningfully.
-  const titles = R * C <= 4096;
-  out.push(`<g shape-rendering="crispEdges">`);
-  for (let r = 0; r < R; r++) {
-    for (let c = 0; c < C; c++) {
-      const v = vals[r * C + c]!;
-      const r0 = rb.edges[r]!;
-      const c0 = cb.edges[c]!;
-      const where = `${em.rowLabel} ${r0}${rb.edges[r + 1]! - 1 > r0 ? `–${rb.edges[r + 1]! - 1}` : ''}, ${em.colLabel} ${c0}${cb.edges[c + 1]! - 1 > c0 ? `–${cb.edges[c + 1]! - 1}` : ''}`;
-      const title = titles ? `<title>${esc(`${where}: ${sci(v)}`)}</title>` : '';
-      out.push(
-        `<rect class="cell" data-row="${r0}" data-col="${c0}" data-value="${v}" x="${f2(m.l + c * cw)}" y="${f2(gy + r * chh)}" width="${f2(cw)}" height="${f2(chh)}" fill="${colorAt(tOf(v))}">${title}</rect>`,
-      );
-    }
-  }
-  out.push('</g>');
+  // One pixel per cell, stretched to the grid: preserveAspectRatio none because rows and columns
+  // scale independently; pixelated so a 4 x 4 map shows 16 sharp squares, not a blur.
+  out.push(
+    `<image class="cells" x="${m.l}" y="${f2(gy)}" width="${f2(gw)}" height="${f2(gh)}" preserveAspectRatio="none" image-rendering="optimizeSpeed" style="image-rendering: pixelated" href="data:image/png;base64,${png}"><title>${esc(hot ? `max |error| ${sci(hot.v)} at ${hotWhere}` : 'no error')}</title></image>`,
+  );
   out.push(`<rect class="frame" x="${m.l}" y="${f2(gy)}" width="${f2(gw)}" height="${f2(gh)}"/>`);
   // With cells a few pixels wide one hot element is a speck: ring the hottest cell so it cannot
   // be missed (bucketing already kept its value; this keeps it visible).
-  if (Math.min(cw, chh) < 10 && dom) {
-    const at = argMax(vals);
-    if (at >= 0 && vals[at]! > 0) {
-      const cx = m.l + ((at % C) + 0.5) * cw;
-      const cy = gy + (Math.floor(at / C) + 0.5) * chh;
-      out.push(`<circle class="hot" cx="${f2(cx)}" cy="${f2(cy)}" r="9"><title>max ${esc(sci(vals[at]))}</title></circle>`);
-    }
+  if (Math.min(cw, chh) < 10 && dom && hot) {
+    const cx = m.l + (hot.c + 0.5) * cw;
+    const cy = gy + (hot.r + 0.5) * chh;
+    out.push(`<circle class="hot" cx="${f2(cx)}" cy="${f2(cy)}" r="9"><title>${esc(`max ${sci(hot.v)} at ${hotWhere}`)}</title></circle>`);
   }
 
   // Axis ticks at bucket starts, about 8 per axis, labelled with source indices.
@@ -391,49 +447,91 @@ function histogramPlot(k: CheckResult): string {
 // ---------------------------------------------------------------------------------------------
 // Page
 
+/** A number in a table cell: never broken at the exponent's minus sign (1.64e-|7). */
+const num = (x: number | null | undefined): string => `<span class="n">${sci(x)}</span>`;
+
 function checksTable(c: CaseResult): string {
   const q = `q${c.checks[0]?.errorQuantile ?? DEFAULT_ERROR_QUANTILE}`;
   const criterion = c.checks.some((k) => !k.problem && criterionText(k) !== '');
-  const head = ['tensor', 'subject vs against', 'shape', 'mismatched', 'max abs err [index]', 'max rel err [index]', 'mean abs err', `abs err median / ${q}`, `rel err median / ${q}`, 'rel L2', 'cosine', 'atol needed', 'first bad step', ...(criterion ? ['criterion'] : []), 'result'];
+  // The terminal table's columns (mean folded into the abs err statistics), headers and cells
+  // allowed to wrap, so the table fits a 1280 px window and the result column is never scrolled
+  // out of view (it is also sticky at the right edge for narrower windows).
+  const head = ['tensor', 'subject vs against', 'shape', 'mismatched', 'max abs err [index]', 'max rel err [index]', `abs err mean / median / ${q}`, `rel err median / ${q}`, 'rel L2', 'cosine', 'atol needed', 'first bad step', ...(criterion ? ['criterion'] : []), 'result'];
   const rows = c.checks.map((k) => {
     const verdict = k.pass ? '<td class="verdict pass">PASS</td>' : '<td class="verdict fail">FAIL</td>';
-    const lead = `<td>${esc(tensorName(k))}</td><td>${esc(`${k.subject} vs ${k.against}`)}</td><td>${esc(fmtShape(k.shape))}</td>`;
+    const lead = `<td class="tensor">${esc(tensorName(k))}</td><td>${esc(`${k.subject} vs ${k.against}`)}</td><td class="nw">${esc(fmtShape(k.shape))}</td>`;
     if (k.problem) return `<tr class="fail">${lead}<td colspan="${head.length - 4}">${esc(k.problem)}</td>${verdict}</tr>`;
     const nonFinite = k.nonFiniteMismatched > 0 ? ` <span class="warn">+${k.nonFiniteMismatched} NaN/inf</span>` : '';
     const cells = [
-      `${k.mismatched}/${k.total} (${pct(k.mismatched, k.total)})`,
-      `${sci(k.maxAbsError)} <span class="idx">${esc(fmtIndex(k.maxAbsIndex))}</span>${nonFinite}`,
-      `${sci(k.maxRelError)} <span class="idx">${esc(fmtIndex(k.maxRelIndex))}</span>`,
-      sci(k.meanAbsError),
-      `${sci(k.medianAbsError)} / ${sci(k.quantileAbsError)}`,
-      `${sci(k.medianRelError)} / ${sci(k.quantileRelError)}`,
-      sci(k.relL2),
-      esc(fmtCosine(k.cosine)),
-      k.requiredAtol === null ? 'none' : sci(k.requiredAtol),
+      `${k.mismatched}/${k.total} <span class="idx">(${pct(k.mismatched, k.total)})</span>`,
+      `${num(k.maxAbsError)} <span class="idx">${esc(fmtIndex(k.maxAbsIndex))}</span>${nonFinite}`,
+      `${num(k.maxRelError)} <span class="idx">${esc(fmtIndex(k.maxRelIndex))}</span>`,
+      `${num(k.meanAbsError)} / ${num(k.medianAbsError)} / ${num(k.quantileAbsError)}`,
+      `${num(k.medianRelError)} / ${num(k.quantileRelError)}`,
+      num(k.relL2),
+      `<span class="n">${esc(fmtCosine(k.cosine))}</span>`,
+      k.requiredAtol === null ? 'none' : num(k.requiredAtol),
       k.firstMismatchStep === null ? (k.tensor === 'output' ? '—' : '') : String(k.firstMismatchStep),
       ...(criterion ? [esc(criterionText(k))] : []),
     ];
     return `<tr class="${k.pass ? 'pass' : 'fail'}">${lead}${cells.map((x) => `<td>${x}</td>`).join('')}${verdict}</tr>`;
   });
-  // Wrapped so a narrow window scrolls the table, not the whole page.
-  return `<div class="table-wrap"><table class="checks"><thead><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>\n${rows.join('\n')}\n</tbody></table></div>`;
+  return `<div class="table-wrap"><table class="checks"><thead><tr>${head.map((h, i) => `<th${i === head.length - 1 ? ' class="verdict"' : ''}>${h}</th>`).join('')}</tr></thead><tbody>\n${rows.join('\n')}\n</tbody></table></div>`;
 }
 
-function diagnosisList(ds: DiagnosisEntry[]): string {
-  const items = ds.map(
-    (d) =>
-      `<li class="${d.matches ? 'match' : 'nomatch'}"><span class="badge ${d.matches ? 'pass' : 'muted'}">${d.matches ? 'matches' : 'no match'}</span> <code>${esc(d.variant)}</code> — ${esc(d.fix)} <span class="idx">(${esc(diagnosisVerdict(d))})</span></li>`,
-  );
-  return `<div class="diagnosis"><h3>Diagnosis <span class="idx">porting mistakes re-enacted, best first</span></h3><ol>\n${items.join('\n')}\n</ol></div>`;
+const VERDICT_BADGE: Record<DiagnosisEntry['verdict'], [cls: string, text: string]> = {
+  matches: ['pass', 'matches'],
+  likely: ['likely', 'likely'],
+  closest: ['closest', 'closest'],
+  no: ['muted', 'no match'],
+};
+
+/**
+ * diagnose's findings: where the tensors under test fail, then the variants best first. Those that
+ * match, are likely or are closest are listed; the rest (every mistake tried that explains
+ * nothing) are folded away, counted.
+ */
+function diagnosisBlock(c: CaseResult): string {
+  const ds = c.diagnosis ?? [];
+  const item = (d: DiagnosisEntry): string => {
+    const [cls, text] = VERDICT_BADGE[d.verdict] ?? VERDICT_BADGE.no;
+    return `<li class="${d.matches ? 'match' : 'nomatch'} verdict-${esc(d.verdict)}"><span class="badge ${cls}">${text}</span> <code>${esc(d.variant)}</code> — ${esc(d.fix)} <span class="idx">(${esc(diagnosisVerdict(d))})</span></li>`;
+  };
+  const shown = ds.filter((d) => d.verdict !== 'no');
+  const rest = ds.filter((d) => d.verdict === 'no');
+  const out: string[] = ['<div class="diagnosis">', '<h3>Diagnosis <span class="idx">porting mistakes re-enacted, best first</span></h3>'];
+  if (c.where) out.push(`<p class="where"><strong>where:</strong> ${esc(c.where.summary)}</p>`);
+  if (shown.length > 0) out.push(`<ol>\n${shown.map(item).join('\n')}\n</ol>`);
+  else if (ds.length > 0) out.push('<p class="none">No known porting mistake reproduces the tensors under test.</p>');
+  if (rest.length > 0) {
+    const what = `${rest.length} other variant${rest.length === 1 ? '' : 's'} tried, none close`;
+    out.push(`<details class="tried"><summary>${what}</summary><ol start="${shown.length + 1}">\n${rest.map(item).join('\n')}\n</ol></details>`);
+  }
+  out.push('</div>');
+  return out.join('\n');
+}
+
+/** Failing and erroring cases first (in run order), then the passing ones. */
+function caseOrder(cases: readonly CaseResult[]): number[] {
+  const idx = cases.map((_, i) => i);
+  return [...idx.filter((i) => !cases[i]!.pass || cases[i]!.error !== undefined), ...idx.filter((i) => cases[i]!.pass && cases[i]!.error === undefined)];
 }
 
 function caseSection(c: CaseResult, ci: number, o: Required<HtmlOptions>): string {
   const state = c.error !== undefined ? 'error' : c.pass ? 'pass' : 'fail';
   const badge = `<span class="badge ${state}">${state === 'error' ? 'ERROR' : state.toUpperCase()}</span>`;
-  const out: string[] = [`<section class="case ${state}" id="case-${ci}">`, `<h2>${badge} <code>${esc(c.case)}</code></h2>`];
+  const title = `<h2>${badge} <code>${esc(c.case)}</code></h2>`;
+  const out: string[] = [`<section class="case ${state}" id="case-${ci}">`];
   if (c.error !== undefined) {
-    out.push(`<p class="error-msg">${c.errorCode ? `<code>${esc(c.errorCode)}</code> ` : ''}${esc(c.error)}</p>`, '</section>');
+    out.push(title, `<p class="error-msg">${c.errorCode ? `<code>${esc(c.errorCode)}</code> ` : ''}${esc(c.error)}</p>`, '</section>');
     return out.join('\n');
+  }
+  // A passing case is one line until opened: its plots are what a reader of a failing run skips.
+  if (state === 'pass') {
+    const worst = c.checks.reduce((a, k) => Math.max(a, k.maxAbsError ?? 0), 0);
+    out.push(`<details class="case-body"><summary>${title} <span class="idx">${c.checks.length} check${c.checks.length === 1 ? '' : 's'} pass, max |error| ${sci(worst)}</span></summary>`);
+  } else {
+    out.push(title);
   }
   out.push(`<p class="config"><code>${esc(configText(c))}</code></p>`);
   out.push(`<p class="details">${esc(detailsText(c))}<br>tolerance: ${esc(toleranceText(c))}</p>`);
@@ -446,11 +544,13 @@ function caseSection(c: CaseResult, ci: number, o: Required<HtmlOptions>): strin
   out.push(checksTable(c));
   const baseline = baselineTexts(c);
   if (baseline.length > 0) out.push(`<ul class="baseline">${baseline.map((b) => `<li>baseline: ${esc(b)}</li>`).join('')}</ul>`);
-  if (c.diagnosis && c.diagnosis.length > 0) out.push(diagnosisList(c.diagnosis));
+  if ((c.diagnosis && c.diagnosis.length > 0) || c.where) out.push(diagnosisBlock(c));
   c.checks.forEach((k, ki) => {
     if (!k.stepMaxAbs && !k.errorMap && !k.errorHistogram) return;
+    // Each check's caption stays visible; its plots are open when it fails, folded when it passes.
     out.push(`<figure class="check-fig ${k.pass ? 'pass' : 'fail'}">`);
     out.push(`<figcaption>${esc(checkLabel(k))} <span class="badge ${k.pass ? 'pass' : 'fail'}">${k.pass ? 'PASS' : 'FAIL'}</span> <span class="idx">max |error| ${sci(k.maxAbsError)} ${esc(fmtIndex(k.maxAbsIndex))}</span></figcaption>`);
+    out.push(`<details class="plots"${k.pass ? '' : ' open'}><summary>plots</summary>`);
     out.push('<div class="figs">');
     if (k.stepMaxAbs && k.stepMaxAbs.length > 0) out.push(`<div><h4>max |error| per time step</h4>\n${linePlot(k, o.maxPoints)}</div>`);
     if (k.errorMap && k.errorMap.rows > 0 && k.errorMap.cols > 0) {
@@ -461,8 +561,9 @@ function caseSection(c: CaseResult, ci: number, o: Required<HtmlOptions>): strin
       const zeros = h.zeros > 0 ? ` <span class="idx">(${h.zeros} exact, not drawn)</span>` : '';
       out.push(`<div><h4>|error| by octave${zeros}</h4>\n${histogramPlot(k)}</div>`);
     }
-    out.push('</div></figure>');
+    out.push('</div></details></figure>');
   });
+  if (state === 'pass') out.push('</details>');
   out.push('</section>');
   return out.join('\n');
 }
@@ -482,6 +583,7 @@ code { font: 12.5px/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace
 .index { margin: 0 0 20px; padding-left: 20px; }
 .badge { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; font-weight: 700; color: #fff; vertical-align: 1px; }
 .badge.pass { background: var(--pass); } .badge.fail { background: var(--fail); } .badge.error { background: var(--err); } .badge.muted { background: #8c959f; }
+.badge.likely { background: #9a6700; } .badge.closest { background: #bc4c00; }
 .case { border: 1px solid var(--line); border-left: 6px solid var(--line); border-radius: 6px; padding: 14px 18px; margin: 0 0 20px; }
 .case.pass { border-left-color: var(--pass); } .case.fail { border-left-color: var(--fail); } .case.error { border-left-color: var(--err); }
 .config { margin: 4px 0; } .details { margin: 4px 0 10px; color: var(--muted); }
@@ -489,16 +591,23 @@ code { font: 12.5px/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace
 .warnings li { color: #8a5300; }
 .baseline li { color: #a40e26; }
 .table-wrap { overflow-x: auto; }
-table.checks { border-collapse: collapse; font-size: 13px; margin: 6px 0 10px; }
-table.checks th, table.checks td { border: 1px solid var(--line); padding: 4px 8px; text-align: left; white-space: nowrap; }
-table.checks th { background: #f6f8fa; }
-table.checks tr.fail td { background: #fff5f5; }
+table.checks { border-collapse: separate; border-spacing: 0; font-size: 13px; margin: 6px 0 10px; }
+table.checks th, table.checks td { border: solid var(--line); border-width: 0 1px 1px 0; padding: 4px 6px; text-align: left; vertical-align: top; }
+table.checks tr > :first-child { border-left-width: 1px; } table.checks thead th { border-top-width: 1px; }
+table.checks th { background: #f6f8fa; font-size: 12px; font-weight: 600; }
+table.checks td { background: #fff; } table.checks tr.fail td { background: #fff5f5; }
+table.checks .idx, table.checks .n, table.checks .nw, table.checks td.tensor { white-space: nowrap; }
+table.checks .verdict { position: sticky; right: 0; box-shadow: -2px 0 3px rgba(0, 0, 0, 0.06); }
 td.verdict { font-weight: 700; } td.verdict.pass { color: var(--pass); } td.verdict.fail { color: var(--fail); }
 .idx { color: var(--muted); font-size: 12px; font-weight: 400; }
 .warn { color: var(--err); }
-.diagnosis ol { margin: 4px 0 10px; padding-left: 24px; } .diagnosis li { margin: 2px 0; } .diagnosis li.nomatch { color: var(--muted); }
+.diagnosis ol { margin: 4px 0 10px; padding-left: 24px; } .diagnosis li { margin: 2px 0; } .diagnosis li.verdict-no { color: var(--muted); }
+.diagnosis .where { margin: 4px 0; } .diagnosis details.tried > summary { color: var(--muted); cursor: pointer; }
 figure.check-fig { margin: 12px 0 4px; }
-figcaption { font-weight: 600; margin-bottom: 6px; }
+figcaption { font-weight: 600; margin-bottom: 4px; }
+details.plots > summary { color: var(--muted); font-size: 12px; cursor: pointer; margin-bottom: 6px; }
+details.case-body > summary { cursor: pointer; } details.case-body > summary h2 { display: inline; margin: 0; }
+details.case-body[open] > summary { margin-bottom: 8px; }
 .figs { display: flex; flex-wrap: wrap; gap: 24px; align-items: flex-start; }
 svg { font: 11px system-ui, sans-serif; overflow: visible; }
 svg .plot-bg { fill: #fff; stroke: none; }
@@ -517,8 +626,11 @@ footer { color: var(--muted); font-size: 12px; margin-top: 24px; }
 export function renderHtml(s: RunSummary, options: HtmlOptions = {}): string {
   const o: Required<HtmlOptions> = { maxCells: options.maxCells ?? 200, maxPoints: options.maxPoints ?? 1000 };
   const verdict = s.pass ? 'pass' : 'fail';
-  const index = s.cases
-    .map((c, i) => {
+  // Sections (and the index) in reading order: what failed first. Anchors keep the run's order.
+  const order = caseOrder(s.cases);
+  const index = order
+    .map((i) => {
+      const c = s.cases[i]!;
       const st = c.error !== undefined ? 'error' : c.pass ? 'pass' : 'fail';
       return `<li><span class="badge ${st}">${st.toUpperCase()}</span> <a href="#case-${i}"><code>${esc(c.case)}</code></a></li>`;
     })
@@ -537,8 +649,8 @@ export function renderHtml(s: RunSummary, options: HtmlOptions = {}): string {
 <ul class="index">
 ${index}
 </ul>
-${s.cases.map((c, i) => caseSection(c, i, o)).join('\n')}
-<footer>Errors are |reference − expected| (or candidate − …) per element; plots and heatmaps show the max over the other axes. Log scales: zeros are drawn at the bottom of the scale.</footer>
+${order.map((i) => caseSection(s.cases[i]!, i, o)).join('\n')}
+<footer>Failing cases come first with their plots open; passing cases and checks are folded (click to open). Errors are |reference − expected| (or candidate − …) per element; plots and heatmaps show the max over the other axes. Log scales: zeros are drawn at the bottom of the scale.</footer>
 </body>
 </html>
 `;

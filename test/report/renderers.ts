@@ -3,10 +3,14 @@
 // parsed back with real parsers (fast-xml-parser, jsdom) rather than matched as strings.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { inflateSync } from 'node:zlib';
+import * as zlib from 'node:zlib';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { JSDOM } from 'jsdom';
 import { loadArrays } from '../../src/io/load.js';
 import { caseError, type CaseResult, type DiagnosisEntry } from '../../src/check.js';
+import { buildCase } from '../../src/model/case.js';
+import { diagnoseCase } from '../../src/diagnose/diagnose.js';
 import { GruCheckError } from '../../src/errors.js';
 import { summarize } from '../../src/summary.js';
 import { BLOCKS, downsampleMax, sparkline, sparklineLine } from '../../src/report/sparkline.js';
@@ -201,7 +205,70 @@ function dom(html: string): Document {
   return new JSDOM(html).window.document;
 }
 
-test('html: one line plot per check with steps, one heatmap per check with a map, cells = map dims', async () => {
+interface Png {
+  width: number;
+  height: number;
+  /** Palette indices, row-major. */
+  index: Uint8Array;
+  /** '#rrggbb' per palette entry. */
+  palette: string[];
+}
+
+/**
+ * A heatmap's picture, decoded the way a browser does: chunks (CRCs checked against zlib's),
+ * IHDR, PLTE, the IDAT stream inflated, each scanline un-filtered (all five PNG filter types).
+ */
+function heatmapPng(svg: Element): Png {
+  const href = svg.querySelector('image.cells')!.getAttribute('href')!;
+  const m = /^data:image\/png;base64,([A-Za-z0-9+/=]+)$/.exec(href);
+  assert.ok(m, 'a base64 PNG data URI');
+  const b = Buffer.from(m[1]!, 'base64');
+  assert.deepEqual([...b.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  let width = 0;
+  let height = 0;
+  let palette: string[] = [];
+  const idat: Buffer[] = [];
+  const crc32 = (zlib as { crc32?: (d: Uint8Array) => number }).crc32;
+  for (let at = 8; at < b.length; ) {
+    const len = b.readUInt32BE(at);
+    const type = b.toString('latin1', at + 4, at + 8);
+    const data = b.subarray(at + 8, at + 8 + len);
+    if (crc32) assert.equal(b.readUInt32BE(at + 8 + len), crc32(b.subarray(at + 4, at + 8 + len)), `${type} CRC`);
+    if (type === 'IHDR') {
+      width = data.readUInt32BE(0);
+      height = data.readUInt32BE(4);
+      assert.deepEqual([...data.subarray(8)], [8, 3, 0, 0, 0], '8-bit palette, not interlaced');
+    } else if (type === 'PLTE') {
+      palette = Array.from({ length: len / 3 }, (_, i) => `#${[...data.subarray(3 * i, 3 * i + 3)].map((x) => x.toString(16).padStart(2, '0')).join('')}`);
+    } else if (type === 'IDAT') idat.push(data);
+    at += 12 + len;
+  }
+  const raw = inflateSync(Buffer.concat(idat));
+  assert.equal(raw.length, height * (width + 1));
+  const index = new Uint8Array(width * height);
+  for (let y = 0; y < height; y++) {
+    const f = raw[y * (width + 1)]!;
+    for (let x = 0; x < width; x++) {
+      const a = x > 0 ? index[y * width + x - 1]! : 0;
+      const up = y > 0 ? index[(y - 1) * width + x]! : 0;
+      const c = x > 0 && y > 0 ? index[(y - 1) * width + x - 1]! : 0;
+      const p = a + up - c;
+      const paeth = Math.abs(p - a) <= Math.abs(p - up) && Math.abs(p - a) <= Math.abs(p - c) ? a : Math.abs(p - up) <= Math.abs(p - c) ? up : c;
+      const pred = [0, a, up, (a + up) >> 1, paeth][f]!;
+      index[y * width + x] = (raw[y * (width + 1) + 1 + x]! + pred) & 0xff;
+    }
+  }
+  return { width, height, index, palette };
+}
+
+/** The hottest pixel: the highest palette index (the ramp runs pale to dark red), first in row order. */
+function hottest(p: Png): { row: number; col: number; colour: string } {
+  let at = 0;
+  for (let i = 1; i < p.index.length; i++) if (p.index[i]! > p.index[at]!) at = i;
+  return { row: Math.floor(at / p.width), col: at % p.width, colour: p.palette[p.index[at]!]! };
+}
+
+test('html: one line plot per check with steps, one heatmap per check with a map, pixels = map dims', async () => {
   const { mismatch, bidir } = await real();
   const s = summarize([mismatch, bidir]);
   const d = dom(renderHtml(s));
@@ -217,7 +284,12 @@ test('html: one line plot per check with steps, one heatmap per check with a map
     const em = withMaps[i]!.errorMap!;
     assert.equal(svg.getAttribute('data-rows'), String(em.rows));
     assert.equal(svg.getAttribute('data-cols'), String(em.cols));
-    assert.equal(svg.querySelectorAll('rect.cell').length, em.rows * em.cols);
+    assert.equal(svg.querySelectorAll('rect.cell').length, 0, 'one image, not a rect per cell');
+    const png = heatmapPng(svg);
+    assert.deepEqual([png.width, png.height], [em.cols, em.rows], 'one pixel per cell');
+    const img = svg.querySelector('image.cells')!;
+    assert.match(img.getAttribute('style')!, /image-rendering: pixelated/);
+    assert.equal(img.getAttribute('preserveAspectRatio'), 'none');
     assert.ok(svg.querySelector('linearGradient'), 'colour bar');
     const labels = [...svg.querySelectorAll('text.label')].map((t) => t.textContent);
     assert.deepEqual(labels, [em.colLabel, em.rowLabel]);
@@ -235,17 +307,21 @@ test('html: one line plot per check with steps, one heatmap per check with a map
   assert.equal(plots[1]!.querySelector('.bad'), null);
 });
 
-test('html: the hottest heatmap cell of the mismatch is time step 2, feature 3', async () => {
+test('html: the hottest heatmap pixel of the mismatch is time step 2, feature 3, in the darkest colour', async () => {
   const { mismatch } = await real();
   const d = dom(renderHtml(summarize([mismatch])));
   const svg = d.querySelector('#case-0 svg.heatmap[data-tensor="output"]')!;
-  const cells = [...svg.querySelectorAll('rect.cell')];
-  const hottest = cells.reduce((a, b) => (Number(b.getAttribute('data-value')) > Number(a.getAttribute('data-value')) ? b : a));
-  assert.equal(hottest.getAttribute('data-row'), '2');
-  assert.equal(hottest.getAttribute('data-col'), '3');
-  assert.ok(Math.abs(Number(hottest.getAttribute('data-value')) - 1e-3) < 1e-6);
-  // ...and it is drawn in the darkest colour of the ramp.
-  assert.equal(hottest.getAttribute('fill'), '#800026');
+  const png = heatmapPng(svg);
+  assert.deepEqual([png.width, png.height], [4, 4], 'features x time steps');
+  const hot = hottest(png);
+  assert.deepEqual([hot.row, hot.col], [2, 3]);
+  assert.equal(hot.colour, '#800026', 'the darkest colour of the ramp');
+  assert.equal(png.index.filter((i) => i === 255).length, 1, 'alone at the top of the scale');
+  // The same cell named in the markup, with its value.
+  assert.equal(svg.getAttribute('data-max-row'), '2');
+  assert.equal(svg.getAttribute('data-max-col'), '3');
+  assert.ok(Math.abs(Number(svg.getAttribute('data-max')) - 1e-3) < 1e-6);
+  assert.match(svg.querySelector('image.cells title')!.textContent!, /^max \|error\| 1\.00e-3 at time step 2, feature 3$/);
 });
 
 test('html: self-contained, pass/fail visible, diagnosis listed, user text escaped', async () => {
@@ -269,18 +345,52 @@ test('html: self-contained, pass/fail visible, diagnosis listed, user text escap
 
   assert.match(d.querySelector('.banner')!.className, /\bfail\b/);
   assert.match(d.querySelector('.banner')!.textContent!, /FAIL — 1 passed, 1 failed, 1 error/);
+  // Failing and erroring cases first, then the passing one; anchors keep the run's order.
   const sections = [...d.querySelectorAll('section.case')];
-  assert.deepEqual(sections.map((x) => x.className), ['case fail', 'case pass', 'case error']);
-  assert.equal(sections[0]!.querySelector('code')!.textContent, mismatch.case);
-  assert.equal(sections[2]!.querySelector('h2 code')!.textContent, XSS);
-  assert.equal(sections[2]!.querySelectorAll('svg').length, 0);
-  assert.match(sections[0]!.querySelector('.config')!.textContent!, /^GRU\(input_size=3, hidden_size=4/);
-  const verdicts = [...sections[0]!.querySelectorAll('table.checks td.verdict')].map((t) => t.textContent);
+  assert.deepEqual(sections.map((x) => x.className), ['case fail', 'case error', 'case pass']);
+  assert.deepEqual(sections.map((x) => x.id), ['case-0', 'case-2', 'case-1']);
+  assert.deepEqual([...d.querySelectorAll('.index a')].map((a) => a.getAttribute('href')), ['#case-0', '#case-2', '#case-1']);
+  const [failing, erroring, passing] = sections as [Element, Element, Element];
+  assert.equal(failing.querySelector('code')!.textContent, mismatch.case);
+  assert.equal(erroring.querySelector('h2 code')!.textContent, XSS);
+  assert.equal(erroring.querySelectorAll('svg').length, 0);
+  assert.match(failing.querySelector('.config')!.textContent!, /^GRU\(input_size=3, hidden_size=4/);
+  const verdicts = [...failing.querySelectorAll('table.checks td.verdict')].map((t) => t.textContent);
   assert.deepEqual(verdicts, ['FAIL', 'PASS']);
-  const items = [...sections[0]!.querySelectorAll('.diagnosis li')];
-  assert.equal(items.length, 2);
-  assert.match(items[0]!.textContent!, /matches reset-before-matmul — apply r after W_hn h/);
-  assert.equal(sections[1]!.querySelector('.diagnosis'), null);
+  assert.equal(failing.querySelector('table.checks th:last-child')!.textContent, 'result');
+  // The failing case is open; its failing check's plots are open, its passing check's folded.
+  assert.equal(failing.querySelector('details.case-body'), null);
+  const figs = [...failing.querySelectorAll('figure.check-fig')];
+  assert.deepEqual(figs.map((f) => [f.className, f.querySelector('details.plots')!.hasAttribute('open')]), [['check-fig fail', true], ['check-fig pass', false]]);
+  // The passing case is one summary line, folded, plots and all.
+  const body = passing.querySelector(':scope > details.case-body')!;
+  assert.equal(body.hasAttribute('open'), false);
+  assert.match(body.querySelector(':scope > summary')!.textContent!, /^PASS runs\/<img src=x onerror=alert\(1\)>\.npz 2 checks pass, max \|error\| \d\.\d\de-\d+$/);
+  assert.ok(body.querySelector('svg.heatmap'), 'the plots are there when opened');
+  assert.ok([...passing.querySelectorAll('details.plots')].every((x) => !x.hasAttribute('open')));
+  // Diagnosis: the matching variant listed, the one that explains nothing folded away.
+  const shown = [...failing.querySelectorAll('.diagnosis > ol > li')];
+  assert.equal(shown.length, 1);
+  assert.match(shown[0]!.textContent!, /^matches reset-before-matmul — apply r after W_hn h/);
+  const tried = failing.querySelector('.diagnosis details.tried')!;
+  assert.equal(tried.querySelector('summary')!.textContent, '1 other variant tried, none close');
+  assert.match(tried.querySelector('li')!.textContent!, /^no match gate-order:zrn — stack gate blocks r\|z\|n/);
+  assert.equal(passing.querySelector('.diagnosis'), null);
+});
+
+test('html: a diagnosed case shows where it fails and what diagnose tried', async () => {
+  // diagnose on the mismatch sample: the expected output carries a planted 1e-3 no GRU mistake
+  // explains, so `where` localises it and every variant tried is "no match".
+  const d = await diagnoseCase(buildCase(await loadArrays(sample('mismatch.npz'))), { engine: 'reference' });
+  d.case = 'samples/mismatch.npz';
+  assert.ok(d.where && d.diagnosis && d.diagnosis.length > 0 && d.diagnosis.every((e) => e.verdict === 'no'));
+  const doc = dom(renderHtml(summarize([d])));
+  const block = doc.querySelector('section.case.fail .diagnosis')!;
+  assert.equal(block.querySelector('.where')!.textContent, `where: ${d.where.summary}`);
+  assert.match(block.querySelector('.where')!.textContent!, /output first fails from t=2/);
+  assert.equal(block.querySelector('p.none')!.textContent, 'No known porting mistake reproduces the tensors under test.');
+  assert.equal(block.querySelector('details.tried summary')!.textContent, `${d.diagnosis.length} other variants tried, none close`);
+  assert.deepEqual([...block.querySelectorAll('details.tried li code')].map((c) => c.textContent), d.diagnosis.map((e) => e.variant));
 });
 
 test('html: large maps are bucketed by max to at most 200 x 200 and keep the hot spot', async () => {
@@ -297,25 +407,34 @@ test('html: large maps are bucketed by max to at most 200 x 200 and keep the hot
   k.stepMaxAbs = steps;
   k.firstMismatchStep = 4321;
   const s = summarize([mismatch]);
-  // Default cap: counted on the string (jsdom takes seconds over 40,000 rects).
+  // The default cap: 200 x 200 pixels; the hot pixel is in the bucket that holds (321, 77): the
+  // bucket b of n source rows in R covers [floor(b*n/R), floor((b+1)*n/R)).
+  const inBucket = (b: number, n: number, R: number, i: number): boolean => Math.floor((b * n) / R) <= i && i < Math.floor(((b + 1) * n) / R);
   const full = renderHtml(s);
-  assert.match(full, /<svg class="heatmap" data-tensor="output" data-rows="200" data-cols="200" data-src-rows="450" data-src-cols="300"/);
-  assert.equal(full.match(/<rect class="cell"/g)!.length, 200 * 200 + 4, '200 x 200 output cells + the 1 x 4 h_n map');
-  // The same bucketing, smaller, through the DOM: R x C buckets, hot spot in the right one.
+  assert.ok(full.length < 200_000, `a 450 x 300 map and 5000 steps in ${full.length} bytes`);
+  const big = dom(full).querySelector('svg.heatmap[data-tensor="output"]')!;
+  assert.deepEqual(['data-rows', 'data-cols', 'data-src-rows', 'data-src-cols'].map((a) => big.getAttribute(a)), ['200', '200', '450', '300']);
+  const bigPng = heatmapPng(big);
+  assert.deepEqual([bigPng.width, bigPng.height], [200, 200]);
+  const bigHot = hottest(bigPng);
+  assert.ok(inBucket(bigHot.row, 450, 200, 321) && inBucket(bigHot.col, 300, 200, 77), `hot pixel ${bigHot.row}, ${bigHot.col}`);
+  assert.equal(bigPng.index.filter((i) => i === 255).length, 1);
+  assert.equal(bigHot.colour, '#800026');
+  // Smaller: 30 x 30.
   const d = dom(renderHtml(s, { maxCells: 30 }));
   const svg = d.querySelector('svg.heatmap[data-tensor="output"]')!;
   assert.equal(svg.getAttribute('data-rows'), '30');
   assert.equal(svg.getAttribute('data-cols'), '30');
   assert.equal(svg.getAttribute('data-src-rows'), '450');
-  const cells = [...svg.querySelectorAll('rect.cell')];
-  assert.equal(cells.length, 30 * 30);
-  const hot = cells.filter((c) => Number(c.getAttribute('data-value')) === 5e-2);
-  assert.equal(hot.length, 1);
-  // The bucket that holds row 321 starts at floor(b*450/30) <= 321 < the next start.
-  const r0 = Number(hot[0]!.getAttribute('data-row'));
-  const c0 = Number(hot[0]!.getAttribute('data-col'));
-  assert.ok(r0 <= 321 && 321 - r0 < 450 / 30, `row bucket ${r0}`);
-  assert.ok(c0 <= 77 && 77 - c0 < 300 / 30, `col bucket ${c0}`);
+  const png = heatmapPng(svg);
+  assert.deepEqual([png.width, png.height], [30, 30]);
+  const hot = hottest(png);
+  assert.equal(png.index.filter((i) => i === 255).length, 1);
+  assert.ok(inBucket(hot.row, 450, 30, 321) && inBucket(hot.col, 300, 30, 77), `hot pixel ${hot.row}, ${hot.col}`);
+  // The markup names the bucket's first source indices and the value bucketing kept.
+  assert.equal(Number(svg.getAttribute('data-max-row')), Math.floor((hot.row * 450) / 30));
+  assert.equal(Number(svg.getAttribute('data-max-col')), Math.floor((hot.col * 300) / 30));
+  assert.equal(Number(svg.getAttribute('data-max')), 5e-2);
   assert.match(svg.textContent!, /\(bucketed, max\)/);
   // The line plot keeps at most 1000 points and still reaches the spike.
   const plot = d.querySelector('svg.plot')!;
