@@ -16,6 +16,8 @@
  *      test/fixtures/diagnose.
  *   5. The whole process on each small sample, alternating with `node -e 0`.
  *   6. Loading a 1 GiB .npz, stored and deflated (bench/load.ts). Skipped with --quick.
+ *   7. The HTML report: its size and the time headless Chromium takes to open it, for the 6 small
+ *      samples of a suite and for 200 cases (bench/report.ts).
  *
  * GFLOP/s counts the two matrix products: 2·B·T·3H·(I_k + H) per layer and direction.
  */
@@ -28,6 +30,7 @@ import { closeFastEngine, fastRunner, runGruFast, warmFastEngine } from '../src/
 import { runStack, type GruRunInput } from '../src/gru/stack.js';
 import { lcg, randomRun } from '../test/random-run.js';
 import { loadBench } from './load.js';
+import { reportBench } from './report.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const BIN = join(ROOT, 'bin', 'gru-check.cjs');
@@ -244,6 +247,9 @@ async function main(): Promise<void> {
       rows.push(`| each of the ${manifest.candidates.length} ports of test/fixtures/diagnose (median of 3 each) | | ${range(diagWalls)} | ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}x (median ${median(ratios).toFixed(2)}x) |`);
       out.push('### diagnose against run, cold', '', '| port | `run --candidate` wall ms | `diagnose --candidate` wall ms | ratio |', '|---|---|---|---|', ...rows, '');
     }
+    // Before the folder goes: the 200-case report uses its deep-bidir case and ports.
+    log('bench: the HTML report in headless Chromium...');
+    out.push('### The HTML report: size, and time to open in headless Chromium', '', ...(await reportBench(casesProblem ? undefined : dir)), '');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
