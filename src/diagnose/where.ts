@@ -98,89 +98,67 @@ function cellWhere(c: GruCase, w: Where): Where {
   return { ...w, sequences: cell.batched ? seqs : null, firstStep, firstStepByDirection: { forward: firstStep }, summary: parts.join(', ').replace(/^h fails, /, 'h fails ') };
 }
 
-export function locate(c: GruCase, w: WhereInput): Where {
+/** The failing (t, b, direction) cells of the output: failing sequences and each direction's first failing step. */
+function outputFailures(c: GruCase, w: WhereInput, DIRS: Dir[], seqFail: boolean[]): { any: boolean; first: (number | null)[] } {
   const { seqLen: T, batchSize: B } = c;
   const H = c.config.hiddenSize;
-  const D = c.config.bidirectional ? 2 : 1;
-  const L = c.config.numLayers;
-  const DIRS: Dir[] = D === 2 ? ['forward', 'backward'] : [c.params.reverseOnly ? 'backward' : 'forward'];
-  const seqFail = new Array<boolean>(B).fill(false);
-  const tensors: ('output' | 'h_n')[] = [];
-  const firstStepByDirection: Partial<Record<Dir, number | null>> = {};
-  const outputHalves: Partial<Record<Dir, 'pass' | 'fail'>> = {};
-  const hnRows: Where['hnRows'] = [];
-
-  if (w.tested.output) {
-    const a = outputInternal(c, w.tested.output.data);
-    const e = outputInternal(c, w.reference.output.data);
-    const o = w.tolerance.output;
-    const first: (number | null)[] = DIRS.map(() => null);
-    let any = false;
-    for (let t = 0; t < T; t++) {
-      for (let b = 0; b < B; b++) {
-        for (let d = 0; d < D; d++) {
-          const base = (t * B + b) * D * H + d * H;
-          let bad = false;
-          for (let j = 0; j < H && !bad; j++) bad = !isClose(a[base + j]!, e[base + j]!, o);
-          if (!bad) continue;
-          any = true;
-          seqFail[b] = true;
-          const backward = DIRS[d] === 'backward';
-          const f = first[d];
-          if (f === null || f === undefined || (backward ? t > f : t < f)) first[d] = t;
-        }
-      }
-    }
-    if (any) tensors.push('output');
-    DIRS.forEach((dir, d) => {
-      firstStepByDirection[dir] = first[d] ?? null;
-      if (D === 2) outputHalves[dir] = first[d] === null ? 'pass' : 'fail';
-    });
-  }
-
-  if (w.tested.h_n) {
-    const rows = w.hnLastLayer ? D : L * D;
-    const a = hnInternal(c, w.tested.h_n.data, rows);
-    const e = hnInternal(c, w.reference.h_n.data, rows);
-    const o = w.tolerance.h_n;
-    let any = false;
-    for (let r = 0; r < rows; r++) {
-      let pass = true;
-      for (let b = 0; b < B; b++) {
+  const D = DIRS.length;
+  const a = outputInternal(c, w.tested.output!.data);
+  const e = outputInternal(c, w.reference.output.data);
+  const o = w.tolerance.output;
+  const first: (number | null)[] = DIRS.map(() => null);
+  let any = false;
+  for (let t = 0; t < T; t++) {
+    for (let b = 0; b < B; b++) {
+      for (let d = 0; d < D; d++) {
+        const base = (t * B + b) * D * H + d * H;
         let bad = false;
-        for (let j = 0; j < H && !bad; j++) bad = !isClose(a[(r * B + b) * H + j]!, e[(r * B + b) * H + j]!, o);
-        if (bad) {
-          pass = false;
-          seqFail[b] = true;
-        }
+        for (let j = 0; j < H && !bad; j++) bad = !isClose(a[base + j]!, e[base + j]!, o);
+        if (!bad) continue;
+        any = true;
+        seqFail[b] = true;
+        const backward = DIRS[d] === 'backward';
+        const f = first[d];
+        if (f === null || f === undefined || (backward ? t > f : t < f)) first[d] = t;
       }
-      any ||= !pass;
-      const layer = w.hnLastLayer ? L - 1 : Math.floor(r / D);
-      hnRows.push({ row: r, layer, direction: DIRS[r % D]!, pass });
     }
-    if (any) tensors.push('h_n');
   }
+  return { any, first };
+}
 
-  // The failure starts at a layer when h_n covers every layer and the layers before pass.
+/** Each h_n row's verdict, with its layer and direction; marks the failing sequences. */
+function hnFailures(c: GruCase, w: WhereInput, DIRS: Dir[], seqFail: boolean[]): Where['hnRows'] {
+  const B = c.batchSize;
+  const H = c.config.hiddenSize;
+  const D = DIRS.length;
+  const L = c.config.numLayers;
+  const rows = w.hnLastLayer ? D : L * D;
+  const a = hnInternal(c, w.tested.h_n!.data, rows);
+  const e = hnInternal(c, w.reference.h_n.data, rows);
+  const o = w.tolerance.h_n;
+  const hnRows: Where['hnRows'] = [];
+  for (let r = 0; r < rows; r++) {
+    let pass = true;
+    for (let b = 0; b < B; b++) {
+      let bad = false;
+      for (let j = 0; j < H && !bad; j++) bad = !isClose(a[(r * B + b) * H + j]!, e[(r * B + b) * H + j]!, o);
+      if (bad) {
+        pass = false;
+        seqFail[b] = true;
+      }
+    }
+    const layer = w.hnLastLayer ? L - 1 : Math.floor(r / D);
+    hnRows.push({ row: r, layer, direction: DIRS[r % D]!, pass });
+  }
+  return hnRows;
+}
+
+/** One sentence (several clauses) for the table and reports. */
+function summarise(c: GruCase, w: WhereInput, x: Omit<Where, 'summary' | 'firstStep'>, DIRS: Dir[]): string {
+  const { tensors, hnRows, layer, outputHalves, direction, sequences, onlyShorterThanT, firstStepByDirection } = x;
+  const B = c.batchSize;
+  const D = DIRS.length;
   const failingRows = hnRows.filter((r) => !r.pass);
-  let layer: number | null = null;
-  if (w.tested.h_n && !w.hnLastLayer && failingRows.length > 0) layer = failingRows[0]!.layer;
-  // One direction: every failing h_n row and output half is that direction's.
-  let direction: Dir | null = null;
-  if (D === 2) {
-    const failingDirs = new Set<Dir>([...failingRows.map((r) => r.direction), ...DIRS.filter((d) => outputHalves[d] === 'fail')]);
-    if (failingDirs.size === 1) direction = [...failingDirs][0]!;
-  }
-  const batched = c.config.batched;
-  const sequences = batched ? seqFail.flatMap((f, b) => (f ? [b] : [])) : null;
-  const shorter = c.lengths ? Array.from(c.lengths).flatMap((len, b) => (len < T ? [b] : [])) : [];
-  // "Exactly those shorter than T" is evidence only beside a sequence of length T that passes: in a
-  // padded batch where no sequence reaches T, every failure would otherwise read as a lengths mistake.
-  const onlyShorterThanT = c.lengths && sequences ? sequences.length > 0 && shorter.length > 0 && shorter.length < c.lengths.length && sequences.length === shorter.length && sequences.every((b, i) => b === shorter[i]) : undefined;
-  const steps = Object.values(firstStepByDirection).filter((s): s is number => s !== null && s !== undefined);
-  const firstStep = direction ? firstStepByDirection[direction] ?? null : steps.length ? Math.min(...steps) : null;
-
-  // One sentence (several clauses) for the table and reports.
   const parts: string[] = [];
   parts.push(tensors.length === 0 ? 'no element fails' : `${tensors.join(' and ')} fail${tensors.length === 1 ? 's' : ''}${w.tested.output && !tensors.includes('output') ? ' (output passes)' : ''}${w.tested.h_n && !tensors.includes('h_n') ? ' (h_n passes)' : ''}`);
   if (hnRows.length > 1 && failingRows.length > 0) {
@@ -199,7 +177,51 @@ export function locate(c: GruCase, w: WhereInput): Where {
   }
   const stepText = DIRS.filter((d) => firstStepByDirection[d] !== null && firstStepByDirection[d] !== undefined).map((d) => `${D === 2 ? `${d} ` : ''}from t=${firstStepByDirection[d]}${d === 'backward' ? ' (in its processing order)' : ''}`);
   if (stepText.length > 0) parts.push(`output first fails ${stepText.join(', ')}`);
-  const where: Where = { tensors, layer, direction, sequences, firstStep, firstStepByDirection, hnRows, outputHalves, summary: parts.join('; ') };
+  return parts.join('; ');
+}
+
+export function locate(c: GruCase, w: WhereInput): Where {
+  const { seqLen: T, batchSize: B } = c;
+  const D = c.config.bidirectional ? 2 : 1;
+  const DIRS: Dir[] = D === 2 ? ['forward', 'backward'] : [c.params.reverseOnly ? 'backward' : 'forward'];
+  const seqFail = new Array<boolean>(B).fill(false);
+  const tensors: ('output' | 'h_n')[] = [];
+  const firstStepByDirection: Partial<Record<Dir, number | null>> = {};
+  const outputHalves: Partial<Record<Dir, 'pass' | 'fail'>> = {};
+  let hnRows: Where['hnRows'] = [];
+
+  if (w.tested.output) {
+    const { any, first } = outputFailures(c, w, DIRS, seqFail);
+    if (any) tensors.push('output');
+    DIRS.forEach((dir, d) => {
+      firstStepByDirection[dir] = first[d] ?? null;
+      if (D === 2) outputHalves[dir] = first[d] === null ? 'pass' : 'fail';
+    });
+  }
+  if (w.tested.h_n) {
+    hnRows = hnFailures(c, w, DIRS, seqFail);
+    if (hnRows.some((r) => !r.pass)) tensors.push('h_n');
+  }
+
+  // The failure starts at a layer when h_n covers every layer and the layers before pass.
+  const failingRows = hnRows.filter((r) => !r.pass);
+  let layer: number | null = null;
+  if (w.tested.h_n && !w.hnLastLayer && failingRows.length > 0) layer = failingRows[0]!.layer;
+  // One direction: every failing h_n row and output half is that direction's.
+  let direction: Dir | null = null;
+  if (D === 2) {
+    const failingDirs = new Set<Dir>([...failingRows.map((r) => r.direction), ...DIRS.filter((d) => outputHalves[d] === 'fail')]);
+    if (failingDirs.size === 1) direction = [...failingDirs][0]!;
+  }
+  const sequences = c.config.batched ? seqFail.flatMap((f, b) => (f ? [b] : [])) : null;
+  const shorter = c.lengths ? Array.from(c.lengths).flatMap((len, b) => (len < T ? [b] : [])) : [];
+  // "Exactly those shorter than T" is evidence only beside a sequence of length T that passes: in a
+  // padded batch where no sequence reaches T, every failure would otherwise read as a lengths mistake.
+  const onlyShorterThanT = c.lengths && sequences ? sequences.length > 0 && shorter.length > 0 && shorter.length < c.lengths.length && sequences.length === shorter.length && sequences.every((b, i) => b === shorter[i]) : undefined;
+  const steps = Object.values(firstStepByDirection).filter((s): s is number => s !== null && s !== undefined);
+  const firstStep = direction ? firstStepByDirection[direction] ?? null : steps.length ? Math.min(...steps) : null;
+  const summary = summarise(c, w, { tensors, layer, direction, sequences, firstStepByDirection, hnRows, outputHalves, ...(onlyShorterThanT !== undefined ? { onlyShorterThanT } : {}) }, DIRS);
+  const where: Where = { tensors, layer, direction, sequences, firstStep, firstStepByDirection, hnRows, outputHalves, summary };
   if (c.config.cell) return cellWhere(c, where);
   if (onlyShorterThanT !== undefined) where.onlyShorterThanT = onlyShorterThanT;
   return where;
