@@ -104,7 +104,7 @@ function resolveOrt(): string {
     return createRequire(import.meta.url).resolve('onnxruntime-node');
   } catch (e) {
     throw new GruCheckError('USAGE', `--onnx runs the model in ONNX Runtime, which is not installed (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, {
-      hint: 'npm install onnxruntime-node (with onnxruntime-node-install=skip in .npmrc to skip its GPU download)',
+      hint: 'npm install --no-save --ignore-scripts onnxruntime-node@1.30.0: the CPU build it ships, without its install script (which fetches GPU files) or an edit to package.json',
     });
   }
 }

@@ -1,0 +1,48 @@
+// Every command the docs show runs, and prints what the docs say it prints (test/docs/blocks.ts):
+// an output that changes fails here until `npm run docs` rewrites the page and the diff is read.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { ROOT } from './helpers.js';
+import { commands, consoleBlocks, docFiles, needsOrt, regenerate } from './docs/blocks.js';
+import { closeFastEngine } from '../src/engine/fast.js';
+
+test.after(() => closeFastEngine());
+
+/** onnxruntime-node is optional: a block that runs a model in it is skipped where it is not installed. */
+const ortInstalled = ((): boolean => {
+  try {
+    createRequire(import.meta.url).resolve('onnxruntime-node');
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+for (const file of docFiles()) {
+  for (const b of consoleBlocks(file)) {
+    const skip = !ortInstalled && commands(b.body).some(needsOrt) ? 'runs an ONNX model: onnxruntime-node is not installed here' : false;
+    test(`${file}:${b.line}: ${b.body.split('\n')[0]}`, { skip }, async () => {
+      assert.equal(await regenerate(b.body), b.body, `${file}:${b.line} is out of date: run npm run docs and review the diff`);
+    });
+  }
+}
+
+test('the docs show at least one command in a console block', () => {
+  assert.ok(docFiles().some((f) => consoleBlocks(f).length > 0));
+});
+
+test('every relative link of the docs names a file that exists', () => {
+  const missing: string[] = [];
+  for (const file of docFiles()) {
+    const text = readFileSync(join(ROOT, file), 'utf8');
+    for (const m of text.matchAll(/\]\(([^)#\s]+)(#[^)]*)?\)/g)) {
+      const target = m[1]!;
+      if (/^[a-z]+:/.test(target)) continue;
+      if (!existsSync(join(ROOT, dirname(file), target))) missing.push(`${file}: ${target}`);
+    }
+  }
+  assert.deepEqual(missing, []);
+});
