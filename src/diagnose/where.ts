@@ -173,7 +173,7 @@ function summarise(c: GruCase, w: WhereInput, x: Omit<Where, 'summary' | 'firstS
   if (direction) parts.push(`only the ${direction} direction fails`);
   if (sequences) {
     if (sequences.length === B) parts.push(`every sequence fails${B > 1 ? ` (all ${B})` : ''}`);
-    else if (sequences.length > 0) parts.push(`sequence${sequences.length === 1 ? '' : 's'} ${list(sequences)} fail${sequences.length === 1 ? 's' : ''}, the other${B - sequences.length === 1 ? '' : 's'} pass${onlyShorterThanT ? ': exactly those shorter than T (lengths < T)' : ''}`);
+    else if (sequences.length > 0) parts.push(`sequence${sequences.length === 1 ? '' : 's'} ${list(sequences)} fail${sequences.length === 1 ? 's' : ''}, ${B - sequences.length === 1 ? 'the other passes' : 'the others pass'}${onlyShorterThanT ? ': exactly those shorter than T (lengths < T)' : ''}`);
   }
   const stepText = DIRS.filter((d) => firstStepByDirection[d] !== null && firstStepByDirection[d] !== undefined).map((d) => `${D === 2 ? `${d} ` : ''}from t=${firstStepByDirection[d]}${d === 'backward' ? ' (in its processing order)' : ''}`);
   if (stepText.length > 0) parts.push(`output first fails ${stepText.join(', ')}`);

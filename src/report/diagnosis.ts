@@ -15,7 +15,7 @@ export function renderDiagnosisTable(r: CaseResult, o: { colorLevel: 0 | 1 | 2 |
   const under = r.candidate ? `the candidate (${term(r.candidate)})` : 'the expected tensors';
   const d = r.diagnosis ?? [];
   if (r.pass) {
-    lines.push(ch.green(`diagnosis: ${under} match PyTorch's GRU; nothing to diagnose`));
+    lines.push(ch.green(`diagnosis: ${under} ${r.candidate ? 'matches' : 'match'} PyTorch's GRU; nothing to diagnose`));
   } else if (r.checks.some((k) => k.problem)) {
     lines.push(ch.yellow(`diagnosis: shapes disagree, so no GRU mistake is tried: ${term(r.checks.find((k) => k.problem)!.problem!)}`));
   } else {
