@@ -8,10 +8,9 @@
  */
 import { GruCheckError } from './errors.js';
 import { clip } from './io/text.js';
-import { CANDIDATE_LAYOUTS } from './candidate/align.js';
-import { PADDED_STEPS_MODES } from './check.js';
-import { PORT_PRECISIONS, isCosine, isErrorStat, isKeyedSpec, isQuantile, isToleranceSpec } from './compare/tolerance.js';
+import { isCosine, isErrorStat, isQuantile } from './compare/tolerance.js';
 import { ERROR_STATS } from './compare/stats.js';
+import { isBundle, libraryRules } from './options.js';
 
 type Rule = [check: (v: unknown) => boolean, expected: string];
 
@@ -22,69 +21,24 @@ const fn: Rule = [(v) => typeof v === 'function', 'a function'];
 const oneOf = (...xs: readonly unknown[]): Rule => [(v) => xs.includes(v), xs.map((x) => JSON.stringify(x)).join(', ')];
 const positive: Rule = [(v) => typeof v === 'number' && Number.isFinite(v) && v > 0, 'a finite number > 0'];
 const threads: Rule = [(v) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 256, 'a whole number from 1 to 256'];
-const numbers: Rule = [(v) => Array.isArray(v) && v.every((x) => typeof x === 'number' && Number.isFinite(x)), 'an array of finite numbers'];
-const strings: Rule = [(v) => Array.isArray(v) && v.every((x) => typeof x === 'string'), 'an array of strings'];
 const isFloatArray = (v: unknown): boolean => v instanceof Float32Array || v instanceof Float64Array;
 const isTensor = (v: unknown): boolean => isObj(v) && Array.isArray(v.shape) && v.shape.every((d) => Number.isInteger(d) && (d as number) >= 0) && (ArrayBuffer.isView(v.data) || Array.isArray(v.data));
-const isBundle = (v: unknown): boolean => isObj(v) && v.arrays instanceof Map && typeof v.source === 'string';
 const isGruCase = (v: unknown): boolean => isObj(v) && isObj(v.params) && isObj(v.config) && isFloatArray(v.input);
 const signal: Rule = [(v) => typeof AbortSignal !== 'undefined' && v instanceof AbortSignal, 'an AbortSignal'];
-const tolerance: Rule = [isToleranceSpec, 'a number >= 0, or numbers by tensor/check, e.g. { output: 1e-3, "candidate.h_n": 1e-4 }'];
+
+/** The option table's library rows (src/options.ts) as rules. */
+const fromTable = (scope: 'case' | 'check'): Record<string, Rule> => Object.fromEntries(Object.entries(libraryRules(scope)).map(([k, kind]) => [k, [kind.is, kind.expected] as Rule]));
 
 /** CaseOptions (model/case.ts): loadCase, buildCase, inspectBundle, and within checkCase's. */
-const CASE: Record<string, Rule> = {
-  prefix: str,
-  batchFirst: bool,
-  weights: [isBundle, 'a bundle from loadArrays'],
-  layout: oneOf('pytorch', 'onnx', 'keras'),
-  linearBeforeReset: bool,
-  maxBytes: positive,
-  requireExpected: bool,
-  direction: oneOf('forward', 'reverse', 'bidirectional'),
-  onnxLayout: oneOf(0, 1),
-  gateOrder: oneOf('zrn', 'rzn'),
-  clip: positive,
-  activations: strings,
-  activationAlpha: numbers,
-  activationBeta: numbers,
-  node: str,
-};
-
+const CASE = fromTable('case');
 /** CheckOptions (check.ts): checkCase and diagnoseCase. */
-const CHECK: Record<string, Rule> = {
-  ...CASE,
-  weights: [(v) => isBundle(v) || typeof v === 'string', 'a path or a bundle from loadArrays'],
-  rtol: tolerance,
-  atol: tolerance,
-  rtolFrom: str,
-  atolFrom: str,
-  checkErrorStat: [(v) => isKeyedSpec(v, isErrorStat), `one of ${ERROR_STATS.map((x) => JSON.stringify(x)).join(', ')}, or those by tensor/check`],
-  checkErrorStatFrom: str,
-  errorQuantile: [isQuantile, 'a number from 0 to 1'],
-  minCosine: [(v) => isKeyedSpec(v, isCosine), 'a number from -1 to 1, or numbers by tensor/check'],
-  minCosineFrom: str,
-  maxRelL2: tolerance,
-  maxRelL2From: str,
-  portPrecision: oneOf(...PORT_PRECISIONS),
-  portPrecisionFrom: str,
-  equalNan: bool,
-  precision: oneOf('f32', 'f64'),
-  candidate: [(v) => typeof v === 'string' || (isObj(v) && typeof v.source === 'string' && (isTensor(v.output) || isTensor(v.h_n) || Array.isArray(v.states))), "a path (.npz, .npy folder, ...) or the tensors readCandidate returns ({ source, output?, h_n? })"],
-  candidateLayout: oneOf(...CANDIDATE_LAYOUTS),
-  paddedSteps: oneOf(...PADDED_STEPS_MODES),
-  onnx: [(v) => isObj(v) && typeof v.model === 'string' && (v.map === undefined || (isObj(v.map) && Object.values(v.map).every((x) => typeof x === 'string'))) && Object.keys(v).every((k) => k === 'model' || k === 'map'), '{ model: path, map?: { input?: name, ... } }'],
-  engine: oneOf('fast', 'reference'),
-  threads,
-  signal,
-  stepErrors: bool,
-  errorMaps: bool,
-  statistics: bool,
-  histograms: bool,
-  trace: bool,
-  fingerprint: bool,
-  onProgress: fn,
-};
+const CHECK = fromTable('check');
 
+/**
+ * Every entry point's options. checkCase's and the case readers' come from the option table; the
+ * lower-level functions (loading arrays, running a stack, comparing two tensors) take options of
+ * their own, in their own units, listed here.
+ */
 export const OPTION_TABLES = {
   checkCase: CHECK,
   diagnoseCase: CHECK,

@@ -4,22 +4,20 @@
  * exit code (the launcher sets it). Errors are one line on stderr,
  * `gru-check: error: <file>: <what> (<hint>)`, exit 2.
  */
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { readFileSync, statSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import { escapeControls as term, oneLine, showName } from '../io/text.js';
 import { readBoundedText } from '../io/json.js';
 import { checkTarget, writeAtomic } from '../io/write.js';
 import { readBaselineFile, saveBaselineFile } from '../suite/baseline-file.js';
-import { OUTSIDE_FLAG, suitePathResolver } from '../suite/paths.js';
+import { suitePathResolver } from '../suite/paths.js';
 import { PREWARM_BYTES } from './early.js';
 import { GruCheckError, formatError } from '../errors.js';
 import { loadArrays } from '../io/load.js';
 import type { ArrayBundle } from '../io/types.js';
-import { buildCase, type CaseOptions, type OnnxDirection } from '../model/case.js';
-import type { Layout } from '../model/types.js';
-import { caseError, checkCase, readCandidate, PADDED_STEPS_MODES, type CaseResult, type CheckOptions, type Engine, type PaddedStepsMode } from '../check.js';
-import { CANDIDATE_LAYOUTS, type CandidateLayout } from '../candidate/align.js';
+import { buildCase, type CaseOptions } from '../model/case.js';
+import { caseError, checkCase, readCandidate, type CaseResult, type CheckOptions } from '../check.js';
 import { parseOnnxMap, runOnnxModel } from '../candidate/onnx-runtime.js';
 import { prewarmFastEngine } from '../engine/fast.js';
 import { diagnoseCase } from '../diagnose/diagnose.js';
@@ -36,8 +34,9 @@ import { renderDiagnosisJson, renderDiagnosisTable } from '../report/diagnosis.j
 import { renderInspectJson, renderInspectTable } from '../report/inspect.js';
 import { colorLevel } from './color.js';
 import { parseSuite, parseShard, shardOf, type SuiteSettings } from '../suite/suite.js';
-import { PORT_PRECISIONS, parseCosineSpec, parseErrorStatSpec, parseToleranceSpec, presetOverrides, type Keyed, type PortPrecision, type ToleranceSpec } from '../compare/tolerance.js';
-import type { ErrorStat } from '../compare/stats.js';
+import { presetOverrides } from '../compare/tolerance.js';
+import { DEFAULT_MAX_BYTES, OPTIONS, PROVENANCE_KEYS, libraryRules, type OptionRow, type OptionValues, type Provenance } from '../options.js';
+import { addOptions, optionValues } from './flags.js';
 import { Progress, type ProgressSink } from './progress.js';
 import { now } from '../clock.js';
 
@@ -73,155 +72,27 @@ function version(): string {
   return pkg.version;
 }
 
-/** A core parser as a commander argument parser: its GruCheckError becomes commander's one-line usage error. */
-function viaCore<T>(parse: (value: string, flag: string) => T, flag: string) {
-  return (value: string): T => {
-    try {
-      return parse(value, flag);
-    } catch (e) {
-      if (!(e instanceof GruCheckError)) throw e;
-      throw new InvalidArgumentError(`${e.message}${e.hint ? ` (${e.hint})` : ''}`);
-    }
-  };
-}
-
-const toleranceSpec = (flag: string): ((value: string) => ToleranceSpec) => viaCore(parseToleranceSpec, flag);
-
-function quantile(flag: string) {
-  return (value: string): number => {
-    const x = Number(value);
-    if (value.trim() === '' || !Number.isFinite(x) || x < 0 || x > 1) throw new InvalidArgumentError(`${flag} expects a number from 0 to 1, got '${value}'`);
-    return x;
-  };
-}
-
-function positive(flag: string) {
-  return (value: string): number => {
-    const x = Number(value);
-    if (value.trim() === '' || !Number.isFinite(x) || x <= 0) throw new InvalidArgumentError(`${flag} expects a positive number, got '${value}'`);
-    return x;
-  };
-}
-
-function numbers(flag: string) {
-  return (value: string): number[] => {
-    const xs = value.split(',').map((v) => v.trim());
-    if (xs.some((v) => v === '' || !Number.isFinite(Number(v)))) throw new InvalidArgumentError(`${flag} expects comma-separated numbers, got '${value}'`);
-    return xs.map(Number);
-  };
-}
-
-function names(flag: string) {
-  return (value: string): string[] => {
-    const xs = value.split(',').map((v) => v.trim());
-    if (xs.some((v) => !/^[A-Za-z]+$/.test(v))) throw new InvalidArgumentError(`${flag} expects comma-separated activation names, got '${value}'`);
-    return xs;
-  };
-}
-
-function atLeastOne(flag: string) {
-  return (value: string): number => {
-    const x = Number(value);
-    if (value.trim() === '' || !Number.isFinite(x) || x < 1) throw new InvalidArgumentError(`${flag} expects a number >= 1, got '${value}'`);
-    return x;
-  };
-}
-
-function wholeNumber(flag: string) {
-  return (value: string): number => {
-    const x = Number(value);
-    if (!/^\s*\d+\s*$/.test(value) || x < 1 || x > 256) throw new InvalidArgumentError(`${flag} expects a whole number from 1 to 256, got '${value}'`);
-    return x;
-  };
-}
-
 type RunFormat = 'table' | 'json' | 'junit' | 'markdown' | 'html';
 
-/** 4 GiB: far above any real GRU dump, far below what would take the machine down. */
-export const DEFAULT_MAX_BYTES = 4 * 2 ** 30;
+/** The flags of a command (or a suite case's settings over them), as the option table's values. */
+type Flags = OptionValues & {
+  /** Who set a setting whose source the report names, when not its flag (a suite). */
+  from?: Provenance;
+};
 
-function byteSize(flag: string) {
-  return (value: string): number => {
-    const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$/i.exec(value);
-    if (!m) throw new InvalidArgumentError(`${flag} expects a size such as 4G, 512M or 1000000, got '${value}'`);
-    return Math.floor(Number(m[1]) * 1024 ** ' kmgt'.indexOf((m[2] || ' ').toLowerCase()));
-  };
-}
-
-interface CommonFlags {
-  weights?: string;
-  prefix?: string;
-  batchFirst?: boolean;
-  seqFirst?: boolean;
-  layout?: Layout;
-  linearBeforeReset?: '0' | '1';
-  direction?: OnnxDirection;
-  onnxLayout?: '0' | '1';
-  gateOrder?: 'zrn' | 'rzn';
-  clip?: number;
-  activations?: string[];
-  activationAlpha?: number[];
-  activationBeta?: number[];
-  node?: string;
-  maxBytes: number;
-  color: boolean;
+/** The library's options of `scope` among the flags, as they are (paths and the ONNX model apart). */
+function pickLibrary(flags: Flags, scope: 'case' | 'check'): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(libraryRules(scope))) {
+    const v = (flags as Record<string, unknown>)[k];
+    if (v !== undefined && k !== 'weights' && k !== 'candidate' && k !== 'onnx') out[k] = v;
+  }
+  return out;
 }
 
 /** The case options every command takes from the flags (validated against the layout in model/). */
-function caseOptions(flags: CommonFlags): CaseOptions {
-  return {
-    prefix: flags.prefix,
-    batchFirst: flags.batchFirst ? true : flags.seqFirst ? false : undefined,
-    layout: flags.layout,
-    linearBeforeReset: flags.linearBeforeReset === undefined ? undefined : flags.linearBeforeReset === '1',
-    direction: flags.direction,
-    onnxLayout: flags.onnxLayout === undefined ? undefined : flags.onnxLayout === '1' ? 1 : 0,
-    gateOrder: flags.gateOrder,
-    clip: flags.clip,
-    activations: flags.activations,
-    activationAlpha: flags.activationAlpha,
-    activationBeta: flags.activationBeta,
-    node: flags.node,
-    maxBytes: flags.maxBytes,
-  };
-}
-
-interface CheckFlags extends CommonFlags {
-  candidate?: string;
-  onnx?: string;
-  onnxMap?: string;
-  candidateLayout?: CandidateLayout;
-  paddedSteps?: PaddedStepsMode;
-  rtol?: ToleranceSpec;
-  atol?: ToleranceSpec;
-  /** Who set rtol/atol when not the flags (a suite). */
-  rtolFrom?: string;
-  atolFrom?: string;
-  equalNan?: boolean;
-  precision?: 'f32' | 'f64';
-  engine: Engine;
-  threads?: number;
-  /** run only (criteriaFlags); diagnose holds its variants to isclose. */
-  checkErrorStat?: Keyed<ErrorStat>;
-  errorQuantile?: number;
-  minCosine?: ToleranceSpec;
-  maxRelL2?: ToleranceSpec;
-  portPrecision?: PortPrecision;
-  checkErrorStatFrom?: string;
-  minCosineFrom?: string;
-  maxRelL2From?: string;
-  portPrecisionFrom?: string;
-}
-
-interface RunFlags extends CheckFlags {
-  format: RunFormat;
-  report?: string;
-  saveBaseline?: string;
-  baseline?: string;
-  baselineFactor: number;
-  suite?: string;
-  shard?: string;
-  allowOutsideSuite?: boolean;
+function caseOptions(flags: Flags): CaseOptions {
+  return pickLibrary(flags, 'case') as CaseOptions;
 }
 
 const errorLine = (e: GruCheckError): string => `gru-check: error: ${formatError(e)}\n`;
@@ -246,34 +117,18 @@ async function load(path: string, maxBytes: number, io: CliIO): Promise<ArrayBun
   }
 }
 
-async function checkOptions(flags: CheckFlags, io: CliIO, loadFile: (path: string, maxBytes: number) => Promise<ArrayBundle> = (p, m) => load(p, m, io)): Promise<CheckOptions> {
+async function checkOptions(flags: Flags, io: CliIO, loadFile: (path: string, maxBytes: number) => Promise<ArrayBundle> = (p, m) => load(p, m, io)): Promise<CheckOptions> {
   const o: CheckOptions = {
-    ...caseOptions(flags),
-    candidateLayout: flags.candidateLayout,
-    paddedSteps: flags.paddedSteps,
+    ...(pickLibrary(flags, 'check') as CheckOptions),
     onnx: flags.onnx === undefined ? undefined : { model: flags.onnx, map: flags.onnxMap === undefined ? undefined : parseOnnxMap(flags.onnxMap) },
-    rtol: flags.rtol,
-    atol: flags.atol,
-    rtolFrom: flags.rtolFrom,
-    atolFrom: flags.atolFrom,
-    checkErrorStat: flags.checkErrorStat,
-    checkErrorStatFrom: flags.checkErrorStatFrom,
-    errorQuantile: flags.errorQuantile,
-    minCosine: flags.minCosine,
-    minCosineFrom: flags.minCosineFrom,
-    maxRelL2: flags.maxRelL2,
-    maxRelL2From: flags.maxRelL2From,
-    portPrecision: flags.portPrecision,
-    portPrecisionFrom: flags.portPrecisionFrom,
+    from: flags.from,
     equalNan: flags.equalNan ?? false,
-    precision: flags.precision,
-    engine: flags.engine,
-    threads: flags.threads,
     // Which thread ran which piece, and when, in the JSON timings (the bench reads it).
     trace: io.env.GRU_CHECK_TRACE === '1',
   };
-  if (flags.weights !== undefined) o.weights = await loadFile(flags.weights, flags.maxBytes);
-  if (flags.candidate !== undefined) o.candidate = readCandidate(await loadFile(flags.candidate, flags.maxBytes));
+  const maxBytes = flags.maxBytes ?? DEFAULT_MAX_BYTES;
+  if (flags.weights !== undefined) o.weights = await loadFile(flags.weights, maxBytes);
+  if (flags.candidate !== undefined) o.candidate = readCandidate(await loadFile(flags.candidate, maxBytes));
   return o;
 }
 
@@ -284,7 +139,7 @@ async function checkOptions(flags: CheckFlags, io: CliIO, loadFile: (path: strin
  * a small sample a worker's start costs more than the whole run.
  */
 
-function maybePrewarm(paths: string[], flags: CheckFlags): void {
+function maybePrewarm(paths: string[], flags: Flags): void {
   if (flags.engine !== 'fast' || flags.threads === 1) return;
   const size = (p: string): number => {
     try {
@@ -300,13 +155,13 @@ function maybePrewarm(paths: string[], flags: CheckFlags): void {
 
 const REPORT_FORMATS: Record<string, RunFormat> = { '.json': 'json', '.xml': 'junit', '.md': 'markdown', '.html': 'html', '.htm': 'html' };
 
-function render(format: RunFormat, s: RunSummary, flags: CommonFlags, io: CliIO, next?: (string | undefined)[]): string {
+function render(format: RunFormat, s: RunSummary, flags: Flags, io: CliIO, next?: (string | undefined)[]): string {
   switch (format) {
     case 'json': return renderJson(s);
     case 'junit': return renderJunit(s);
     case 'markdown': return renderMarkdown(s);
     case 'html': return renderHtml(s);
-    default: return renderTable(s, { colorLevel: colorLevel(flags.color, io.env), width: outputWidth(io), ...(next ? { next } : {}) });
+    default: return renderTable(s, { colorLevel: colorLevel(flags.color ?? true, io.env), width: outputWidth(io), ...(next ? { next } : {}) });
   }
 }
 
@@ -314,30 +169,30 @@ function render(format: RunFormat, s: RunSummary, flags: CommonFlags, io: CliIO,
 interface PlannedCase {
   path: string;
   name?: string;
-  flags: RunFlags;
+  flags: Flags;
 }
 
-/** Suite settings over the CLI's flags: each key the suite sets replaces the flag whole. */
-function withSettings(flags: RunFlags, s: SuiteSettings, from: string): RunFlags {
-  const f: RunFlags = { ...flags };
-  const same = ['candidate', 'candidateLayout', 'paddedSteps', 'onnx', 'onnxMap', 'weights', 'prefix', 'node', 'layout', 'direction', 'gateOrder', 'clip', 'activations', 'activationAlpha', 'activationBeta', 'rtol', 'atol', 'checkErrorStat', 'errorQuantile', 'minCosine', 'maxRelL2', 'portPrecision', 'equalNan', 'precision', 'baseline', 'baselineFactor'] as const;
-  for (const k of same) if (s[k] !== undefined) (f as unknown as Record<string, unknown>)[k] = s[k];
-  if (s.candidate !== undefined) f.onnx = undefined;
-  if (s.onnx !== undefined) f.candidate = undefined;
-  if (s.batchFirst !== undefined) [f.batchFirst, f.seqFirst] = [s.batchFirst, !s.batchFirst];
-  if (s.linearBeforeReset !== undefined) f.linearBeforeReset = s.linearBeforeReset ? '1' : '0';
-  if (s.onnxLayout !== undefined) f.onnxLayout = s.onnxLayout === 1 ? '1' : '0';
-  if (s.rtol !== undefined) f.rtolFrom = from;
-  if (s.atol !== undefined) f.atolFrom = from;
-  if (s.checkErrorStat !== undefined) f.checkErrorStatFrom = from;
-  if (s.minCosine !== undefined) f.minCosineFrom = from;
-  if (s.maxRelL2 !== undefined) f.maxRelL2From = from;
-  if (s.portPrecision !== undefined) f.portPrecisionFrom = from;
-  return f;
+/**
+ * Suite settings over the CLI's flags: each key the suite sets replaces the flag whole, and clears
+ * the one it cannot be given with (a case's candidate, the defaults' onnx); `from` names the suite
+ * as the source of the settings the report attributes.
+ */
+function withSettings(flags: Flags, s: SuiteSettings, from: string): Flags {
+  const f: Record<string, unknown> = { ...flags };
+  const set = s as Record<string, unknown>;
+  for (const r of OPTIONS as readonly OptionRow[]) {
+    if (!r.suite || set[r.key] === undefined) continue;
+    f[r.key] = set[r.key];
+    if (r.cli?.conflicts) f[r.cli.conflicts] = undefined;
+    for (const o of OPTIONS as readonly OptionRow[]) if (o.cli?.conflicts === r.key) f[o.key] = undefined;
+  }
+  const named = PROVENANCE_KEYS.filter((k) => set[k] !== undefined);
+  if (named.length > 0) f.from = { ...flags.from, ...Object.fromEntries(named.map((k) => [k, from])) };
+  return f as Flags;
 }
 
 /** The cases of this run: the positional ones or a suite's, then this job's shard of them. */
-function planCases(cases: string[], flags: RunFlags, io: CliIO): { plan: PlannedCase[]; shard?: RunSummary['shard'] } {
+function planCases(cases: string[], flags: Flags, io: CliIO): { plan: PlannedCase[]; shard?: RunSummary['shard'] } {
   let plan: PlannedCase[];
   if (flags.suite !== undefined) {
     if (cases.length > 0) throw new GruCheckError('USAGE', `--suite ${flags.suite} and case paths (${cases.join(' ')}) both name the cases`, { hint: 'list the cases in the suite, or drop --suite' });
@@ -372,7 +227,7 @@ function memo<T>(f: (path: string) => T): (path: string) => T {
   };
 }
 
-async function runCommand(cases: string[], flags: RunFlags, io: CliIO): Promise<number> {
+async function runCommand(cases: string[], flags: Flags, io: CliIO): Promise<number> {
   const reportFormat = flags.report !== undefined ? REPORT_FORMATS[extname(flags.report).toLowerCase()] : undefined;
   if (flags.report !== undefined && !reportFormat) {
     throw new GruCheckError('USAGE', `--report: cannot tell the format from the extension of '${flags.report}'`, { hint: 'use .xml (JUnit), .md, .html or .json' });
@@ -427,7 +282,7 @@ async function runCommand(cases: string[], flags: RunFlags, io: CliIO): Promise<
       if (name !== undefined) r = { ...r, case: name, path };
       r = clipMessages(r);
       for (const w of r.warnings ?? []) io.stderr(warningLine(label, w.message));
-      if (f.baseline !== undefined) r = applyBaseline(summarize([r]), baselineOf(f.baseline), f.baselineFactor).cases[0]!;
+      if (f.baseline !== undefined) r = applyBaseline(summarize([r]), baselineOf(f.baseline), f.baselineFactor ?? 2).cases[0]!;
       // A check that failed (not only a baseline's growth) is what diagnose explains.
       next[results.length] = r.checks.some((k) => !k.pass) ? diagnoseCommandLine(path, f) : undefined;
       results.push(r);
@@ -446,7 +301,7 @@ async function runCommand(cases: string[], flags: RunFlags, io: CliIO): Promise<
   if (flags.report !== undefined) writeAtomic(flags.report, render(reportFormat!, summary, flags, io));
   // A lone unreadable case has nothing to tabulate beyond the error line already on stderr.
   if (flags.format !== 'table' || !(results.length === 1 && results[0]!.error !== undefined)) {
-    io.stdout(render(flags.format, summary, flags, io, next));
+    io.stdout(render(flags.format ?? 'table', summary, flags, io, next));
   }
   return exitCode(summary);
 }
@@ -466,7 +321,7 @@ function clipMessages(r: CaseResult): CaseResult {
  * baseline (its entries are merged, so a file that is not one is refused rather than replaced).
  * (It is read again under the lock at the end: another shard may have saved meanwhile.)
  */
-function checkOutputs(plan: PlannedCase[], flags: RunFlags): void {
+function checkOutputs(plan: PlannedCase[], flags: Flags): void {
   const outputs: [string, string][] = [];
   if (flags.report !== undefined) outputs.push(['--report', flags.report]);
   if (flags.saveBaseline !== undefined) outputs.push(['--save-baseline', flags.saveBaseline]);
@@ -497,71 +352,25 @@ async function saveBaseline(path: string, summary: RunSummary, io: CliIO): Promi
   if (m.droppedV1 > 0) io.stderr(warningLine(path, `was a version 1 baseline (keyed by path): its ${m.droppedV1} entr${m.droppedV1 === 1 ? 'y' : 'ies'} could not be merged and were replaced by this run's`));
 }
 
-async function diagnoseCommand(path: string, flags: CheckFlags & { format: 'table' | 'json' }, io: CliIO): Promise<number> {
+async function diagnoseCommand(path: string, flags: Flags, io: CliIO): Promise<number> {
   maybePrewarm([path], flags);
   const options = await checkOptions(flags, io);
-  const bundle = await load(path, flags.maxBytes, io);
+  const bundle = await load(path, flags.maxBytes ?? DEFAULT_MAX_BYTES, io);
   const c = buildCase(bundle, { ...options, requireExpected: options.candidate === undefined && options.onnx === undefined });
   if (options.onnx) options.candidate = await runOnnxModel(options.onnx.model, c, options.onnx.map ?? {}, c.warnings);
   for (const w of c.warnings) io.stderr(warningLine(path, w.message));
   const bar = new Progress(io.progress ?? NO_SINK, `diagnosing ${term(path)}`);
   const result = await diagnoseCase(c, { ...options, onProgress: (d, t) => bar.update(d, t) }).finally(() => bar.end());
-  io.stdout(flags.format === 'json' ? renderDiagnosisJson(result) : renderDiagnosisTable(result, { colorLevel: colorLevel(flags.color, io.env), width: outputWidth(io) }));
+  io.stdout(flags.format === 'json' ? renderDiagnosisJson(result) : renderDiagnosisTable(result, { colorLevel: colorLevel(flags.color ?? true, io.env), width: outputWidth(io) }));
   return result.pass ? EXIT_PASS : EXIT_MISMATCH;
 }
 
-async function inspectCommand(path: string, flags: CommonFlags & { format: 'table' | 'json' }, io: CliIO): Promise<number> {
-  const bundle = await load(path, flags.maxBytes, io);
-  const weights = flags.weights !== undefined ? await load(flags.weights, flags.maxBytes, io) : undefined;
+async function inspectCommand(path: string, flags: Flags, io: CliIO): Promise<number> {
+  const bundle = await load(path, flags.maxBytes ?? DEFAULT_MAX_BYTES, io);
+  const weights = flags.weights !== undefined ? await load(flags.weights, flags.maxBytes ?? DEFAULT_MAX_BYTES, io) : undefined;
   const r = inspectBundle(bundle, { ...caseOptions(flags), weights });
-  io.stdout(flags.format === 'json' ? renderInspectJson(r) : renderInspectTable(r, { colorLevel: colorLevel(flags.color, io.env) }));
+  io.stdout(flags.format === 'json' ? renderInspectJson(r) : renderInspectTable(r, { colorLevel: colorLevel(flags.color ?? true, io.env) }));
   return EXIT_PASS;
-}
-
-/** Flags every command that reads a case understands. */
-function caseFlags(cmd: Command): Command {
-  return cmd
-    .option('--weights <file>', 'take the weights from this .npz / .npy directory instead of the case')
-    .option('--prefix <prefix>', 'module prefix of the GRU weights when the file holds several (e.g. encoder.rnn)')
-    .option('--node <name>', 'with --weights model.onnx holding several GRUs: any GRU node of the one to check')
-    .addOption(new Option('--batch-first', 'input and output are (batch, seq, feature)').conflicts('seqFirst'))
-    .addOption(new Option('--seq-first', 'input and output are (seq, batch, feature)'))
-    .addOption(new Option('--layout <layout>', 'weight names and tensor layout (default: config.layout, else recognised from the names)').choices(['pytorch', 'onnx', 'keras']))
-    .addOption(new Option('--linear-before-reset <n>', 'ONNX layout: linear_before_reset (default: config, else 0 as in ONNX)').choices(['0', '1']))
-    .addOption(new Option('--direction <d>', 'ONNX layout: direction (default: config, else from W)').choices(['forward', 'reverse', 'bidirectional']))
-    .addOption(new Option('--onnx-layout <n>', "ONNX layout: the node's layout attribute, 0 (X [T, B, I]) or 1 (X [B, T, I]); --batch-first / --seq-first mean 1 / 0").choices(['0', '1']))
-    .addOption(new Option('--gate-order <order>', "ONNX layout: how W, R and B stack the gates: zrn (ONNX's z|r|h, default) or rzn (r|z|n, as WebNN's gru may)").choices(['zrn', 'rzn']))
-    .option('--clip <x>', 'ONNX layout: clip threshold for the gate pre-activations (default: config.clip, else none)', positive('--clip'))
-    .option('--activations <list>', 'ONNX layout: activations f,g (f,g,f,g when bidirectional), e.g. HardSigmoid,Tanh', names('--activations'))
-    .option('--activation-alpha <list>', 'ONNX layout: activation_alpha values, comma-separated', numbers('--activation-alpha'))
-    .option('--activation-beta <list>', 'ONNX layout: activation_beta values, comma-separated', numbers('--activation-beta'))
-    .option('--max-bytes <size>', 'refuse inputs, or a computation, needing more memory than this (e.g. 512M, 8G)', byteSize('--max-bytes'), DEFAULT_MAX_BYTES)
-    .option('--no-color', 'no colours (also NO_COLOR=1)');
-}
-
-/** run's pass criteria beyond --rtol/--atol (compare/tolerance.ts). diagnose holds its variants to isclose and does not take them. */
-function criteriaFlags(cmd: Command): Command {
-  return cmd
-    .option('--check-error-stat <stat>', 'how a check passes: elemwise (isclose on every element, the default), or max|mean|median|quantile: that statistic of |a-e| <= atol + rtol x the same statistic of |e|; one value or per tensor/check, as --rtol', viaCore(parseErrorStatSpec, '--check-error-stat'))
-    .option('--error-quantile <q>', 'q of the reported quantile of |error| and of --check-error-stat quantile (default 0.99)', quantile('--error-quantile'))
-    .option('--min-cosine <c>', 'also require cosine(actual, expected) >= c; one value or per tensor/check', viaCore(parseCosineSpec, '--min-cosine'))
-    .option('--max-rel-l2 <x>', 'also require ||actual - expected|| / ||expected|| <= x; one value or per tensor/check', toleranceSpec('--max-rel-l2'))
-    .addOption(new Option('--port-precision <p>', "judge the candidate's checks by a documented preset for a port computing in this precision (README: Choosing tolerances); explicit flags override its values").choices([...PORT_PRECISIONS]));
-}
-
-function checkFlags(cmd: Command): Command {
-  return caseFlags(cmd)
-    .option('--candidate <file>', "a port's output and/or h_n (.npz or .npy directory) to check against the reference")
-    .addOption(new Option('--onnx <model>', 'run this ONNX model on the case (ONNX Runtime: npm install onnxruntime-node) and check its outputs as the candidate').conflicts('candidate'))
-    .option('--onnx-map <map>', 'with --onnx: the model\'s input/output names by role, e.g. input=X,h0=initial_h,output=Y,h_n=Y_h')
-    .addOption(new Option('--candidate-layout <layout>', "how the candidate's output is laid out, when its shape cannot tell (batch == time steps)").choices([...CANDIDATE_LAYOUTS]))
-    .addOption(new Option('--padded-steps <mode>', "a case with lengths: strict compares the candidate's output at padded steps (t >= lengths[b]) with PyTorch's zeros; ignore compares the valid steps only (Keras masking, Flax seq_lengths)").choices([...PADDED_STEPS_MODES]).default('strict'))
-    .option('--rtol <r>', "relative tolerance, one value or per tensor/check: output:1e-3,h_n:1e-4,candidate.h_n:1e-3 (default: torch.testing.assert_close's for the dtype)", toleranceSpec('--rtol'))
-    .option('--atol <a>', "absolute tolerance, one value or per tensor/check, as --rtol (default: torch.testing.assert_close's for the dtype)", toleranceSpec('--atol'))
-    .option('--equal-nan', 'count NaN == NaN as a match')
-    .addOption(new Option('--precision <p>', 'f32: round the state to float32 each step; f64: keep float64 (default: f64 for float64 dumps, else f32)').choices(['f32', 'f64']))
-    .addOption(new Option('--engine <engine>', 'fast: blocked wasm SIMD products on worker threads; reference: the plain loops, easy to audit').choices(['fast', 'reference']).default('fast'))
-    .option('--threads <n>', 'worker threads for the fast engine (default: all cores for long runs, 1 for short ones)', wholeNumber('--threads'));
 }
 
 export function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
@@ -573,36 +382,26 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     .configureOutput(out)
     .exitOverride();
 
-  criteriaFlags(checkFlags(program.command('run')))
+  addOptions(program.command('run'), 'run')
     .description('recompute the GRU of each case and compare it with the dumped output and h_n (and a port\'s, with --candidate)')
     .argument('[case...]', '.npz file or directory of .npy files')
-    .option('--suite <file>', 'run the cases of this suite file, each with its own candidate, weights and tolerances (schema/suite.schema.json)')
-    .option('--shard <K/N>', 'check only shard K of N of the cases (round robin, in the order given): split a suite across CI jobs')
-    .option(OUTSIDE_FLAG, "let a suite's paths leave the suite's folder (.., absolute paths, symbolic links out)")
-    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'junit', 'markdown', 'html']).default('table'))
-    .option('--report <file>', 'also write a report to this file; format from the extension: .xml (JUnit), .md, .html, .json')
-    .option('--save-baseline <file>', "record each check's max abs error to this file: entries of the cases checked are replaced, others kept")
-    .option('--baseline <file>', 'fail any check whose max abs error grew past --baseline-factor x the recorded one')
-    .option('--baseline-factor <x>', 'allowed growth over the baseline', atLeastOne('--baseline-factor'), 2)
     .exitOverride()
     .configureOutput(out)
-    .action(async (cases: string[], flags: RunFlags) => setExit(await runCommand(cases, flags, io)));
+    .action(async (cases: string[], opts: Record<string, unknown>) => setExit(await runCommand(cases, optionValues(opts, 'run'), io)));
 
-  checkFlags(program.command('diagnose'))
+  addOptions(program.command('diagnose'), 'diagnose')
     .description('name the porting mistake: re-run the reference under each known mistake and rank them by how well they reproduce the tensors under test (the candidate, else the expected ones)')
     .argument('<case>', '.npz file or directory of .npy files')
-    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
     .exitOverride()
     .configureOutput(out)
-    .action(async (path: string, flags: CheckFlags & { format: 'table' | 'json' }) => setExit(await diagnoseCommand(path, flags, io)));
+    .action(async (path: string, opts: Record<string, unknown>) => setExit(await diagnoseCommand(path, optionValues(opts, 'diagnose'), io)));
 
-  caseFlags(program.command('inspect'))
+  addOptions(program.command('inspect'), 'inspect')
     .description('list every array (dtype, shape, min/max/mean, NaN/Inf) and the GRU configuration inferred from them')
     .argument('<file>', '.npz file, .npy file or directory of .npy files')
-    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
     .exitOverride()
     .configureOutput(out)
-    .action(async (path: string, flags: CommonFlags & { format: 'table' | 'json' }) => setExit(await inspectCommand(path, flags, io)));
+    .action(async (path: string, opts: Record<string, unknown>) => setExit(await inspectCommand(path, optionValues(opts, 'inspect'), io)));
   return program;
 }
 

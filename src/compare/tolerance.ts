@@ -134,23 +134,30 @@ export interface Tolerance {
   preset?: PortPrecision;
 }
 
-/** Who set what, for the report (the flag's name by default). */
-export interface ToleranceOverrides {
+/** The settings of a check; `from` in ToleranceOverrides says who set them. */
+export interface ToleranceSettings {
   rtol?: ToleranceSpec | undefined;
   atol?: ToleranceSpec | undefined;
-  rtolFrom?: string | undefined;
-  atolFrom?: string | undefined;
   checkErrorStat?: Keyed<ErrorStat> | undefined;
-  checkErrorStatFrom?: string | undefined;
   errorQuantile?: number | undefined;
   minCosine?: ToleranceSpec | undefined;
-  minCosineFrom?: string | undefined;
   maxRelL2?: ToleranceSpec | undefined;
-  maxRelL2From?: string | undefined;
   /** Presets apply to the candidate's checks only: the reference is held to float32 as ever. */
   portPrecision?: PortPrecision | undefined;
-  portPrecisionFrom?: string | undefined;
 }
+
+/**
+ * The settings, and who set them for the report ('suite defaults', 'suite case'): the provenance
+ * map options.ts fills for its rows marked `provenance`. A setting it does not name was set by its
+ * flag, and options.ts names every flag after its key: maxRelL2 -> --max-rel-l2.
+ */
+export interface ToleranceOverrides extends ToleranceSettings {
+  from?: { readonly [K in keyof ToleranceSettings]?: string | undefined } | undefined;
+}
+
+const kebab = (key: string): string => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+/** Who set `key`: the source `from` names, else its flag. */
+const setBy = (o: ToleranceOverrides, key: keyof ToleranceSettings): string => o.from?.[key] ?? `--${kebab(key)}`;
 
 /** The value a spec sets for one check, and the key it came from ('' for a bare value). */
 export function pickKeyed<T>(spec: Keyed<T> | undefined, tensor: TensorName, subject: CheckSubject): { value: T; key: string } | undefined {
@@ -245,7 +252,7 @@ export function resolveTolerance(dtype: FloatDType, overrides: ToleranceOverride
   const dtypes = other === dtype ? [dtype] : [dtype, other];
   const d = { rtol: Math.max(...dtypes.map((t) => DEFAULT_TOLERANCES[t].rtol)), atol: Math.max(...dtypes.map((t) => DEFAULT_TOLERANCES[t].atol)) };
   const preset = at.subject === 'candidate' && overrides.portPrecision ? PORT_PRESETS[overrides.portPrecision] : undefined;
-  const presetFrom = `${overrides.portPrecisionFrom ?? '--port-precision'} ${overrides.portPrecision}`;
+  const presetFrom = `${setBy(overrides, 'portPrecision')} ${overrides.portPrecision}`;
   const src = (from: string, key: string): string => (key ? `${from} ${key}` : from);
   const r = pickKeyed(overrides.rtol, at.tensor, at.subject);
   const a = pickKeyed(overrides.atol, at.tensor, at.subject);
@@ -256,24 +263,24 @@ export function resolveTolerance(dtype: FloatDType, overrides: ToleranceOverride
   const t: Tolerance = {
     rtol: r?.value ?? preset?.rtol ?? d.rtol,
     atol: a?.value ?? preset?.atol ?? d.atol,
-    rtolSource: r ? src(overrides.rtolFrom ?? '--rtol', r.key) : fallback,
-    atolSource: a ? src(overrides.atolFrom ?? '--atol', a.key) : fallback,
+    rtolSource: r ? src(setBy(overrides, 'rtol'), r.key) : fallback,
+    atolSource: a ? src(setBy(overrides, 'atol'), a.key) : fallback,
   };
   const stat = s?.value ?? preset?.checkErrorStat;
   if (stat !== undefined && stat !== 'elemwise') {
     t.checkErrorStat = stat;
-    t.checkErrorStatSource = s ? src(overrides.checkErrorStatFrom ?? '--check-error-stat', s.key) : presetFrom;
+    t.checkErrorStatSource = s ? src(setBy(overrides, 'checkErrorStat'), s.key) : presetFrom;
   }
   if (overrides.errorQuantile !== undefined && overrides.errorQuantile !== DEFAULT_ERROR_QUANTILE) t.errorQuantile = overrides.errorQuantile;
   const cos = c?.value ?? preset?.minCosine;
   if (cos !== undefined) {
     t.minCosine = cos;
-    t.minCosineSource = c ? src(overrides.minCosineFrom ?? '--min-cosine', c.key) : presetFrom;
+    t.minCosineSource = c ? src(setBy(overrides, 'minCosine'), c.key) : presetFrom;
   }
   const l2 = l?.value ?? preset?.maxRelL2;
   if (l2 !== undefined) {
     t.maxRelL2 = l2;
-    t.maxRelL2Source = l ? src(overrides.maxRelL2From ?? '--max-rel-l2', l.key) : presetFrom;
+    t.maxRelL2Source = l ? src(setBy(overrides, 'maxRelL2'), l.key) : presetFrom;
   }
   if (preset) t.preset = overrides.portPrecision!;
   return t;
@@ -291,16 +298,10 @@ export function sameCriteria(x: Tolerance | undefined, y: Tolerance): boolean {
 export function presetOverrides(o: ToleranceOverrides): string[] {
   if (!o.portPrecision) return [];
   const p = PORT_PRESETS[o.portPrecision];
-  const from = `${o.portPrecisionFrom ?? '--port-precision'} ${o.portPrecision}`;
+  const from = `${setBy(o, 'portPrecision')} ${o.portPrecision}`;
   const show = (v: unknown): string => (typeof v === 'object' && v !== null ? Object.entries(v).map(([k, x]) => `${k}:${x}`).join(',') : String(v));
   const out: string[] = [];
-  const pairs: [string, unknown, string | undefined, unknown][] = [
-    ['rtol', o.rtol, o.rtolFrom ?? '--rtol', p.rtol],
-    ['atol', o.atol, o.atolFrom ?? '--atol', p.atol],
-    ['check-error-stat', o.checkErrorStat, o.checkErrorStatFrom ?? '--check-error-stat', p.checkErrorStat],
-    ['min-cosine', o.minCosine, o.minCosineFrom ?? '--min-cosine', p.minCosine],
-    ['max-rel-l2', o.maxRelL2, o.maxRelL2From ?? '--max-rel-l2', p.maxRelL2],
-  ];
+  const pairs = (['rtol', 'atol', 'checkErrorStat', 'minCosine', 'maxRelL2'] as const).map((k) => [kebab(k), o[k], setBy(o, k), p[k]] as const);
   // Keys that reach a candidate's check (a preset holds nothing else).
   const reaches = (v: object): boolean => Object.keys(v).some((k) => !k.startsWith('reference'));
   for (const [name, given, by, preset] of pairs) {

@@ -14,45 +14,9 @@
 import { GruCheckError } from '../errors.js';
 import { parseBoundedJson } from '../io/json.js';
 import { clip } from '../io/text.js';
-import { CANDIDATE_LAYOUTS, type CandidateLayout } from '../candidate/align.js';
-import { PORT_PRECISIONS, isCosine, isErrorStat, isKeyedSpec, isQuantile, isToleranceSpec, type Keyed, type PortPrecision, type ToleranceSpec } from '../compare/tolerance.js';
-import { ERROR_STATS, type ErrorStat } from '../compare/stats.js';
-import { PADDED_STEPS_MODES, type PaddedStepsMode } from '../check.js';
+import { SUITE_OPTIONS, type Kind, type SuiteSettings } from '../options.js';
 
-/** What a suite entry (or the suite's defaults) may set; paths as written in the file. */
-export interface SuiteSettings {
-  candidate?: string;
-  candidateLayout?: CandidateLayout;
-  paddedSteps?: PaddedStepsMode;
-  onnx?: string;
-  onnxMap?: string;
-  weights?: string;
-  prefix?: string;
-  node?: string;
-  layout?: 'pytorch' | 'onnx' | 'keras';
-  batchFirst?: boolean;
-  linearBeforeReset?: boolean;
-  direction?: 'forward' | 'reverse' | 'bidirectional';
-  onnxLayout?: 0 | 1;
-  gateOrder?: 'zrn' | 'rzn';
-  clip?: number;
-  activations?: string[];
-  activationAlpha?: number[];
-  activationBeta?: number[];
-  /** One number for every check, or values per tensor / check (compare/tolerance.ts). */
-  rtol?: ToleranceSpec;
-  atol?: ToleranceSpec;
-  /** How checks pass: 'elemwise' or a statistic, one for all or per tensor / check. */
-  checkErrorStat?: Keyed<ErrorStat>;
-  errorQuantile?: number;
-  minCosine?: ToleranceSpec;
-  maxRelL2?: ToleranceSpec;
-  portPrecision?: PortPrecision;
-  equalNan?: boolean;
-  precision?: 'f32' | 'f64';
-  baseline?: string;
-  baselineFactor?: number;
-}
+export type { SuiteSettings } from '../options.js';
 
 export interface SuiteEntry extends SuiteSettings {
   /** The case: an .npz, a .npy folder, ... */
@@ -67,48 +31,12 @@ export interface Suite {
   cases: SuiteEntry[];
 }
 
-type Check = (v: unknown) => boolean;
-const isNum: Check = (v) => typeof v === 'number' && Number.isFinite(v);
-const str: Check = (v) => typeof v === 'string' && v.length > 0;
-const bool: Check = (v) => typeof v === 'boolean';
-const oneOf = (...xs: unknown[]): Check => (v) => xs.includes(v);
-const strings: Check = (v) => Array.isArray(v) && v.every((x) => typeof x === 'string');
-const numbers: Check = (v) => Array.isArray(v) && v.every(isNum);
+const str = (v: unknown): boolean => typeof v === 'string' && v.length > 0;
 
-/** Every key a suite entry may hold, with its check and what it must be (for messages). */
-const SETTINGS: Record<keyof SuiteSettings, [Check, string]> = {
-  candidate: [str, 'a path'],
-  candidateLayout: [oneOf(...CANDIDATE_LAYOUTS), CANDIDATE_LAYOUTS.map((l) => `"${l}"`).join(', ')],
-  paddedSteps: [oneOf(...PADDED_STEPS_MODES), PADDED_STEPS_MODES.map((m) => `"${m}"`).join(' or ')],
-  onnx: [str, 'a path to an .onnx model'],
-  onnxMap: [str, 'role=name pairs, e.g. "input=X,output=Y"'],
-  weights: [str, 'a path'],
-  prefix: [(v) => typeof v === 'string', 'a module prefix'],
-  node: [str, 'an ONNX node name'],
-  layout: [oneOf('pytorch', 'onnx', 'keras'), '"pytorch", "onnx" or "keras"'],
-  batchFirst: [bool, 'true or false'],
-  linearBeforeReset: [bool, 'true or false'],
-  direction: [oneOf('forward', 'reverse', 'bidirectional'), '"forward", "reverse" or "bidirectional"'],
-  onnxLayout: [oneOf(0, 1), '0 or 1'],
-  gateOrder: [oneOf('zrn', 'rzn'), '"zrn" or "rzn"'],
-  clip: [(v) => isNum(v) && (v as number) > 0, 'a positive number'],
-  activations: [strings, 'a list of ONNX activation names'],
-  activationAlpha: [numbers, 'a list of numbers'],
-  activationBeta: [numbers, 'a list of numbers'],
-  rtol: [isToleranceSpec, 'a number >= 0, or numbers by tensor/check, e.g. {"output": 1e-3, "h_n": 1e-4}'],
-  atol: [isToleranceSpec, 'a number >= 0, or numbers by tensor/check, e.g. {"output": 1e-3, "candidate.h_n": 1e-4}'],
-  checkErrorStat: [(v) => isKeyedSpec(v, isErrorStat), `one of ${ERROR_STATS.map((x) => `"${x}"`).join(', ')}, or those by tensor/check, e.g. {"candidate": "mean"}`],
-  errorQuantile: [isQuantile, 'a number from 0 to 1'],
-  minCosine: [(v) => isKeyedSpec(v, isCosine), 'a number from -1 to 1, or numbers by tensor/check'],
-  maxRelL2: [isToleranceSpec, 'a number >= 0, or numbers by tensor/check'],
-  portPrecision: [oneOf(...PORT_PRECISIONS), PORT_PRECISIONS.map((p) => `"${p}"`).join(', ')],
-  equalNan: [bool, 'true or false'],
-  precision: [oneOf('f32', 'f64'), '"f32" or "f64"'],
-  baseline: [str, 'a path to a baseline written by --save-baseline'],
-  baselineFactor: [(v) => isNum(v) && (v as number) >= 1, 'a number >= 1'],
-};
+/** Every key a suite entry may hold (the option table's suite rows), with what its value must be. */
+const SETTINGS: Readonly<Record<string, Kind<unknown>>> = Object.fromEntries(SUITE_OPTIONS.map((r) => [r.key, r.value]));
 /** Keys that hold paths: resolved relative to the suite file. */
-const PATH_KEYS = ['candidate', 'onnx', 'weights', 'baseline'] as const;
+const PATH_KEYS = SUITE_OPTIONS.filter((r) => r.suite!.path).map((r) => r.key);
 
 /** A value from the suite as a message shows it: JSON, clipped to a few words. */
 const shown = (v: unknown): string => clip(JSON.stringify(v) ?? String(v), 60);
@@ -120,11 +48,11 @@ function settings(o: unknown, where: string, file: string, extra: string[]): Sui
   for (const [k, v] of Object.entries(o)) {
     if (extra.includes(k)) continue;
     // Own keys only: "toString" must be "not a suite key", not Object.prototype's function.
-    const rule = Object.prototype.hasOwnProperty.call(SETTINGS, k) ? SETTINGS[k as keyof SuiteSettings] : undefined;
+    const rule = Object.prototype.hasOwnProperty.call(SETTINGS, k) ? SETTINGS[k] : undefined;
     if (!rule) {
       throw new GruCheckError('BAD_CONFIG', `${where}.${shownKey(k)}: not a suite key`, { file, hint: `keys: ${[...extra, ...Object.keys(SETTINGS)].join(', ')} (schema/suite.schema.json)` });
     }
-    if (!rule[0](v)) throw new GruCheckError('BAD_CONFIG', `${where}.${k}: expected ${rule[1]}, got ${shown(v)}`, { file });
+    if (!rule.is(v)) throw new GruCheckError('BAD_CONFIG', `${where}.${k}: expected ${rule.expected}, got ${shown(v)}`, { file });
   }
   return o as SuiteSettings & Record<string, unknown>;
 }
