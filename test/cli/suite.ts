@@ -11,6 +11,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { main } from '../../src/cli/main.js';
 import { closeFastEngine } from '../../src/engine/fast.js';
 import { parseShard, parseSuite, shardOf } from '../../src/suite/suite.js';
+import { suiteSchemaText } from '../../src/suite/schema.js';
 import { GruCheckError } from '../../src/errors.js';
 import { ROOT } from '../helpers.js';
 
@@ -241,6 +242,10 @@ test('the JSON Schema accepts exactly the suites the parser accepts', () => {
   for (const doc of docs) assert.equal(ok(doc), validate(doc), JSON.stringify(doc));
   // Both halves of the table above are exercised.
   assert.ok(docs.filter(ok).length >= 4 && docs.filter((d) => !ok(d)).length >= 10);
+});
+
+test('the committed JSON Schema is the one the option table generates (node --import tsx schema/make-suite-schema.ts)', () => {
+  assert.equal(readFileSync(join(ROOT, 'schema', 'suite.schema.json'), 'utf8'), suiteSchemaText());
 });
 
 test('shardOf and parseShard', () => {
