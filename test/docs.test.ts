@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { ROOT } from './helpers.js';
+import { ROOT, cli } from './helpers.js';
 import { commands, consoleBlocks, docFiles, needsOrt, regenerate } from './docs/blocks.js';
 import { closeFastEngine } from '../src/engine/fast.js';
 
@@ -45,4 +45,13 @@ test('every relative link of the docs names a file that exists', () => {
     }
   }
   assert.deepEqual(missing, []);
+});
+
+test('every flag of every command\'s --help is in docs/cli.md, and docs/cli.md names no flag the CLI lacks', async () => {
+  const help = (await Promise.all([[], ['run'], ['diagnose'], ['inspect']].map((c) => cli([...c, '--help'])))).map((r) => r.stdout).join('\n');
+  const flags = new Set([...help.matchAll(/^ {2}(?:-\w, )?(--[a-z-]+)/gm)].map((m) => m[1]!));
+  const table = readFileSync(join(ROOT, 'docs', 'cli.md'), 'utf8');
+  const documented = new Set([...table.matchAll(/`(--[a-z-]+)/g)].map((m) => m[1]!));
+  assert.deepEqual([...flags].filter((f) => !documented.has(f)), [], 'in --help, not in docs/cli.md');
+  assert.deepEqual([...documented].filter((f) => !flags.has(f)), [], 'in docs/cli.md, not in any --help');
 });

@@ -37,7 +37,7 @@ export function addOptions(cmd: Command, name: CommandName): Command {
       if (words) o.choices(words);
       else if (r.value.parse) o.argParser(viaCore(r.value.parse, flagName(c.flag)));
     }
-    if (c.default !== undefined) o.default(c.default);
+    if (c.default !== undefined) o.default(c.default, c.defaultText);
     const off = c.off ? new Option(c.off.flag, c.off.help) : undefined;
     if (off) o.conflicts(off.attributeName());
     if (c.conflicts) o.conflicts(c.conflicts);

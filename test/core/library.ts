@@ -1,4 +1,4 @@
-// The library entry point (README "Library", src/index.ts): checkCase on a path, a loaded bundle or
+// The library entry point (docs/library.md, src/index.ts): checkCase on a path, a loaded bundle or
 // a validated case, with each option a script would pass (engine, threads, maxBytes, precision,
 // rtol/atol, signal, onProgress), and loadCase with maxBytes. Imported from src/index.ts, the file
 // package.json's exports point at once built.
@@ -121,13 +121,12 @@ test('signal: an aborted check rejects with AbortError before it finishes, on ei
   }
 });
 
-test('every name the README lists as exported is exported', () => {
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  const section = readme.slice(readme.indexOf('## Library'), readme.indexOf('\n## ', readme.indexOf('## Library') + 1));
+test('every name docs/library.md lists as exported is exported', () => {
+  const section = readFileSync(join(ROOT, 'docs', 'library.md'), 'utf8');
   const imported = [...section.matchAll(/import \{([^}]+)\} from 'gru-check'/g)].flatMap((m) => m[1]!.split(',').map((n) => n.trim()));
   const also = section.slice(section.indexOf('Also exported'));
   const listed = [...also.slice(0, also.indexOf('\n\n')).matchAll(/`([A-Za-z]+)`/g)].map((m) => m[1]!);
   assert.ok(imported.length >= 2 && listed.length >= 10, `found ${imported.length} imported and ${listed.length} listed names`);
   const missing = [...imported, ...listed].filter((n) => !(n in api));
-  assert.deepEqual(missing, [], 'named in the README but not exported by src/index.ts');
+  assert.deepEqual(missing, [], 'named in docs/library.md but not exported by src/index.ts');
 });
