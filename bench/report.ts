@@ -18,7 +18,9 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checkCase, readCandidate, type CaseResult } from '../src/check.js';
+import { checkCase } from '../src/check.js';
+import { readCandidate } from '../src/candidate/read.js';
+import type { CaseResult } from '../src/result.js';
 import { closeFastEngine } from '../src/engine/fast.js';
 import { loadArrays } from '../src/io/load.js';
 import { renderHtml } from '../src/report/html.js';

@@ -3,7 +3,7 @@
  * check's max abs error; `--baseline` fails any check whose error grew past `factor` × the recorded
  * one. Pure functions over results; the CLI reads and writes the file.
  *
- * Entries are keyed by the case's fingerprint (a SHA-256 of its arrays, check.ts), with the path
+ * Entries are keyed by the case's fingerprint (a SHA-256 of its arrays, `fingerprint`), with the path
  * kept as a label: `cases/c.npz` typed from one folder and `c.npz` from another are the same case,
  * and an edited case is a different one. A case (or a check) with no entry is never a silent pass:
  * it fails with the reason "no baseline entry". A recorded error below the float32 machine epsilon
@@ -16,11 +16,12 @@
  * kept, so shards saving to one file (under the CLI's lock) and a run with an unreadable case lose
  * nothing.
  */
+import type { BaselineVerdict, CaseBaseline, CaseResult, CheckResult, RunSummary } from './result.js';
+import { createRequire } from 'node:module';
 import { GruCheckError } from './errors.js';
+import type { ArrayBundle } from './io/types.js';
 import { parseBoundedJson } from './io/json.js';
-import type { CaseResult } from './check.js';
-import type { CheckResult } from './compare/isclose.js';
-import { summarize, type RunSummary } from './summary.js';
+import { summarize } from './summary.js';
 
 export interface BaselineEntry {
   /** The case's path when it was recorded: a label for people, not the key. */
@@ -40,29 +41,29 @@ interface BaselineV1 {
   cases: Record<string, Record<string, number>>;
 }
 
-export interface BaselineVerdict {
-  /** null: this check has no entry in the baseline. */
-  recorded: number | null;
-  factor: number;
-  limit: number | null;
-  regressed: boolean;
-  /** Why the check failed against the baseline, one sentence; absent when it did not. */
-  reason?: string;
-}
-
-/** What a case's baseline lookup found. */
-export interface CaseBaseline {
-  status: 'found' | 'missing';
-  fingerprint: string | null;
-  /** The label the entry was recorded under (may differ from this run's path). */
-  label?: string;
-  reason?: string;
-}
-
 export const ZERO_FLOOR = 2 ** -23;
 
 export const checkKey = (k: CheckResult): string => `${k.tensor}:${k.subject}:${k.against}`;
 const checkName = (k: CheckResult): string => `${k.tensor} (${k.subject} vs ${k.against})`;
+
+/**
+ * SHA-256 over every array of the bundles (names sorted; name, dtype, shape and bytes of each):
+ * the same case however its path is spelled, a different one as soon as a value changes.
+ */
+export function fingerprint(bundles: ArrayBundle[]): string {
+  // node:crypto is loaded on a baseline's first use: a run without baselines never pays for it.
+  const { createHash } = createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
+  const h = createHash('sha256');
+  for (const b of bundles) {
+    for (const name of [...b.arrays.keys()].sort()) {
+      const a = b.arrays.get(name)!;
+      h.update(`${name}\u0000${a.dtype}\u0000${a.shape.join(',')}\u0000`);
+      if (Array.isArray(a.data)) h.update(JSON.stringify(a.data));
+      else h.update(new Uint8Array(a.data.buffer, a.data.byteOffset, a.data.byteLength));
+    }
+  }
+  return h.digest('hex');
+}
 
 export function makeBaseline(s: RunSummary): Baseline {
   const cases: Baseline['cases'] = {};

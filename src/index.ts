@@ -10,13 +10,17 @@ import { loadArrays as loadArraysCore, type LoadOptions } from './io/load.js';
 import { buildCase as buildCaseCore, type CaseOptions } from './model/case.js';
 import type { GruCase } from './model/types.js';
 import type { ArrayBundle } from './io/types.js';
-import { checkCase as checkCaseCore, readCandidate, type CandidateTensors, type CaseResult, type CheckOptions } from './check.js';
+import { checkCase as checkCaseCore, prepareCase, type CheckOptions } from './check.js';
+import { readCandidate } from './candidate/read.js';
+import type { CandidateTensors } from './candidate/align.js';
+import type { CaseResult } from './result.js';
 import { diagnoseCase as diagnoseCaseCore } from './diagnose/diagnose.js';
-import { runOnnxModel } from './candidate/onnx-runtime.js';
 import { inspectBundle as inspectBundleCore, type InspectResult } from './inspect.js';
-import { runGruStack, type GruRunInput, type GruRunOptions, type GruRunResult } from './gru/stack.js';
+import type { GruRunInput, GruRunOptions, GruRunResult } from './gru/stack.js';
+import { runGruStack } from './gru/layer.js';
 import { runGruFast as runGruFastCore, type FastOptions } from './engine/fast.js';
-import { compareTensors as compareTensorsCore, type CheckResult, type CompareOptions } from './compare/isclose.js';
+import { compareTensors as compareTensorsCore, type CompareOptions } from './compare/isclose.js';
+import type { CheckResult } from './result.js';
 import { checkCaseInput, checkOptionsObject, checkRunInput, checkTensorArg, type EntryPoint } from './options-check.js';
 
 export { GruCheckError, formatError, isGruCheckError, type ErrorCode } from './errors.js';
@@ -24,22 +28,29 @@ export type { ArrayBundle, NdArray, DType, FileFormat, OnnxGraph, OnnxNode, Onnx
 export type { CaseOptions } from './model/case.js';
 export type { LoadOptions } from './io/load.js';
 export type { GruCase, GruParams, GruConfig, GruDirectionParams, Tensor, Precision, FloatArray } from './model/types.js';
-export { PYTORCH_MATH, ACTIVATIONS, withMath, type GateMath, type Activation, type ActivationName } from './gru/math.js';
+export { PYTORCH_MATH, ACTIVATIONS, withMath, type GateMath, type Activation, type ActivationName } from './model/math.js';
 export { runStack, gruFlops, afterEachLayer, type GruRunInput, type GruRunOptions, type GruRunResult, type Runner, type LayerJob, type DirectionJob } from './gru/stack.js';
 export { REFERENCE_RUNNER } from './gru/layer.js';
-export { isClose, type CheckResult, type CompareOptions } from './compare/isclose.js';
+export { isClose, type CompareOptions } from './compare/isclose.js';
+export type { CheckResult } from './result.js';
 export { DEFAULT_TOLERANCES, resolveTolerance, parseToleranceSpec, parseErrorStatSpec, parseCosineSpec, TOLERANCE_KEYS, PORT_PRESETS, PORT_PRECISIONS, type ToleranceSpec, type Tolerance, type ToleranceOverrides, type Keyed, type PortPrecision, type PortPreset } from './compare/tolerance.js';
 export { ERROR_STATS, DEFAULT_ERROR_QUANTILE, type ErrorStat, type ErrorHistogram } from './compare/stats.js';
 export { selectRanks, medianAndQuantile } from './compare/kernel.js';
 export { parseSuite, parseShard, shardOf, type Suite, type SuiteEntry, type SuiteSettings } from './suite/suite.js';
-export { computeGru, toUserLayout, readCandidate, caseError, type CaseResult, type CheckOptions, type Engine, type Timings, type CandidateTensors, type DiagnosisEntry } from './check.js';
+export { caseError, type CheckOptions } from './check.js';
+export { computeGru } from './engine/compute.js';
+export { toUserLayout } from './model/layout.js';
+export { readCandidate } from './candidate/read.js';
+export type { CaseResult, Engine, Timings, DiagnosisEntry } from './result.js';
+export type { CandidateTensors } from './candidate/align.js';
 export { fastRunner, chooseThreads, closeFastEngine, type FastOptions } from './engine/fast.js';
 export { AbortError, type RunControl } from './gru/control.js';
 export { variantsFor, type Variant } from './diagnose/variants.js';
-export type { Where } from './diagnose/where.js';
+export type { Where } from './result.js';
 export type { InspectResult, ArrayStats } from './inspect.js';
 export { makeBaseline, applyBaseline, parseBaseline, type Baseline } from './baseline.js';
-export { summarize, exitCode, type RunSummary } from './summary.js';
+export { summarize, exitCode } from './summary.js';
+export type { RunSummary } from './result.js';
 export { renderJunit } from './report/junit.js';
 export { renderMarkdown } from './report/markdown.js';
 export { renderHtml } from './report/html.js';
@@ -82,10 +93,9 @@ export async function checkCase(input: string | ArrayBundle | GruCase, options: 
 export async function diagnoseCase(c: GruCase, options: LibraryCheckOptions = {}): Promise<CaseResult> {
   checkCaseInput('diagnoseCase', c, { gruCase: true });
   guard('diagnoseCase', options);
-  const o = await resolvePaths(options);
   // As the CLI's diagnose does: the model's outputs on the case's input are the tensors under test.
-  if (o.onnx) o.candidate = await runOnnxModel(o.onnx.model, c, o.onnx.map ?? {}, c.warnings);
-  return diagnoseCaseCore(c, o);
+  const prepared = await prepareCase(c, await resolvePaths(options));
+  return diagnoseCaseCore(prepared.case, prepared.options);
 }
 
 /** Reads a file's arrays: .npz, .npy or a folder of them, torch.save, safetensors, ONNX, Keras. */

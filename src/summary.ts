@@ -3,15 +3,7 @@
  * exit code: 0 every check passed, 1 some check failed, 2 some case could not be checked (usage
  * or input error) — 2 wins over 1 so a broken input is never mistaken for a mere mismatch.
  */
-import type { CaseResult } from './check.js';
-
-export interface RunSummary {
-  pass: boolean;
-  summary: { cases: number; passed: number; failed: number; errors: number };
-  cases: CaseResult[];
-  /** With --shard K/N: this run checked shard `index` of `count`, `summary.cases` of `total` cases. */
-  shard?: { index: number; count: number; total: number };
-}
+import type { CaseResult, RunSummary } from './result.js';
 
 export function summarize(cases: CaseResult[]): RunSummary {
   const errors = cases.filter((c) => c.error !== undefined).length;

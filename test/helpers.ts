@@ -128,7 +128,7 @@ export function readableCli(): { dir: string; bin: string } {
     copyFileSync(join(ROOT, rel), to);
     chmodSync(to, 0o644);
   };
-  for (const rel of ['bin/gru-check.cjs', 'bin/load-cli.cjs', 'package.json', 'dist/engine/cli-bundle.cjs', 'dist/engine/cli-bundle.cache', 'dist/engine/gemm.wasm', 'dist/engine/gemm-fma.wasm', 'dist/engine/compare.wasm']) copy(rel);
+  for (const rel of ['bin/gru-check.cjs', 'bin/load-cli.cjs', 'package.json', 'dist/engine/cli-bundle.cjs', 'dist/engine/cli-bundle.cache', 'dist/wasm/gemm.wasm', 'dist/wasm/gemm-fma.wasm', 'dist/wasm/compare.wasm']) copy(rel);
   // The worker is not bundled: follow its relative imports.
   const todo = ['dist/engine/worker.js'];
   const seen = new Set<string>();
@@ -188,7 +188,8 @@ export function metric(v: number | null, what = 'metric'): number {
   return v;
 }
 
-import { checkCase, type CheckOptions, type CaseResult } from '../src/check.js';
+import { checkCase, type CheckOptions } from '../src/check.js';
+import type { CaseResult } from '../src/result.js';
 import type { ArrayBundle } from '../src/io/types.js';
 import type { GruCase } from '../src/model/types.js';
 

@@ -4,7 +4,7 @@
 // is f32x4.mul + f32x4.add) and gemm-fma.wasm with relaxed SIMD's f32x4.relaxed_madd, a fused
 // multiply-add where the CPU has one. Both .wat files are templates expanded here (gemm.wat's
 // `(TILE R)`, `(MADD $x $w $s)` and KB_BYTES; compare.wat's, listed at its head). Every binary is
-// copied next to the compiled engine in dist/engine/ so a packed dist/ finds them. Run by
+// copied next to their compiled loader in dist/wasm/ (src/wasm/load.ts) so a packed dist/ finds them. Run by
 // `npm run build` before tsc.
 // The binaries are never committed: the .wat is the source.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -282,7 +282,7 @@ export async function buildWasm(kb = KB) {
     try {
       mod.validate();
       const { buffer } = mod.toBinary({ log: false, write_debug_names: false });
-      for (const file of [join(here, name), join(here, '..', 'dist', 'engine', name)]) {
+      for (const file of [join(here, name), join(here, '..', 'dist', 'wasm', name)]) {
         mkdirSync(dirname(file), { recursive: true });
         writeFileSync(file, buffer);
         out.push(file);

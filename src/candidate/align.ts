@@ -30,6 +30,7 @@ import { GruCheckError } from '../errors.js';
 import { fmtShape } from '../model/arrays.js';
 import type { FloatArray, FloatDType, GruCase, Tensor } from '../model/types.js';
 import { cellShape } from '../model/cell.js';
+import { toUserLayout } from '../model/layout.js';
 
 export const CANDIDATE_LAYOUTS = ['seq-first', 'batch-first', 'onnx', 'onnx-layout1', 'keras', 'unbatched'] as const;
 export type CandidateLayout = (typeof CANDIDATE_LAYOUTS)[number];
@@ -293,4 +294,11 @@ function toCaseStates(t: Tensor, c: GruCase): Tensor {
     return { ...t, shape: [B, LD, H], data };
   }
   return t;
+}
+
+/** The candidate in the case's layout; throws GruCheckError when it cannot say which. */
+export function alignForCase(c: GruCase, cand: CandidateTensors, layout?: CandidateLayout): AlignedCandidate {
+  const LD = c.params.numLayers * (c.params.bidirectional ? 2 : 1);
+  const zeros = new Float64Array(LD * c.batchSize * c.params.hiddenSize);
+  return alignCandidate(cand, c, layout, (seqFirst) => toUserLayout(c, { output: seqFirst, hN: zeros }).output);
 }

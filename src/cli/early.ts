@@ -18,7 +18,7 @@ import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { prewarm } from '../engine/pool.js';
-import { compareModule, wasmModule } from '../engine/wasm.js';
+import { compareModule, gemmModule } from '../wasm/load.js';
 
 export const PREWARM_BYTES = 1 << 20;
 export const COMPARE_BYTES = 1 << 18;
@@ -34,7 +34,7 @@ export function compileKernels(gemm: boolean, compare: boolean): void {
   setFlagsFromString('--no-wasm-lazy-compilation');
   setFlagsFromString('--no-wasm-dynamic-tiering');
   try {
-    if (gemm) wasmModule();
+    if (gemm) gemmModule();
     if (compare) compareModule();
   } finally {
     setFlagsFromString('--wasm-dynamic-tiering');
@@ -70,5 +70,5 @@ export function startEngine(argv: readonly string[]): void {
   const threadsFlag = at('--threads');
   const threads = threadsFlag === undefined ? availableParallelism() : Number(threadsFlag);
   if (!Number.isInteger(threads) || threads < 2) return;
-  if (threadsFlag !== undefined || big) prewarm(threads - 1, wasmModule());
+  if (threadsFlag !== undefined || big) prewarm(threads - 1, gemmModule());
 }

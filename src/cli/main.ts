@@ -16,14 +16,16 @@ import { PREWARM_BYTES } from './early.js';
 import { GruCheckError, formatError } from '../errors.js';
 import { loadArrays } from '../io/load.js';
 import type { ArrayBundle } from '../io/types.js';
-import { buildCase, type CaseOptions } from '../model/case.js';
-import { caseError, checkCase, readCandidate, type CaseResult, type CheckOptions } from '../check.js';
-import { parseOnnxMap, runOnnxModel } from '../candidate/onnx-runtime.js';
+import type { CaseOptions } from '../model/case.js';
+import { caseError, checkCase, prepareCase, type CheckOptions } from '../check.js';
+import type { CaseResult, RunSummary } from '../result.js';
+import { readCandidate } from '../candidate/read.js';
+import { parseOnnxMap } from '../candidate/onnx-runtime.js';
 import { prewarmFastEngine } from '../engine/fast.js';
 import { diagnoseCase } from '../diagnose/diagnose.js';
 import { inspectBundle } from '../inspect.js';
 import { applyBaseline, parseBaseline } from '../baseline.js';
-import { EXIT_INPUT_ERROR, EXIT_MISMATCH, EXIT_PASS, exitCode, summarize, type RunSummary } from '../summary.js';
+import { EXIT_INPUT_ERROR, EXIT_MISMATCH, EXIT_PASS, exitCode, summarize } from '../summary.js';
 import { renderJson } from '../report/json.js';
 import { renderTable } from '../report/table.js';
 import { diagnoseCommand as diagnoseCommandLine } from './next.js';
@@ -354,10 +356,9 @@ async function saveBaseline(path: string, summary: RunSummary, io: CliIO): Promi
 
 async function diagnoseCommand(path: string, flags: Flags, io: CliIO): Promise<number> {
   maybePrewarm([path], flags);
-  const options = await checkOptions(flags, io);
+  const checked = await checkOptions(flags, io);
   const bundle = await load(path, flags.maxBytes ?? DEFAULT_MAX_BYTES, io);
-  const c = buildCase(bundle, { ...options, requireExpected: options.candidate === undefined && options.onnx === undefined });
-  if (options.onnx) options.candidate = await runOnnxModel(options.onnx.model, c, options.onnx.map ?? {}, c.warnings);
+  const { case: c, options } = await prepareCase(bundle, checked);
   for (const w of c.warnings) io.stderr(warningLine(path, w.message));
   const bar = new Progress(io.progress ?? NO_SINK, `diagnosing ${term(path)}`);
   const result = await diagnoseCase(c, { ...options, onProgress: (d, t) => bar.update(d, t) }).finally(() => bar.end());

@@ -24,7 +24,7 @@
  * Indices are in the tensor's own axis order.
  */
 
-import type { BaselineVerdict } from '../baseline.js';
+import type { CheckResult } from '../result.js';
 import { computeMetrics, type Metrics } from './metrics.js';
 import { DEFAULT_ERROR_QUANTILE, type ErrorHistogram, type ErrorStat } from './stats.js';
 import { decideVerdict } from './verdict.js';
@@ -41,83 +41,6 @@ export interface CompareOptions {
   minCosine?: number | undefined;
   /** Also require ||a - e|| / ||e|| <= this. */
   maxRelL2?: number | undefined;
-}
-
-export interface CheckResult {
-  tensor: 'output' | 'h_n';
-  subject: 'reference' | 'candidate';
-  against: 'expected' | 'reference';
-  pass: boolean;
-  shape: number[];
-  total: number;
-  mismatched: number;
-  /** null when the check could not be made element by element (see problem). */
-  maxAbsError: number | null;
-  maxAbsIndex: number[] | null;
-  maxRelError: number | null;
-  maxRelIndex: number[] | null;
-  meanAbsError: number | null;
-  atol: number;
-  rtol: number;
-  /** Smallest atol that passes at this rtol; null when no atol can (NaN/inf mismatches). */
-  requiredAtol: number | null;
-  /** First index along the time axis with a mismatch (output only); null if none. */
-  firstMismatchStep: number | null;
-  /** Mismatches where a or e is NaN or infinite. */
-  nonFiniteMismatched: number;
-  /**
-   * Elements left out of maxRelError because the expected value is 0 (or so small that the relative
-   * error overflows to infinity) and the difference is not.
-   */
-  zeroExpected: number;
-  /**
-   * Error statistics, set by compareTensors on every check (null where the check has a problem or
-   * no element has a finite difference). Medians and quantiles are np.median / np.quantile
-   * ('linear'); `Rel` ones are of |a - e| / |e| over the relCount elements with e != 0 (elements
-   * with e == 0 are left out whatever a is).
-   */
-  medianAbsError?: number | null;
-  /** np.quantile(|a - e|, errorQuantile). */
-  quantileAbsError?: number | null;
-  medianRelError?: number | null;
-  quantileRelError?: number | null;
-  /** Elements in the relative statistics: e != 0 and a finite ratio. */
-  relCount?: number;
-  /** The q of quantileAbsError / quantileRelError (and of checkErrorStat 'quantile'). */
-  errorQuantile?: number;
-  /** ||a - e||_2 / ||e||_2; null when ||e|| = 0. */
-  relL2?: number | null;
-  /** a.e / (||a||_2 ||e||_2); null when either norm is 0. */
-  cosine?: number | null;
-  /** How pass was decided: 'elemwise' (isclose on every element) or a statistic (statError...). */
-  checkErrorStat?: ErrorStat;
-  /** With a statistic: STAT(|a - e|), STAT(|e|), and the bound atol + rtol * STAT(|e|) it was held to. */
-  statError?: number | null;
-  statExpected?: number | null;
-  statLimit?: number | null;
-  /** Extra pass criteria in force (CompareOptions.minCosine / maxRelL2). */
-  minCosine?: number;
-  maxRelL2?: number;
-  /** |a - e| per octave (compare/stats.ts), for the histograms; not in --format json. */
-  errorHistogram?: ErrorHistogram;
-  /** Max |a - e| per time step (output only), for the drift sparkline. */
-  stepMaxAbs?: number[];
-  /**
-   * Max |a - e| over every axis but two, for the heatmap: output -> rows = time steps, cols =
-   * features (D*H); h_n -> rows = layer*direction, cols = hidden units. values is row-major.
-   */
-  errorMap?: { rows: number; cols: number; rowLabel: string; colLabel: string; values: number[] };
-  /**
-   * Set when the check could not be made element by element: "shape mismatch: expected [..], got
-   * [..]". Then pass is false, every element counts as mismatched and the error metrics are null.
-   */
-  problem?: string;
-  /** Set when the check covers part of the tensor: 'last layer' (a candidate's final states of the last layer only). */
-  part?: string;
-  /** The tensor's own name when not `tensor`'s: 'h', a GRUCell's output (checked as `output`). */
-  label?: string;
-  /** Set with --baseline: the recorded error and whether this run regressed past factor × it. */
-  baseline?: BaselineVerdict;
 }
 
 export interface CheckTarget {

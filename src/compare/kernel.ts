@@ -15,7 +15,7 @@
  * (keep tables); only when the sample misjudged (or a buffer filled up) does a second pass, gather,
  * collect them. Either way the ranks are then selected among the kept values exactly.
  */
-import { compareModule, type CompareBuild } from '../engine/wasm.js';
+import { compareModule, type CompareBuild } from '../wasm/load.js';
 import { bucketOf, medianQuantileFrom, medianQuantileRanks, planRanks, type Locate, type MedianQuantile, type RankPlan } from './stats.js';
 
 type Scan = (
@@ -88,7 +88,7 @@ function kernel(): CompareExports {
   return instance;
 }
 
-/** Tests only: run on one build of the kernel (engine/wasm.ts compareModule). Returns the undo. */
+/** Tests only: run on one build of the kernel (wasm/load.ts compareModule). Returns the undo. */
 export function compareBuildForTests(build: CompareBuild): () => void {
   const mod = compareModule(build);
   if (!mod) throw new Error(`the ${build} build of the compare kernel does not load here`);

@@ -5,14 +5,12 @@
  * nn.RNN(seq_lengths=...) computes past the end (src/gru/padded.ts). A port following those
  * conventions is right on every valid step and on h_n, and differs only here.
  *
- * Works on output in the dump's own layout (check.ts toUserLayout): pytorch/keras (T, B, F),
+ * Works on output in the dump's own layout (model/layout.ts toUserLayout): pytorch/keras (T, B, F),
  * (B, T, F) batch-first or (T, F) unbatched; onnx Y (T, D, B, H) or (B, T, D, H) with layout 1.
  */
-import type { GruCase } from '../model/types.js';
+import type { PaddedHolds, PaddedSteps, PaddedStepsMode } from '../result.js';
+import type { GruCase, Tensor } from '../model/types.js';
 import { isClose, type CompareOptions } from './isclose.js';
-
-/** What a candidate holds at the padded steps of its output. */
-export type PaddedHolds = 'zeros' | 'carried' | 'computed' | 'other';
 
 /** The index of output element (t, b, feature f = d·H + j) in the dump's own layout. */
 export function outputIndex(c: GruCase): (t: number, b: number, f: number) => number {
@@ -84,4 +82,17 @@ export function paddedHolds(c: GruCase, data: ArrayLike<number>, o: CompareOptio
     return isClose(data[i]!, want, o);
   });
   return carried(false) || carried(true) ? 'carried' : 'other';
+}
+
+/**
+ * A candidate's output as its checks see it: `masked` is the output with its padded steps set to
+ * PyTorch's zeros (when they hold anything else), `tested` what is compared ('ignore': the masked
+ * one), and `padded` what the report says about them (onlyDifference is settled once every check
+ * is made).
+ */
+export function paddedOutput(c: GruCase, got: Tensor, o: CompareOptions, mode: PaddedStepsMode): { tested: Tensor; masked: Tensor | undefined; padded: PaddedSteps | undefined } {
+  const holds = paddedHolds(c, got.data, o);
+  const masked = holds !== 'zeros' ? { ...got, data: zeroPadded(c, got.data) } : undefined;
+  const padded = holds !== 'zeros' || mode === 'ignore' ? { mode, elements: paddedElements(c), holds, onlyDifference: false } : undefined;
+  return { tested: mode === 'ignore' && masked ? masked : got, masked, padded };
 }

@@ -18,6 +18,9 @@
  * the same way. Never O(n log n). compareTensors has the compare kernel make the first pass during
  * its scan and the second (planRanks' ranges) while it scans or in one more pass over the data.
  */
+import type { ErrorHistogram, ErrorStat } from '../result.js';
+
+export type { ErrorHistogram, ErrorStat } from '../result.js';
 
 /** Index of the high 32-bit word of a float64 in a Uint32Array view (1 on little-endian hosts). */
 export const HI = new Uint8Array(new Float64Array([1]).buffer)[7] === 0x3f ? 1 : 0;
@@ -150,19 +153,6 @@ export function planRanks(top: Int32Array, m: number, ranks: readonly number[], 
   };
 }
 
-/**
- * |error| per octave: counts[i] elements with |error| in [2^(minExp + i), 2^(minExp + i + 1)), from
- * the smallest occupied octave to the largest (subnormal values count in the octave of 2^-1023);
- * exact zeros apart. Made from a top-bits histogram (its top 11 bits past the sign are the
- * exponent).
- */
-export interface ErrorHistogram {
-  /** Elements whose difference is exactly 0. */
-  zeros: number;
-  minExp: number;
-  counts: number[];
-}
-
 /** The histogram from counts per exponent field (index 0: the zeros and the subnormals). */
 export function octaveHistogramOf(perExponent: ArrayLike<number>, zeros: number): ErrorHistogram {
   const at = (k: number): number => perExponent[k]! - (k === 0 ? zeros : 0);
@@ -180,6 +170,5 @@ export function octaveHistogramOf(perExponent: ArrayLike<number>, zeros: number)
  * How a check decides pass: 'elemwise' is numpy/torch isclose on every element; the others hold
  * one statistic of |a − e| to atol + rtol·(the same statistic of |e|) — see compare/isclose.ts.
  */
-export const ERROR_STATS = ['elemwise', 'max', 'mean', 'median', 'quantile'] as const;
-export type ErrorStat = (typeof ERROR_STATS)[number];
+export const ERROR_STATS = ['elemwise', 'max', 'mean', 'median', 'quantile'] as const satisfies readonly ErrorStat[];
 export const DEFAULT_ERROR_QUANTILE = 0.99;

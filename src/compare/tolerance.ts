@@ -25,6 +25,9 @@
 import { GruCheckError } from '../errors.js';
 import type { FloatDType } from '../model/types.js';
 import { DEFAULT_ERROR_QUANTILE, ERROR_STATS, type ErrorStat } from './stats.js';
+import type { PortPrecision, Tolerance } from '../result.js';
+
+export type { PortPrecision, Tolerance } from '../result.js';
 
 export const DEFAULT_TOLERANCES: Record<FloatDType, { rtol: number; atol: number }> = {
   float16: { rtol: 1e-3, atol: 1e-5 },
@@ -43,7 +46,6 @@ export type ToleranceSpec = Keyed<number>;
 /** Keys of a per-tensor / per-check setting, most specific first ('*': every other check). */
 export const TOLERANCE_KEYS = ['candidate.output', 'candidate.h_n', 'reference.output', 'reference.h_n', 'output', 'h_n', 'candidate', 'reference', '*'] as const;
 
-export type PortPrecision = 'fp16' | 'bf16' | 'int8';
 export const PORT_PRECISIONS: readonly PortPrecision[] = ['fp16', 'bf16', 'int8'];
 
 /**
@@ -114,25 +116,6 @@ export const PORT_PRESETS: Record<PortPrecision, PortPreset> = {
     },
   },
 };
-
-export interface Tolerance {
-  rtol: number;
-  atol: number;
-  /** Where each came from, for the report: 'default for float32', '--atol h_n', ... */
-  rtolSource: string;
-  atolSource: string;
-  /** How the check decides pass; absent: 'elemwise'. */
-  checkErrorStat?: ErrorStat;
-  checkErrorStatSource?: string;
-  /** absent: 0.99. */
-  errorQuantile?: number;
-  minCosine?: number;
-  minCosineSource?: string;
-  maxRelL2?: number;
-  maxRelL2Source?: string;
-  /** The preset in force for this check (candidate checks only). */
-  preset?: PortPrecision;
-}
 
 /** The settings of a check; `from` in ToleranceOverrides says who set them. */
 export interface ToleranceSettings {

@@ -32,7 +32,11 @@
  * (screen.ts), the search with pairs (search.ts, each run scored by score.ts), the ranking (rank.ts).
  */
 import type { GruCase } from '../model/types.js';
-import { alignForCase, computeGru, defaultPrecision, compareCase, settlePaddedSteps, toUserLayout, type CaseResult, type CheckOptions } from '../check.js';
+import { compareCase, settlePaddedSteps, type CheckOptions } from '../check.js';
+import { alignForCase } from '../candidate/align.js';
+import { computeGru, defaultPrecision } from '../engine/compute.js';
+import { toUserLayout } from '../model/layout.js';
+import type { CaseResult } from '../result.js';
 import { gruFlops, type GruRunInput } from '../gru/stack.js';
 import { resolveTolerance } from '../compare/tolerance.js';
 import { variantsFor } from './variants.js';

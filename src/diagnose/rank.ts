@@ -5,7 +5,7 @@
  * localisation is the answer. A variant only screened is reported as such, with the sequences
  * and steps it was screened on.
  */
-import type { DiagnosisEntry } from '../check.js';
+import type { DiagnosisEntry } from '../result.js';
 import type { Screen } from './screen.js';
 import type { Tried } from './search.js';
 

@@ -6,7 +6,9 @@
  * `likelihood` holds the port's error to.
  */
 import type { GruCase, StatePrecision, Tensor } from '../model/types.js';
-import { checkPair, computeGru, toUserLayout, type ComputeOptions, type UserTensor } from '../check.js';
+import { checkPair } from '../compare/pair.js';
+import { computeGru, type ComputeOptions } from '../engine/compute.js';
+import { toUserLayout, type UserTensor } from '../model/layout.js';
 import type { Tolerance } from '../compare/tolerance.js';
 import { gruFlops, type GruRunInput } from '../gru/stack.js';
 import { variantMath, type Variant } from './variants.js';

@@ -7,11 +7,12 @@
  * steps are cut (no final states to compare), is always run whole.
  */
 import type { GruCase, Tensor } from '../model/types.js';
-import type { CheckResult } from '../compare/isclose.js';
+import type { CheckResult } from '../result.js';
 import type { Variant } from './variants.js';
-import type { Where } from './where.js';
+import type { Where } from '../result.js';
 import type { Subject, T2, Tested } from './subject.js';
-import { batchAxis, subsetCase, subsetTensor, timeAxis, truncateCase, truncateTensor } from './subset.js';
+import { subsetCase, subsetTensor, truncateCase, truncateTensor } from './subset.js';
+import { batchAxis, timeAxis } from '../model/layout.js';
 
 export interface Screen {
   /** The sequences kept; undefined: all of them. */
@@ -50,7 +51,7 @@ function cut(c: GruCase, keep: number[] | undefined, steps: number | undefined, 
   let y = x;
   const axis = batchAxis(c, t);
   if (keep && axis !== undefined) y = subsetTensor(y as Tensor, axis, keep);
-  if (steps !== undefined) y = truncateTensor(y as Tensor, timeAxis(c), steps);
+  if (steps !== undefined) y = truncateTensor(y as Tensor, timeAxis(c) ?? 0, steps);
   return y;
 }
 

@@ -9,7 +9,7 @@
  */
 import type { GruCase } from '../model/types.js';
 import { pairOf, type Variant } from './variants.js';
-import type { Where } from './where.js';
+import type { Where } from '../result.js';
 import type { Subject } from './subject.js';
 import { wholeOnly, type Screen } from './screen.js';
 import { likelihood, portStats, score, type Scored, type Scoring } from './score.js';

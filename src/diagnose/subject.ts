@@ -6,7 +6,8 @@
  */
 import type { FloatArray, GruCase, Tensor } from '../model/types.js';
 import type { AlignedCandidate } from '../candidate/align.js';
-import { lastLayerRows, toUserLayout, type CheckOptions } from '../check.js';
+import { type CheckOptions } from '../check.js';
+import { lastLayerRows, toUserLayout } from '../model/layout.js';
 import type { GruRunResult } from '../gru/stack.js';
 import { hasPaddedSteps, zeroPadded } from '../compare/padded.js';
 

@@ -2,18 +2,10 @@
  * A case cut down to some of its sequences (batch elements). A GRU computes every sequence on its
  * own, so a porting mistake that changes the math shows on any sequence it touches: diagnose first
  * tries each variant on one or two sequences (a fraction of a full run), then runs the ones that
- * look right on the whole batch. Owns where the batch axis is in each layout's tensors.
+ * look right on the whole batch (where the batch axis is: model/layout.ts).
  */
 import type { FloatArray, GruCase, Tensor } from '../model/types.js';
-
-/** The batch axis of `output` and `h_n` in the dump's own layout; undefined: unbatched. */
-export function batchAxis(c: GruCase, tensor: 'output' | 'h_n'): number | undefined {
-  const { layout, batched, batchFirst } = c.config;
-  if (!batched) return undefined;
-  if (layout === 'keras') return 0;
-  if (layout === 'onnx') return batchFirst ? 0 : tensor === 'output' ? 2 : 1;
-  return tensor === 'output' ? (batchFirst ? 0 : 1) : 1;
-}
+import { batchAxis, timeAxis } from '../model/layout.js';
 
 /** The slices of `data` (shape) at positions `keep` along `axis`, in that order. */
 export function takeAlong<T extends FloatArray>(data: T, shape: readonly number[], axis: number, keep: readonly number[]): T {
@@ -53,14 +45,6 @@ export function subsetCase(c: GruCase, keep: readonly number[]): GruCase {
   return sub;
 }
 
-/** The time axis of `output` in the dump's own layout; undefined for h_n. */
-export function timeAxis(c: GruCase): number {
-  const { layout, batched, batchFirst } = c.config;
-  if (!batched) return 0;
-  if (layout === 'onnx') return batchFirst ? 1 : 0;
-  return batchFirst ? 1 : 0;
-}
-
 /**
  * The case cut to its first `steps` time steps. Only for a forward-only GRU: there every layer's
  * output at t < steps depends on steps 0..t alone, so the cut case's output is the full one's
@@ -71,7 +55,7 @@ export function truncateCase(c: GruCase, steps: number): GruCase {
   const I = c.params.inputSize;
   const sub: GruCase = { ...c, seqLen: steps, input: c.input.subarray(0, steps * B * I) as typeof c.input, expected: {} };
   if (c.lengths) sub.lengths = Int32Array.from(c.lengths, (len) => Math.min(len, steps));
-  if (c.expected.output) sub.expected.output = truncateTensor(c.expected.output, timeAxis(c), steps);
+  if (c.expected.output) sub.expected.output = truncateTensor(c.expected.output, timeAxis(c) ?? 0, steps);
   return sub;
 }
 

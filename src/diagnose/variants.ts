@@ -19,7 +19,7 @@
  * in it).
  */
 import type { GruCase } from '../model/types.js';
-import { withMath, type GateMath } from '../gru/math.js';
+import { withMath, type GateMath } from '../model/math.js';
 import type { Variant } from './variants/variant.js';
 import { gateOrders } from './variants/gate-order.js';
 import { resetPlacement } from './variants/reset.js';

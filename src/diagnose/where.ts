@@ -11,32 +11,11 @@
  * (onnx [T, D, B, H], batch-first, unbatched ...), so the sentences say "layer 1, backward" for
  * every layout.
  */
+import type { Direction as Dir, Where } from '../result.js';
 import type { GruCase } from '../model/types.js';
 import { isClose, type CompareOptions } from '../compare/isclose.js';
 import { swapFirstAxes } from '../model/arrays.js';
 
-type Dir = 'forward' | 'backward';
-
-export interface Where {
-  /** The tensors with a failing element. */
-  tensors: ('output' | 'h_n')[];
-  /** The failure starts at this layer: every h_n row of the layers before it passes. null: h_n not checked per layer. */
-  layer: number | null;
-  /** Only this direction fails (h_n rows and output half); null: both, or one direction only. */
-  direction: Dir | null;
-  /** The failing sequences (batch indices); null when the case is unbatched. */
-  sequences: number[] | null;
-  /** With lengths: the failing sequences are exactly those shorter than T, and some sequence of length T passes. */
-  onlyShorterThanT?: boolean;
-  /** The first failing step in processing order (forward: earliest t; backward: latest t), by direction. */
-  firstStep: number | null;
-  firstStepByDirection: Partial<Record<Dir, number | null>>;
-  /** Each h_n row's verdict, with its layer and direction (rows of a last-layer-only candidate: that layer's). */
-  hnRows: { row: number; layer: number; direction: Dir; pass: boolean }[];
-  /** Each half of the (last layer's) output, bidirectional only. */
-  outputHalves: Partial<Record<Dir, 'pass' | 'fail'>>;
-  summary: string;
-}
 
 export interface WhereInput {
   /** Tested tensors and the reference in the dump's own layout (toUserLayout), as checked. */

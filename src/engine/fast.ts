@@ -17,14 +17,16 @@
  * Axis order: input (T, B, I) seq-first; output (T, B, D*H) with features [forward | backward];
  * h0 and hN (L*D, B, H) with index layer*D + direction.
  */
+import type { PieceTrace } from '../result.js';
 import { availableParallelism } from 'node:os';
 import type { FloatArray, GruDirectionParams, Precision, StatePrecision } from '../model/types.js';
 import { GruCheckError } from '../errors.js';
 import { nextTurn, type RunControl } from '../gru/control.js';
 import { gruFlops, runStack, type DirectionJob, type GruRunInput, type GruRunOptions, type GruRunResult, type Runner } from '../gru/stack.js';
-import { itemWork, KernelSource, type KernelKind, type PieceTimes } from './item.js';
+import { itemWork, KernelSource, type KernelKind } from './item.js';
+import type { PieceTimes } from '../result.js';
 import { closeWorkers, prewarm, ready, shareQueue } from './pool.js';
-import { wasmModule } from './wasm.js';
+import { gemmModule } from '../wasm/load.js';
 import { now } from '../clock.js';
 
 export interface FastOptions extends RunControl {
@@ -53,7 +55,7 @@ export function fastKernelFor(run: GruRunInput, options: GruRunOptions & FastOpt
   const allF32 =
     run.input instanceof Float32Array &&
     params.layers.every((l) => l.every((p) => [p.weightIh, p.weightHh, p.biasIh, p.biasHh].every((a) => a === undefined || a instanceof Float32Array)));
-  return options.kernel !== 'js' && options.precision === 'f32' && allF32 && wasmModule() ? 'wasm' : 'js';
+  return options.kernel !== 'js' && options.precision === 'f32' && allF32 && gemmModule() ? 'wasm' : 'js';
 }
 
 /** How many pieces a layer of this run can be cut into: directions, then batch ranges. */
@@ -76,12 +78,12 @@ export function chooseThreads(run: GruRunInput, requested?: number): number {
 
 /** Starts the workers a run on `threads` threads would use, ahead of it (see pool.ts). */
 export function prewarmFastEngine(threads = availableParallelism()): void {
-  if (threads > 1) prewarm(threads - 1, wasmModule());
+  if (threads > 1) prewarm(threads - 1, gemmModule());
 }
 
 /** Starts them and resolves once they are ready (tests and the bench, to measure warm workers). */
 export async function warmFastEngine(threads = availableParallelism()): Promise<void> {
-  if (threads > 1) await ready(threads - 1, wasmModule());
+  if (threads > 1) await ready(threads - 1, gemmModule());
 }
 
 /**
@@ -91,7 +93,7 @@ export async function warmFastEngine(threads = availableParallelism()): Promise<
 const idleSources: KernelSource[] = [];
 
 function* inProcess(job: DirectionJob, b0: number, b1: number, kind: KernelKind, times?: PieceTimes): Generator<number, void, void> {
-  const source = idleSources.pop() ?? new KernelSource(wasmModule());
+  const source = idleSources.pop() ?? new KernelSource(gemmModule());
   try {
     const work = itemWork(job, b0, b1, kind, source, IN_PROCESS_GRAIN);
     if (times) times.setup = now();
@@ -107,15 +109,6 @@ function* traced(trace: PieceTrace[], layer: number, thread: 'main', job: Direct
   yield* inProcess(job, b0, b1, kind, times);
   times.end = now();
   trace.push({ layer, direction: job.direction, b0, b1, thread, ...times });
-}
-
-/** Who computed a piece and when (wall-clock ms since the epoch): how the threads shared a run. */
-export interface PieceTrace extends PieceTimes {
-  layer: number;
-  direction: number;
-  b0: number;
-  b1: number;
-  thread: 'main' | 'worker';
 }
 
 export interface FastRunner extends Runner {
@@ -173,7 +166,7 @@ export function fastRunner(run: GruRunInput, options: GruRunOptions & FastOption
   // themselves: cutting them further measured slower (smaller products, more per-step overhead).
   const perThread = D === 1 ? 2 : 1;
   const splits = Math.max(1, Math.min(run.batchSize, Math.max(Math.floor(threads / D), Math.min(Math.floor(run.batchSize / 4), Math.ceil((perThread * threads) / D)))));
-  const module = wasmModule();
+  const module = gemmModule();
   const shared = new Map<GruDirectionParams, GruDirectionParams>();
   let outsideBase = 0;
   let progress: BigInt64Array | undefined;

@@ -3,6 +3,7 @@
  * run by a kernel. The in-process runner and the workers both go through `itemWork`, so threads
  * only change who runs a piece, never what it computes.
  */
+import type { PieceTimes } from '../result.js';
 import type { DirectionJob } from '../gru/stack.js';
 import { chunkSteps, directionWork } from './direction.js';
 import { JsKernel, WasmKernel, type Kernel } from './kernel.js';
@@ -35,12 +36,4 @@ export function itemWork(job: DirectionJob, b0: number, b1: number, kind: Kernel
     job.params,
   );
   return directionWork(job, b0, b1, kernel, grain);
-}
-
-/** Times of a piece on clock.ts's clock (ms, the same in every thread), for traces. */
-export interface PieceTimes {
-  start: number;
-  /** Kernel set up (weights packed), time loop about to start. */
-  setup: number;
-  end: number;
 }

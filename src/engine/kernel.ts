@@ -18,7 +18,9 @@
  * are products only: biases are added in double by the gate code, as the reference's sums are.
  */
 import type { FloatArray, GruDirectionParams, Precision } from '../model/types.js';
-import { compileMath, isPlainMath, PYTORCH_MATH, type CompiledMath, type GateMath } from '../gru/math.js';
+import { compileMath, type CompiledMath } from '../gru/math.js';
+import { isPlainMath, PYTORCH_MATH } from '../model/math.js';
+import type { GateMath } from '../result.js';
 import { gatesLbrRow, gatesRRow, gatesZnRow } from './gates.js';
 import { panels, PANEL, WasmGemm } from './wasm.js';
 

@@ -24,7 +24,7 @@ import { createRequire } from 'node:module';
 import type { Worker } from 'node:worker_threads';
 import { AbortError } from '../gru/control.js';
 import type { WorkerMessage, WorkerPiece, WorkerReply } from './worker.js';
-import type { PieceTimes } from './item.js';
+import type { PieceTimes } from '../result.js';
 
 /** How long aborted workers get to stop by themselves before they are terminated. */
 export const ABORT_GRACE_MS = 100;

@@ -1,18 +1,8 @@
 /**
- * Loads the f32x4 SIMD matrix-product kernel (wasm/gemm.wat, compiled at build time by
- * wasm/build.mjs) and wraps one instance of it: a bump allocator over its linear memory and the
- * weight packing the kernel expects (see the top of gemm.wat for the panel layout).
- *
- * Two builds of the same source: gemm-fma.wasm uses relaxed SIMD's fused multiply-add and is taken
- * when the runtime validates it (Node 22+, or Node 20 with --experimental-wasm-relaxed-simd, which
- * the CLI's launcher sets); gemm.wasm is baseline SIMD. This module never changes V8's flags: a
- * library must not change how the rest of its host process compiles.
- *
- * Loading never touches the network: the .wasm is read from disk next to the compiled engine
- * (dist/engine/) or from wasm/ in the source tree (tests under tsx). When neither exists, or the
- * runtime lacks wasm SIMD, `wasmModule()` returns undefined and the engine uses its JS kernel.
+ * One instance of the f32x4 SIMD matrix-product kernel (wasm/gemm.wat; loaded by wasm/load.ts): a
+ * bump allocator over its linear memory and the weight packing the kernel expects (see the top of
+ * gemm.wat for the panel layout).
  */
-import { readFileSync } from 'node:fs';
 import type { FloatArray } from '../model/types.js';
 
 export interface GemmExports {
@@ -27,74 +17,6 @@ export interface GemmExports {
   reset_pass(r: number, h: number, rh: number, n: number): void;
   /** Tests only: dst[i] = e^src[i], f64, n even. */
   exp_f64(src: number, dst: number, n: number): void;
-}
-
-export type WasmBuild = 'fma' | 'simd';
-
-let cached: { module: WebAssembly.Module; build: WasmBuild } | null | undefined;
-
-function read(name: string): Uint8Array<ArrayBuffer> | undefined {
-  // Relative to this file in dist/engine/ or src/engine/.
-  for (const rel of [`./${name}`, `../../wasm/${name}`]) {
-    try {
-      return new Uint8Array(readFileSync(new URL(rel, import.meta.url)));
-    } catch {
-      // try the next place
-    }
-  }
-  return undefined;
-}
-
-function load(): { module: WebAssembly.Module; build: WasmBuild } | null {
-  for (const [name, build] of [['gemm-fma.wasm', 'fma'], ['gemm.wasm', 'simd']] as const) {
-    const bytes = read(name);
-    // validate() is false, not a throw, on an engine without (relaxed) SIMD: try the next build.
-    if (!bytes || !WebAssembly.validate(bytes)) continue;
-    try {
-      return { module: new WebAssembly.Module(bytes), build };
-    } catch {
-      // fall through to the next build
-    }
-  }
-  return null;
-}
-
-/** The compiled kernel module, or undefined when it is not built or SIMD is unavailable. */
-export function wasmModule(): WebAssembly.Module | undefined {
-  if (cached === undefined) cached = load();
-  return cached?.module;
-}
-
-/** The compare kernel's builds: with SIMD (scan takes two common elements at a time), and without. */
-export type CompareBuild = 'simd' | 'plain';
-const compareCached = new Map<CompareBuild, WebAssembly.Module | null>();
-
-/**
- * The compiled compare kernel (wasm/compare.wat): the SIMD build where the runtime validates it,
- * else the plain one, which loads wherever WebAssembly does (the kernel test holds the two to the
- * same results). compare/isclose.ts has no JavaScript fallback for it, so a missing build is an
- * error that says how to make it. `build` asks for one of them (tests); null when it cannot load.
- */
-export function compareModule(): WebAssembly.Module;
-export function compareModule(build: CompareBuild): WebAssembly.Module | null;
-export function compareModule(build?: CompareBuild): WebAssembly.Module | null {
-  for (const b of build ? [build] : (['simd', 'plain'] as const)) {
-    let mod = compareCached.get(b);
-    if (mod === undefined) {
-      const bytes = read(b === 'simd' ? 'compare.wasm' : 'compare-plain.wasm');
-      mod = bytes && WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
-      compareCached.set(b, mod);
-    }
-    if (mod) return mod;
-  }
-  if (build) return null;
-  throw new Error("the compiled compare kernel (compare.wasm) is missing: run 'npm run build' in the gru-check folder");
-}
-
-/** Which build wasmModule() loaded, for reports and the bench. */
-export function wasmBuild(): WasmBuild | undefined {
-  if (cached === undefined) cached = load();
-  return cached?.build;
 }
 
 /** Output columns per panel. */

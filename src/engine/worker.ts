@@ -12,8 +12,9 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { DirectionJob } from '../gru/stack.js';
-import { PYTORCH_MATH } from '../gru/math.js';
-import { itemWork, KernelSource, type KernelKind, type PieceTimes } from './item.js';
+import { PYTORCH_MATH } from '../model/math.js';
+import { itemWork, KernelSource, type KernelKind } from './item.js';
+import type { PieceTimes } from '../result.js';
 import { now } from '../clock.js';
 
 export interface WorkerPiece {

@@ -11,8 +11,9 @@
  */
 import type { FloatArray, GruDirectionParams, Precision } from '../model/types.js';
 import { cellScratch, gruCell, roundFor } from './cell.js';
-import { compileMath, type GateMath } from './math.js';
-import type { DirectionJob, GruRunInput, GruRunOptions, Runner } from './stack.js';
+import { compileMath } from './math.js';
+import type { GateMath } from '../result.js';
+import { runGruStackWith, type DirectionJob, type GruRunInput, type GruRunOptions, type GruRunResult, type Runner } from './stack.js';
 
 /** gi = W_ih x + b_ih for one row of x (from xOffset): 3H values into gi. */
 export function projectRow(x: FloatArray, xOffset: number, p: GruDirectionParams, H: number, gi: Float64Array): void {
@@ -63,3 +64,8 @@ export const REFERENCE_RUNNER: Runner = {
 };
 
 export type { GateMath, GruRunInput, GruRunOptions, Precision };
+
+/** The reference stack, synchronously: the stack driver with the plain loops of this file. */
+export function runGruStack(run: GruRunInput, options: GruRunOptions): GruRunResult {
+  return runGruStackWith(run, options, REFERENCE_RUNNER);
+}

@@ -15,7 +15,7 @@
  * layer buffer), and hN holds each sequence's last computed state.
  *
  * The driver is a generator (`stackWork`) of the work its runner reports: numbers are flops done
- * on this thread, promises are work elsewhere (workers) to wait for. `runGruStack` drains it
+ * on this thread, promises are work elsewhere (workers) to wait for. `runGruStackWith` drains it
  * synchronously (the reference runner never yields a promise); `runStack` drains it on the event
  * loop, pacing in-process work (control.ts) so timers, SIGINT and progress keep running, and
  * stopping on an AbortSignal.
@@ -24,8 +24,7 @@ import { GruCheckError } from '../errors.js';
 import type { FloatArray, GruDirectionParams, GruParams, StatePrecision } from '../model/types.js';
 import { reorderRows, TORCH_ORDER } from '../model/gates.js';
 import { Pacer, REPORT_MS, throwIfAborted, type RunControl } from './control.js';
-import { mathFor, type GateMath } from './math.js';
-import { REFERENCE_RUNNER } from './layer.js';
+import { mathFor, type GateMath } from '../model/math.js';
 
 export interface GruRunInput {
   params: GruParams;
@@ -207,11 +206,6 @@ export function runGruStackWith(run: GruRunInput, options: GruRunOptions, runner
       throw new GruCheckError('USAGE', `the ${runner.name} runner needs the event loop: use runStack`);
     }
   }
-}
-
-/** The reference stack, synchronously: the plain loops of layer.ts. */
-export function runGruStack(run: GruRunInput, options: GruRunOptions): GruRunResult {
-  return runGruStackWith(run, options, REFERENCE_RUNNER);
 }
 
 /**

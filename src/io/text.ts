@@ -5,7 +5,6 @@
  * rewrite what the CI log shows. So control characters (C0, DEL, C1), Unicode line/paragraph
  * separators, bidi controls and BOM are shown as escapes, and long names are clipped.
  */
-import type { GruCheckError } from '../errors.js';
 
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/g;
 
@@ -56,7 +55,7 @@ export function oneLine(s: string, max = MESSAGE_LIMIT): string {
  * Last line of defence at each public entry point: whatever a message or hint was built from, it
  * leaves as one printable line of bounded length.
  */
-export function sanitizeError<E extends GruCheckError>(e: E, maxLength = 2000): E {
+export function sanitizeError<E extends { message: string; readonly hint?: string | undefined }>(e: E, maxLength = 2000): E {
   e.message = oneLine(e.message, maxLength);
   if (e.hint !== undefined) (e as { hint: string | undefined }).hint = oneLine(e.hint, maxLength);
   return e;

@@ -14,7 +14,7 @@
  * ThresholdedRelu, ScaledTanh): when a case relies on one of those defaults, a warning says so.
  */
 import { GruCheckError } from '../errors.js';
-import { ACTIVATIONS, withMath, type Activation, type ActivationName, type GateMath } from '../gru/math.js';
+import { ACTIVATIONS, withMath, type Activation, type ActivationName, type GateMath } from './math.js';
 import type { CaseWarning } from './config.js';
 
 const TAKES: Record<ActivationName, { alpha: boolean; beta: boolean }> = {

@@ -17,10 +17,10 @@
 import { GruCheckError } from '../errors.js';
 import type { ArrayBundle, NdArray } from '../io/types.js';
 import { expectShape, floatTensor, fmtShape, toStorage, zerosLike } from './arrays.js';
-import type { CaseOptions } from './case.js';
+import type { CaseOptions } from './case-options.js';
 import { asBool, type CaseConfig, type CaseWarning } from './config.js';
 import type { CellCalls, GruCase, GruDirectionParams, GruParams, Tensor } from './types.js';
-import { PYTORCH_MATH } from '../gru/math.js';
+import { PYTORCH_MATH } from './math.js';
 
 const CELL_KEY = /^(.*?)(weight_ih|weight_hh|bias_ih|bias_hh)$/s;
 const STACK_KEY = /(^|\.)(weight_ih|weight_hh|bias_ih|bias_hh)_l\d+(_reverse)?$/s;

@@ -7,16 +7,12 @@
  *
  * Warnings are data ({code, message}); each output escapes them for itself.
  */
+import type { CaseWarning } from '../result.js';
+
+export type { CaseWarning } from '../result.js';
 import { GruCheckError } from '../errors.js';
 import type { NdArray } from '../io/types.js';
 import { fmtShape } from './arrays.js';
-
-export interface CaseWarning {
-  /** Stable: 'CONFIG_UNKNOWN_KEY', 'CONFIG_DTYPE', 'ONNX_DEFAULT_DIFFERS', 'ONNX_EXTRA_ALPHA', ... */
-  code: string;
-  /** One sentence; names from the file are not escaped here (every output escapes for itself). */
-  message: string;
-}
 
 /** Keys that describe the dump and change nothing: recognised, never warned about. */
 export const INFORMATIONAL_KEYS = ['description', 'torch_version', 'onnx_version', 'seed', 'source', 'dtype', 'generator', 'expected_from'] as const;

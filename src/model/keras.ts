@@ -20,10 +20,10 @@
 import { GruCheckError } from '../errors.js';
 import type { ArrayBundle } from '../io/types.js';
 import { expectNonEmpty, expectShape, floatTensor, fmtShape, readLengths, swapFirstAxes, toStorage, zerosLike } from './arrays.js';
-import type { CaseOptions } from './case.js';
+import type { CaseOptions } from './case-options.js';
 import { asBool, asPositiveInt, asString, CaseConfig, type CaseWarning } from './config.js';
 import { reorderRows, transpose } from './gates.js';
-import { PYTORCH_MATH, withMath, type Activation, type GateMath } from '../gru/math.js';
+import { PYTORCH_MATH, withMath, type Activation, type GateMath } from './math.js';
 import type { FloatDType, GruCase, GruDirectionParams, GruParams, Tensor } from './types.js';
 
 const KERNEL = /^(.*?)kernel$/s;

@@ -18,7 +18,7 @@
  */
 import { GruCheckError } from '../errors.js';
 import type { OnnxAttribute, OnnxNode } from '../io/types.js';
-import { ACTIVATIONS } from '../gru/math.js';
+import { ACTIVATIONS } from './math.js';
 import { activationName } from './activations.js';
 
 export type OnnxDirection = 'forward' | 'reverse' | 'bidirectional';

@@ -16,7 +16,7 @@ import { onnxDirectionMath, type OnnxActivationInput } from './activations.js';
 import { onnxNodeSettings, showNode, type OnnxNodeSettings } from './onnx-attrs.js';
 import { OnnxFolder } from './onnx-fold.js';
 import { reorderRows } from './gates.js';
-import { PYTORCH_MATH, withMath, type GateMath } from '../gru/math.js';
+import { PYTORCH_MATH, withMath, type GateMath } from './math.js';
 import type { CaseWarning } from './config.js';
 import type { FloatDType, GruDirectionParams, GruParams, Tensor } from './types.js';
 

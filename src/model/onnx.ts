@@ -18,10 +18,10 @@
 import { GruCheckError } from '../errors.js';
 import type { ArrayBundle, NdArray } from '../io/types.js';
 import { expectNonEmpty, expectShape, floatTensor, fmtShape, readLengths, swapFirstAxes, toStorage, zerosLike } from './arrays.js';
-import type { CaseOptions, OnnxDirection } from './case.js';
+import type { CaseOptions, OnnxDirection } from './case-options.js';
 import { asBit, asBool, asNumbers, asPositive, asPositiveInt, asStrings, oneOf, type CaseConfig, type CaseWarning } from './config.js';
 import { onnxDirectionMath } from './activations.js';
-import { PYTORCH_MATH, withMath, type Activation, type GateMath } from '../gru/math.js';
+import { PYTORCH_MATH, withMath, type Activation, type GateMath } from './math.js';
 import { onnxNodeSettings, showNode } from './onnx-attrs.js';
 import { OnnxFolder } from './onnx-fold.js';
 import { chooseOnnxNode, nodeActivations, onnxDirections, onnxNodeWeights } from './onnx-model.js';

@@ -8,16 +8,13 @@
  * in the tensor's own axis order.
  */
 
-import type { GateMath } from '../gru/math.js';
-import type { CaseWarning } from './config.js';
+import type { CaseWarning, FloatDType, GateMath, GruConfig, LayoutSource, Precision } from '../result.js';
+
+// The case's description as reported lives in the result contract; model code names them from here too.
+export type { CellCalls, FloatDType, GruConfig, Layout, LayoutSource, Precision } from '../result.js';
 
 export type FloatArray = Float32Array | Float64Array;
 
-/** Weight naming and tensor layout of the dump: PyTorch state_dict, ONNX GRU node, Keras GRU layer. */
-export type Layout = 'pytorch' | 'onnx' | 'keras';
-
-export type FloatDType = 'float16' | 'float32' | 'float64';
-export type Precision = 'f32' | 'f64';
 /** What a run may round its state to after each step: a Precision, or float16 (diagnose's emulated float16 ports, reference runner only). */
 export type StatePrecision = Precision | 'f16';
 
@@ -54,34 +51,6 @@ export interface Tensor {
   dtype: FloatDType;
   data: FloatArray;
 }
-
-export interface GruConfig {
-  layout: Layout;
-  /** For the ONNX layout, batchFirst is onnx_layout 1 (X [B, T, I], Y [B, T, D, H]). */
-  inputSize: number;
-  hiddenSize: number;
-  numLayers: number;
-  bidirectional: boolean;
-  bias: boolean;
-  batchFirst: boolean;
-  batched: boolean;
-  dtype: FloatDType;
-  /** An nn.GRUCell case (model/cell.ts): one call or a trace of calls, each one step from its own hx. */
-  cell?: CellCalls;
-}
-
-/** The calls of a GRUCell case: h is (calls, batch, H), without the axes that are absent. */
-export interface CellCalls {
-  /** A trace of recorded calls (config "trace": true): calls is its leading axis. */
-  trace: boolean;
-  calls: number;
-  batch: number;
-  /** The calls had a batch axis. */
-  batched: boolean;
-}
-
-/** Where batch_first came from, for the report. */
-export type LayoutSource = 'flag' | 'config' | 'shapes' | 'unbatched' | 'layout';
 
 /** Everything needed to run the reference and check it, validated. */
 export interface GruCase {

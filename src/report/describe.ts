@@ -4,12 +4,12 @@
  * comes from a file (paths, prefixes, config keys in warnings) is in here unescaped: every caller
  * passes it through its output kind's one escaper (term, mdText, xmlText, esc).
  */
-import type { CaseResult } from '../check.js';
-import type { CheckResult } from '../compare/isclose.js';
+import type { CaseResult } from '../result.js';
+import type { CheckResult } from '../result.js';
 import { PORT_PRESETS, type Tolerance } from '../compare/tolerance.js';
 import { DEFAULT_ERROR_QUANTILE, type ErrorStat } from '../compare/stats.js';
 import { baselineReasons } from '../baseline.js';
-import { describeMath } from '../gru/math.js';
+import { describeMath } from '../model/math.js';
 import { num, sci } from './format.js';
 
 /** `GRU(input_size=3, hidden_size=4, ..., batch_first=False (from config))`, as in the table. */

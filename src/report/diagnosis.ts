@@ -3,7 +3,7 @@
  * test, best first, each with its fix; when none does, the closest few, marked as not matching.
  */
 import { Chalk } from 'chalk';
-import type { CaseResult, DiagnosisEntry } from '../check.js';
+import type { CaseResult, DiagnosisEntry, DiagnosisReport } from '../result.js';
 import { summarize } from '../summary.js';
 import { sci } from './format.js';
 import { renderCase, wrapLine } from './table.js';
@@ -50,7 +50,7 @@ export function renderDiagnosisTable(r: CaseResult, o: { colorLevel: 0 | 1 | 2 |
 
 export function renderDiagnosisJson(r: CaseResult): string {
   const s = summarize([r]);
-  const doc = {
+  const doc: DiagnosisReport = {
     pass: r.pass,
     case: r.case,
     ...(r.candidate ? { candidate: r.candidate } : {}),

@@ -27,9 +27,9 @@
  * with p.where, ol > li per variant that matches, is likely or closest, details.tried for the rest.
  */
 import { deflateSync } from 'node:zlib';
-import type { CaseResult, DiagnosisEntry } from '../check.js';
-import type { CheckResult } from '../compare/isclose.js';
-import type { RunSummary } from '../summary.js';
+import type { CaseResult, DiagnosisEntry } from '../result.js';
+import type { CheckResult } from '../result.js';
+import type { RunSummary } from '../result.js';
 import { fmtIndex, fmtShape, pct, sci } from './format.js';
 import { baselineTexts, configText, criterionText, detailsText, fmtCosine, paddedText, presetSources, presetText, toleranceText, warningTexts } from './describe.js';
 import { DEFAULT_ERROR_QUANTILE } from '../compare/stats.js';

@@ -3,7 +3,7 @@
  * output"). Per-step error arrays, heatmaps and |error| histograms stay out: they are for the plots
  * (and the first two grow with T).
  */
-import type { RunSummary } from '../summary.js';
+import type { RunSummary } from '../result.js';
 
 export function renderJson(s: RunSummary): string {
   const cases = s.cases.map((c) => {

@@ -17,9 +17,9 @@
  * is a single <error> testcase (the test could not run) — the same split as exit codes 1 and 2.
  * Pure: no clock is read, so the output is reproducible (no timestamp attribute).
  */
-import type { CaseResult } from '../check.js';
-import type { CheckResult } from '../compare/isclose.js';
-import type { RunSummary } from '../summary.js';
+import type { CaseResult } from '../result.js';
+import type { CheckResult } from '../result.js';
+import type { RunSummary } from '../result.js';
 import { fmtIndex, fmtShape, sci } from './format.js';
 import { baselineTexts, configText, criterionText, detailsText, paddedText, presetSources, presetText, statsText, toleranceText, warningTexts } from './describe.js';
 import { diagnosisVerdict, mismatchText } from './markdown.js';

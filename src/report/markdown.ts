@@ -9,9 +9,9 @@
  * renders inline HTML and markdown in comments, so a path like `<img src=x onerror=...>.npz` or
  * `a|b.npz` must come out as text and must not split a table row.
  */
-import type { CaseResult, DiagnosisEntry } from '../check.js';
-import type { CheckResult } from '../compare/isclose.js';
-import type { RunSummary } from '../summary.js';
+import type { CaseResult, DiagnosisEntry } from '../result.js';
+import type { CheckResult } from '../result.js';
+import type { RunSummary } from '../result.js';
 import { fmtIndex, fmtShape, num, pct, sci } from './format.js';
 import { histogramParts, sparklineParts, tensorName } from './sparkline.js';
 import { baselineTexts, configText, criterionText, detailsText, fmtCosine, paddedText, presetSources, presetText, toleranceText, warningTexts } from './describe.js';

@@ -16,7 +16,7 @@
  * - NaN/±Infinity are the worst possible error and draw as █. (stepMaxAbs from compare/ holds
  *   finite differences only, but the function is general.)
  */
-import type { CheckResult } from '../compare/isclose.js';
+import type { CheckResult } from '../result.js';
 import { sci } from './format.js';
 
 export const BLOCKS = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'] as const;

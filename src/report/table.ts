@@ -7,9 +7,9 @@
  */
 import { Chalk, type ChalkInstance } from 'chalk';
 import Table from 'cli-table3';
-import type { CaseResult } from '../check.js';
-import type { CheckResult } from '../compare/isclose.js';
-import type { RunSummary } from '../summary.js';
+import type { CaseResult } from '../result.js';
+import type { CheckResult } from '../result.js';
+import type { RunSummary } from '../result.js';
 import { fmtIndex, fmtShape, pct, sci } from './format.js';
 import { baselineTexts, configText, criterionText, detailsText, fmtCosine, paddedText, presetText, toleranceText, warningTexts } from './describe.js';
 import { escapeControls as term } from '../io/text.js';

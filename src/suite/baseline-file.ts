@@ -8,7 +8,7 @@ import { statSync } from 'node:fs';
 import { mergeBaseline, parseBaseline, type Baseline, type BaselineMerge } from '../baseline.js';
 import { readBoundedText } from '../io/json.js';
 import { withLock, writeAtomic } from '../io/write.js';
-import type { RunSummary } from '../summary.js';
+import type { RunSummary } from '../result.js';
 
 const exists = (path: string): boolean => {
   try {

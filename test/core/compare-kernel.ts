@@ -9,7 +9,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { compareTensors, isClose, unravel, type CheckResult, type CompareOptions } from '../../src/compare/isclose.js';
+import { compareTensors, isClose, unravel, type CompareOptions } from '../../src/compare/isclose.js';
+import type { CheckResult } from '../../src/result.js';
 import { medianQuantileFrom, medianQuantileRanks } from '../../src/compare/stats.js';
 import { plainErrorHistogram } from './histogram.js';
 import { chunkForTests, compareBuildForTests, samplePlan } from '../../src/compare/kernel.js';

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { loadArrays } from '../../src/io/load.js';
 import { buildCase } from '../../src/model/case.js';
 
-import { runGruStack } from '../../src/gru/stack.js';
+import { runGruStack } from '../../src/gru/layer.js';
 import type { GruParams } from '../../src/model/types.js';
 import { lcg, randomRun } from '../random-run.js';
 import { fixture, metric, sample, sampleFiles, checkRef } from '../helpers.js';

@@ -16,10 +16,12 @@ import { readNpz } from '../../src/io/npz.js';
 import { loadArrays } from '../../src/io/load.js';
 import type { ArrayBundle, NdArray } from '../../src/io/types.js';
 import { buildCase } from '../../src/model/case.js';
-import { readCandidate, toUserLayout, type CaseResult } from '../../src/check.js';
+import { readCandidate } from '../../src/candidate/read.js';
+import { toUserLayout } from '../../src/model/layout.js';
+import type { CaseResult } from '../../src/result.js';
 import { compareTensors } from '../../src/compare/isclose.js';
-import { runGruStack } from '../../src/gru/stack.js';
-import type { CheckResult } from '../../src/compare/isclose.js';
+import { runGruStack } from '../../src/gru/layer.js';
+import type { CheckResult } from '../../src/result.js';
 import { BIN, members, metric, npy, readableCli, sample, tmp, writeNpz, checkRef } from '../helpers.js';
 import { assertGruError, assertGruErrorAsync, makeZip, npyBytes } from '../fixtures/io/helpers.js';
 

@@ -9,7 +9,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadArrays } from '../../src/io/load.js';
 import { buildCase } from '../../src/model/case.js';
-import { checkCase, readCandidate } from '../../src/check.js';
+import { checkCase } from '../../src/check.js';
+import { readCandidate } from '../../src/candidate/read.js';
 import { ROOT } from '../helpers.js';
 
 const DIR = join(ROOT, 'test', 'fixtures', 'onnx');

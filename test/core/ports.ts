@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadArrays } from '../../src/io/load.js';
 import { buildCase } from '../../src/model/case.js';
-import { readCandidate } from '../../src/check.js';
+import { readCandidate } from '../../src/candidate/read.js';
 import { diagnoseCase } from '../../src/diagnose/diagnose.js';
 import { ROOT, cli, metric, sample, checkRef } from '../helpers.js';
 

@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadArrays } from '../../src/io/load.js';
-import { checkCase, readCandidate } from '../../src/check.js';
+import { checkCase } from '../../src/check.js';
+import { readCandidate } from '../../src/candidate/read.js';
 import { PORT_PRESETS } from '../../src/compare/tolerance.js';
 import { ROOT } from '../helpers.js';
 

@@ -9,10 +9,11 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { loadArrays } from '../../src/io/load.js';
 import { buildCase, type CaseOptions } from '../../src/model/case.js';
-import { runGruStack, runStack, type GruRunInput, type GruRunResult } from '../../src/gru/stack.js';
+import { runStack, type GruRunInput, type GruRunResult } from '../../src/gru/stack.js';
+import { runGruStack } from '../../src/gru/layer.js';
 import { closeFastEngine, fastKernelFor, fastRunner, runGruFast, warmFastEngine } from '../../src/engine/fast.js';
-import { wasmBuild, wasmModule, type WasmBuild } from '../../src/engine/wasm.js';
-import { PYTORCH_MATH, withMath } from '../../src/gru/math.js';
+import { gemmBuild, gemmModule, type WasmBuild } from '../../src/wasm/load.js';
+import { PYTORCH_MATH, withMath } from '../../src/model/math.js';
 import { CASES, ROOT, SAMPLES, nodeScript, tmp } from '../helpers.js';
 import { lcg, randomRun } from '../random-run.js';
 
@@ -79,8 +80,8 @@ export function engineTests(build: WasmBuild): void {
 const once = build === 'simd';
 const rnd = lcg(7);
 test(`[${build}] the wasm kernel is built, loads offline and is chosen for float32 models in f32`, () => {
-  assert.ok(wasmModule(), 'the wasm kernel did not load (no SIMD?)');
-  assert.equal(wasmBuild(), build);
+  assert.ok(gemmModule(), 'the wasm kernel did not load (no SIMD?)');
+  assert.equal(gemmBuild(), build);
 });
 
 test(`[${build}] every sample and fixture case: fast == reference within 1e-6, ${once ? 'both precisions' : 'f32'}, both reset placements, 1 and 2 threads`, async () => {

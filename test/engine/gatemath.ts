@@ -5,11 +5,12 @@
 // fast engine returned the plain GRU for a hard-sigmoid run) cannot pass.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { runGruStack, type GruRunInput } from '../../src/gru/stack.js';
-import { ACTIVATIONS, PYTORCH_MATH, withMath, type Activation, type ActivationName, type GateMath } from '../../src/gru/math.js';
+import type { GruRunInput } from '../../src/gru/stack.js';
+import { runGruStack } from '../../src/gru/layer.js';
+import { ACTIVATIONS, PYTORCH_MATH, withMath, type Activation, type ActivationName, type GateMath } from '../../src/model/math.js';
 import { closeFastEngine, fastKernelFor, fastRunner, runGruFast, warmFastEngine } from '../../src/engine/fast.js';
 import { runStack, type GruRunOptions, type GruRunResult } from '../../src/gru/stack.js';
-import { wasmBuild, type WasmBuild } from '../../src/engine/wasm.js';
+import { gemmBuild, type WasmBuild } from '../../src/wasm/load.js';
 import { lcg, randomRun } from '../random-run.js';
 
 after(() => closeFastEngine());
@@ -84,7 +85,7 @@ for (const [label, change] of OPTIONS) {
     const ref = runGruStack(RUN, { precision: 'f32', math });
     assert.ok(both(ref, runGruStack(RUN, { precision: 'f32' })) > 1e-3, `${label} does not change the result: the test could not catch a runner ignoring it`);
     assert.equal(fastKernelFor(RUN, { precision: 'f32' }), 'wasm');
-    assert.equal(wasmBuild(), build);
+    assert.equal(gemmBuild(), build);
     const runs = {
       'wasm, 1 thread': await runGruFast(RUN, { precision: 'f32', math, threads: 1 }),
       'wasm, 2 threads': await onTwoThreads(RUN, { precision: 'f32', math }),

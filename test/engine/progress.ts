@@ -11,12 +11,13 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { loadArrays } from '../../src/io/load.js';
 import { buildCase, type CaseOptions } from '../../src/model/case.js';
-import { runGruStack, type GruRunInput, type GruRunOptions, type GruRunResult } from '../../src/gru/stack.js';
+import type { GruRunInput, GruRunOptions, GruRunResult } from '../../src/gru/stack.js';
+import { runGruStack } from '../../src/gru/layer.js';
 import { closeFastEngine, gruFlops, runGruFast, warmFastEngine, type FastOptions } from '../../src/engine/fast.js';
 import { runStack } from '../../src/gru/stack.js';
 import { REFERENCE_RUNNER } from '../../src/gru/layer.js';
 import { AbortError, REPORT_MS, type RunControl } from '../../src/gru/control.js';
-import { PYTORCH_MATH, withMath } from '../../src/gru/math.js';
+import { PYTORCH_MATH, withMath } from '../../src/model/math.js';
 
 /** The reference runner on the event loop (the first version's runGruStackAsync). */
 const runGruStackAsync = (run: GruRunInput, o: GruRunOptions & RunControl & { pieceRows?: number }): Promise<GruRunResult> => runStack(run, o, REFERENCE_RUNNER, o);

@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { packPanels, panels, PANEL, WasmGemm, wasmModule } from '../../src/engine/wasm.js';
+import { packPanels, panels, PANEL, WasmGemm } from '../../src/engine/wasm.js';
+import { gemmModule } from '../../src/wasm/load.js';
 import { ROOT } from '../helpers.js';
 
 if (!existsSync(join(ROOT, 'wasm', 'gemm.wasm'))) {
@@ -42,7 +43,7 @@ function product(g: WasmGemm, M: number, K: number, N: number) {
 }
 
 test('gemm: odd shapes, k split into blocks, 1..7 rows: float32 products summed in double', () => {
-  const g = new WasmGemm(wasmModule()!);
+  const g = new WasmGemm(gemmModule()!);
   for (const [M, K, N] of [[1, 1, 1], [3, 17, 5], [4, 33, 8], [7, 100, 29], [5, 300, 99]] as const) {
     const { np, ldc, pa, pp, pc, pap, A, W } = product(g, M, K, N);
     // two k blocks, the second accumulating, as WasmKernel does
@@ -66,7 +67,7 @@ test('gemm: odd shapes, k split into blocks, 1..7 rows: float32 products summed 
 });
 
 test('gemm: a row sums the same whichever tile computes it (rows in fours or one by one), any k', () => {
-  const g = new WasmGemm(wasmModule()!);
+  const g = new WasmGemm(gemmModule()!);
   // k: the unrolled k loop leaves after each of its steps (k % 4), KB blocks, the KC split below
   for (const [M, K] of [[9, 1], [9, 2], [9, 3], [9, 5], [6, 37], [5, 70], [11, 131], [7, 300]] as const) {
     const N = 16;
@@ -83,7 +84,7 @@ test('gemm: a row sums the same whichever tile computes it (rows in fours or one
 });
 
 test('exp used by the gates is within 2 ulp of Math.exp on [-708, 708], and keeps NaN', () => {
-  const g = new WasmGemm(wasmModule()!);
+  const g = new WasmGemm(gemmModule()!);
   g.reset();
   const n = 20000;
   const src = g.alloc(n, 8);
@@ -107,7 +108,7 @@ test('exp used by the gates is within 2 ulp of Math.exp on [-708, 708], and keep
 });
 
 test('pack_panels (wasm) lays weights out exactly as packPanels (the layout gemm.wat documents)', () => {
-  const g = new WasmGemm(wasmModule()!);
+  const g = new WasmGemm(gemmModule()!);
   for (const [rows, row0, n, k] of [[24, 0, 24, 5], [15, 10, 5, 3], [30, 3, 17, 9], [8, 0, 1, 1]] as const) {
     g.reset();
     const pw = g.alloc(rows * k);

@@ -6,7 +6,7 @@
  */
 import type { FloatArray, GruCase, GruParams, StatePrecision } from '../../model/types.js';
 import type { GruRunInput, GruRunResult, Runner } from '../../gru/stack.js';
-import type { GateMath } from '../../gru/math.js';
+import type { GateMath } from '../../result.js';
 
 /** How the mistaken port runs the case. Unset fields are the case's own. */
 export interface VariantPlan {
