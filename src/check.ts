@@ -78,7 +78,7 @@ export async function prepareCase(input: string | ArrayBundle | GruCase, options
   const loadMs = now() - t0;
   if (options.onnx) {
     const warnings = [...c.warnings];
-    const candidate = await runOnnxModel(options.onnx.model, c, options.onnx.map ?? {}, warnings);
+    const candidate = await runOnnxModel(options.onnx.model, c, options.onnx.map ?? {}, warnings, options.maxBytes);
     c = { ...c, warnings };
     options = { ...options, candidate };
   }

@@ -202,11 +202,12 @@ function candidateTensor(name: string, t: WireTensor, path: string): Tensor {
   });
 }
 
-export async function runOnnxModel(path: string, c: GruCase, map: Partial<Record<OnnxRole, string>>, warnings: CaseWarning[]): Promise<CandidateTensors> {
+export async function runOnnxModel(path: string, c: GruCase, map: Partial<Record<OnnxRole, string>>, warnings: CaseWarning[], maxBytes?: number): Promise<CandidateTensors> {
   const ortPath = resolveOrt();
-  // Read by gru-check's own reader first: a model that does not decode, or whose external data
-  // points out of its folder, is refused here (one line) before ONNX Runtime opens anything.
-  const { onnx: graph } = await loadArrays(path);
+  // Read by gru-check's own reader first, under the run's --max-bytes: a model that does not
+  // decode, is too large, or whose external data points out of its folder, is refused here (one
+  // line) before ONNX Runtime opens anything.
+  const { onnx: graph } = await loadArrays(path, maxBytes !== undefined ? { maxBytes } : {});
   // onnxruntime-node cannot hand a bfloat16 tensor over ("Unsupported data type: 16"), and refuses
   // to open a model with such an output at all: say which output, before it tries.
   const bf16 = (graph?.outputs ?? []).filter((o) => o.elemType === 'BFLOAT16').map((o) => o.name);

@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import onnxProto from 'onnx-proto';
-import { bin, BIN, ROOT, tmp } from '../helpers.js';
+import { bin, BIN, cli, ROOT, tmp } from '../helpers.js';
 import { splitSpecCase } from './model-builder.js';
 
 let ortInstalled = true;
@@ -24,6 +24,17 @@ const SPEC = join(ROOT, 'test', 'fixtures', 'onnx');
 const lines = (s: string): string[] => s.split('\n').filter((l) => l !== '');
 
 describe('ONNX Runtime in its box', { skip }, () => {
+  it('--max-bytes bounds the model --onnx reads: refused (one line, exit 2) before ONNX Runtime opens it', async () => {
+    // The case's arrays take 9.5 KB; the model, a 21 KB file, is over 12K, and fine under 30K.
+    const model = join('test', 'fixtures', 'onnx-models', 't2_bidir2_bf_noopt.onnx');
+    const caseFile = join('test', 'fixtures', 'onnx-models', 't2_bidir2_bf.npz');
+    const r = await cli(['run', caseFile, '--onnx', model, '--max-bytes', '12K']);
+    assert.equal(r.code, 2);
+    assert.equal(r.stdout, '');
+    assert.equal(r.stderr, 'gru-check: error: test/fixtures/onnx-models/t2_bidir2_bf_noopt.onnx: arrays total 21154 bytes, more than the limit of 12288 bytes\n');
+    assert.equal((await cli(['run', caseFile, '--onnx', model, '--max-bytes', '30K'])).code, 0);
+  });
+
   it('its own log records never reach stderr (2000 unused initializers); nothing is written under $HOME', async () => {
     const s = await splitSpecCase(join(SPEC, 'spec_clip_forward.npz'), { model: { unusedInitializers: 2000 } });
     const home = tmp('gru-check-home-');
