@@ -27,7 +27,7 @@
  * be: the port was not checked, so it neither passes nor fails.
  */
 import { GruCheckError } from '../errors.js';
-import { fmtShape } from '../model/arrays.js';
+import { sameShape, shapeInBrackets } from '../model/arrays.js';
 import type { FloatArray, FloatDType, GruCase, Tensor } from '../model/types.js';
 import { cellShape } from '../model/cell.js';
 import { toUserLayout } from '../model/layout.js';
@@ -70,7 +70,6 @@ interface Reading {
   shape: number[];
 }
 
-const same = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
 
 /** output readings that fit the case, for every step count the case allows. */
 function outputReadings(c: GruCase): Reading[] {
@@ -143,24 +142,24 @@ export function alignCandidate(cand: CandidateTensors, c: GruCase, forced: Candi
 
   let family: 'layout0' | 'layout1' | undefined;
   if (cand.output) {
-    const fits = outputReadings(c).filter((r) => same(r.shape, cand.output!.shape) && (want === undefined || r.layout === want));
+    const fits = outputReadings(c).filter((r) => sameShape(r.shape, cand.output!.shape) && (want === undefined || r.layout === want));
     const layouts = [...new Set(fits.map((r) => r.layout))];
     if (layouts.length > 1) {
-      throw new GruCheckError('AMBIGUOUS_LAYOUT', `candidate output ${fmtShape(cand.output.shape)} fits ${layouts.join(' and ')} (batch ${B} == ${c.seqLen} time steps), and nothing else in it tells`, {
+      throw new GruCheckError('AMBIGUOUS_LAYOUT', `candidate output ${shapeInBrackets(cand.output.shape)} fits ${layouts.join(' and ')} (batch ${B} == ${c.seqLen} time steps), and nothing else in it tells`, {
         file,
         hint: `pass --candidate-layout ${layouts.join(' or ')}`,
       });
     }
     if (fits.length === 0) {
       if (forced !== undefined) {
-        throw new GruCheckError('SHAPE_MISMATCH', `candidate output ${fmtShape(cand.output.shape)} is not ${forced} for this case (T=${c.seqLen}, B=${B}, ${D}x${H} features)`, { file });
+        throw new GruCheckError('SHAPE_MISMATCH', `candidate output ${shapeInBrackets(cand.output.shape)} is not ${forced} for this case (T=${c.seqLen}, B=${B}, ${D}x${H} features)`, { file });
       }
-      if (c.config.batched && same(cand.output.shape, [B, D * H]) && (want === undefined || want === 'batch-first')) {
+      if (c.config.batched && sameShape(cand.output.shape, [B, D * H]) && (want === undefined || want === 'batch-first')) {
         aligned.output = cand.output;
         aligned.outputFinal = true;
         aligned.layout = `keras, return_sequences=False: output [B, ${D === 2 ? '2·H' : 'H'}] read as the last layer's final states`;
       } else {
-        throw new GruCheckError('SHAPE_MISMATCH', `candidate output ${fmtShape(cand.output.shape)} fits no layout of this case (T=${c.seqLen}, B=${B}, ${D}x${H} features): expected ${expectedOutputShapes(c)}`, { file });
+        throw new GruCheckError('SHAPE_MISMATCH', `candidate output ${shapeInBrackets(cand.output.shape)} fits no layout of this case (T=${c.seqLen}, B=${B}, ${D}x${H} features): expected ${expectedOutputShapes(c)}`, { file });
       }
     } else {
       const r = fits[0]!;
@@ -173,8 +172,8 @@ export function alignCandidate(cand: CandidateTensors, c: GruCase, forced: Candi
 
   // Final states.
   if (cand.states && cand.states.length > 0) {
-    if (cand.states.length !== D || !cand.states.every((s) => same(s.shape, [B, H]))) {
-      throw new GruCheckError('SHAPE_MISMATCH', `candidate final states: expected ${D} array(s) of shape [${B}, ${H}] (forward_h${D === 2 ? ', backward_h' : ''}), got ${cand.states.map((s) => fmtShape(s.shape)).join(', ')}`, { file });
+    if (cand.states.length !== D || !cand.states.every((s) => sameShape(s.shape, [B, H]))) {
+      throw new GruCheckError('SHAPE_MISMATCH', `candidate final states: expected ${D} array(s) of shape [${B}, ${H}] (forward_h${D === 2 ? ', backward_h' : ''}), got ${cand.states.map((s) => shapeInBrackets(s.shape)).join(', ')}`, { file });
     }
     const data = new Float64Array(D * B * H);
     cand.states.forEach((s, d) => data.set(s.data, d * B * H));
@@ -189,14 +188,14 @@ export function alignCandidate(cand: CandidateTensors, c: GruCase, forced: Candi
       return data;
     };
     if (!c.config.batched) aligned.h_n = cand.h_n;
-    else if (family === 'layout1' && same(s, [B, D, H])) setStates(aligned, c, fromBatchMajor(), dt, L > 1);
-    else if (same(s, [L * D, B, H])) aligned.h_n = toCaseStates(cand.h_n, c);
-    else if (L > 1 && same(s, [D, B, H])) setStates(aligned, c, Float64Array.from(cand.h_n.data), dt, true);
-    else if (same(s, [B, D, H])) setStates(aligned, c, fromBatchMajor(), dt, L > 1);
-    else if (D === 1 && same(s, [B, H])) setStates(aligned, c, Float64Array.from(cand.h_n.data), dt, L > 1);
-    else if (D === 2 && same(s, [B, D * H])) setStates(aligned, c, fromConcatenated(cand.h_n, c), dt, L > 1);
+    else if (family === 'layout1' && sameShape(s, [B, D, H])) setStates(aligned, c, fromBatchMajor(), dt, L > 1);
+    else if (sameShape(s, [L * D, B, H])) aligned.h_n = toCaseStates(cand.h_n, c);
+    else if (L > 1 && sameShape(s, [D, B, H])) setStates(aligned, c, Float64Array.from(cand.h_n.data), dt, true);
+    else if (sameShape(s, [B, D, H])) setStates(aligned, c, fromBatchMajor(), dt, L > 1);
+    else if (D === 1 && sameShape(s, [B, H])) setStates(aligned, c, Float64Array.from(cand.h_n.data), dt, L > 1);
+    else if (D === 2 && sameShape(s, [B, D * H])) setStates(aligned, c, fromConcatenated(cand.h_n, c), dt, L > 1);
     else {
-      throw new GruCheckError('SHAPE_MISMATCH', `candidate h_n ${fmtShape(s)} fits no layout of this case (L=${L}, D=${D}, B=${B}, H=${H}): expected ${expectedStateShapes(c)}`, { file });
+      throw new GruCheckError('SHAPE_MISMATCH', `candidate h_n ${shapeInBrackets(s)} fits no layout of this case (L=${L}, D=${D}, B=${B}, H=${H}): expected ${expectedStateShapes(c)}`, { file });
     }
   }
   if (aligned.outputFinal) {
@@ -221,9 +220,9 @@ export function alignCandidate(cand: CandidateTensors, c: GruCase, forced: Candi
 /** A GRUCell's candidate: `h` in the case's own shape, nothing else to read. */
 function alignCell(cand: CandidateTensors, c: GruCase, aligned: AlignedCandidate): AlignedCandidate {
   const want = cellShape(c.config.cell!, c.params.hiddenSize);
-  if (!cand.output || !same(cand.output.shape, want)) {
-    const got = cand.output ? `h ${fmtShape(cand.output.shape)}` : `no h (it has ${cand.names?.join(', ') ?? 'h_n'})`;
-    throw new GruCheckError('SHAPE_MISMATCH', `candidate ${got}: expected h ${fmtShape(want)}, the cell's output for ${c.config.cell!.trace ? `${c.config.cell!.calls} calls of ` : ''}batch ${c.config.cell!.batch}`, { file: cand.source });
+  if (!cand.output || !sameShape(cand.output.shape, want)) {
+    const got = cand.output ? `h ${shapeInBrackets(cand.output.shape)}` : `no h (it has ${cand.names?.join(', ') ?? 'h_n'})`;
+    throw new GruCheckError('SHAPE_MISMATCH', `candidate ${got}: expected h ${shapeInBrackets(want)}, the cell's output for ${c.config.cell!.trace ? `${c.config.cell!.calls} calls of ` : ''}batch ${c.config.cell!.batch}`, { file: cand.source });
   }
   return { ...aligned, output: cand.output, layout: 'GRUCell h' };
 }
@@ -248,8 +247,8 @@ function fromConcatenated(t: Tensor, c: GruCase): Float64Array {
 /** The output shapes a candidate may have for this case, for messages. */
 function expectedOutputShapes(c: GruCase): string {
   const D = c.params.bidirectional ? 2 : 1;
-  const shapes = outputReadings(c).map((r) => `${fmtShape(r.shape)} ${r.layout}${r.steps < c.seqLen ? ' (trimmed to max(lengths))' : ''}`);
-  if (c.config.batched) shapes.push(`${fmtShape([c.batchSize, D * c.params.hiddenSize])} Keras return_sequences=False`);
+  const shapes = outputReadings(c).map((r) => `${shapeInBrackets(r.shape)} ${r.layout}${r.steps < c.seqLen ? ' (trimmed to max(lengths))' : ''}`);
+  if (c.config.batched) shapes.push(`${shapeInBrackets([c.batchSize, D * c.params.hiddenSize])} Keras return_sequences=False`);
   return shapes.join(', ');
 }
 
@@ -259,11 +258,11 @@ function expectedStateShapes(c: GruCase): string {
   const L = c.params.numLayers;
   const B = c.batchSize;
   const H = c.params.hiddenSize;
-  if (!c.config.batched) return fmtShape([L * D, H]);
-  const shapes = [`${fmtShape([L * D, B, H])} every layer`];
-  if (L > 1) shapes.push(`${fmtShape([D, B, H])} last layer`);
-  shapes.push(`${fmtShape([B, D, H])} last layer (ONNX layout=1)`);
-  shapes.push(D === 1 ? `${fmtShape([B, H])} Keras` : `${fmtShape([B, D * H])} Keras Bidirectional, concatenated`);
+  if (!c.config.batched) return shapeInBrackets([L * D, H]);
+  const shapes = [`${shapeInBrackets([L * D, B, H])} every layer`];
+  if (L > 1) shapes.push(`${shapeInBrackets([D, B, H])} last layer`);
+  shapes.push(`${shapeInBrackets([B, D, H])} last layer (ONNX layout=1)`);
+  shapes.push(D === 1 ? `${shapeInBrackets([B, H])} Keras` : `${shapeInBrackets([B, D * H])} Keras Bidirectional, concatenated`);
   return shapes.join(', ');
 }
 

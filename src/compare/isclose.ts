@@ -28,6 +28,7 @@ import type { CheckResult } from '../result.js';
 import { computeMetrics, type Metrics } from './metrics.js';
 import { DEFAULT_ERROR_QUANTILE, type ErrorHistogram, type ErrorStat } from './stats.js';
 import { decideVerdict } from './verdict.js';
+import { sameShape } from '../model/arrays.js';
 
 export interface CompareOptions {
   rtol: number;
@@ -83,7 +84,6 @@ export function isClose(a: number, e: number, o: CompareOptions): boolean {
   return Math.abs(a - e) <= o.atol + o.rtol * Math.abs(e);
 }
 
-const sameShape = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
 
 /** The statistics of a check that has none (a shape problem). */
 const NO_STATS = { medianAbsError: null, quantileAbsError: null, medianRelError: null, quantileRelError: null, relCount: 0, relL2: null, cosine: null } as const;

@@ -132,11 +132,6 @@ export async function ready(n: number, module: WebAssembly.Module | undefined): 
   }
 }
 
-/** Workers that exist and are not running anything (warm): what a run can use at once. */
-export function idleWorkers(): number {
-  return slots.filter((s) => !s.busy && !s.dead).length;
-}
-
 export interface SharedQueue {
   /** Workers are still to join or still running pieces: their messages need turns of the event loop. */
   active: () => boolean;

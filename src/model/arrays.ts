@@ -6,8 +6,12 @@ import { GruCheckError } from '../errors.js';
 import type { NdArray } from '../io/types.js';
 import type { FloatArray, FloatDType, Tensor } from './types.js';
 
-export const fmtShape = (shape: readonly number[]): string =>
+/** A shape as numpy and error messages write it: [3, 4]. (Reports use report/format.ts shapeInParens.) */
+export const shapeInBrackets = (shape: readonly number[]): string =>
   shape.length === 1 ? `[${shape[0]}]` : `[${shape.join(', ')}]`;
+
+/** The same dimensions in the same order. */
+export const sameShape = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
 
 export function isFloat(a: NdArray): boolean {
   return a.dtype === 'float16' || a.dtype === 'float32' || a.dtype === 'float64';
@@ -23,7 +27,7 @@ export function floatTensor(a: NdArray, file: string): Tensor {
 export function expectShape(t: { shape: number[] }, name: string, expected: number[], what: string, file: string): void {
   const ok = t.shape.length === expected.length && t.shape.every((d, i) => d === expected[i]);
   if (!ok) {
-    throw new GruCheckError('SHAPE_MISMATCH', `${name}: expected shape ${fmtShape(expected)} (${what}), got ${fmtShape(t.shape)}`, { file });
+    throw new GruCheckError('SHAPE_MISMATCH', `${name}: expected shape ${shapeInBrackets(expected)} (${what}), got ${shapeInBrackets(t.shape)}`, { file });
   }
 }
 
@@ -35,7 +39,7 @@ export function expectShape(t: { shape: number[] }, name: string, expected: numb
 export function expectNonEmpty(name: string, shape: readonly number[], T: number, B: number, what: string, file: string): void {
   if (T === 0 || B === 0) {
     const which = T === 0 && B === 0 ? 'no time steps and no batch elements' : T === 0 ? 'no time steps' : 'no batch elements';
-    throw new GruCheckError('SHAPE_MISMATCH', `${name}: expected at least one time step and one batch element (${what}), got ${fmtShape(shape)}: ${which}`, { file });
+    throw new GruCheckError('SHAPE_MISMATCH', `${name}: expected at least one time step and one batch element (${what}), got ${shapeInBrackets(shape)}: ${which}`, { file });
   }
 }
 

@@ -7,7 +7,7 @@
 import { GruCheckError, isGruCheckError } from '../errors.js';
 import { sanitizeError } from '../io/text.js';
 import type { ArrayBundle, NdArray } from '../io/types.js';
-import { expectNonEmpty, expectShape, floatTensor, fmtShape, readLengths, swapFirstAxes, toStorage, zerosLike } from './arrays.js';
+import { expectNonEmpty, expectShape, floatTensor, sameShape, shapeInBrackets, readLengths, swapFirstAxes, toStorage, zerosLike } from './arrays.js';
 import { choosePrefix, findGruPrefixes, pytorchParams } from './pytorch.js';
 import { onnxGruStack } from './onnx-model.js';
 import type { FloatArray, GruCase, GruParams, Layout, LayoutSource, Tensor } from './types.js';
@@ -213,14 +213,14 @@ export function buildPytorchCase(bundle: ArrayBundle, options: CaseOptions, conf
   const lengthsArr = pick(arrays, prefix, 'lengths');
 
   if (input.shape.length !== 2 && input.shape.length !== 3) {
-    throw new GruCheckError('SHAPE_MISMATCH', `input: expected 3 dims (seq, batch, input_size) or 2 dims unbatched (seq, input_size), got ${fmtShape(input.shape)}`, { file });
+    throw new GruCheckError('SHAPE_MISMATCH', `input: expected 3 dims (seq, batch, input_size) or 2 dims unbatched (seq, input_size), got ${shapeInBrackets(input.shape)}`, { file });
   }
   const batched = input.shape.length === 3;
   const F = input.shape[input.shape.length - 1]!;
   if (F !== I) {
     // With several GRUs in the weights, say which one the input fits.
     const fit = findGruPrefixes(weightBundle.arrays.keys()).find((p) => p !== prefix && weightBundle.arrays.get(`${p}weight_ih_l0`)?.shape[1] === F);
-    throw new GruCheckError('SHAPE_MISMATCH', `input: expected last dim ${I} (input_size, from ${prefix}weight_ih_l0), got ${fmtShape(input.shape)}`, {
+    throw new GruCheckError('SHAPE_MISMATCH', `input: expected last dim ${I} (input_size, from ${prefix}weight_ih_l0), got ${shapeInBrackets(input.shape)}`, {
       file,
       hint: fit !== undefined ? `--prefix ${fit.replace(/\.$/, '') || "''"} is the GRU whose input_size ${F} fits` : 'is this the GRU\'s own input (after any embedding or projection before it)?',
     });
@@ -248,7 +248,7 @@ export function buildPytorchCase(bundle: ArrayBundle, options: CaseOptions, conf
       const fitsSeq = batchHints.length > 0 && batchHints.every((b) => b === d1);
       const fitsBatch = batchHints.length > 0 && batchHints.every((b) => b === d0);
       if (fitsSeq === fitsBatch) {
-        const why = d0 === d1 ? `input is ${fmtShape(input.shape)} and batch == seq` : batchHints.length === 0 ? 'no h0, h_n or lengths shows the batch size' : 'h0 / h_n / lengths disagree with both layouts';
+        const why = d0 === d1 ? `input is ${shapeInBrackets(input.shape)} and batch == seq` : batchHints.length === 0 ? 'no h0, h_n or lengths shows the batch size' : 'h0 / h_n / lengths disagree with both layouts';
         throw new GruCheckError('AMBIGUOUS_LAYOUT', `cannot tell batch_first from the shapes: ${why}`, { file, hint: 'pass --batch-first or --seq-first, or add "batch_first" to config' });
       }
       batchFirst = fitsBatch;
@@ -310,7 +310,6 @@ export function buildPytorchCase(bundle: ArrayBundle, options: CaseOptions, conf
   return gruCase;
 }
 
-const sameShape = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
 
 /**
  * The expected output in the case's layout. One trimmed to max(lengths) steps (what
@@ -335,7 +334,7 @@ function expectedOutput(out: Tensor, k: { T: number; B: number; F: number; batch
   }
   if (B !== T && sameShape(out.shape, batchFirst ? [T, B, F] : [B, T, F])) {
     const how = k.layoutSource === 'shapes' ? ' (told by h0 / h_n / lengths)' : k.layoutSource === 'config' ? ' (config)' : k.layoutSource === 'flag' ? ' (flag)' : '';
-    throw new GruCheckError('AMBIGUOUS_LAYOUT', `input is ${batchFirst ? 'batch-first [batch, seq, features]' : 'seq-first [seq, batch, features]'}${how} but output ${fmtShape(out.shape)} is ${batchFirst ? 'seq-first' : 'batch-first'}`, {
+    throw new GruCheckError('AMBIGUOUS_LAYOUT', `input is ${batchFirst ? 'batch-first [batch, seq, features]' : 'seq-first [seq, batch, features]'}${how} but output ${shapeInBrackets(out.shape)} is ${batchFirst ? 'seq-first' : 'batch-first'}`, {
       file: k.file,
       hint: 'dump input and output in the same layout, the module\'s batch_first (samples/gru_dump.py does)',
     });

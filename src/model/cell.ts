@@ -16,7 +16,7 @@
  */
 import { GruCheckError } from '../errors.js';
 import type { ArrayBundle, NdArray } from '../io/types.js';
-import { expectShape, floatTensor, fmtShape, toStorage, zerosLike } from './arrays.js';
+import { expectShape, floatTensor, shapeInBrackets, toStorage, zerosLike } from './arrays.js';
 import type { CaseOptions } from './case-options.js';
 import { asBool, type CaseConfig, type CaseWarning } from './config.js';
 import type { CellCalls, GruCase, GruDirectionParams, GruParams, Tensor } from './types.js';
@@ -64,12 +64,12 @@ function cellParams(arrays: Map<string, NdArray>, prefix: string, file: string):
   if (!whhA) throw new GruCheckError('MISSING_ARRAY', `missing ${prefix}weight_hh (the cell's recurrent weights)`, { file });
   const whh = floatTensor(whhA, file);
   if (whh.shape.length !== 2 || whh.shape[1] === 0 || whh.shape[0] !== 3 * whh.shape[1]!) {
-    throw new GruCheckError('SHAPE_MISMATCH', `${prefix}weight_hh: expected shape [3*hidden_size, hidden_size], got ${fmtShape(whh.shape)}`, { file, hint: 'gru-check checks nn.GRUCell: 3 gate blocks r|z|n' });
+    throw new GruCheckError('SHAPE_MISMATCH', `${prefix}weight_hh: expected shape [3*hidden_size, hidden_size], got ${shapeInBrackets(whh.shape)}`, { file, hint: 'gru-check checks nn.GRUCell: 3 gate blocks r|z|n' });
   }
   const H = whh.shape[1]!;
   const wih = floatTensor(get('weight_ih')!, file);
   if (wih.shape.length !== 2 || wih.shape[0] !== 3 * H || wih.shape[1] === 0) {
-    throw new GruCheckError('SHAPE_MISMATCH', `${prefix}weight_ih: expected shape [${3 * H}, input_size] (3*hidden_size from weight_hh, input_size), got ${fmtShape(wih.shape)}`, { file });
+    throw new GruCheckError('SHAPE_MISMATCH', `${prefix}weight_ih: expected shape [${3 * H}, input_size] (3*hidden_size from weight_hh, input_size), got ${shapeInBrackets(wih.shape)}`, { file });
   }
   const I = wih.shape[1]!;
   const dtype = wih.dtype;
@@ -105,16 +105,16 @@ export function buildCellCase(bundle: ArrayBundle, options: CaseOptions, config:
   const lead = trace ? 1 : 0;
   const what = trace ? 'calls, batch, input_size' : 'batch, input_size';
   if (input.shape.length !== lead + 1 && input.shape.length !== lead + 2) {
-    throw new GruCheckError('SHAPE_MISMATCH', `input: expected [${what}] or unbatched [${trace ? 'calls, ' : ''}input_size], got ${fmtShape(input.shape)}`, {
+    throw new GruCheckError('SHAPE_MISMATCH', `input: expected [${what}] or unbatched [${trace ? 'calls, ' : ''}input_size], got ${shapeInBrackets(input.shape)}`, {
       file,
       ...(trace ? {} : input.shape.length === 3 ? { hint: 'a trace of recorded calls says so in config: {"trace": true}' } : {}),
     });
   }
-  if (input.shape.at(-1) !== I) throw new GruCheckError('SHAPE_MISMATCH', `input: expected last dim ${I} (input_size, from ${prefix}weight_ih), got ${fmtShape(input.shape)}`, { file });
+  if (input.shape.at(-1) !== I) throw new GruCheckError('SHAPE_MISMATCH', `input: expected last dim ${I} (input_size, from ${prefix}weight_ih), got ${shapeInBrackets(input.shape)}`, { file });
   const batched = input.shape.length === lead + 2;
   const calls = trace ? input.shape[0]! : 1;
   const batch = batched ? input.shape[lead]! : 1;
-  if (calls === 0 || batch === 0) throw new GruCheckError('SHAPE_MISMATCH', `input: ${fmtShape(input.shape)} holds no call`, { file });
+  if (calls === 0 || batch === 0) throw new GruCheckError('SHAPE_MISMATCH', `input: ${shapeInBrackets(input.shape)} holds no call`, { file });
   const cell: CellCalls = { trace, calls, batch, batched };
   const shape = cellShape(cell, H);
   const hxName = arrays.has('hx') || arrays.has(`${prefix}hx`) ? 'hx' : undefined;

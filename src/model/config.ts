@@ -12,7 +12,7 @@ import type { CaseWarning } from '../result.js';
 export type { CaseWarning } from '../result.js';
 import { GruCheckError } from '../errors.js';
 import type { NdArray } from '../io/types.js';
-import { fmtShape } from './arrays.js';
+import { shapeInBrackets } from './arrays.js';
 
 /** Keys that describe the dump and change nothing: recognised, never warned about. */
 export const INFORMATIONAL_KEYS = ['description', 'torch_version', 'onnx_version', 'seed', 'source', 'dtype', 'generator', 'expected_from'] as const;
@@ -64,7 +64,7 @@ export const oneOf = <T extends string>(...allowed: T[]) => (v: unknown): T | un
 export function readConfig(a: NdArray | undefined, file: string): CaseConfig {
   if (!a) return new CaseConfig({}, file);
   if (a.dtype !== 'unicode' || a.shape.length !== 0) {
-    throw new GruCheckError('BAD_CONFIG', `config: expected a 0-d unicode string holding JSON, got ${a.dtype} of shape ${fmtShape(a.shape)}`, { file });
+    throw new GruCheckError('BAD_CONFIG', `config: expected a 0-d unicode string holding JSON, got ${a.dtype} of shape ${shapeInBrackets(a.shape)}`, { file });
   }
   let parsed: unknown;
   try {

@@ -19,7 +19,7 @@
  */
 import { GruCheckError } from '../errors.js';
 import type { ArrayBundle } from '../io/types.js';
-import { expectNonEmpty, expectShape, floatTensor, fmtShape, readLengths, swapFirstAxes, toStorage, zerosLike } from './arrays.js';
+import { expectNonEmpty, expectShape, floatTensor, shapeInBrackets, readLengths, swapFirstAxes, toStorage, zerosLike } from './arrays.js';
 import type { CaseOptions } from './case-options.js';
 import { asBool, asPositiveInt, asString, CaseConfig, type CaseWarning } from './config.js';
 import { reorderRows, transpose } from './gates.js';
@@ -152,11 +152,11 @@ function readDirection(wb: ArrayBundle, prefix: string, resetAfterFromBias: { va
   if (!rka) throw new GruCheckError('MISSING_ARRAY', `missing ${prefix}recurrent_kernel`, { file: wfile });
   const rk = floatTensor(rka, wfile);
   if (rk.shape.length !== 2 || rk.shape[1] !== 3 * rk.shape[0]! || rk.shape[0] === 0) {
-    throw new GruCheckError('SHAPE_MISMATCH', `${prefix}recurrent_kernel: expected shape [units, 3*units], got ${fmtShape(rk.shape)}`, { file: wfile });
+    throw new GruCheckError('SHAPE_MISMATCH', `${prefix}recurrent_kernel: expected shape [units, 3*units], got ${shapeInBrackets(rk.shape)}`, { file: wfile });
   }
   const H = rk.shape[0]!;
   if (k.shape.length !== 2 || k.shape[1] !== 3 * H || k.shape[0] === 0) {
-    throw new GruCheckError('SHAPE_MISMATCH', `${prefix}kernel: expected shape [input_dim, ${3 * H}] (3*units from recurrent_kernel), got ${fmtShape(k.shape)}`, { file: wfile });
+    throw new GruCheckError('SHAPE_MISMATCH', `${prefix}kernel: expected shape [input_dim, ${3 * H}] (3*units from recurrent_kernel), got ${shapeInBrackets(k.shape)}`, { file: wfile });
   }
   const I = k.shape[0]!;
   const dtype = k.dtype;
@@ -167,7 +167,7 @@ function readDirection(wb: ArrayBundle, prefix: string, resetAfterFromBias: { va
     else expectShape(bias, `${prefix}bias`, [3 * H], 'reset_after=False: 3*units', wfile);
     const resetAfter = bias.shape.length === 2;
     if (resetAfterFromBias.value !== undefined && resetAfterFromBias.value !== resetAfter) {
-      throw new GruCheckError('SHAPE_MISMATCH', `${prefix}bias: shape ${fmtShape(bias.shape)} says reset_after=${resetAfter ? 'True' : 'False'}, the other direction's bias says otherwise`, { file: wfile });
+      throw new GruCheckError('SHAPE_MISMATCH', `${prefix}bias: shape ${shapeInBrackets(bias.shape)} says reset_after=${resetAfter ? 'True' : 'False'}, the other direction's bias says otherwise`, { file: wfile });
     }
     resetAfterFromBias.value = resetAfter;
   }
@@ -246,14 +246,14 @@ export function buildKerasCase(bundle: ArrayBundle, options: CaseOptions, config
     resetAfter = fromBias.value;
     if (cfgResetAfter !== undefined && cfgResetAfter.value !== resetAfter) {
       const b = wb.arrays.get(`${group.directions[0]}bias`)!;
-      throw new GruCheckError('SHAPE_MISMATCH', `${group.directions[0]}bias: ${cfgResetAfter.from} says reset_after=${cfgResetAfter.value} but the bias has shape ${fmtShape(b.shape)}`, { file: wfile });
+      throw new GruCheckError('SHAPE_MISMATCH', `${group.directions[0]}bias: ${cfgResetAfter.from} says reset_after=${cfgResetAfter.value} but the bias has shape ${shapeInBrackets(b.shape)}`, { file: wfile });
     }
   } else {
     resetAfter = cfgResetAfter?.value ?? options.linearBeforeReset ?? true;
   }
   // --linear-before-reset on a Keras case is its reset_after: it must agree, never be ignored.
   if (options.linearBeforeReset !== undefined && options.linearBeforeReset !== resetAfter) {
-    const why = hasBias ? ` (bias ${fmtShape(wb.arrays.get(`${group.directions[0]}bias`)!.shape)})` : ` (${cfgResetAfter?.from ?? 'config'})`;
+    const why = hasBias ? ` (bias ${shapeInBrackets(wb.arrays.get(`${group.directions[0]}bias`)!.shape)})` : ` (${cfgResetAfter?.from ?? 'config'})`;
     throw new GruCheckError('USAGE', `--linear-before-reset ${options.linearBeforeReset ? 1 : 0} contradicts this Keras layer's reset_after=${resetAfter ? 'True' : 'False'}${why}`, { file: wfile });
   }
   const useBias = setting('use_bias', config, layer, asBool, 'true or false', warnings);
@@ -309,7 +309,7 @@ export function buildKerasCase(bundle: ArrayBundle, options: CaseOptions, config
   }
   const input = floatTensor(ia, file);
   if (input.shape.length !== 3 || input.shape[2] !== I) {
-    throw new GruCheckError('SHAPE_MISMATCH', `input: expected shape [batch, timesteps, ${I}] (input_dim from ${group.directions[0]}kernel), got ${fmtShape(input.shape)}`, { file });
+    throw new GruCheckError('SHAPE_MISMATCH', `input: expected shape [batch, timesteps, ${I}] (input_dim from ${group.directions[0]}kernel), got ${shapeInBrackets(input.shape)}`, { file });
   }
   const [B, T] = input.shape as [number, number, number];
   expectNonEmpty('input', input.shape, T, B, 'batch, timesteps, input_dim', file);

@@ -11,7 +11,7 @@
  */
 import { GruCheckError } from '../errors.js';
 import type { ArrayBundle, OnnxNode } from '../io/types.js';
-import { floatTensor, fmtShape, toStorage } from './arrays.js';
+import { floatTensor, shapeInBrackets, toStorage } from './arrays.js';
 import { onnxDirectionMath, type OnnxActivationInput } from './activations.js';
 import { onnxNodeSettings, showNode, type OnnxNodeSettings } from './onnx-attrs.js';
 import { OnnxFolder } from './onnx-fold.js';
@@ -148,15 +148,15 @@ export function onnxNodeWeights(folder: OnnxFolder, n: OnnxNode, s: OnnxNodeSett
   const Bname = n.inputs[3];
   const B = Bname ? floatTensor(folder.value(Bname, 'B', n), file) : undefined;
   if (R.shape.length !== 3 || R.shape[0] !== D || R.shape[1] !== 3 * R.shape[2]! || R.shape[2] === 0) {
-    throw new GruCheckError('SHAPE_MISMATCH', `GRU node ${showNode(n)}: R expected [${D}, 3*hidden_size, hidden_size] (num_directions ${D}: direction "${s.direction}"), got ${fmtShape(R.shape)}`, { file });
+    throw new GruCheckError('SHAPE_MISMATCH', `GRU node ${showNode(n)}: R expected [${D}, 3*hidden_size, hidden_size] (num_directions ${D}: direction "${s.direction}"), got ${shapeInBrackets(R.shape)}`, { file });
   }
   const H = R.shape[2]!;
-  if (s.hiddenSize !== undefined && s.hiddenSize !== H) throw new GruCheckError('SHAPE_MISMATCH', `GRU node ${showNode(n)}: hidden_size ${s.hiddenSize} disagrees with R ${fmtShape(R.shape)}`, { file });
+  if (s.hiddenSize !== undefined && s.hiddenSize !== H) throw new GruCheckError('SHAPE_MISMATCH', `GRU node ${showNode(n)}: hidden_size ${s.hiddenSize} disagrees with R ${shapeInBrackets(R.shape)}`, { file });
   if (W.shape.length !== 3 || W.shape[0] !== D || W.shape[1] !== 3 * H || W.shape[2] === 0 || (inputSize !== undefined && W.shape[2] !== inputSize)) {
-    throw new GruCheckError('SHAPE_MISMATCH', `GRU node ${showNode(n)}: W expected [${D}, ${3 * H}, ${inputSize ?? 'input_size'}], got ${fmtShape(W.shape)}`, { file });
+    throw new GruCheckError('SHAPE_MISMATCH', `GRU node ${showNode(n)}: W expected [${D}, ${3 * H}, ${inputSize ?? 'input_size'}], got ${shapeInBrackets(W.shape)}`, { file });
   }
   if (B && (B.shape.length !== 2 || B.shape[0] !== D || B.shape[1] !== 6 * H)) {
-    throw new GruCheckError('SHAPE_MISMATCH', `GRU node ${showNode(n)}: B expected [${D}, ${6 * H}], got ${fmtShape(B.shape)}`, { file });
+    throw new GruCheckError('SHAPE_MISMATCH', `GRU node ${showNode(n)}: B expected [${D}, ${6 * H}], got ${shapeInBrackets(B.shape)}`, { file });
   }
   if (B && B.dtype !== W.dtype) throw new GruCheckError('UNSUPPORTED_DTYPE', `GRU node ${showNode(n)}: B is ${B.dtype}, W is ${W.dtype}`, { file });
   return { W, R, B, D, H, I: W.shape[2]! };

@@ -17,7 +17,7 @@
  */
 import { GruCheckError } from '../errors.js';
 import type { ArrayBundle, NdArray } from '../io/types.js';
-import { expectNonEmpty, expectShape, floatTensor, fmtShape, readLengths, swapFirstAxes, toStorage, zerosLike } from './arrays.js';
+import { expectNonEmpty, expectShape, floatTensor, shapeInBrackets, readLengths, swapFirstAxes, toStorage, zerosLike } from './arrays.js';
 import type { CaseOptions, OnnxDirection } from './case-options.js';
 import { asBit, asBool, asNumbers, asPositive, asPositiveInt, asStrings, oneOf, type CaseConfig, type CaseWarning } from './config.js';
 import { onnxDirectionMath } from './activations.js';
@@ -97,12 +97,12 @@ export function buildOnnxCase(bundle: ArrayBundle, options: CaseOptions, config:
     W = need(warrays, 'W', wfile, 'input weights [num_directions, 3*hidden_size, input_size]');
     R = need(warrays, 'R', wfile, 'recurrence weights [num_directions, 3*hidden_size, hidden_size]');
     if (R.shape.length !== 3 || R.shape[1] !== 3 * R.shape[2]! || R.shape[2] === 0 || (R.shape[0] !== 1 && R.shape[0] !== 2)) {
-      throw new GruCheckError('SHAPE_MISMATCH', `R: expected shape [num_directions, 3*hidden_size, hidden_size], got ${fmtShape(R.shape)}`, { file: wfile });
+      throw new GruCheckError('SHAPE_MISMATCH', `R: expected shape [num_directions, 3*hidden_size, hidden_size], got ${shapeInBrackets(R.shape)}`, { file: wfile });
     }
     D = R.shape[0]!;
     H = R.shape[2]!;
     if (W.shape.length !== 3 || W.shape[0] !== D || W.shape[1] !== 3 * H || W.shape[2] === 0) {
-      throw new GruCheckError('SHAPE_MISMATCH', `W: expected shape [${D}, ${3 * H}, input_size] (num_directions and 3*hidden_size from R), got ${fmtShape(W.shape)}`, { file: wfile });
+      throw new GruCheckError('SHAPE_MISMATCH', `W: expected shape [${D}, ${3 * H}, input_size] (num_directions and 3*hidden_size from R), got ${shapeInBrackets(W.shape)}`, { file: wfile });
     }
     I = W.shape[2]!;
     const Barr = warrays.get('B');
@@ -115,11 +115,11 @@ export function buildOnnxCase(bundle: ArrayBundle, options: CaseOptions, config:
   if (ns) agree('direction', stated(options.direction, cfgDirection), ns.direction, (v) => `"${v}"`, where, wfile);
   const direction: OnnxDirection = ns?.direction ?? options.direction ?? cfgDirection ?? (D === 2 ? 'bidirectional' : 'forward');
   if ((direction === 'bidirectional') !== (D === 2)) {
-    throw new GruCheckError('SHAPE_MISMATCH', `W: direction "${direction}" needs num_directions ${direction === 'bidirectional' ? 2 : 1}, got ${fmtShape(W.shape)}`, { file: wfile, hint: 'set --direction or config.direction to match W' });
+    throw new GruCheckError('SHAPE_MISMATCH', `W: direction "${direction}" needs num_directions ${direction === 'bidirectional' ? 2 : 1}, got ${shapeInBrackets(W.shape)}`, { file: wfile, hint: 'set --direction or config.direction to match W' });
   }
   const hiddenSize = config.take('hidden_size', asPositiveInt, 'a positive integer');
   if (hiddenSize !== undefined && hiddenSize !== H) {
-    throw new GruCheckError('SHAPE_MISMATCH', `config: hidden_size ${hiddenSize} disagrees with R ${fmtShape(R.shape)} (hidden_size ${H})`, { file: wfile, hint: 'the node attribute and the weights must describe the same GRU' });
+    throw new GruCheckError('SHAPE_MISMATCH', `config: hidden_size ${hiddenSize} disagrees with R ${shapeInBrackets(R.shape)} (hidden_size ${H})`, { file: wfile, hint: 'the node attribute and the weights must describe the same GRU' });
   }
   const cfgLbr = config.take('linear_before_reset', asBit, '0 or 1');
   if (ns) agree('linear_before_reset', stated(options.linearBeforeReset, cfgLbr), ns.linearBeforeReset, (v) => (v ? '1' : '0'), where, wfile);
@@ -159,7 +159,7 @@ export function buildOnnxCase(bundle: ArrayBundle, options: CaseOptions, config:
   const xWhat = ol === 1 ? 'batch_size, seq_length, input_size' : 'seq_length, batch_size, input_size';
   const X = need(arrays, 'X', file, `input [${xWhat}]`);
   if (X.shape.length !== 3 || X.shape[2] !== I) {
-    throw new GruCheckError('SHAPE_MISMATCH', `X: expected shape [${xWhat.replace('input_size', String(I))}] (input_size from W${ol === 1 ? ', onnx_layout 1' : ''}), got ${fmtShape(X.shape)}`, { file });
+    throw new GruCheckError('SHAPE_MISMATCH', `X: expected shape [${xWhat.replace('input_size', String(I))}] (input_size from W${ol === 1 ? ', onnx_layout 1' : ''}), got ${shapeInBrackets(X.shape)}`, { file });
   }
   const [T, B] = ol === 1 ? [X.shape[1]!, X.shape[0]!] : [X.shape[0]!, X.shape[1]!];
   expectNonEmpty('X', X.shape, T, B, xWhat, file);

@@ -4,13 +4,12 @@
  * comes from a file (paths, prefixes, config keys in warnings) is in here unescaped: every caller
  * passes it through its output kind's one escaper (term, mdText, xmlText, esc).
  */
-import type { CaseResult } from '../result.js';
-import type { CheckResult } from '../result.js';
+import type { CaseResult, CheckResult, DiagnosisEntry, RunSummary } from '../result.js';
 import { PORT_PRESETS, type Tolerance } from '../compare/tolerance.js';
 import { DEFAULT_ERROR_QUANTILE, type ErrorStat } from '../compare/stats.js';
 import { baselineReasons } from '../baseline.js';
 import { describeMath } from '../model/math.js';
-import { num, sci } from './format.js';
+import { fmtIndex, num, pct, sci } from './format.js';
 
 /** `GRU(input_size=3, hidden_size=4, ..., batch_first=False (from config))`, as in the table. */
 export function configText(c: CaseResult): string {
@@ -165,4 +164,35 @@ export function warningTexts(c: CaseResult): string[] {
 /** One line per way the case failed against --baseline: which tensor, recorded, new, factor. */
 export function baselineTexts(c: CaseResult): string[] {
   return baselineReasons(c);
+}
+
+
+/**
+ * One line saying why a check failed (or what it measured): mismatched/total, the max abs error and
+ * where, the atol that would pass, the tolerances in force, the first bad step. Used as the JUnit
+ * failure message, so it must stand alone.
+ */
+export function mismatchText(k: CheckResult): string {
+  if (k.problem) return k.baseline?.reason ? `${k.problem}; ${k.baseline.reason}` : k.problem;
+  const crit = criterionText(k);
+  const parts = crit ? [crit, `${k.mismatched}/${k.total} elements outside isclose (${pct(k.mismatched, k.total)})`] : [`${k.mismatched}/${k.total} mismatched (${pct(k.mismatched, k.total)})`];
+  if (k.maxAbsIndex) parts.push(`max abs error ${sci(k.maxAbsError)} at ${fmtIndex(k.maxAbsIndex)}`);
+  if (k.nonFiniteMismatched > 0) parts.push(`${k.nonFiniteMismatched} NaN/inf mismatch(es)`);
+  parts.push(k.requiredAtol === null ? 'no atol can pass (NaN/inf)' : `needs atol >= ${sci(k.requiredAtol)}`);
+  parts.push(`tolerance rtol=${num(k.rtol)} atol=${num(k.atol)}`);
+  if (k.firstMismatchStep !== null) parts.push(`first bad step ${k.firstMismatchStep}`);
+  if (k.baseline?.reason) parts.push(`baseline: ${k.baseline.reason}`);
+  return parts.join('; ');
+}
+
+/** `N passed, M failed[, K errors]`. */
+export function countsText(s: RunSummary): string {
+  const { passed, failed, errors } = s.summary;
+  const shard = s.shard ? ` (shard ${s.shard.index}/${s.shard.count}: ${s.summary.cases} of ${s.shard.total} cases)` : '';
+  return `${passed} passed, ${failed} failed${errors > 0 ? `, ${errors} error${errors === 1 ? '' : 's'}` : ''}${shard}`;
+}
+
+/** `gate-order:zrn matches, max abs err 0` — the verdict part of a diagnosis line. */
+export function diagnosisVerdict(d: DiagnosisEntry): string {
+  return `${d.matches ? 'matches' : 'does not match'}, max abs err ${sci(d.maxAbsError)}`;
 }

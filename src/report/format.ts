@@ -8,7 +8,8 @@ export function sci(x: number | null | undefined): string {
 }
 
 export const fmtIndex = (idx: number[] | null): string => (idx ? `[${idx.join(', ')}]` : '');
-export const fmtShape = (shape: number[]): string => `(${shape.join(', ')}${shape.length === 1 ? ',' : ''})`;
+/** A shape as PyTorch prints a size: (3, 4), (5,). (Errors use model/arrays.ts shapeInBrackets.) */
+export const shapeInParens = (shape: number[]): string => `(${shape.join(', ')}${shape.length === 1 ? ',' : ''})`;
 
 export function pct(part: number, total: number): string {
   if (total === 0) return '0%';

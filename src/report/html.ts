@@ -30,11 +30,10 @@ import { deflateSync } from 'node:zlib';
 import type { CaseResult, DiagnosisEntry } from '../result.js';
 import type { CheckResult } from '../result.js';
 import type { RunSummary } from '../result.js';
-import { fmtIndex, fmtShape, pct, sci } from './format.js';
-import { baselineTexts, configText, criterionText, detailsText, fmtCosine, paddedText, presetSources, presetText, toleranceText, warningTexts } from './describe.js';
+import { fmtIndex, shapeInParens, pct, sci } from './format.js';
+import { baselineTexts, configText, countsText, criterionText, detailsText, diagnosisVerdict, fmtCosine, paddedText, presetSources, presetText, toleranceText, warningTexts } from './describe.js';
 import { DEFAULT_ERROR_QUANTILE } from '../compare/stats.js';
 import { escapeControlsKeepLines } from '../io/text.js';
-import { countsText, diagnosisVerdict } from './markdown.js';
 import { argMax, checkLabel, downsampleMax, logFloor, tensorName } from './sparkline.js';
 
 export interface HtmlOptions {
@@ -459,7 +458,7 @@ function checksTable(c: CaseResult): string {
   const head = ['tensor', 'subject vs against', 'shape', 'mismatched', 'max abs err [index]', 'max rel err [index]', `abs err mean / median / ${q}`, `rel err median / ${q}`, 'rel L2', 'cosine', 'atol needed', 'first bad step', ...(criterion ? ['criterion'] : []), 'result'];
   const rows = c.checks.map((k) => {
     const verdict = k.pass ? '<td class="verdict pass">PASS</td>' : '<td class="verdict fail">FAIL</td>';
-    const lead = `<td class="tensor">${esc(tensorName(k))}</td><td>${esc(`${k.subject} vs ${k.against}`)}</td><td class="nw">${esc(fmtShape(k.shape))}</td>`;
+    const lead = `<td class="tensor">${esc(tensorName(k))}</td><td>${esc(`${k.subject} vs ${k.against}`)}</td><td class="nw">${esc(shapeInParens(k.shape))}</td>`;
     if (k.problem) return `<tr class="fail">${lead}<td colspan="${head.length - 4}">${esc(k.problem)}</td>${verdict}</tr>`;
     const nonFinite = k.nonFiniteMismatched > 0 ? ` <span class="warn">+${k.nonFiniteMismatched} NaN/inf</span>` : '';
     const cells = [

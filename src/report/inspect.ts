@@ -7,7 +7,7 @@
 import { Chalk } from 'chalk';
 import utils from 'cli-table3/src/utils.js';
 import type { InspectResult } from '../inspect.js';
-import { fmtShape } from './format.js';
+import { shapeInParens } from './format.js';
 import { escapeControls as term } from '../io/text.js';
 
 const g = (x: number | null): string => (x === null ? '—' : Number(x.toPrecision(4)).toString());
@@ -35,8 +35,8 @@ export function renderInspectTable(r: InspectResult, o: { colorLevel: 0 | 1 | 2 
   const ch = new Chalk({ level: o.colorLevel });
   const t: string[][] = [['array', 'dtype', 'shape', 'min', 'max', 'mean', 'NaN', 'Inf']];
   for (const a of r.arrays) {
-    if (a.text !== undefined) t.push([term(a.name), a.dtype, fmtShape(a.shape), '', '', '', '', '']);
-    else t.push([term(a.name), a.dtype, fmtShape(a.shape), g(a.min), g(a.max), g(a.mean), a.nan ? ch.red(String(a.nan)) : '0', a.inf ? ch.red(String(a.inf)) : '0']);
+    if (a.text !== undefined) t.push([term(a.name), a.dtype, shapeInParens(a.shape), '', '', '', '', '']);
+    else t.push([term(a.name), a.dtype, shapeInParens(a.shape), g(a.min), g(a.max), g(a.mean), a.nan ? ch.red(String(a.nan)) : '0', a.inf ? ch.red(String(a.inf)) : '0']);
   }
   const lines = [ch.bold(term(r.source)), boxTable(t)];
   // Text arrays (the JSON config) below the table: a long string would stretch every column.

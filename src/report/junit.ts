@@ -20,9 +20,8 @@
 import type { CaseResult } from '../result.js';
 import type { CheckResult } from '../result.js';
 import type { RunSummary } from '../result.js';
-import { fmtIndex, fmtShape, sci } from './format.js';
-import { baselineTexts, configText, criterionText, detailsText, paddedText, presetSources, presetText, statsText, toleranceText, warningTexts } from './describe.js';
-import { diagnosisVerdict, mismatchText } from './markdown.js';
+import { fmtIndex, shapeInParens, sci } from './format.js';
+import { baselineTexts, configText, criterionText, detailsText, diagnosisVerdict, mismatchText, paddedText, presetSources, presetText, statsText, toleranceText, warningTexts } from './describe.js';
 import { escapeControlsKeepLines } from '../io/text.js';
 import { tensorName } from './sparkline.js';
 
@@ -74,7 +73,7 @@ function failureBody(k: CheckResult): string {
   if (k.problem) return k.problem;
   const lines = [
     mismatchText(k),
-    `shape ${fmtShape(k.shape)}`,
+    `shape ${shapeInParens(k.shape)}`,
     `max rel error ${sci(k.maxRelError)} ${fmtIndex(k.maxRelIndex)}`.trimEnd(),
     `mean abs error ${sci(k.meanAbsError)}`,
     statsText(k),

@@ -1,9 +1,7 @@
 /**
  * --format markdown: GitHub-flavoured markdown for a pull-request comment or $GITHUB_STEP_SUMMARY.
- * Owns that renderer and the plain-text descriptions of a case (GRU config line, tolerance line,
- * one-line mismatch summary) that the junit and html renderers reuse, so the three say the same
- * thing in the same words. (table.ts keeps its own copies of the config/tolerance lines; they
- * could move to format.ts together.)
+ * The plain-text descriptions every renderer shares (config line, tolerance line, mismatch
+ * summary, counts) are in describe.ts, so all outputs say the same thing in the same words.
  *
  * Everything user-controlled (case paths, error messages) goes through mdText/mdCell: GitHub
  * renders inline HTML and markdown in comments, so a path like `<img src=x onerror=...>.npz` or
@@ -12,44 +10,11 @@
 import type { CaseResult, DiagnosisEntry } from '../result.js';
 import type { CheckResult } from '../result.js';
 import type { RunSummary } from '../result.js';
-import { fmtIndex, fmtShape, num, pct, sci } from './format.js';
+import { fmtIndex, shapeInParens, num, pct, sci } from './format.js';
 import { histogramParts, sparklineParts, tensorName } from './sparkline.js';
-import { baselineTexts, configText, criterionText, detailsText, fmtCosine, paddedText, presetSources, presetText, toleranceText, warningTexts } from './describe.js';
+import { baselineTexts, configText, countsText, criterionText, detailsText, diagnosisVerdict, fmtCosine, mismatchText, paddedText, presetSources, presetText, toleranceText, warningTexts } from './describe.js';
 import { DEFAULT_ERROR_QUANTILE } from '../compare/stats.js';
 import { escapeControls } from '../io/text.js';
-
-// ---------------------------------------------------------------------------------------------
-// Shared plain-text descriptions (no markup; each renderer escapes them its own way).
-
-/**
- * One line saying why a check failed (or what it measured): mismatched/total, the max abs error and
- * where, the atol that would pass, the tolerances in force, the first bad step. Used as the JUnit
- * failure message, so it must stand alone.
- */
-export function mismatchText(k: CheckResult): string {
-  if (k.problem) return k.baseline?.reason ? `${k.problem}; ${k.baseline.reason}` : k.problem;
-  const crit = criterionText(k);
-  const parts = crit ? [crit, `${k.mismatched}/${k.total} elements outside isclose (${pct(k.mismatched, k.total)})`] : [`${k.mismatched}/${k.total} mismatched (${pct(k.mismatched, k.total)})`];
-  if (k.maxAbsIndex) parts.push(`max abs error ${sci(k.maxAbsError)} at ${fmtIndex(k.maxAbsIndex)}`);
-  if (k.nonFiniteMismatched > 0) parts.push(`${k.nonFiniteMismatched} NaN/inf mismatch(es)`);
-  parts.push(k.requiredAtol === null ? 'no atol can pass (NaN/inf)' : `needs atol >= ${sci(k.requiredAtol)}`);
-  parts.push(`tolerance rtol=${num(k.rtol)} atol=${num(k.atol)}`);
-  if (k.firstMismatchStep !== null) parts.push(`first bad step ${k.firstMismatchStep}`);
-  if (k.baseline?.reason) parts.push(`baseline: ${k.baseline.reason}`);
-  return parts.join('; ');
-}
-
-/** `N passed, M failed[, K errors]`. */
-export function countsText(s: RunSummary): string {
-  const { passed, failed, errors } = s.summary;
-  const shard = s.shard ? ` (shard ${s.shard.index}/${s.shard.count}: ${s.summary.cases} of ${s.shard.total} cases)` : '';
-  return `${passed} passed, ${failed} failed${errors > 0 ? `, ${errors} error${errors === 1 ? '' : 's'}` : ''}${shard}`;
-}
-
-/** `gate-order:zrn matches, max abs err 0` — the verdict part of a diagnosis line. */
-export function diagnosisVerdict(d: DiagnosisEntry): string {
-  return `${d.matches ? 'matches' : 'does not match'}, max abs err ${sci(d.maxAbsError)}`;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Markdown escaping.
@@ -82,12 +47,12 @@ function head(q: string, criterion: boolean): string[] {
 function row(k: CheckResult, criterion: boolean): string[] {
   const verdict = k.pass ? '✅ pass' : '❌ FAIL';
   const vs = `${k.subject} vs ${k.against}`;
-  if (k.problem) return [tensorName(k), vs, fmtShape(k.shape), mdText(k.problem), '', '', '', '', '', '', '', ...(criterion ? [''] : []), verdict];
+  if (k.problem) return [tensorName(k), vs, shapeInParens(k.shape), mdText(k.problem), '', '', '', '', '', '', '', ...(criterion ? [''] : []), verdict];
   const nonFinite = k.nonFiniteMismatched > 0 ? ` (+${k.nonFiniteMismatched} NaN/inf)` : '';
   return [
     tensorName(k),
     vs,
-    fmtShape(k.shape),
+    shapeInParens(k.shape),
     `${k.mismatched}/${k.total} (${pct(k.mismatched, k.total)})${nonFinite}`,
     `${sci(k.maxAbsError)} ${fmtIndex(k.maxAbsIndex)}`.trim(),
     `${sci(k.medianAbsError)} / ${sci(k.quantileAbsError)}`,

@@ -10,12 +10,11 @@ import Table from 'cli-table3';
 import type { CaseResult } from '../result.js';
 import type { CheckResult } from '../result.js';
 import type { RunSummary } from '../result.js';
-import { fmtIndex, fmtShape, pct, sci } from './format.js';
-import { baselineTexts, configText, criterionText, detailsText, fmtCosine, paddedText, presetText, toleranceText, warningTexts } from './describe.js';
+import { fmtIndex, shapeInParens, pct, sci } from './format.js';
+import { baselineTexts, configText, countsText, criterionText, detailsText, fmtCosine, paddedText, presetText, toleranceText, warningTexts } from './describe.js';
 import { escapeControls as term } from '../io/text.js';
 import { checkLabel, histogramLine, sparklineLine } from './sparkline.js';
 import { DEFAULT_ERROR_QUANTILE } from '../compare/stats.js';
-import { countsText } from './markdown.js';
 
 export interface TableOptions {
   /** chalk colour level: 0 none, 1 basic, 2 256, 3 truecolor. */
@@ -47,14 +46,14 @@ const LAYOUTS: Column[][] = [
 function checkCells(k: CheckResult, ch: ChalkInstance): Record<Column, string> {
   const verdict = k.pass ? ch.green('PASS') : ch.red.bold('FAIL');
   const first = k.firstMismatchStep === null ? (k.tensor === 'output' ? '—' : '') : String(k.firstMismatchStep);
-  if (k.problem) return { tensor: checkLabel(k), shape: fmtShape(k.shape), mismatched: ch.red(term(k.problem)), maxAbs: '', maxRel: '', stats: '', relL2: '', cosine: '', atol: '', first: '', result: verdict };
+  if (k.problem) return { tensor: checkLabel(k), shape: shapeInParens(k.shape), mismatched: ch.red(term(k.problem)), maxAbs: '', maxRel: '', stats: '', relL2: '', cosine: '', atol: '', first: '', result: verdict };
   const mism = `${k.mismatched}/${k.total} (${pct(k.mismatched, k.total)})`;
   const nonFinite = k.nonFiniteMismatched > 0 ? ch.yellow(` +${k.nonFiniteMismatched} NaN/inf`) : '';
   // With a statistic criterion the count is for information: red only when it decides.
   const decides = !k.checkErrorStat || k.checkErrorStat === 'elemwise';
   return {
     tensor: checkLabel(k),
-    shape: fmtShape(k.shape),
+    shape: shapeInParens(k.shape),
     mismatched: k.mismatched > 0 && decides ? ch.red(mism) : mism,
     maxAbs: `${sci(k.maxAbsError)} ${ch.dim(fmtIndex(k.maxAbsIndex))}${nonFinite}`,
     maxRel: `${sci(k.maxRelError)} ${ch.dim(fmtIndex(k.maxRelIndex))}`,
