@@ -15,10 +15,9 @@ const here = dirname(fileURLToPath(import.meta.url));
 
 /**
  * float32 terms summed before a block is widened into the float64 sums (see gemm.wat). 64, not 32:
- * L (32x100x512) ran 8% faster (warm, one thread, best of 4 in each of 5 processes per build,
- * alternating: 455 against 493 ms; 128 gave 436) and the fast engine's largest distance from the
- * reference went from 2.9e-7 to 3.7e-7 on the bench cases (6.5e-7 at 128: too near the 1e-6 the
- * engine tests hold it to, the 400-step one included).
+ * fewer widenings make the large products faster, and the fast engine stays well inside the 1e-6
+ * of the reference the engine tests hold it to. 128 is faster still but comes too near that bound
+ * (the 400-step test included). Figures in bench/README.md.
  */
 export const KB = 64;
 
@@ -42,9 +41,8 @@ export const UNROLL = Number(process.env.GRU_CHECK_UNROLL ?? 4);
  *   - a trip round the loop does `unroll` steps of k, the pointers moving once per trip, with an exit
  *     after each step but the last (a KB block may end anywhere). The exits are what keep the next
  *     step's loads below this step's multiply-adds, whose results are live on them. 1 step per trip
- *     paid a stack check, two zero-extending moves and two pointer adds per two steps (V8 unrolls
- *     by two itself); measured, 4 steps per trip with the shuffles: 5.8 cycles per step of $tile4
- *     against 6.5 (tile alone, data in L1).
+ *     pays a stack check, two zero-extending moves and two pointer adds per two steps (V8 unrolls
+ *     by two itself); 4 steps per trip with the shuffles take fewer cycles per step of $tile4.
  */
 export function tile(R, unroll = UNROLL) {
   const L = (n) => `(local.get $${n})`;
@@ -227,13 +225,11 @@ const keepLoad = (k, p) => `(if (local.get $${p}) (then ` +
 const keepStore = (k, p) => `(if (local.get $${p}) (then (i32.store offset=8 (local.get $${p}) (local.get $${k}_f))))`;
 /**
  * x into the keep buffer when its bucket ($bk) is marked, with no branch on the mark: the marks of
- * neighbouring values are as good as random, and a branch on them mispredicted. x goes to the
+ * neighbouring values are as good as random, and a branch on them mispredicts. x goes to the
  * buffer's next free slot either way and the fill moves on only for a marked one, so a value not
  * kept is overwritten by the next one kept or lies past the fill. One buffer for both ranges a
  * sample names (the median's and the quantile's): two, each with its own fill and a cap tested at
- * every value, held 14 values in the loop where this holds 6, and the scan spilled them (the scan
- * of 819k M-like float32 differences, warm, in one process, in turn, best of 31: 12.1 ms with two
- * buffers against 10.5 with one).
+ * every value, hold 14 values in the loop where this holds 6, and the scan spills them.
  */
 const keep = (k, x) => `(if (local.get $${k}_t) (then ` +
   `(f64.store (i32.add (local.get $${k}_b) (i32.shl (local.get $${k}_f) (i32.const 3))) (local.get $${x})) ` +

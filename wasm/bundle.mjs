@@ -32,8 +32,8 @@ await build({
 
 /**
  * commander requires node:child_process when it loads, for executable subcommands, which gru-check
- * has none of; loading it (and node:net under it) took 5-11 ms of every run (--cpu-prof on a
- * sample). In the bundle commander gets an object that requires it on first use instead.
+ * has none of; loading it (and node:net under it) is a noticeable part of every run's start. In
+ * the bundle commander gets an object that requires it on first use instead.
  */
 function lazyChildProcess() {
   return {

@@ -8,16 +8,16 @@
 ;; isclose.ts.
 ;;
 ;; Why wasm: compare runs once per check in a fresh CLI process, where JavaScript runs on baseline
-;; code until the JIT has seen enough of it: the same scan in JS cost more than the GRU itself on a
-;; 16x200x256 output (190 ms cold, 66 ms warm, for 819k elements). For a case of 256 KiB or more
+;; code until the JIT has seen enough of it, so the same scan in JS costs more than the GRU itself
+;; on a mid-sized case's output (figures in bench/README.md). For a case of 256 KiB or more
 ;; the CLI compiles this module optimized before the run (src/cli/early.ts), so it runs at full
 ;; speed from the first element. scan takes two common elements at a time with SIMD; the build
 ;; without SIMD (compare-plain.wasm, the blocks between the "pair" marks dropped) is loaded where
 ;; the runtime has no wasm SIMD, and the kernel test holds the two to the same results.
 ;;
 ;; Values are float64; a chunk's counts are i32, added into the float64 state at its end. The
-;; order of every sum is the element order, as in the JS it replaced, so results are the same to
-;; the last bit.
+;; order of every sum is the element order, as in a plain loop over the elements, so results are
+;; the same to the last bit.
 (module
   (memory (export "memory") 1)
 
@@ -40,7 +40,7 @@
   ;; histogram h of nb buckets: out gets, per rank, the bucket and the count below it (two f64).
   ;; Returns how many ranks it placed (k unless a rank is past the histogram's total). The walk
   ;; over up to 2^19 buckets is here rather than in JavaScript, where a fresh process runs it on
-  ;; the interpreter (measured 3-7 ms for 32768 buckets, cold).
+  ;; the interpreter.
   (func (export "locate") (param $h i32) (param $nb i32) (param $ranks i32) (param $k i32) (param $out i32) (result i32)
     (local $d i32) (local $j i32) (local $below f64) (local $c f64)
     (block $done
@@ -83,14 +83,14 @@
   ;; the values that match the prefix so far and finds the rank's digit, which lengthens the prefix;
   ;; after the last level the prefix is the value. The matching values are copied out (to t0 or t1)
   ;; only when they are at most an eighth of those looked at: a copy of most of them cost more than
-  ;; the passes it saves, in first touches of new memory in a fresh process (on M, 16x200x256, the
-  ;; median's bucket is two thirds of the values kept around it). Ties — float32 differences are
+  ;; the passes it saves, in first touches of new memory in a fresh process (a median's bucket can
+  ;; hold most of the values kept around it). Ties — float32 differences are
   ;; multiples of an ulp, so a bucket is often thousands of copies of a few values — end the select
   ;; as soon as every matching value is the same one. The passes have no branch on the data: a value
   ;; that does not match adds 0 to its digit's count, and the copy writes every value and moves on
   ;; past the matching ones (hence the room for one more). Here rather than in compare/stats.ts's
-  ;; JavaScript select for the same reason as locate (measured: 25 ms cold on 42k tied values,
-  ;; under 1 here).
+  ;; JavaScript select for the same reason as locate: a fresh process would run that on the
+  ;; interpreter, many times slower on a bucket of tied values.
   (func (export "select_rank") (param $src i32) (param $m i32) (param $rank i32) (param $t0 i32) (param $t1 i32) (param $hist i32)
     (param $level0 i32) (param $prefix i64) (result f64)
     (local $cur i32) (local $other i32) (local $level i32) (local $shift i64) (local $mask i64)
@@ -202,8 +202,8 @@
   ;;
   ;; Written for the common element (finite, close, e != 0): its path has no counter that can be
   ;; derived afterwards (finite and relative counts are the chunk less the rare exclusions), the
-  ;; counts are i32, and a max with no value yet starts at -1 so one comparison updates it — the
-  ;; first version, a float64 count and an "or none yet" test per statistic, ran 4x slower.
+  ;; counts are i32, and a max with no value yet starts at -1 so one comparison updates it: a
+  ;; float64 count and an "or none yet" test per statistic make the scan several times slower.
   (func (export "scan_AE")
     (param $a i32) (param $e i32) (param $n i32) (param $base f64) (param $bits i32)
     (param $atol f64) (param $rtol f64) (param $eqnan i32) (param $st i32)
@@ -253,7 +253,7 @@
         (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
         ;; A segment: elements up to the next step boundary or heatmap column wrap or row change, so
         ;; the step, row and per-step maximum's address are constant inside it and the heatmap cell
-        ;; just advances. Counting these per element instead cost a fifth of the scan (measured).
+        ;; just advances. Counting these per element instead costs a large share of the scan.
         (local.set $end (local.get $n))
         (if (local.get $steps)
           (then
@@ -296,7 +296,7 @@
           ;; Maxima: a test on both lanes at once that is almost never true, and then the lanes in
           ;; order; or a vector max where no index is wanted. f64.max would be no better than a
           ;; branch on which lane is larger, which V8 compiles it to (and which mispredicts half the
-          ;; time: that made this path no faster than the one-element one, measured).
+          ;; time, and would make this path no faster than the one-element one).
           (if (v128.any_true (f64x2.gt (local.get $vd) (f64x2.splat (local.get $maxAbs))))
             (then
               (if (f64.gt (local.get $d) (local.get $maxAbs))
@@ -549,8 +549,8 @@
   ;; sample: the keep plan's sample (compare/kernel.ts keepPlan), n elements of a and e copied
   ;; side by side: |a - e| where finite into od (float64), and the ratio |a - e| / |e| where e != 0
   ;; and the ratio is finite into orr, each in element order; the scan's rules. Returns the count
-  ;; of the first, stores the second's as i32 at nr. In wasm: the same loop in JavaScript ran on
-  ;; the interpreter in a fresh process and took 2-7 ms for 4096 elements (measured on M).
+  ;; of the first, stores the second's as i32 at nr. In wasm: the same loop in JavaScript runs on
+  ;; the interpreter in a fresh process, a cost every big check would pay.
   (func (export "sample_AE") (param $a i32) (param $e i32) (param $n i32) (param $od i32) (param $orr i32) (param $nr i32) (result i32)
     (local $i i32) (local $ei f64) (local $d f64) (local $ae f64) (local $q f64) (local $kd i32) (local $kr i32)
     (block $done

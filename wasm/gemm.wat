@@ -27,15 +27,15 @@
   (memory (export "memory") 1)
   ;; CONSTANTS: build.mjs puts every f64x2.splat / i64x2.splat of a constant in
   ;; this file in a table at the start of memory, here, and loads it from there: V8 (Node 20)
-  ;; rebuilds a splat constant with three instructions at each use, which was a third of $exp's
-  ;; code. It also exports heap_base, the first byte past the table, where allocation starts.
+  ;; rebuilds a splat constant with three instructions at each use, which bloats $exp's code.
+  ;; It also exports heap_base, the first byte past the table, where allocation starts.
 
   ;; The register tiles, written out by wasm/build.mjs (tile() there, which says how they are built):
   ;;   (func $tileR (param $ap i32) (param $k i32) (param $p i32) (param $c0 i32) (param $ldcb i32) (param $accum i32))
   ;; R rows of A against one panel: C rows c0, c0 + ldcb, ... (f64, 64 bytes each) = or += those
   ;; rows · panel. $tile4's four rows come packed (pack4 below): ap holds, for each k, the four rows'
-  ;; values side by side, so one pointer walks them with constant offsets — the first version kept a
-  ;; pointer per row and spent a third of its instructions advancing them. $tile1 reads one row of A
+  ;; values side by side, so one pointer walks them with constant offsets, where a pointer per row
+  ;; would spend a large share of the tile's instructions advancing them. $tile1 reads one row of A
   ;; in place. Both sum each row in the same order (one float32 chain per column over a KB block,
   ;; then into float64), so a row's result does not depend on which tile computed it — results are
   ;; the same whatever the batch split across threads.
