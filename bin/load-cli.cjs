@@ -1,8 +1,8 @@
 // Loads the bundled CLI, dist/engine/cli-bundle.cjs (wasm/bundle.mjs), with V8's code cache for it,
 // dist/engine/cli-bundle.cache, written by `npm run build` after a warm-up run. The cache holds the
 // bytecode of every function that run compiled, so a fresh process neither parses the 0.5 MB
-// bundle nor compiles those functions again: every CI invocation pays that otherwise (measured in
-// the README's Speed section). Node 22 has module.enableCompileCache() for this; Node 20 does not,
+// bundle nor compiles those functions again: every CI invocation pays that otherwise (docs/speed.md
+// has the bench). Node 22 has module.enableCompileCache() for this; Node 20 does not,
 // so it is done here, with vm.Script's cachedData, in the way Node's CommonJS loader runs a file.
 //
 // V8 checks a cache against its own version and flags and the source's length only. So the cache
@@ -11,9 +11,8 @@
 // to V8 at all, and one V8 rejects is simply not used: the bundle is then compiled as usual.
 //
 // CommonJS, as is the launcher: an ES module that imports Node's built-in modules pays for an ES
-// module facade over each one's exports (fs, zlib and vm here), and Node's ES module loader itself.
-// Measured on samples/unbatched.npz, 60 fresh runs each in turn: the process's start to its exit
-// took 136 / 223 ms (minimum / median) against 146 / 229 as ES modules.
+// module facade over each one's exports (fs, zlib and vm here), and Node's ES module loader itself:
+// a fresh process ends sooner with this file as CommonJS (figures in bench/README.md).
 'use strict';
 const { readFileSync, renameSync, writeFileSync } = require('node:fs');
 const { createRequire } = require('node:module');

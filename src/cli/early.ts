@@ -5,9 +5,9 @@
  *      build; Node 20 has it only behind a flag) and eager, optimizing compilation (no lazy
  *      compile, no dynamic tier-up: the kernel starts at full speed instead of on baseline code).
  *      The compiled module keeps what it was compiled with. Putting the flags back matters: while
- *      any of them differs from V8's defaults, every worker thread starts about twice as slowly
- *      (~70 ms against ~35 ms here, measured), as V8 cannot use its startup code cache for a
- *      different flag set. V8 flags are process-wide, so only the CLI sets them, never the library.
+ *      any of them differs from V8's defaults, every worker thread starts about twice as slowly,
+ *      as V8 cannot use its startup code cache for a different flag set. V8 flags are
+ *      process-wide, so only the CLI sets them, never the library.
  *   2. start the engine's workers for a run that will want them, so their start overlaps loading
  *      the case instead of coming after.
  * argv is only looked at here: commander parses it properly later (and refuses what is wrong).
@@ -62,8 +62,8 @@ export function startEngine(argv: readonly string[]): void {
   const big = largest >= PREWARM_BYTES;
   const fast = at('--engine') !== 'reference';
   // The compare kernel only for a case of COMPARE_BYTES or more: compiling all of it optimized
-  // took 1-10 ms here, which a small sample's comparison (4 ms on baseline code) never wins back;
-  // on S (64k elements, 0.55 MiB) it does (compareMs 9 ms optimized, 12-18 on baseline code).
+  // costs more than a small sample's whole comparison on baseline code, so it never wins that
+  // back; on a case the size of the bench's S (64k elements, 0.55 MiB) it does.
   // A suite names its cases inside: it gets the compiled kernel whatever their sizes.
   compileKernels(fast, largest >= COMPARE_BYTES || at('--suite') !== undefined);
   if (!fast) return;

@@ -97,7 +97,7 @@ export function* directionWork(task: DirectionJob, b0: number, b1: number, k: Ke
 /**
  * Time step t for every row; gi rows for the step start at giRow0. A plain function rather than
  * part of the generator: V8 optimizes it like any hot function, where code resumed inside a
- * generator measured a few percent slower.
+ * generator runs a few percent slower.
  */
 function step(task: DirectionJob, b0: number, b1: number, k: Kernel, t: number, giRow0: number): void {
   const { batchSize: B, hiddenSize: H, lengths, output } = task;

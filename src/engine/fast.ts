@@ -39,7 +39,7 @@ export interface FastOptions extends RunControl {
 /**
  * Below this many flops the default stays on one thread: a piece handed to a worker must pay for
  * its own weight packing and a message round trip per layer, and a cold worker's first compile.
- * Measured with `npm run bench` (cold CLI runs): see the README's Speed section.
+ * Measured with `npm run bench` (cold CLI runs): see docs/speed.md.
  */
 export const MIN_PARALLEL_FLOPS = 2e8;
 
@@ -163,7 +163,7 @@ export function fastRunner(run: GruRunInput, options: GruRunOptions & FastOption
   const D = run.params.bidirectional ? 2 : 1;
   // One direction: two batch ranges per thread (of at least 4 rows, one register tile), so a worker
   // that joins late still finds work and the threads end together. Two directions are the pieces
-  // themselves: cutting them further measured slower (smaller products, more per-step overhead).
+  // themselves: cutting them further is slower (smaller products, more per-step overhead).
   const perThread = D === 1 ? 2 : 1;
   const splits = Math.max(1, Math.min(run.batchSize, Math.max(Math.floor(threads / D), Math.min(Math.floor(run.batchSize / 4), Math.ceil((perThread * threads) / D)))));
   const module = gemmModule();

@@ -9,8 +9,8 @@
  * one thread: nobody ever waits for a piece that a free thread could have taken.
  *
  * A cold worker costs an isolate, Node's bootstrap, this module graph and a first compile of its hot
- * code (about 100 ms here); `prewarm` (the CLI calls it before it even loads the case) lets that
- * overlap the load.
+ * code, more than a small run takes; `prewarm` (the CLI calls it before it even loads the case)
+ * lets that overlap the load.
  *
  * Under tsx (tests, bench) this file is src/engine/pool.ts and the worker is a .ts file that plain
  * Node cannot load in a worker (loader hooks are not inherited on Node 20), so the worker is then

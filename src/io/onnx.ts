@@ -25,7 +25,7 @@ import type { NdArray, NumericData, OnnxAttribute, OnnxGraph, OnnxNode, OnnxValu
 
 /**
  * The generated decoder (and protobufjs under it) is loaded on the first .onnx file, not at start:
- * importing it costs ~50 ms, which every `gru-check run case.npz` would otherwise pay.
+ * importing it is slow, and every `gru-check run case.npz` would otherwise pay for it.
  */
 let decoder: (typeof OnnxProtoModule)['onnx'] | undefined;
 function schema(): (typeof OnnxProtoModule)['onnx'] {
