@@ -49,10 +49,9 @@ const STATE = 20;
 
 /**
  * Elements per chunk: 384 KiB for a float64 and a float32 chunk, which stay in L2 between the copy
- * and the scan. Small on purpose: the kernel's memory is fresh, and on this VM a first touch costs
- * about 3 us a 4 KiB page (10 MiB took 7-9 ms, more than the copy itself). A whole-tensor chunk of
- * 2^21 elements took 1870 more page faults on M (16x200x256) and 3640 more on L (32x100x512)
- * (`/usr/bin/time -f %R`).
+ * and the scan. Small on purpose: the kernel's memory is fresh, and the first touch of a fresh page
+ * costs more than copying into it, so a small chunk whose pages are reused beats a whole-tensor
+ * one, which would touch thousands more pages on a mid-sized case.
  */
 const CHUNK = 1 << 15;
 let chunkElements = CHUNK;
@@ -65,9 +64,8 @@ export function chunkForTests(n: number): () => void {
 /**
  * Histogram buckets: the top 15 bits past the sign (1/16 of an octave), compare/stats.ts's; for a
  * tensor of at most SORT_UP_TO elements, 11 (octaves), since every walk over the histogram costs
- * its length and a few values are sorted anyway. Finer ones (19 bits) were tried to keep fewer
- * values for the select: no faster once the select ran in wasm (measured on M and L), and 16 times
- * the tables to clear.
+ * its length and a few values are sorted anyway. Finer ones (19 bits) would keep fewer values for
+ * the select, but are no faster with the select in wasm and have 16 times the tables to clear.
  */
 const FINE = 15;
 /** A plan entry: lo0 hi0 lo1 hi1 (f64), buf0 buf1 (i32 addresses), fill0 fill1 (i32). */
@@ -319,8 +317,7 @@ export function scanTensors(a: ArrayLike<number>, e: ArrayLike<number>, n: numbe
       if (pending.some((p) => p !== null)) jobs.push(...gatherPass(pending));
       if (jobs.length === 0) return;
       // A few values are sorted outright (TypedArray sort is built into V8): select_rank clears a
-      // 65536-bucket table per level, which dominated comparing a small tensor (measured: a
-      // 60-element check took 2.6 ms that way).
+      // 65536-bucket table per level, which would dominate comparing a small tensor.
       const sorted = new Map<number, Float64Array>();
       const big = jobs.filter((x) => x.m > SORT_UP_TO);
       for (const x of jobs) {
@@ -332,7 +329,7 @@ export function scanTensors(a: ArrayLike<number>, e: ArrayLike<number>, n: numbe
       if (big.length === 0) return;
       // Each rank's bucket, from the histogram that counted its buffer (its group's values are
       // those of buckets first, first + 1, ...): the select starts there and looks only at that
-      // bucket's values. On M (16x200x256) the selects took 30-45% less time (warm, in turn).
+      // bucket's values, which makes the selects markedly cheaper.
       if (bits === FINE) {
         for (const x of big) {
           const hist = new Int32Array(k.memory.buffer, hists[x.which]!, buckets);
@@ -344,7 +341,7 @@ export function scanTensors(a: ArrayLike<number>, e: ArrayLike<number>, n: numbe
       }
       // The select's scratch: its digit counts where the two tensors' chunk was, when it is big
       // enough (the scan and any gather are done with it, and its pages are already touched: fresh
-      // ones cost a first select 2-3 ms more in a fresh process), else new memory; and room for
+      // ones would make a first select pay for their first touch), else new memory; and room for
       // the values it copies out (an eighth of a buffer at most, select_rank), touched only if it does.
       const room = Math.floor(Math.max(...big.map((x) => x.m)) / 8) + 1;
       const hist = 4 * 65536 <= tensorBytes ? A : lay.take(4 * 65536);
@@ -438,8 +435,8 @@ interface Keep {
 /**
  * Where keepPlan samples a tensor of n elements: runs of `run` consecutive elements (SAMPLE in all)
  * starting every `stride` elements, a prime, so the runs do not line up with an axis. Runs, not
- * single elements: a stride past a page missed the cache and the TLB at every element, and 3900
- * single samples took 2.4-3.7 ms here (M); a run of 8 is one cache line of float64.
+ * single elements: a stride past a page misses the cache and the TLB at every element; a run of 8
+ * is one cache line of float64.
  */
 export function samplePlan(n: number): { stride: number; run: number } {
   const run = 8;
@@ -514,8 +511,8 @@ function keepPlan(k: CompareExports, kinds: Kinds, a: ArrayLike<number>, e: Arra
 
 /**
  * The index of the first of `sorted` (ascending, non-negative) in bucket b or above, by bisection:
- * bucketOf is monotonic on non-negative doubles. Counting with a filter instead called bucketOf on
- * every sampled value, which a fresh process runs on the interpreter (a few ms per check).
+ * bucketOf is monotonic on non-negative doubles. Counting with a filter instead would call bucketOf
+ * on every sampled value, which a fresh process runs on the interpreter.
  */
 function firstInBucket(sorted: Float64Array, b: number): number {
   let lo = 0;

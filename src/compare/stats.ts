@@ -10,8 +10,8 @@
  *               x[lo] + (p − lo)·(x[lo+1] − x[lo]); numpy evaluates that lerp as hi − (hi − lo)·(1 − f)
  *               for f >= 0.5, and so does this file, so results agree to the last bit.
  *
- * Why a radix select: compare runs on tensors of millions of elements and its time is a measured
- * share of a run (a sort of 6.5M doubles took about 0.85 s here). Non-negative finite doubles order
+ * Why a radix select: compare runs on tensors of millions of elements, where a sort alone would take
+ * a large share of a run. Non-negative finite doubles order
  * like their bit patterns read as unsigned integers, so a histogram of the top 16 bits (sign,
  * exponent and 4 mantissa bits: 1/16 of an octave per bucket) finds the bucket holding each wanted
  * rank in one pass; a second pass copies out just those buckets, and the next 16 bits narrow them

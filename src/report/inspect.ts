@@ -1,8 +1,8 @@
 /**
  * Renderers for `inspect`: a table of arrays and the inferred GRU, or the same as JSON. The table
- * is drawn here rather than by cli-table3, whose layout is quadratic in the rows (20,000 arrays
- * took 45 s): one pass to measure each column, one to draw, with cli-table3's own width function
- * and border characters so the output is the same.
+ * is drawn here rather than by cli-table3, whose layout is quadratic in the rows (a file of many
+ * thousands of arrays takes it many seconds): one pass to measure each column, one to draw, with
+ * cli-table3's own width function and border characters so the output is the same.
  */
 import { Chalk } from 'chalk';
 import utils from 'cli-table3/src/utils.js';
