@@ -9,8 +9,8 @@
  *   2. Warm: the same GRUs computed again and again in one process (workers warm), 1 and 2 threads.
  *   3. PyTorch 1.13 on the same shapes, timed inside Python: one thread (torch.set_num_threads(1),
  *      OPENBLAS_NUM_THREADS=1), measured between the cold runs of 1. so that the ratio is of times
- *      taken together, and the best of every torch x OpenBLAS thread setting tried (on this
- *      2-core machine they oversubscribe when both are 2).
+ *      taken together, and the best of every torch x OpenBLAS thread setting tried (on a 2-core
+ *      machine they oversubscribe when both are 2).
  *   4. diagnose against run, cold: on deep-bidir with a port that ignored h0 (named) and one with a
  *      mistake diagnose has no name for (it searches everything), and on every port of
  *      test/fixtures/diagnose.
@@ -36,7 +36,7 @@ const ROOT = join(import.meta.dirname, '..');
 const BIN = join(ROOT, 'bin', 'gru-check.cjs');
 const PY = '/usr/bin/python3';
 const QUICK = process.argv.includes('--quick');
-/** Cold runs per setting; settings alternate so a load on this shared VM hits both alike. */
+/** Cold runs per setting; settings alternate so a load on a shared host hits both alike. */
 const COLD_RUNS = QUICK ? 5 : 9;
 const WARM_RUNS = 7;
 
@@ -168,9 +168,9 @@ async function main(): Promise<void> {
         const file = join(dir, `${w.name}.npz`);
         const one: ColdRun[] = [];
         const def: ColdRun[] = [];
-        // PyTorch on one thread is measured between our runs too (every third pair): on this
-        // shared VM the host's load moves by 2x over minutes, and a ratio of times taken minutes
-        // apart would measure the host.
+        // PyTorch on one thread is measured between our runs too (every third pair): on a shared
+        // host the load moves over minutes, and a ratio of times taken minutes apart would measure
+        // the host.
         const torchHere: number[] = [];
         const avx2Here: number[] = [];
         for (let i = 0; i < COLD_RUNS; i++) {

@@ -60,9 +60,9 @@ interface WireTensor {
 
 /**
  * The child process that holds ONNX Runtime. ONNX Runtime's run blocks the thread it is called on
- * (a 1.4 s GRU run let no timer fire), so in the CLI's own thread a Ctrl-C waited for it and was
- * then lost when the rest of the run finished without another turn of the event loop: the report
- * and baseline were written and the exit was 0. A worker thread is not enough: process.exit while
+ * (no timer fires until it returns), so in the CLI's own thread a Ctrl-C would wait for it and then
+ * be lost when the rest of the run finishes without another turn of the event loop: the report and
+ * baseline written, and exit 0. A worker thread is not enough: process.exit while
  * ONNX Runtime runs in one aborts the process (SIGABRT, "terminate called after throwing an
  * instance of 'Napi::Error'"). In a child process the CLI only waits for a message, its SIGINT
  * handler exits 130 at once, and the child is killed on the way out. The child's stdout and stderr

@@ -124,7 +124,7 @@ const MAX_STRING_LENGTH = bufferConstants.MAX_STRING_LENGTH;
 /**
  * Why decoding `n` bytes of a pickle string failed, in words: bytes that are not UTF-8 (the
  * decoder's TypeError), or a valid string longer than a JavaScript string can hold (V8's
- * "Cannot create a string longer than ..." — a 600 MB name was once called "not valid UTF-8").
+ * "Cannot create a string longer than ..."), which must not be reported as "not valid UTF-8".
  */
 export function utf8Failure(e: unknown, n: number, what: string, maxChars = MAX_STRING_LENGTH): string {
   if ((e as NodeJS.ErrnoException)?.code === 'ERR_ENCODING_INVALID_ENCODED_DATA') return `${what} is not valid UTF-8`;
