@@ -148,8 +148,8 @@
 
   ;; ---- GRU gates, in float64 ---------------------------------------------------------------------
   ;; The products above feed these: every sum, the nonlinearities and the state update are in
-  ;; double, as in src/gru/cell.ts. exp is computed here rather than by Math.exp because the gate
-  ;; loop was half the run time in JS: range reduction x = k·ln2 + r, |r| <= ln2/2 (ln2 split in
+  ;; double, as in src/gru/cell.ts. exp is computed here rather than by Math.exp because in JS the
+  ;; gate loop takes a large share of the run time: range reduction x = k·ln2 + r, |r| <= ln2/2 (ln2 split in
   ;; fdlibm's hi/lo parts), then the degree-13 Taylor polynomial (truncation < 1e-17 relative),
   ;; evaluated by Estrin's scheme because Horner's 13-long dependency chain made it latency-bound,
   ;; and 2^k built in the exponent bits. tanh(x) = 1 - 2/(e^(2x) + 1) and σ(x) = 1/(1 + e^(-x)).
