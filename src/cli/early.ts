@@ -20,7 +20,9 @@ import { setFlagsFromString } from 'node:v8';
 import { prewarm } from '../engine/pool.js';
 import { compareModule, gemmModule } from '../wasm/load.js';
 
+/** A case of at least this many bytes is big enough that the default may use a second thread: its workers start before it loads. */
 export const PREWARM_BYTES = 1 << 20;
+/** A case of at least this many bytes gets the compare kernel compiled optimized before the run (see startEngine). */
 export const COMPARE_BYTES = 1 << 18;
 
 /** A module holding one f32x4.relaxed_madd: valid only where relaxed SIMD is on. */

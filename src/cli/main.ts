@@ -135,12 +135,11 @@ async function checkOptions(flags: Flags, io: CliIO, loadFile: (path: string, ma
 }
 
 /**
- * Cases of at least this many bytes (file or --weights) are big enough that the default may use a
- * second thread: their workers start now, while the case loads, so they are warm when the GRU
- * starts (the fast engine takes only warm workers by default). Smaller cases never start one: on
- * a small sample a worker's start costs more than the whole run.
+ * Starts the fast engine's workers now, while the case loads, for a run that may use a second
+ * thread: --threads above 1, or a case (file or --weights) of at least PREWARM_BYTES. They are then
+ * warm when the GRU starts (the fast engine takes only warm workers by default). Smaller cases never
+ * start one: on a small sample a worker's start costs more than the whole run.
  */
-
 function maybePrewarm(paths: string[], flags: Flags): void {
   if (flags.engine !== 'fast' || flags.threads === 1) return;
   const size = (p: string): number => {
