@@ -35,7 +35,6 @@ const EXCEPTIONS: ReadonlyMap<string, string> = new Map([
     'the whole opcode set a state_dict may use is visible in one place, which is what a reviewer ' +
     'of a restricted unpickler needs to see'],
   ['candidate/align.ts alignCandidate', 'not yet split'],
-  ['compare/kernel.ts scanTensors', 'not yet split'],
   ['engine/fast.ts fastRunner', 'not yet split'],
   ['engine/pool.ts shareQueue', 'not yet split'],
   ['io/json.ts parseBoundedJson', 'not yet split'],

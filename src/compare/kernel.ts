@@ -181,42 +181,95 @@ function put(k: CompareExports, at: number, src: ArrayLike<number>, s0: number, 
   else for (let i = s0; i < s1; i++) view[i - s0] = src[i]!;
 }
 
+/** Where one scan's buffers lie in the kernel's memory (byte addresses; 0 for one not made). */
+interface ScanMemory {
+  k: CompareExports;
+  lay: Layout;
+  /** Top bits per histogram bucket: FINE, or 11 for a tensor of at most SORT_UP_TO elements. */
+  bits: number;
+  buckets: number;
+  st: number;
+  /** locate's ranks and answers (at most 4 ranks). */
+  scratch: number;
+  /** octaves' 2048 counts. */
+  oct: number;
+  /** The histograms of |a - e|, of the ratios and of |e| (ABS, REL, EXP). */
+  hists: [number, number, number];
+  steps: number;
+  inner: number;
+  /** max |a - e| per step, and per heatmap cell. */
+  sm: number;
+  mp: number;
+  /** Elements per chunk, and the two chunk buffers. */
+  chunk: number;
+  A: number;
+  E: number;
+  /** Bytes from A to the end of E: the chunk buffers, contiguous. */
+  tensorBytes: number;
+}
+
+/** The two tensors compared: n elements each, and their element types. */
+interface Tensors {
+  a: ArrayLike<number>;
+  e: ArrayLike<number>;
+  n: number;
+  kinds: Kinds;
+}
+
+/** The keep tables of |a - e| and of the ratios (keepPlan), for a tensor big enough to keep. */
+type Keeps = [Keep | undefined, Keep | undefined];
+
 /** One pass over a and e (n elements each): isclose, metrics, sums, histograms and maxima. */
 export function scanTensors(a: ArrayLike<number>, e: ArrayLike<number>, n: number, q: ScanRequest): ScanResult {
   const k = kernel();
-  const kinds = `${kindOf(a)}${kindOf(e)}` as Kinds;
-  const scan = k[`scan_${kinds}`];
-  const gather = k[`gather_${kinds}`];
-  const bits = n <= SORT_UP_TO ? 11 : FINE;
+  const t: Tensors = { a, e, n, kinds: `${kindOf(a)}${kindOf(e)}` as Kinds };
+  const mem = layOutScan(k, t, q);
+  // Keep tables are in FINE buckets: KEEP_FROM is past SORT_UP_TO.
+  const keeps: Keeps = n > KEEP_FROM && q.stats ? keepPlan(k, t.kinds, a, e, n, mem.chunk, [0.5, q.quantile], mem.lay) : [undefined, undefined];
+  fit(k, mem.lay.top);
+  clearScan(mem, keeps);
+  scanPass(mem, t, q, keeps);
+  return scanResult(mem, t, q, keeps);
+}
+
+/** Takes the scan's buffers, in this order: state, scratch, octaves, histograms, maxima, chunks. */
+function layOutScan(k: CompareExports, t: Tensors, q: ScanRequest): ScanMemory {
+  const bits = t.n <= SORT_UP_TO ? 11 : FINE;
   const buckets = 1 << bits;
   const lay = new Layout();
   const st = lay.take(8 * STATE);
-  // locate's ranks and answers (at most 4 ranks), and octaves' 2048 counts.
   const scratch = lay.take(128);
   const oct = lay.take(8 * 2048);
   const ha = q.stats ? lay.take(4 * buckets) : 0;
   const hr = q.stats ? lay.take(4 * buckets) : 0;
   const he = q.exp ? lay.take(4 * buckets) : 0;
-  const hists = [ha, hr, he];
   const steps = q.time?.steps ?? 0;
   const inner = q.time?.inner ?? 1;
   const sm = q.time?.max && steps > 0 ? lay.take(8 * steps) : 0;
   const mp = q.map ? lay.take(8 * q.map.R * q.map.C) : 0;
-  const chunk = Math.max(1, Math.min(n, chunkElements));
-  const A = lay.take((kinds[0] === 'f' ? 4 : 8) * chunk);
-  const E = lay.take((kinds[1] === 'f' ? 4 : 8) * chunk);
-  /** Bytes from A to the end of E: the chunk buffers, contiguous. */
-  const tensorBytes = lay.top - A;
-  // Keep tables are in FINE buckets: KEEP_FROM is past SORT_UP_TO.
-  const keeps = n > KEEP_FROM && q.stats ? keepPlan(k, kinds, a, e, n, chunk, [0.5, q.quantile], lay) : [undefined, undefined];
-  fit(k, lay.top);
-  // Fresh memory is zero, but the instance is reused: clear what this call accumulates into.
-  new Uint8Array(k.memory.buffer, 64, (A - 64)).fill(0);
+  const chunk = Math.max(1, Math.min(t.n, chunkElements));
+  const A = lay.take((t.kinds[0] === 'f' ? 4 : 8) * chunk);
+  const E = lay.take((t.kinds[1] === 'f' ? 4 : 8) * chunk);
+  return { k, lay, bits, buckets, st, scratch, oct, hists: [ha, hr, he], steps, inner, sm, mp, chunk, A, E, tensorBytes: lay.top - A };
+}
+
+/** Fresh memory is zero, but the instance is reused: clears what this call accumulates into. */
+function clearScan(mem: ScanMemory, keeps: Keeps): void {
+  const { k } = mem;
+  new Uint8Array(k.memory.buffer, 64, (mem.A - 64)).fill(0);
   for (const kp of keeps) if (kp) kp.write(k.memory.buffer);
-  const state = new Float64Array(k.memory.buffer, st, STATE);
+  const state = new Float64Array(k.memory.buffer, mem.st, STATE);
   state[MAX_ABS_AT] = -1;
   state[MAX_REL_AT] = -1;
   state[FIRST_STEP] = -1;
+}
+
+/** The scan itself, a chunk at a time. */
+function scanPass(mem: ScanMemory, t: Tensors, q: ScanRequest, keeps: Keeps): void {
+  const { k, A, E, chunk, bits, st, steps, inner, sm, mp } = mem;
+  const [ha, hr, he] = mem.hists;
+  const { a, e, n } = t;
+  const scan = k[`scan_${t.kinds}`];
   const { R = 1, C = 1, QC = 1 } = q.map ?? {};
   for (let s0 = 0; s0 < n; s0 += chunk) {
     const s1 = Math.min(n, s0 + chunk);
@@ -225,142 +278,193 @@ export function scanTensors(a: ArrayLike<number>, e: ArrayLike<number>, n: numbe
     scan(A, E, s1 - s0, s0, bits, q.atol, q.rtol, q.equalNan ? 1 : 0, st, ha, hr, he,
       inner, steps, s0 % inner, steps > 0 ? Math.floor(s0 / inner) % steps : 0, sm,
       C, QC, R, s0 % C, s0 % QC, Math.floor(s0 / QC) % R, mp, keeps[0]?.entry ?? 0, keeps[1]?.entry ?? 0);
-    // A buffer past its plan stops keeping (table 0): the next chunk could write past its room.
-    for (const kp of keeps) {
-      if (!kp || kp.overflowed) continue;
-      const entry = new Int32Array(k.memory.buffer, kp.entry, 3);
-      if (entry[2]! > kp.cap) {
-        kp.overflowed = true;
-        entry[0] = 0;
-      }
+    stopOverflowed(k, keeps);
+  }
+}
+
+/** A buffer past its plan stops keeping (table 0): the next chunk could write past its room. */
+function stopOverflowed(k: CompareExports, keeps: Keeps): void {
+  for (const kp of keeps) {
+    if (!kp || kp.overflowed) continue;
+    const entry = new Int32Array(k.memory.buffer, kp.entry, 3);
+    if (entry[2]! > kp.cap) {
+      kp.overflowed = true;
+      entry[0] = 0;
     }
   }
+}
+
+/** The scan's answers, read out of the kernel's memory, and its ranks on request. */
+function scanResult(mem: ScanMemory, t: Tensors, q: ScanRequest, keeps: Keeps): ScanResult {
+  const { k, buckets, bits, hists } = mem;
   const f64s = (at: number, len: number): Float64Array | null => (at ? new Float64Array(k.memory.buffer, at, len).slice() : null);
-  const locator = (h: number): Locate => (ranks) => {
-    const mem = k.memory.buffer;
-    new Float64Array(mem, scratch, ranks.length).set(ranks);
-    const found = k.locate(h, buckets, scratch, ranks.length, scratch + 32);
-    const out = new Float64Array(mem, scratch + 32, 2 * found);
-    return Array.from({ length: found }, (_, j) => ({ digit: out[2 * j]!, below: out[2 * j + 1]! }));
-  };
-  /** gather's pass for the plans given, keeping exactly their ranges' values: the select jobs. */
-  const gatherPass = (plans: (RankPlan | null)[]): Job[] => {
-    const entries = lay.take(ENTRY * 3);
-    const bufAt = plans.map((p) => (p ? p.sizes.map((size) => lay.take(8 * size)) : []));
-    fit(k, lay.top);
-    const mem = k.memory.buffer;
-    plans.forEach((p, j) => {
-      if (!p) return;
-      const at = entries + ENTRY * j;
-      new Float64Array(mem, at, 4).set([p.lo[0]!, p.hi[0]!, p.lo[1]!, p.hi[1]!]);
-      new Int32Array(mem, at + 32, 4).set([bufAt[j]![0]!, bufAt[j]![1] ?? 0, 0, 0]);
-    });
-    const entry = (j: number): number => (plans[j] ? entries + ENTRY * j : 0);
-    for (let s0 = 0; s0 < n; s0 += chunk) {
-      const s1 = Math.min(n, s0 + chunk);
-      // A tensor of one chunk is still in place from the scan.
-      if (n > chunk) {
-        put(k, A, a, s0, s1);
-        put(k, E, e, s0, s1);
-      }
-      gather(A, E, s1 - s0, entry(0), entry(1), entry(2));
-    }
-    const jobs: Job[] = [];
-    plans.forEach((p, j) => {
-      if (!p) return;
-      const fills = new Int32Array(k.memory.buffer, entries + ENTRY * j + 40, 2);
-      p.groups.forEach((g, r) => {
-        // The histogram counted exactly these values: a different fill is a bug, not a data problem.
-        if (fills[r] !== p.sizes[r]) throw new Error(`compare: range ${r} kept ${fills[r]} values, its buckets count ${p.sizes[r]}`);
-        g.ranks.forEach((rank, i) => jobs.push({ buf: bufAt[j]![r]!, m: fills[r]!, rank, plan: p, slot: g.slots[i]!, which: j, first: p.from[r]!, inGroup: rank }));
-      });
-    });
-    return jobs;
-  };
-  const result: ScanResult = {
-    st: new Float64Array(k.memory.buffer, st, STATE).slice(),
+  return {
+    st: new Float64Array(k.memory.buffer, mem.st, STATE).slice(),
     plan(which, m, ranks, zeros) {
       const h = hists[which]!;
-      return h === 0 ? null : planRanks(new Int32Array(k.memory.buffer, h, buckets), m, ranks, zeros, locator(h), bits);
+      return h === 0 ? null : planRanks(new Int32Array(k.memory.buffer, h, buckets), m, ranks, zeros, locator(mem, h), bits);
     },
     octaves() {
-      k.octaves(ha, buckets, bits - 11, oct);
-      return new Float64Array(k.memory.buffer, oct, 2048).slice();
+      k.octaves(hists[ABS], buckets, bits - 11, mem.oct);
+      return new Float64Array(k.memory.buffer, mem.oct, 2048).slice();
     },
-    stepMax: f64s(sm, steps),
-    map: q.map ? f64s(mp, q.map.R * q.map.C) : null,
+    stepMax: f64s(mem.sm, mem.steps),
+    map: q.map ? f64s(mem.mp, q.map.R * q.map.C) : null,
     select(plans) {
-      // Ranks answered by the kept values: every group of a plan inside one kept range, whose
-      // buffer did not overflow; the rank within the kept values is the group's plus the values of
-      // the kept buckets below the group's first. Worked out before anything is allocated (which
-      // may grow the memory and detach the histograms' views).
-      const jobs: Job[] = [];
-      const pending: (RankPlan | null)[] = [null, null, null];
-      plans.forEach((p, j) => {
-        if (!p || p.count === 0) return;
-        const kp = j < 2 ? keeps[j] : undefined;
-        const mine: typeof jobs = [];
-        const kept = kp !== undefined && !kp.overflowed && p.groups.every((g, r) => {
-          const mem = k.memory.buffer;
-          const hist = new Int32Array(mem, hists[j]!, buckets);
-          const fill = new Int32Array(mem, kp.entry + 8, 1)[0]!;
-          if (!kp.ranges.some(([from, to]) => from <= p.from[r]! && p.to[r]! <= to)) return false;
-          // The buffer holds every kept range's values: those below the group's first bucket.
-          let skip = 0;
-          for (const [from, to] of kp.ranges) for (let d = from; d <= to && d < p.from[r]!; d++) skip += hist[d]!;
-          g.ranks.forEach((rank, i) => mine.push({ buf: kp.buf, m: fill, rank: rank + skip, plan: p, slot: g.slots[i]!, which: j, first: p.from[r]!, inGroup: rank }));
-          return true;
-        });
-        if (kept) jobs.push(...mine);
-        else pending[j] = p;
-      });
-      if (pending.some((p) => p !== null)) jobs.push(...gatherPass(pending));
-      if (jobs.length === 0) return;
-      // A few values are sorted outright (TypedArray sort is built into V8): select_rank clears a
-      // 65536-bucket table per level, which would dominate comparing a small tensor.
-      const sorted = new Map<number, Float64Array>();
-      const big = jobs.filter((x) => x.m > SORT_UP_TO);
-      for (const x of jobs) {
-        if (x.m > SORT_UP_TO) continue;
-        let v = sorted.get(x.buf);
-        if (!v) sorted.set(x.buf, (v = new Float64Array(k.memory.buffer, x.buf, x.m).slice().sort()));
-        x.plan.out[x.slot] = v[x.rank]!;
-      }
-      if (big.length === 0) return;
-      // Each rank's bucket, from the histogram that counted its buffer (its group's values are
-      // those of buckets first, first + 1, ...): the select starts there and looks only at that
-      // bucket's values, which makes the selects markedly cheaper.
-      if (bits === FINE) {
-        for (const x of big) {
-          const hist = new Int32Array(k.memory.buffer, hists[x.which]!, buckets);
-          let d = x.first;
-          let below = 0;
-          while (below + hist[d]! <= x.inGroup) below += hist[d++]!;
-          x.at = { bucket: d, rank: x.inGroup - below };
-        }
-      }
-      // The select's scratch: its digit counts where the two tensors' chunk was, when it is big
-      // enough (the scan and any gather are done with it, and its pages are already touched: fresh
-      // ones would make a first select pay for their first touch), else new memory; and room for
-      // the values it copies out (an eighth of a buffer at most, select_rank), touched only if it does.
-      const room = Math.floor(Math.max(...big.map((x) => x.m)) / 8) + 1;
-      const hist = 4 * 65536 <= tensorBytes ? A : lay.take(4 * 65536);
-      const t0 = lay.take(16 * room);
-      const t1 = t0 + 8 * room;
-      fit(k, lay.top);
-      // Each buffer's ranks together, ascending (ranksAt).
-      big.sort((x, y) => x.buf - y.buf || x.rank - y.rank);
-      for (let i = 0; i < big.length;) {
-        let j = i;
-        while (j < big.length && big[j]!.buf === big[i]!.buf) j++;
-        const run = big.slice(i, j);
-        const values = ranksAt(k, run[0]!.buf, run[0]!.m, run.map((x) => x.rank), t0, t1, hist, run.map((x) => x.at));
-        run.forEach((x, n) => (x.plan.out[x.slot] = values[n]!));
-        i = j;
-      }
+      selectPlans(mem, t, keeps, plans);
     },
   };
-  return result;
+}
+
+/** locate over the histogram at h: the digit and the count below it of each rank. */
+function locator(mem: ScanMemory, h: number): Locate {
+  const { k, scratch } = mem;
+  return (ranks) => {
+    const buf = k.memory.buffer;
+    new Float64Array(buf, scratch, ranks.length).set(ranks);
+    const found = k.locate(h, mem.buckets, scratch, ranks.length, scratch + 32);
+    const out = new Float64Array(buf, scratch + 32, 2 * found);
+    return Array.from({ length: found }, (_, j) => ({ digit: out[2 * j]!, below: out[2 * j + 1]! }));
+  };
+}
+
+/**
+ * ScanResult.select: the ranks answered by the kept values first, the others after a gather pass;
+ * then a few values sorted, more selected in wasm.
+ */
+function selectPlans(mem: ScanMemory, t: Tensors, keeps: Keeps, plans: readonly [RankPlan | null, RankPlan | null, RankPlan | null]): void {
+  const jobs: Job[] = [];
+  const pending: (RankPlan | null)[] = [null, null, null];
+  plans.forEach((p, j) => {
+    if (!p || p.count === 0) return;
+    const mine = keptJobs(mem, j < 2 ? keeps[j] : undefined, p, j);
+    if (mine) jobs.push(...mine);
+    else pending[j] = p;
+  });
+  if (pending.some((p) => p !== null)) jobs.push(...gatherPass(mem, t, pending));
+  if (jobs.length === 0) return;
+  const big = sortFew(mem, jobs);
+  if (big.length === 0) return;
+  if (mem.bits === FINE) placeInBuckets(mem, big);
+  selectMany(mem, big);
+}
+
+/**
+ * The select jobs of plan p (histogram j) among the values keep kp kept, or null when they do not
+ * answer it: every group of the plan must lie inside one kept range of a buffer that did not
+ * overflow; the rank within the kept values is the group's plus the values of the kept buckets
+ * below the group's first. Worked out before anything is allocated (which may grow the memory and
+ * detach the histograms' views).
+ */
+function keptJobs(mem: ScanMemory, kp: Keep | undefined, p: RankPlan, j: number): Job[] | null {
+  const { k, buckets, hists } = mem;
+  const mine: Job[] = [];
+  const kept = kp !== undefined && !kp.overflowed && p.groups.every((g, r) => {
+    const buf = k.memory.buffer;
+    const hist = new Int32Array(buf, hists[j]!, buckets);
+    const fill = new Int32Array(buf, kp.entry + 8, 1)[0]!;
+    if (!kp.ranges.some(([from, to]) => from <= p.from[r]! && p.to[r]! <= to)) return false;
+    // The buffer holds every kept range's values: those below the group's first bucket.
+    let skip = 0;
+    for (const [from, to] of kp.ranges) for (let d = from; d <= to && d < p.from[r]!; d++) skip += hist[d]!;
+    g.ranks.forEach((rank, i) => mine.push({ buf: kp.buf, m: fill, rank: rank + skip, plan: p, slot: g.slots[i]!, which: j, first: p.from[r]!, inGroup: rank }));
+    return true;
+  });
+  return kept ? mine : null;
+}
+
+/** gather's pass for the plans given, keeping exactly their ranges' values: the select jobs. */
+function gatherPass(mem: ScanMemory, t: Tensors, plans: (RankPlan | null)[]): Job[] {
+  const { k, lay, A, E, chunk } = mem;
+  const { a, e, n } = t;
+  const gather = k[`gather_${t.kinds}`];
+  const entries = lay.take(ENTRY * 3);
+  const bufAt = plans.map((p) => (p ? p.sizes.map((size) => lay.take(8 * size)) : []));
+  fit(k, lay.top);
+  const buf = k.memory.buffer;
+  plans.forEach((p, j) => {
+    if (!p) return;
+    const at = entries + ENTRY * j;
+    new Float64Array(buf, at, 4).set([p.lo[0]!, p.hi[0]!, p.lo[1]!, p.hi[1]!]);
+    new Int32Array(buf, at + 32, 4).set([bufAt[j]![0]!, bufAt[j]![1] ?? 0, 0, 0]);
+  });
+  const entry = (j: number): number => (plans[j] ? entries + ENTRY * j : 0);
+  for (let s0 = 0; s0 < n; s0 += chunk) {
+    const s1 = Math.min(n, s0 + chunk);
+    // A tensor of one chunk is still in place from the scan.
+    if (n > chunk) {
+      put(k, A, a, s0, s1);
+      put(k, E, e, s0, s1);
+    }
+    gather(A, E, s1 - s0, entry(0), entry(1), entry(2));
+  }
+  const jobs: Job[] = [];
+  plans.forEach((p, j) => {
+    if (!p) return;
+    const fills = new Int32Array(k.memory.buffer, entries + ENTRY * j + 40, 2);
+    p.groups.forEach((g, r) => {
+      // The histogram counted exactly these values: a different fill is a bug, not a data problem.
+      if (fills[r] !== p.sizes[r]) throw new Error(`compare: range ${r} kept ${fills[r]} values, its buckets count ${p.sizes[r]}`);
+      g.ranks.forEach((rank, i) => jobs.push({ buf: bufAt[j]![r]!, m: fills[r]!, rank, plan: p, slot: g.slots[i]!, which: j, first: p.from[r]!, inGroup: rank }));
+    });
+  });
+  return jobs;
+}
+
+/**
+ * Answers the jobs among at most SORT_UP_TO values and returns the others. A few values are sorted
+ * outright (TypedArray sort is built into V8): select_rank clears a 65536-bucket table per level,
+ * which would dominate comparing a small tensor.
+ */
+function sortFew(mem: ScanMemory, jobs: Job[]): Job[] {
+  const sorted = new Map<number, Float64Array>();
+  const big = jobs.filter((x) => x.m > SORT_UP_TO);
+  for (const x of jobs) {
+    if (x.m > SORT_UP_TO) continue;
+    let v = sorted.get(x.buf);
+    if (!v) sorted.set(x.buf, (v = new Float64Array(mem.k.memory.buffer, x.buf, x.m).slice().sort()));
+    x.plan.out[x.slot] = v[x.rank]!;
+  }
+  return big;
+}
+
+/**
+ * Each rank's bucket, from the histogram that counted its buffer (its group's values are those of
+ * buckets first, first + 1, ...): the select starts there and looks only at that bucket's values,
+ * which makes the selects markedly cheaper.
+ */
+function placeInBuckets(mem: ScanMemory, big: Job[]): void {
+  for (const x of big) {
+    const hist = new Int32Array(mem.k.memory.buffer, mem.hists[x.which]!, mem.buckets);
+    let d = x.first;
+    let below = 0;
+    while (below + hist[d]! <= x.inGroup) below += hist[d++]!;
+    x.at = { bucket: d, rank: x.inGroup - below };
+  }
+}
+
+/** Selects the ranks of the jobs among more than SORT_UP_TO values in wasm, each buffer's together. */
+function selectMany(mem: ScanMemory, big: Job[]): void {
+  const { k, lay } = mem;
+  // The select's scratch: its digit counts where the two tensors' chunk was, when it is big
+  // enough (the scan and any gather are done with it, and its pages are already touched: fresh
+  // ones would make a first select pay for their first touch), else new memory; and room for
+  // the values it copies out (an eighth of a buffer at most, select_rank), touched only if it does.
+  const room = Math.floor(Math.max(...big.map((x) => x.m)) / 8) + 1;
+  const hist = 4 * 65536 <= mem.tensorBytes ? mem.A : lay.take(4 * 65536);
+  const t0 = lay.take(16 * room);
+  const t1 = t0 + 8 * room;
+  fit(k, lay.top);
+  // Each buffer's ranks together, ascending (ranksAt).
+  big.sort((x, y) => x.buf - y.buf || x.rank - y.rank);
+  for (let i = 0; i < big.length;) {
+    let j = i;
+    while (j < big.length && big[j]!.buf === big[i]!.buf) j++;
+    const run = big.slice(i, j);
+    const values = ranksAt(k, run[0]!.buf, run[0]!.m, run.map((x) => x.rank), t0, t1, hist, run.map((x) => x.at));
+    run.forEach((x, n) => (x.plan.out[x.slot] = values[n]!));
+    i = j;
+  }
 }
 
 /**
