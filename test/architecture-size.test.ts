@@ -42,7 +42,6 @@ const EXCEPTIONS: ReadonlyMap<string, string> = new Map([
   ['io/torch.ts read', 'not yet split'],
   ['model/case.ts buildPytorchCase', 'not yet split'],
   ['model/keras.ts buildKerasCase', 'not yet split'],
-  ['model/onnx.ts buildOnnxCase', 'not yet split'],
   ['report/html.ts heatmap', 'not yet split'],
 ]);
 
