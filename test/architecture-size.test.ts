@@ -40,7 +40,6 @@ const EXCEPTIONS: ReadonlyMap<string, string> = new Map([
   ['io/json.ts parseBoundedJson', 'not yet split'],
   ['io/npz.ts open', 'not yet split'],
   ['io/torch.ts read', 'not yet split'],
-  ['model/case.ts buildPytorchCase', 'not yet split'],
   ['model/keras.ts buildKerasCase', 'not yet split'],
   ['report/html.ts heatmap', 'not yet split'],
 ]);

@@ -192,85 +192,15 @@ export function buildPytorchCase(bundle: ArrayBundle, options: CaseOptions, conf
   const cfgBatchFirst = config.take('batch_first', asBool, 'true or false');
   const { inputSize: I, hiddenSize: H, numLayers: L } = params;
   const D = params.bidirectional ? 2 : 1;
-  const arrays = bundle.arrays;
 
-  const inputArr = pick(arrays, prefix, 'input');
-  if (!inputArr) {
-    const weightsOnly = bundle.format === 'torch' || bundle.format === 'safetensors' || bundle.format === 'onnx';
-    const what = { torch: 'a torch.save file', safetensors: 'a .safetensors file', onnx: 'an ONNX model' }[bundle.format as 'torch'] ?? '';
-    throw new GruCheckError('MISSING_ARRAY', weightsOnly ? `${what} holds weights, not a case (no array input)` : 'missing array input', {
-      file,
-      hint: weightsOnly ? 'pass it as --weights FILE next to a case dumped with samples/gru_dump.py (input, h0, output, h_n)' : 'the case must hold the GRU\'s input as "input"',
-    });
-  }
-  const input = floatTensor(inputArr, file);
-  const h0Arr = pick(arrays, prefix, 'h0');
-  const h0 = h0Arr ? floatTensor(h0Arr, file) : undefined;
-  const outArr = pick(arrays, prefix, 'output');
-  const hnArr = pick(arrays, prefix, 'h_n');
-  const output = outArr ? floatTensor(outArr, file) : undefined;
-  const hN = hnArr ? floatTensor(hnArr, file) : undefined;
-  const lengthsArr = pick(arrays, prefix, 'lengths');
-
-  if (input.shape.length !== 2 && input.shape.length !== 3) {
-    throw new GruCheckError('SHAPE_MISMATCH', `input: expected 3 dims (seq, batch, input_size) or 2 dims unbatched (seq, input_size), got ${shapeInBrackets(input.shape)}`, { file });
-  }
-  const batched = input.shape.length === 3;
-  const F = input.shape[input.shape.length - 1]!;
-  if (F !== I) {
-    // With several GRUs in the weights, say which one the input fits.
-    const fit = findGruPrefixes(weightBundle.arrays.keys()).find((p) => p !== prefix && weightBundle.arrays.get(`${p}weight_ih_l0`)?.shape[1] === F);
-    throw new GruCheckError('SHAPE_MISMATCH', `input: expected last dim ${I} (input_size, from ${prefix}weight_ih_l0), got ${shapeInBrackets(input.shape)}`, {
-      file,
-      hint: fit !== undefined ? `--prefix ${fit.replace(/\.$/, '') || "''"} is the GRU whose input_size ${F} fits` : 'is this the GRU\'s own input (after any embedding or projection before it)?',
-    });
-  }
-
-  let batchFirst = false;
-  let layoutSource: LayoutSource = 'unbatched';
-  let T: number;
-  let B: number;
-  if (!batched) {
-    T = input.shape[0]!;
-    B = 1;
-    if (lengthsArr) throw new GruCheckError('BAD_LENGTHS', 'lengths: given for an unbatched (2-D) input', { file, hint: 'lengths needs a batch axis' });
-  } else {
-    const [d0, d1] = input.shape as [number, number, number];
-    if (options.batchFirst !== undefined) {
-      batchFirst = options.batchFirst;
-      layoutSource = 'flag';
-    } else if (cfgBatchFirst !== undefined) {
-      batchFirst = cfgBatchFirst;
-      layoutSource = 'config';
-    } else {
-      // The batch size shows in h0 / h_n (axis 1) and lengths (axis 0); output has input's layout and tells nothing.
-      const batchHints = [h0?.shape.length === 3 ? h0.shape[1] : undefined, hN?.shape.length === 3 ? hN.shape[1] : undefined, lengthsArr?.shape.length === 1 ? lengthsArr.shape[0] : undefined].filter((x): x is number => x !== undefined);
-      const fitsSeq = batchHints.length > 0 && batchHints.every((b) => b === d1);
-      const fitsBatch = batchHints.length > 0 && batchHints.every((b) => b === d0);
-      if (fitsSeq === fitsBatch) {
-        const why = d0 === d1 ? `input is ${shapeInBrackets(input.shape)} and batch == seq` : batchHints.length === 0 ? 'no h0, h_n or lengths shows the batch size' : 'h0 / h_n / lengths disagree with both layouts';
-        throw new GruCheckError('AMBIGUOUS_LAYOUT', `cannot tell batch_first from the shapes: ${why}`, { file, hint: 'pass --batch-first or --seq-first, or add "batch_first" to config' });
-      }
-      batchFirst = fitsBatch;
-      layoutSource = 'shapes';
-    }
-    T = batchFirst ? d1 : d0;
-    B = batchFirst ? d0 : d1;
-  }
-  expectNonEmpty('input', input.shape, T, B, !batched ? 'seq, input_size' : batchFirst ? 'batch, seq, input_size' : 'seq, batch, input_size', file);
+  const t = pytorchTensors(bundle, prefix);
+  const { input, h0, output, hN } = t;
+  const batched = checkInputSize(input, I, prefix, weightBundle, file);
+  const { batchFirst, layoutSource, T, B } = pytorchTimeBatch(t, batched, options.batchFirst ?? cfgBatchFirst, options.batchFirst !== undefined ? 'flag' : 'config', file);
 
   const stateShape = batched ? [L * D, B, H] : [L * D, H];
   const stateWhat = batched ? 'num_layers*num_directions, batch, hidden_size' : 'num_layers*num_directions, hidden_size';
-  // h0, h_n and output agreeing on another hidden_size than the weights: the weights are the odd
-  // one out (another model's), not h0.
-  const hiddenOf = (t: Tensor | undefined, per: number): number | undefined => (t && t.shape.length > 0 ? t.shape.at(-1)! / per : undefined);
-  const others = [['h0', hiddenOf(h0, 1)], ['h_n', hiddenOf(hN, 1)], ['output', hiddenOf(output, D)]].filter((x): x is [string, number] => x[1] !== undefined);
-  if (others.length >= 2 && others.every(([, h]) => h === others[0]![1] && h !== H)) {
-    throw new GruCheckError('SHAPE_MISMATCH', `hidden_size ${H} comes from ${prefix}weight_hh_l0 [${3 * H}, ${H}], but ${others.map(([n]) => n).join(', ')} have ${others[0]![1]}`, {
-      file: wfile === file ? file : wfile,
-      hint: 'the weights look like another model\'s: dump them from the module that produced the outputs',
-    });
-  }
+  checkHiddenSizeAgrees(t, D, H, prefix, file, wfile);
   let h0Data: FloatArray;
   if (h0) {
     expectShape(h0, 'h0', stateShape, stateWhat, file);
@@ -279,7 +209,7 @@ export function buildPytorchCase(bundle: ArrayBundle, options: CaseOptions, conf
     h0Data = zerosLike(params.dtype, L * D * B * H);
   }
 
-  const lengths = lengthsArr ? readLengths(lengthsArr, B, T, file) : undefined;
+  const lengths = t.lengthsArr ? readLengths(t.lengthsArr, B, T, file) : undefined;
 
   let seqInput = toStorage(input.data, params.dtype);
   if (batched && batchFirst) seqInput = swapFirstAxes(seqInput, B, T, I);
@@ -308,6 +238,114 @@ export function buildPytorchCase(bundle: ArrayBundle, options: CaseOptions, conf
   if (lengths) gruCase.lengths = lengths;
   if (notes.length > 0) gruCase.notes = notes;
   return gruCase;
+}
+
+/** A PyTorch case's tensors by their names under the prefix: input (required), h0, output, h_n, lengths. */
+interface PytorchTensors {
+  input: Tensor;
+  h0: Tensor | undefined;
+  output: Tensor | undefined;
+  hN: Tensor | undefined;
+  lengthsArr: NdArray | undefined;
+}
+
+function pytorchTensors(bundle: ArrayBundle, prefix: string): PytorchTensors {
+  const file = bundle.source;
+  const arrays = bundle.arrays;
+  const inputArr = pick(arrays, prefix, 'input');
+  if (!inputArr) {
+    const weightsOnly = bundle.format === 'torch' || bundle.format === 'safetensors' || bundle.format === 'onnx';
+    const what = { torch: 'a torch.save file', safetensors: 'a .safetensors file', onnx: 'an ONNX model' }[bundle.format as 'torch'] ?? '';
+    throw new GruCheckError('MISSING_ARRAY', weightsOnly ? `${what} holds weights, not a case (no array input)` : 'missing array input', {
+      file,
+      hint: weightsOnly ? 'pass it as --weights FILE next to a case dumped with samples/gru_dump.py (input, h0, output, h_n)' : 'the case must hold the GRU\'s input as "input"',
+    });
+  }
+  const input = floatTensor(inputArr, file);
+  const h0Arr = pick(arrays, prefix, 'h0');
+  const h0 = h0Arr ? floatTensor(h0Arr, file) : undefined;
+  const outArr = pick(arrays, prefix, 'output');
+  const hnArr = pick(arrays, prefix, 'h_n');
+  const output = outArr ? floatTensor(outArr, file) : undefined;
+  const hN = hnArr ? floatTensor(hnArr, file) : undefined;
+  const lengthsArr = pick(arrays, prefix, 'lengths');
+  return { input, h0, output, hN, lengthsArr };
+}
+
+/** input is 3-D (batched) or 2-D, its last dim the weights' input_size. Returns whether it is batched. */
+function checkInputSize(input: Tensor, I: number, prefix: string, weightBundle: ArrayBundle, file: string): boolean {
+  if (input.shape.length !== 2 && input.shape.length !== 3) {
+    throw new GruCheckError('SHAPE_MISMATCH', `input: expected 3 dims (seq, batch, input_size) or 2 dims unbatched (seq, input_size), got ${shapeInBrackets(input.shape)}`, { file });
+  }
+  const F = input.shape[input.shape.length - 1]!;
+  if (F !== I) {
+    // With several GRUs in the weights, say which one the input fits.
+    const fit = findGruPrefixes(weightBundle.arrays.keys()).find((p) => p !== prefix && weightBundle.arrays.get(`${p}weight_ih_l0`)?.shape[1] === F);
+    throw new GruCheckError('SHAPE_MISMATCH', `input: expected last dim ${I} (input_size, from ${prefix}weight_ih_l0), got ${shapeInBrackets(input.shape)}`, {
+      file,
+      hint: fit !== undefined ? `--prefix ${fit.replace(/\.$/, '') || "''"} is the GRU whose input_size ${F} fits` : 'is this the GRU\'s own input (after any embedding or projection before it)?',
+    });
+  }
+  return input.shape.length === 3;
+}
+
+/**
+ * Sequence length and batch size, and whether input is batch-first: stated (a flag, else config,
+ * as `from` says) or read from the shapes. Checks the input is not empty.
+ */
+function pytorchTimeBatch(t: PytorchTensors, batched: boolean, stated: boolean | undefined, from: 'flag' | 'config', file: string): { batchFirst: boolean; layoutSource: LayoutSource; T: number; B: number } {
+  const { input } = t;
+  let batchFirst = false;
+  let layoutSource: LayoutSource = 'unbatched';
+  let T: number;
+  let B: number;
+  if (!batched) {
+    T = input.shape[0]!;
+    B = 1;
+    if (t.lengthsArr) throw new GruCheckError('BAD_LENGTHS', 'lengths: given for an unbatched (2-D) input', { file, hint: 'lengths needs a batch axis' });
+  } else {
+    const [d0, d1] = input.shape as [number, number, number];
+    if (stated !== undefined) {
+      batchFirst = stated;
+      layoutSource = from;
+    } else {
+      batchFirst = batchFirstFromShapes(t, file);
+      layoutSource = 'shapes';
+    }
+    T = batchFirst ? d1 : d0;
+    B = batchFirst ? d0 : d1;
+  }
+  expectNonEmpty('input', input.shape, T, B, !batched ? 'seq, input_size' : batchFirst ? 'batch, seq, input_size' : 'seq, batch, input_size', file);
+  return { batchFirst, layoutSource, T, B };
+}
+
+/** The batch size shows in h0 / h_n (axis 1) and lengths (axis 0); output has input's layout and tells nothing. */
+function batchFirstFromShapes(t: PytorchTensors, file: string): boolean {
+  const { input, h0, hN, lengthsArr } = t;
+  const [d0, d1] = input.shape as [number, number, number];
+  const batchHints = [h0?.shape.length === 3 ? h0.shape[1] : undefined, hN?.shape.length === 3 ? hN.shape[1] : undefined, lengthsArr?.shape.length === 1 ? lengthsArr.shape[0] : undefined].filter((x): x is number => x !== undefined);
+  const fitsSeq = batchHints.length > 0 && batchHints.every((b) => b === d1);
+  const fitsBatch = batchHints.length > 0 && batchHints.every((b) => b === d0);
+  if (fitsSeq === fitsBatch) {
+    const why = d0 === d1 ? `input is ${shapeInBrackets(input.shape)} and batch == seq` : batchHints.length === 0 ? 'no h0, h_n or lengths shows the batch size' : 'h0 / h_n / lengths disagree with both layouts';
+    throw new GruCheckError('AMBIGUOUS_LAYOUT', `cannot tell batch_first from the shapes: ${why}`, { file, hint: 'pass --batch-first or --seq-first, or add "batch_first" to config' });
+  }
+  return fitsBatch;
+}
+
+/**
+ * h0, h_n and output agreeing on another hidden_size than the weights: the weights are the odd
+ * one out (another model's), not h0.
+ */
+function checkHiddenSizeAgrees(t: PytorchTensors, D: number, H: number, prefix: string, file: string, wfile: string): void {
+  const hiddenOf = (x: Tensor | undefined, per: number): number | undefined => (x && x.shape.length > 0 ? x.shape.at(-1)! / per : undefined);
+  const others = [['h0', hiddenOf(t.h0, 1)], ['h_n', hiddenOf(t.hN, 1)], ['output', hiddenOf(t.output, D)]].filter((x): x is [string, number] => x[1] !== undefined);
+  if (others.length >= 2 && others.every(([, h]) => h === others[0]![1] && h !== H)) {
+    throw new GruCheckError('SHAPE_MISMATCH', `hidden_size ${H} comes from ${prefix}weight_hh_l0 [${3 * H}, ${H}], but ${others.map(([n]) => n).join(', ')} have ${others[0]![1]}`, {
+      file: wfile === file ? file : wfile,
+      hint: 'the weights look like another model\'s: dump them from the module that produced the outputs',
+    });
+  }
 }
 
 
