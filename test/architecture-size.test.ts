@@ -37,7 +37,6 @@ const EXCEPTIONS: ReadonlyMap<string, string> = new Map([
   ['candidate/align.ts alignCandidate', 'not yet split'],
   ['engine/fast.ts fastRunner', 'not yet split'],
   ['engine/pool.ts shareQueue', 'not yet split'],
-  ['io/json.ts parseBoundedJson', 'not yet split'],
   ['io/npz.ts open', 'not yet split'],
   ['io/torch.ts read', 'not yet split'],
   ['model/keras.ts buildKerasCase', 'not yet split'],

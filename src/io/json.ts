@@ -71,8 +71,25 @@ export function parseBoundedJson(text: string, what: string, file: string, limit
   if (limits.maxBytes !== undefined && text.length > limits.maxBytes) {
     throw new GruCheckError('TOO_LARGE', `the ${what} is ${text.length} characters, more than the limit of ${limits.maxBytes}`, { file });
   }
-  let i = 0;
-  const fail = (why: string, at = i): never => {
+  const p = new JsonParser(text, what, file, maxDepth);
+  // A BOM some editors write is not an error.
+  if (text.charCodeAt(0) === 0xfeff) p.i = 1;
+  const v = p.value(0);
+  p.ws();
+  if (p.i < text.length) p.fail('unexpected text after the JSON value');
+  return v;
+}
+
+const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+const ESCAPES: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
+
+/** A recursive-descent JSON parser over `text`, at position i: one method per kind of value. */
+class JsonParser {
+  i = 0;
+  constructor(readonly text: string, readonly what: string, readonly file: string, readonly maxDepth: number) {}
+
+  fail(why: string, at = this.i): never {
+    const text = this.text;
     let line = 1;
     let col = 1;
     for (let k = 0; k < at && k < text.length; k++) {
@@ -81,121 +98,136 @@ export function parseBoundedJson(text: string, what: string, file: string, limit
         col = 1;
       } else col++;
     }
-    throw new GruCheckError('BAD_CONFIG', `${what} is not valid JSON: ${why} at line ${line}, column ${col}`, { file });
-  };
-  const ws = (): void => {
+    throw new GruCheckError('BAD_CONFIG', `${this.what} is not valid JSON: ${why} at line ${line}, column ${col}`, { file: this.file });
+  }
+
+  ws(): void {
     for (;;) {
-      const c = text.charCodeAt(i);
-      if (c === 32 || c === 9 || c === 10 || c === 13) i++;
+      const c = this.text.charCodeAt(this.i);
+      if (c === 32 || c === 9 || c === 10 || c === 13) this.i++;
       else return;
     }
-  };
-  const describe = (): string => (i >= text.length ? 'unexpected end of text' : 'unexpected character');
-  const str = (): string => {
-    const start = i;
-    i++; // opening quote
-    let out = '';
-    let from = i;
-    for (;;) {
-      if (i >= text.length) fail('unterminated string', start);
-      const c = text.charCodeAt(i);
-      if (c === 34) {
-        out += text.slice(from, i);
-        i++;
-        return out;
-      }
-      if (c < 0x20) fail('control character in a string');
-      if (c === 92) {
-        out += text.slice(from, i);
-        const e = text[i + 1];
-        const simple: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
-        if (e !== undefined && e in simple) {
-          out += simple[e];
-          i += 2;
-        } else if (e === 'u') {
-          const hex = text.slice(i + 2, i + 6);
-          if (!/^[0-9a-fA-F]{4}$/.test(hex)) fail('bad \\u escape');
-          out += String.fromCharCode(parseInt(hex, 16));
-          i += 6;
-        } else fail('bad escape in a string');
-        from = i;
-      } else i++;
-    }
-  };
-  const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
-  const num = (): number => {
-    NUMBER.lastIndex = i;
-    const m = NUMBER.exec(text);
-    if (!m || m[0] === '-') fail('bad number');
-    const v = Number(m![0]);
-    if (!Number.isFinite(v)) fail('a number too large for a float64 (JSON numbers here must be finite)');
-    i += m![0].length;
-    return v;
-  };
-  const value = (depth: number): unknown => {
-    ws();
-    const c = text[i];
+  }
+
+  describe(): string {
+    return this.i >= this.text.length ? 'unexpected end of text' : 'unexpected character';
+  }
+
+  value(depth: number): unknown {
+    this.ws();
+    const text = this.text;
+    const c = text[this.i];
     if (c === '{' || c === '[') {
-      if (depth >= maxDepth) fail(`nested deeper than ${maxDepth} levels`);
-      i++;
-      ws();
-      if (c === '[') {
-        const arr: unknown[] = [];
-        if (text[i] === ']') {
-          i++;
-          return arr;
-        }
-        for (;;) {
-          arr.push(value(depth + 1));
-          ws();
-          if (text[i] === ',') i++;
-          else if (text[i] === ']') {
-            i++;
-            return arr;
-          } else fail(`${describe()} (expected , or ])`);
-        }
-      }
-      // A plain object is safe here: the one key that would reach its prototype is refused above.
-      const obj: Record<string, unknown> = {};
-      if (text[i] === '}') {
-        i++;
-        return obj;
-      }
-      for (;;) {
-        ws();
-        if (text[i] !== '"') fail(`${describe()} (expected a key in double quotes)`);
-        const keyAt = i;
-        const key = str();
-        if (FORBIDDEN_KEYS.has(key)) fail(`the key "${key}" is not allowed`, keyAt);
-        if (Object.prototype.hasOwnProperty.call(obj, key)) fail('a key repeated in one object', keyAt);
-        ws();
-        if (text[i] !== ':') fail(`${describe()} (expected :)`);
-        i++;
-        obj[key] = value(depth + 1);
-        ws();
-        if (text[i] === ',') i++;
-        else if (text[i] === '}') {
-          i++;
-          return obj;
-        } else fail(`${describe()} (expected , or })`);
-      }
+      if (depth >= this.maxDepth) this.fail(`nested deeper than ${this.maxDepth} levels`);
+      this.i++;
+      this.ws();
+      return c === '[' ? this.array(depth) : this.object(depth);
     }
-    if (c === '"') return str();
-    if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return num();
+    if (c === '"') return this.str();
+    if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return this.num();
     for (const [word, v] of [['true', true], ['false', false], ['null', null]] as const) {
-      if (text.startsWith(word, i)) {
-        i += word.length;
+      if (text.startsWith(word, this.i)) {
+        this.i += word.length;
         return v;
       }
     }
-    return fail(describe());
-  };
-  // A BOM some editors write is not an error.
-  if (text.charCodeAt(0) === 0xfeff) i = 1;
-  const v = value(0);
-  ws();
-  if (i < text.length) fail('unexpected text after the JSON value');
-  return v;
+    return this.fail(this.describe());
+  }
+
+  /** The elements of an array whose `[` and the space after it are read. */
+  array(depth: number): unknown[] {
+    const text = this.text;
+    const arr: unknown[] = [];
+    if (text[this.i] === ']') {
+      this.i++;
+      return arr;
+    }
+    for (;;) {
+      arr.push(this.value(depth + 1));
+      this.ws();
+      if (text[this.i] === ',') this.i++;
+      else if (text[this.i] === ']') {
+        this.i++;
+        return arr;
+      } else this.fail(`${this.describe()} (expected , or ])`);
+    }
+  }
+
+  /** The members of an object whose `{` and the space after it are read. */
+  object(depth: number): Record<string, unknown> {
+    const text = this.text;
+    // A plain object is safe here: the one key that would reach its prototype is refused below.
+    const obj: Record<string, unknown> = {};
+    if (text[this.i] === '}') {
+      this.i++;
+      return obj;
+    }
+    for (;;) {
+      this.ws();
+      if (text[this.i] !== '"') this.fail(`${this.describe()} (expected a key in double quotes)`);
+      const keyAt = this.i;
+      const key = this.str();
+      if (FORBIDDEN_KEYS.has(key)) this.fail(`the key "${key}" is not allowed`, keyAt);
+      if (Object.prototype.hasOwnProperty.call(obj, key)) this.fail('a key repeated in one object', keyAt);
+      this.ws();
+      if (text[this.i] !== ':') this.fail(`${this.describe()} (expected :)`);
+      this.i++;
+      obj[key] = this.value(depth + 1);
+      this.ws();
+      if (text[this.i] === ',') this.i++;
+      else if (text[this.i] === '}') {
+        this.i++;
+        return obj;
+      } else this.fail(`${this.describe()} (expected , or })`);
+    }
+  }
+
+  str(): string {
+    const text = this.text;
+    const start = this.i;
+    this.i++; // opening quote
+    let out = '';
+    let from = this.i;
+    for (;;) {
+      if (this.i >= text.length) this.fail('unterminated string', start);
+      const c = text.charCodeAt(this.i);
+      if (c === 34) {
+        out += text.slice(from, this.i);
+        this.i++;
+        return out;
+      }
+      if (c < 0x20) this.fail('control character in a string');
+      if (c === 92) {
+        out += text.slice(from, this.i) + this.escape();
+        from = this.i;
+      } else this.i++;
+    }
+  }
+
+  /** The escape at i (a backslash and what follows), read past. */
+  escape(): string {
+    const text = this.text;
+    const e = text[this.i + 1];
+    if (e !== undefined && e in ESCAPES) {
+      this.i += 2;
+      return ESCAPES[e]!;
+    }
+    if (e !== 'u') this.fail('bad escape in a string');
+    const hex = text.slice(this.i + 2, this.i + 6);
+    if (!/^[0-9a-fA-F]{4}$/.test(hex)) this.fail('bad \\u escape');
+    this.i += 6;
+    return String.fromCharCode(parseInt(hex, 16));
+  }
+
+  num(): number {
+    NUMBER.lastIndex = this.i;
+    const m = NUMBER.exec(this.text);
+    if (!m || m[0] === '-') this.fail('bad number');
+    const v = Number(m![0]);
+    if (!Number.isFinite(v)) this.fail('a number too large for a float64 (JSON numbers here must be finite)');
+    this.i += m![0].length;
+    return v;
+  }
 }
 
 /** readBoundedText + parseBoundedJson. */
