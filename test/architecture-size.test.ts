@@ -39,7 +39,6 @@ const EXCEPTIONS: ReadonlyMap<string, string> = new Map([
   ['engine/pool.ts shareQueue', 'not yet split'],
   ['io/npz.ts open', 'not yet split'],
   ['io/torch.ts read', 'not yet split'],
-  ['model/keras.ts buildKerasCase', 'not yet split'],
   ['report/html.ts heatmap', 'not yet split'],
 ]);
 

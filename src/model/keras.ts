@@ -18,7 +18,7 @@
  * relu6(x + 3) / 6 (Keras 2's, by metadata.json's keras_version, is clip(0.2x + 0.5)).
  */
 import { GruCheckError } from '../errors.js';
-import type { ArrayBundle } from '../io/types.js';
+import type { ArrayBundle, KerasGruLayer } from '../io/types.js';
 import { expectNonEmpty, expectShape, floatTensor, shapeInBrackets, readLengths, swapFirstAxes, toStorage, zerosLike } from './arrays.js';
 import type { CaseOptions } from './case-options.js';
 import { asBool, asPositiveInt, asString, CaseConfig, type CaseWarning } from './config.js';
@@ -227,7 +227,61 @@ export function buildKerasCase(bundle: ArrayBundle, options: CaseOptions, config
   const info = wb.keras?.layers.find((l) => `${l.prefix}/` === prefix);
   const layerName = info?.name !== undefined && info.name !== showPrefix(prefix) ? ` ('${info.name}')` : '';
   const layer = new LayerConfig(info?.config, `config.json layer ${showPrefix(prefix)}${layerName}`, wfile);
+  const site: KerasSite = { file, wb, group, info, layer, config, warnings };
 
+  const { dirs, H, I, hasBias, fromBias, dtype } = readDirections(wb, group);
+  const resetAfter = kerasResetAfter(site, options.linearBeforeReset, fromBias, hasBias);
+  checkKerasSettings(site, H, hasBias);
+  const { math, directionMath } = kerasMaths(site, resetAfter);
+  for (const d of dirs) setBias(d, resetAfter, dtype);
+  const params: GruParams = { inputSize: I, hiddenSize: H, numLayers: 1, bidirectional: D === 2, bias: hasBias, dtype, layers: [dirs.map((d) => d.params)] };
+
+  const notes: string[] = [];
+  if (wb.keras && !wb.keras.hasConfig && !config.has('activation') && !config.has('recurrent_activation')) {
+    notes.push('the .weights.h5 file holds no layer config: activation "tanh" and recurrent_activation "sigmoid" (Keras\'s defaults) are assumed; the .keras file, or "activation" / "recurrent_activation" in the case\'s config, says otherwise');
+  }
+
+  const { input, B, T, h0, out, hn } = kerasData(bundle, group, H, I);
+  const c: GruCase = {
+    source: file,
+    config: { layout: 'keras', inputSize: I, hiddenSize: H, numLayers: 1, bidirectional: D === 2, bias: hasBias, batchFirst: true, batched: true, dtype },
+    layoutSource: 'layout',
+    params,
+    seqLen: T,
+    batchSize: B,
+    input: swapFirstAxes(toStorage(input.data, dtype), B, T, I),
+    h0: h0 ? (D === 2 ? swapFirstAxes(toStorage(h0.data, dtype), B, D, H) : toStorage(h0.data, dtype)) : zerosLike(dtype, D * B * H),
+    h0Given: h0 !== undefined,
+    expected: {},
+    prefix: showPrefix(prefix) === "''" ? '' : showPrefix(prefix),
+    math,
+    warnings,
+  };
+  if (directionMath) c.directionMath = directionMath;
+  if (wb.keras) c.weightsFrom = `Keras layer ${showPrefix(prefix)}${layerName} of ${wb.keras.container === 'keras' ? 'a .keras file' : 'a .weights.h5 file'}`;
+  if (notes.length > 0) c.notes = notes;
+  if (out) c.expected.output = out;
+  if (hn) c.expected.h_n = hn;
+  const la = bundle.arrays.get('lengths');
+  if (la) c.lengths = readLengths(la, B, T, file);
+  return c;
+}
+
+/** One Keras case's sources of settings: the case's config, the weight file and its layer's config. */
+interface KerasSite {
+  file: string;
+  wb: ArrayBundle;
+  group: KerasGroup;
+  info: KerasGruLayer | undefined;
+  layer: LayerConfig;
+  config: CaseConfig;
+  warnings: CaseWarning[];
+}
+
+/** Every direction's weights, which must agree in shape and in having a bias. */
+function readDirections(wb: ArrayBundle, group: KerasGroup): { dirs: Direction[]; H: number; I: number; hasBias: boolean; fromBias: { value?: boolean }; dtype: FloatDType } {
+  const wfile = wb.source;
+  const D = group.directions.length;
   const fromBias: { value?: boolean } = {};
   const dirs = group.directions.map((p) => readDirection(wb, p, fromBias));
   const { H, I } = dirs[0]!;
@@ -239,7 +293,13 @@ export function buildKerasCase(bundle: ArrayBundle, options: CaseOptions, config
     throw new GruCheckError('MISSING_ARRAY', `${group.directions[hasBias ? 1 : 0]}bias: missing while the other direction has one`, { file: wfile });
   }
   const dtype = wb.arrays.get(`${group.directions[0]}kernel`)!.dtype === 'float64' ? 'float64' : 'float32';
+  return { dirs, H, I, hasBias, fromBias, dtype };
+}
 
+/** reset_after: the bias's shape says it when there is one; config, the layer or the flag must agree. */
+function kerasResetAfter(site: KerasSite, linearBeforeReset: boolean | undefined, fromBias: { value?: boolean }, hasBias: boolean): boolean {
+  const { wb, group, layer, config, warnings } = site;
+  const wfile = wb.source;
   const cfgResetAfter = setting('reset_after', config, layer, asBool, 'true or false', warnings);
   let resetAfter: boolean;
   if (fromBias.value !== undefined) {
@@ -249,13 +309,20 @@ export function buildKerasCase(bundle: ArrayBundle, options: CaseOptions, config
       throw new GruCheckError('SHAPE_MISMATCH', `${group.directions[0]}bias: ${cfgResetAfter.from} says reset_after=${cfgResetAfter.value} but the bias has shape ${shapeInBrackets(b.shape)}`, { file: wfile });
     }
   } else {
-    resetAfter = cfgResetAfter?.value ?? options.linearBeforeReset ?? true;
+    resetAfter = cfgResetAfter?.value ?? linearBeforeReset ?? true;
   }
   // --linear-before-reset on a Keras case is its reset_after: it must agree, never be ignored.
-  if (options.linearBeforeReset !== undefined && options.linearBeforeReset !== resetAfter) {
+  if (linearBeforeReset !== undefined && linearBeforeReset !== resetAfter) {
     const why = hasBias ? ` (bias ${shapeInBrackets(wb.arrays.get(`${group.directions[0]}bias`)!.shape)})` : ` (${cfgResetAfter?.from ?? 'config'})`;
-    throw new GruCheckError('USAGE', `--linear-before-reset ${options.linearBeforeReset ? 1 : 0} contradicts this Keras layer's reset_after=${resetAfter ? 'True' : 'False'}${why}`, { file: wfile });
+    throw new GruCheckError('USAGE', `--linear-before-reset ${linearBeforeReset ? 1 : 0} contradicts this Keras layer's reset_after=${resetAfter ? 'True' : 'False'}${why}`, { file: wfile });
   }
+  return resetAfter;
+}
+
+/** The layer settings that must agree with the weights, and those gru-check cannot compute. */
+function checkKerasSettings(site: KerasSite, H: number, hasBias: boolean): void {
+  const { file, wb, group, info, layer, config, warnings } = site;
+  const wfile = wb.source;
   const useBias = setting('use_bias', config, layer, asBool, 'true or false', warnings);
   if (useBias !== undefined && useBias.value !== hasBias) {
     throw new GruCheckError('SHAPE_MISMATCH', `${useBias.from}: use_bias ${useBias.value} but ${hasBias ? 'a' : 'no'} ${group.directions[0]}bias array is present`, { file: useBias.from === 'config' ? file : wfile });
@@ -273,31 +340,35 @@ export function buildKerasCase(bundle: ArrayBundle, options: CaseOptions, config
   if (config.take('batch_first', asBool, 'true or false') === false) {
     throw new GruCheckError('BAD_CONFIG', 'config: batch_first=false: a Keras layer\'s input is always [batch, timesteps, features]', { file });
   }
-  if (D === 2 && info?.mergeMode !== undefined && info.mergeMode !== 'concat') {
+  if (group.directions.length === 2 && info?.mergeMode !== undefined && info.mergeMode !== 'concat') {
     throw new GruCheckError('BAD_CONFIG', `${layer.where}: merge_mode ${JSON.stringify(info.mergeMode)}: gru-check checks a Bidirectional's output as both directions concatenated (merge_mode "concat")`, { file: wfile });
   }
+}
+
+/** The gate math from the activations; a Bidirectional's backward layer may have its own. */
+function kerasMaths(site: KerasSite, resetAfter: boolean): { math: GateMath; directionMath: GateMath[] | undefined } {
+  const { file, wb, info, layer, config, warnings } = site;
   const kerasVersion = wb.keras?.kerasVersion;
   const g = activation('activation', config, layer, kerasVersion, file, warnings);
   const f = activation('recurrent_activation', config, layer, kerasVersion, file, warnings);
   const math = withMath(PYTORCH_MATH, { linearBeforeReset: resetAfter, ...(f ? { f } : {}), ...(g ? { g } : {}) });
   let directionMath: GateMath[] | undefined;
-  if (D === 2 && info?.backwardConfig) {
+  if (site.group.directions.length === 2 && info?.backwardConfig) {
     // Bidirectional(layer, backward_layer=...) may give the backward GRU other activations.
-    const back = new LayerConfig(info.backwardConfig, `${layer.where} backward_layer`, wfile);
+    const back = new LayerConfig(info.backwardConfig, `${layer.where} backward_layer`, wb.source);
     const none = new CaseConfig({}, file);
     const bg = config.has('activation') ? g : activation('activation', none, back, kerasVersion, file, warnings);
     const bf = config.has('recurrent_activation') ? f : activation('recurrent_activation', none, back, kerasVersion, file, warnings);
     const bm = withMath(PYTORCH_MATH, { linearBeforeReset: resetAfter, ...(bf ? { f: bf } : {}), ...(bg ? { g: bg } : {}) });
     if (JSON.stringify(bm) !== JSON.stringify(math)) directionMath = [math, bm];
   }
-  for (const d of dirs) setBias(d, resetAfter, dtype);
-  const params: GruParams = { inputSize: I, hiddenSize: H, numLayers: 1, bidirectional: D === 2, bias: hasBias, dtype, layers: [dirs.map((d) => d.params)] };
+  return { math, directionMath };
+}
 
-  const notes: string[] = [];
-  if (wb.keras && !wb.keras.hasConfig && !config.has('activation') && !config.has('recurrent_activation')) {
-    notes.push('the .weights.h5 file holds no layer config: activation "tanh" and recurrent_activation "sigmoid" (Keras\'s defaults) are assumed; the .keras file, or "activation" / "recurrent_activation" in the case\'s config, says otherwise');
-  }
-
+/** The case's input [batch, timesteps, input_dim], h0, output and h_n, checked against the weights. */
+function kerasData(bundle: ArrayBundle, group: KerasGroup, H: number, I: number): { input: Tensor; B: number; T: number; h0: Tensor | undefined; out: Tensor | undefined; hn: Tensor | undefined } {
+  const file = bundle.source;
+  const D = group.directions.length;
   const arrays = bundle.arrays;
   const ia = arrays.get('input');
   if (!ia) {
@@ -321,27 +392,5 @@ export function buildKerasCase(bundle: ArrayBundle, options: CaseOptions, config
   const hn = arrays.get('h_n') ? floatTensor(arrays.get('h_n')!, file) : undefined;
   // A Bidirectional's final states as its initial ones: [forward_h, backward_h] side by side.
   if (hn) expectShape(hn, 'h_n', [B, D * H], D === 2 ? 'batch, 2*units: forward then backward final state' : 'batch, units', file);
-  const c: GruCase = {
-    source: file,
-    config: { layout: 'keras', inputSize: I, hiddenSize: H, numLayers: 1, bidirectional: D === 2, bias: hasBias, batchFirst: true, batched: true, dtype },
-    layoutSource: 'layout',
-    params,
-    seqLen: T,
-    batchSize: B,
-    input: swapFirstAxes(toStorage(input.data, dtype), B, T, I),
-    h0: h0 ? (D === 2 ? swapFirstAxes(toStorage(h0.data, dtype), B, D, H) : toStorage(h0.data, dtype)) : zerosLike(dtype, D * B * H),
-    h0Given: h0 !== undefined,
-    expected: {},
-    prefix: showPrefix(prefix) === "''" ? '' : showPrefix(prefix),
-    math,
-    warnings,
-  };
-  if (directionMath) c.directionMath = directionMath;
-  if (wb.keras) c.weightsFrom = `Keras layer ${showPrefix(prefix)}${layerName} of ${wb.keras.container === 'keras' ? 'a .keras file' : 'a .weights.h5 file'}`;
-  if (notes.length > 0) c.notes = notes;
-  if (out) c.expected.output = out;
-  if (hn) c.expected.h_n = hn;
-  const la = arrays.get('lengths');
-  if (la) c.lengths = readLengths(la, B, T, file);
-  return c;
+  return { input, B, T, h0, out, hn };
 }
