@@ -36,7 +36,6 @@ const EXCEPTIONS: ReadonlyMap<string, string> = new Map([
     'of a restricted unpickler needs to see'],
   ['candidate/align.ts alignCandidate', 'not yet split'],
   ['engine/fast.ts fastRunner', 'not yet split'],
-  ['engine/pool.ts shareQueue', 'not yet split'],
   ['io/npz.ts open', 'not yet split'],
   ['io/torch.ts read', 'not yet split'],
   ['report/html.ts heatmap', 'not yet split'],

@@ -151,128 +151,163 @@ export interface SharedQueue {
  * `cancel` is called once if the signal aborts; `done` then rejects with an AbortError once every
  * taken piece has stopped.
  */
-export function shareQueue(
-  workers: number,
-  take: () => Omit<WorkerPiece, 'id'> | undefined,
-  options: {
-    module: WebAssembly.Module | undefined;
-    spawn: boolean;
-    signal?: AbortSignal | undefined;
-    cancel: () => void;
-    onDone?: (piece: Omit<WorkerPiece, 'id'>, times: PieceTimes | undefined) => void;
-    /** Pieces only workers may take that are still waiting (0 when this thread takes from the same queue). */
-    reserved?: () => number;
-  },
-): SharedQueue {
-  const { signal } = options;
-  let stopped = false;
-  /** No piece can be taken any more: outstanding reaching 0 then means done. */
-  let closed = false;
-  let outstanding = 0;
-  let failure: unknown;
-  const waiting = new Set<Slot>();
-  const serveLater = new Map<Slot, () => void>();
-  const running = new Set<Slot>();
-  let settle!: () => void;
-  const done = new Promise<void>((resolve, reject) => {
-    settle = () => {
-      if (outstanding > 0 || !(stopped || (closed && (options.reserved?.() ?? 0) === 0))) return;
-      for (const s of waiting) {
-        s.waiters = s.waiters.filter((w) => w !== serveLater.get(s));
-        // finish() may have ref'd it to wait; it took nothing: idle or warming workers are unref'd.
-        s.worker.unref();
-      }
-      waiting.clear();
-      signal?.removeEventListener('abort', onAbort);
-      clearTimeout(grace);
-      if (signal?.aborted) reject(new AbortError(signal.reason));
-      else if (failure !== undefined) reject(failure);
-      else resolve();
-    };
-  });
-  done.catch(() => {}); // the caller awaits it; never an unhandled rejection meanwhile
+export function shareQueue(workers: number, take: () => Omit<WorkerPiece, 'id'> | undefined, options: QueueOptions): SharedQueue {
+  const q = new QueueRun(take, options);
+  q.start(workers);
+  return {
+    active: () => q.active(),
+    finish: () => q.finish(),
+    stop: () => q.stop(),
+  };
+}
 
-  const serve = (slot: Slot): void => {
-    waiting.delete(slot);
+interface QueueOptions {
+  module: WebAssembly.Module | undefined;
+  spawn: boolean;
+  signal?: AbortSignal | undefined;
+  cancel: () => void;
+  onDone?: (piece: Omit<WorkerPiece, 'id'>, times: PieceTimes | undefined) => void;
+  /** Pieces only workers may take that are still waiting (0 when this thread takes from the same queue). */
+  reserved?: () => number;
+}
+
+/** One shareQueue: the pieces in flight, the slots waiting to take one, and how it ends. */
+class QueueRun {
+  stopped = false;
+  /** No piece can be taken any more: outstanding reaching 0 then means done. */
+  closed = false;
+  outstanding = 0;
+  failure: unknown;
+  readonly waiting = new Set<Slot>();
+  readonly serveLater = new Map<Slot, () => void>();
+  readonly running = new Set<Slot>();
+  grace: NodeJS.Timeout | undefined;
+  readonly done: Promise<void>;
+  private resolve!: () => void;
+  private reject!: (e: unknown) => void;
+
+  constructor(
+    readonly take: () => Omit<WorkerPiece, 'id'> | undefined,
+    readonly options: QueueOptions,
+  ) {
+    this.done = new Promise<void>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+    this.done.catch(() => {}); // the caller awaits it; never an unhandled rejection meanwhile
+  }
+
+  /** Listens for the abort, then lets the first `workers` slots take pieces: free ones now, busy ones once free. */
+  start(workers: number): void {
+    const { signal } = this.options;
+    if (signal?.aborted) this.onAbort();
+    else signal?.addEventListener('abort', this.onAbort, { once: true });
+
+    if (this.options.spawn) prewarm(workers, this.options.module);
+    for (const slot of slots.slice(0, workers)) {
+      if (!slot.busy) {
+        this.serve(slot);
+      } else {
+        const later = (): void => this.serve(slot);
+        this.waiting.add(slot);
+        this.serveLater.set(slot, later);
+        slot.waiters.push(later);
+      }
+    }
+  }
+
+  private reserved(): number {
+    return this.options.reserved?.() ?? 0;
+  }
+
+  /** Settles `done` once nothing is outstanding and the queue is stopped, or closed with nothing reserved. */
+  settle(): void {
+    const { signal } = this.options;
+    if (this.outstanding > 0 || !(this.stopped || (this.closed && this.reserved() === 0))) return;
+    for (const s of this.waiting) {
+      s.waiters = s.waiters.filter((w) => w !== this.serveLater.get(s));
+      // finish() may have ref'd it to wait; it took nothing: idle or warming workers are unref'd.
+      s.worker.unref();
+    }
+    this.waiting.clear();
+    signal?.removeEventListener('abort', this.onAbort);
+    clearTimeout(this.grace);
+    if (signal?.aborted) this.reject(new AbortError(signal.reason));
+    else if (this.failure !== undefined) this.reject(this.failure);
+    else this.resolve();
+  }
+
+  /** A free slot takes the next piece, if any. */
+  serve(slot: Slot): void {
+    this.waiting.delete(slot);
     if (slot.dead) {
       // It died before taking a piece (e.g. it could not start): it takes none, as that piece would
       // never be computed. If some pieces are for workers only (an explicit thread count), the run
       // fails with the worker's error instead of waiting for them forever.
-      if (!stopped && (options.reserved?.() ?? 0) > 0) {
-        failure ??= slot.error ?? new Error('fast engine worker died');
-        stopped = true;
-        options.cancel();
-        settle();
+      if (!this.stopped && this.reserved() > 0) {
+        this.failure ??= slot.error ?? new Error('fast engine worker died');
+        this.stopped = true;
+        this.options.cancel();
+        this.settle();
       }
       return;
     }
-    const piece = stopped ? undefined : take();
+    const piece = this.stopped ? undefined : this.take();
     if (!piece || slot.dead) return;
     slot.busy = true;
     slot.worker.ref();
-    running.add(slot);
-    outstanding++;
-    post(slot, piece).then(
-      (times) => {
-        options.onDone?.(piece, times);
-        running.delete(slot);
-        outstanding--;
-        free(slot);
-        // The slot takes the next piece right away (free() may have handed it to another waiter).
-        if (!slot.busy && !stopped) serve(slot);
-        settle();
-      },
-      (e: unknown) => {
-        running.delete(slot);
-        outstanding--;
-        failure ??= e;
-        stopped = true;
-        options.cancel();
-        if (!slot.dead) free(slot);
-        settle();
-      },
-    );
-  };
-
-  let grace: NodeJS.Timeout | undefined;
-  const onAbort = (): void => {
-    stopped = true;
-    options.cancel();
-    grace = setTimeout(() => {
-      for (const s of running) void s.worker.terminate();
-    }, ABORT_GRACE_MS);
-    settle();
-  };
-  if (signal?.aborted) onAbort();
-  else signal?.addEventListener('abort', onAbort, { once: true });
-
-  if (options.spawn) prewarm(workers, options.module);
-  for (const slot of slots.slice(0, workers)) {
-    if (!slot.busy) {
-      serve(slot);
-    } else {
-      const later = (): void => serve(slot);
-      waiting.add(slot);
-      serveLater.set(slot, later);
-      slot.waiters.push(later);
-    }
+    this.running.add(slot);
+    this.outstanding++;
+    post(slot, piece).then((times) => this.pieceDone(slot, piece, times), (e: unknown) => this.pieceFailed(slot, e));
   }
-  return {
-    active: () => !stopped && (waiting.size > 0 || outstanding > 0),
-    finish: () => {
-      closed = true;
-      // Pieces are left for workers still starting: keep them ref'd while we wait, or the process
-      // could exit with this promise pending.
-      if ((options.reserved?.() ?? 0) > 0) for (const s of waiting) s.worker.ref();
-      settle();
-      return done;
-    },
-    stop: () => {
-      stopped = true;
-      options.cancel();
-      settle();
-    },
+
+  private pieceDone(slot: Slot, piece: Omit<WorkerPiece, 'id'>, times: PieceTimes | undefined): void {
+    this.options.onDone?.(piece, times);
+    this.running.delete(slot);
+    this.outstanding--;
+    free(slot);
+    // The slot takes the next piece right away (free() may have handed it to another waiter).
+    if (!slot.busy && !this.stopped) this.serve(slot);
+    this.settle();
+  }
+
+  private pieceFailed(slot: Slot, e: unknown): void {
+    this.running.delete(slot);
+    this.outstanding--;
+    this.failure ??= e;
+    this.stopped = true;
+    this.options.cancel();
+    if (!slot.dead) free(slot);
+    this.settle();
+  }
+
+  private readonly onAbort = (): void => {
+    this.stopped = true;
+    this.options.cancel();
+    this.grace = setTimeout(() => {
+      for (const s of this.running) void s.worker.terminate();
+    }, ABORT_GRACE_MS);
+    this.settle();
   };
+
+  active(): boolean {
+    return !this.stopped && (this.waiting.size > 0 || this.outstanding > 0);
+  }
+
+  finish(): Promise<void> {
+    this.closed = true;
+    // Pieces are left for workers still starting: keep them ref'd while we wait, or the process
+    // could exit with this promise pending.
+    if (this.reserved() > 0) for (const s of this.waiting) s.worker.ref();
+    this.settle();
+    return this.done;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.options.cancel();
+    this.settle();
+  }
 }
 
 /** Terminates every worker (they are unref'd anyway; this frees them now). */
