@@ -22,7 +22,7 @@ import { availableParallelism } from 'node:os';
 import type { FloatArray, GruDirectionParams, Precision, StatePrecision } from '../model/types.js';
 import { GruCheckError } from '../errors.js';
 import { nextTurn, type RunControl } from '../gru/control.js';
-import { gruFlops, runStack, type DirectionJob, type GruRunInput, type GruRunOptions, type GruRunResult, type Runner } from '../gru/stack.js';
+import { gruFlops, runStack, type DirectionJob, type GruRunInput, type GruRunOptions, type GruRunResult, type LayerJob, type Runner, type Work } from '../gru/stack.js';
 import { itemWork, KernelSource, type KernelKind } from './item.js';
 import type { PieceTimes } from '../result.js';
 import { closeWorkers, prewarm, ready, shareQueue } from './pool.js';
@@ -159,100 +159,153 @@ export function fastRunner(run: GruRunInput, options: GruRunOptions & FastOption
   // Split: `threads` pieces per layer, directions first, then contiguous batch ranges, in one queue
   // that this thread and the workers take from (pool.ts): a worker that is still starting takes
   // what is left when it is ready, or nothing.
-  const explicit = options.threads !== undefined;
-  const D = run.params.bidirectional ? 2 : 1;
-  // One direction: two batch ranges per thread (of at least 4 rows, one register tile), so a worker
-  // that joins late still finds work and the threads end together. Two directions are the pieces
-  // themselves: cutting them further is slower (smaller products, more per-step overhead).
-  const perThread = D === 1 ? 2 : 1;
-  const splits = Math.max(1, Math.min(run.batchSize, Math.max(Math.floor(threads / D), Math.min(Math.floor(run.batchSize / 4), Math.ceil((perThread * threads) / D)))));
-  const module = gemmModule();
-  const shared = new Map<GruDirectionParams, GruDirectionParams>();
-  let outsideBase = 0;
-  let progress: BigInt64Array | undefined;
-  const outsideDone = (): number => {
-    let n = outsideBase;
-    if (progress) for (let i = 0; i < progress.length; i++) n += Number(Atomics.load(progress, i));
-    return n;
+  const s: SplitRun = {
+    run,
+    kind,
+    threads,
+    explicit: options.threads !== undefined,
+    splits: batchSplits(run, threads),
+    module: gemmModule(),
+    shared: new Map(),
+    floatType,
+    outsideBase: 0,
+    progress: undefined,
+    used: 1,
+    trace: [],
   };
-  /** Threads that computed some piece (this one and the workers that took any). */
-  let used = 1;
-  const trace: PieceTrace[] = [];
   return {
-    trace,
+    trace: s.trace,
     name: 'fast',
     get threads() {
-      return used;
+      return s.used;
     },
     kind,
     floatType,
     refuse,
     alloc: (n, type) => (type === 'f32' ? new Float32Array(new SharedArrayBuffer(n * 4)) : new Float64Array(new SharedArrayBuffer(n * 8))),
-    outsideDone,
-    *runLayer(job, signal) {
-      const pieces: { d: number; b0: number; b1: number }[] = [];
-      for (let d = 0; d < job.directions.length; d++) {
-        for (let s = 0; s < splits; s++) pieces.push({ d, b0: Math.floor((run.batchSize * s) / splits), b1: Math.floor((run.batchSize * (s + 1)) / splits) });
-      }
-      const stop = new Int32Array(new SharedArrayBuffer(4));
-      const layerProgress = new BigInt64Array(new SharedArrayBuffer(8 * pieces.length));
-      progress = layerProgress;
-      // By default every piece is in one queue. An explicit thread count is honoured as asked:
-      // this thread computes only its round-robin share and waits for the workers to do theirs.
-      const mine = explicit ? pieces.filter((_, i) => i % threads === 0) : pieces;
-      const theirs = explicit ? pieces.filter((_, i) => i % threads !== 0) : pieces;
-      const slotOf = new Map(pieces.map((p, i) => [p, i]));
-      let next = 0;
-      let nextTheirs = 0;
-      const workersUsed = new Set<number>();
-      const queue = shareQueue(
-        threads - 1,
-        () => {
-          let p: (typeof pieces)[number] | undefined;
-          if (explicit) p = nextTheirs < theirs.length ? theirs[nextTheirs++] : undefined;
-          else if (next < pieces.length) p = pieces[next++];
-          if (!p) return undefined;
-          const slot = slotOf.get(p)!;
-          const dj = job.directions[p.d]!;
-          workersUsed.add(slot);
-          return { job: { ...dj, params: sharedParams(dj.params, shared, floatType()) }, b0: p.b0, b1: p.b1, kind, progress: layerProgress, slot, stop };
-        },
-        {
-          module, spawn: explicit, signal, cancel: () => Atomics.store(stop, 0, 1),
-          reserved: () => (explicit ? theirs.length - nextTheirs : 0),
-          onDone: (piece, times) => {
-            if (times) trace.push({ layer: job.layer, direction: piece.job.direction, b0: piece.b0, b1: piece.b1, thread: 'worker', ...times });
-          },
-        },
-      );
-      let finished = false;
-      try {
-        // While this thread computes, a worker's "ready" or "piece done" is a message, seen only on
-        // a turn of the event loop: take one every TURN_MS (not only every SLICE_MS of pacing), so
-        // a worker that becomes free gets the next piece within milliseconds.
-        let lastTurn = now();
-        let nextMine = 0;
-        for (;;) {
-          const p = explicit ? mine[nextMine++] : next < pieces.length ? pieces[next++] : undefined;
-          if (!p) break;
-          for (const w of traced(trace, job.layer, 'main', job.directions[p.d]!, p.b0, p.b1, kind)) {
-            yield w;
-            if (queue.active() && now() - lastTurn >= TURN_MS) {
-              yield nextTurn();
-              lastTurn = now();
-            }
-          }
-        }
-        yield queue.finish();
-        finished = true;
-      } finally {
-        if (!finished) queue.stop();
-        used = Math.max(used, 1 + Math.min(threads - 1, workersUsed.size));
-        outsideBase = outsideDone();
-        progress = undefined;
-      }
+    outsideDone: () => outsideDone(s),
+    runLayer(job, signal) {
+      return runSplitLayer(s, job, signal);
     },
   };
+}
+
+/** A run split over threads: what every layer shares, and the progress of the layer running. */
+interface SplitRun {
+  run: GruRunInput;
+  kind: KernelKind;
+  threads: number;
+  /** The thread count was asked for: each thread computes its round-robin share. */
+  explicit: boolean;
+  /** Batch ranges per direction. */
+  splits: number;
+  module: WebAssembly.Module | undefined;
+  /** Each direction's weights, copied once into shared memory. */
+  shared: Map<GruDirectionParams, GruDirectionParams>;
+  floatType: () => 'f32' | 'f64';
+  /** Work done outside this thread by the layers before this one, and the counters of this one's pieces. */
+  outsideBase: number;
+  progress: BigInt64Array | undefined;
+  /** Threads that computed some piece (this one and the workers that took any). */
+  used: number;
+  trace: PieceTrace[];
+}
+
+/**
+ * Batch ranges per direction. One direction: two batch ranges per thread (of at least 4 rows, one
+ * register tile), so a worker that joins late still finds work and the threads end together. Two
+ * directions are the pieces themselves: cutting them further is slower (smaller products, more
+ * per-step overhead).
+ */
+function batchSplits(run: GruRunInput, threads: number): number {
+  const D = run.params.bidirectional ? 2 : 1;
+  const perThread = D === 1 ? 2 : 1;
+  return Math.max(1, Math.min(run.batchSize, Math.max(Math.floor(threads / D), Math.min(Math.floor(run.batchSize / 4), Math.ceil((perThread * threads) / D)))));
+}
+
+function outsideDone(s: SplitRun): number {
+  let n = s.outsideBase;
+  const progress = s.progress;
+  if (progress) for (let i = 0; i < progress.length; i++) n += Number(Atomics.load(progress, i));
+  return n;
+}
+
+/** One layer's pieces: for each direction, `splits` contiguous batch ranges. */
+function layerPieces(job: LayerJob, batchSize: number, splits: number): Piece[] {
+  const pieces: Piece[] = [];
+  for (let d = 0; d < job.directions.length; d++) {
+    for (let s = 0; s < splits; s++) pieces.push({ d, b0: Math.floor((batchSize * s) / splits), b1: Math.floor((batchSize * (s + 1)) / splits) });
+  }
+  return pieces;
+}
+
+interface Piece {
+  d: number;
+  b0: number;
+  b1: number;
+}
+
+/** One layer over the threads: this thread computes pieces while the workers take theirs from the queue. */
+function* runSplitLayer(s: SplitRun, job: LayerJob, signal: AbortSignal | undefined): Generator<Work, void, void> {
+  const { explicit, threads, kind, trace } = s;
+  const pieces = layerPieces(job, s.run.batchSize, s.splits);
+  const stop = new Int32Array(new SharedArrayBuffer(4));
+  const layerProgress = new BigInt64Array(new SharedArrayBuffer(8 * pieces.length));
+  s.progress = layerProgress;
+  // By default every piece is in one queue. An explicit thread count is honoured as asked:
+  // this thread computes only its round-robin share and waits for the workers to do theirs.
+  const mine = explicit ? pieces.filter((_, i) => i % threads === 0) : pieces;
+  const theirs = explicit ? pieces.filter((_, i) => i % threads !== 0) : pieces;
+  const slotOf = new Map(pieces.map((p, i) => [p, i]));
+  let next = 0;
+  let nextTheirs = 0;
+  const workersUsed = new Set<number>();
+  const queue = shareQueue(
+    threads - 1,
+    () => {
+      let p: Piece | undefined;
+      if (explicit) p = nextTheirs < theirs.length ? theirs[nextTheirs++] : undefined;
+      else if (next < pieces.length) p = pieces[next++];
+      if (!p) return undefined;
+      const slot = slotOf.get(p)!;
+      const dj = job.directions[p.d]!;
+      workersUsed.add(slot);
+      return { job: { ...dj, params: sharedParams(dj.params, s.shared, s.floatType()) }, b0: p.b0, b1: p.b1, kind, progress: layerProgress, slot, stop };
+    },
+    {
+      module: s.module, spawn: explicit, signal, cancel: () => Atomics.store(stop, 0, 1),
+      reserved: () => (explicit ? theirs.length - nextTheirs : 0),
+      onDone: (piece, times) => {
+        if (times) trace.push({ layer: job.layer, direction: piece.job.direction, b0: piece.b0, b1: piece.b1, thread: 'worker', ...times });
+      },
+    },
+  );
+  let finished = false;
+  try {
+    // While this thread computes, a worker's "ready" or "piece done" is a message, seen only on
+    // a turn of the event loop: take one every TURN_MS (not only every SLICE_MS of pacing), so
+    // a worker that becomes free gets the next piece within milliseconds.
+    let lastTurn = now();
+    let nextMine = 0;
+    for (;;) {
+      const p = explicit ? mine[nextMine++] : next < pieces.length ? pieces[next++] : undefined;
+      if (!p) break;
+      for (const w of traced(trace, job.layer, 'main', job.directions[p.d]!, p.b0, p.b1, kind)) {
+        yield w;
+        if (queue.active() && now() - lastTurn >= TURN_MS) {
+          yield nextTurn();
+          lastTurn = now();
+        }
+      }
+    }
+    yield queue.finish();
+    finished = true;
+  } finally {
+    if (!finished) queue.stop();
+    s.used = Math.max(s.used, 1 + Math.min(threads - 1, workersUsed.size));
+    s.outsideBase = outsideDone(s);
+    s.progress = undefined;
+  }
 }
 
 /** The stack on the fast engine, on the event loop (paced, progress, AbortSignal). */
