@@ -37,7 +37,6 @@ const EXCEPTIONS: ReadonlyMap<string, string> = new Map([
   ['candidate/align.ts alignCandidate', 'not yet split'],
   ['io/npz.ts open', 'not yet split'],
   ['io/torch.ts read', 'not yet split'],
-  ['report/html.ts heatmap', 'not yet split'],
 ]);
 
 function sources(dir: string, acc: string[] = []): string[] {

@@ -263,53 +263,18 @@ function heatmap(k: CheckResult, id: string, maxCells: number): string {
   const cb = buckets(em.cols, maxCells);
   const R = rb.edges.length - 1;
   const C = cb.edges.length - 1;
-  // Max over each bucket: the hottest element must stay hot however much the map is shrunk.
-  const vals = new Array<number>(R * C).fill(0);
-  for (let r = 0; r < R; r++) {
-    for (let c = 0; c < C; c++) {
-      let mx = 0;
-      for (let i = rb.edges[r]!; i < rb.edges[r + 1]!; i++) {
-        for (let j = cb.edges[c]!; j < cb.edges[c + 1]!; j++) {
-          const v = em.values[i * em.cols + j]!;
-          if (v > mx || Number.isNaN(v)) mx = Number.isNaN(v) ? Infinity : v;
-        }
-      }
-      vals[r * C + c] = mx;
-    }
-  }
+  const vals = bucketMax(em, rb, cb);
   const bucketed = R < em.rows || C < em.cols;
-
-  // Cells up to 32 px, shrinking to fit ~560 x 380; rows and columns scale independently so a
-  // long, narrow map (many steps, few features) still fills the space.
-  const cw = Math.min(32, 560 / C);
-  const chh = Math.min(32, 380 / R);
-  const m = { l: 60, t: 12, b: 44 };
-  const gw = cw * C;
-  const gh = chh * R;
-  // The colour bar needs ~120 px to carry a few decade labels; a short grid (h_n of a one-layer
-  // GRU is a single row) is centred on it, which also leaves room for the rotated row label.
-  const barH = Math.max(gh, 120);
-  const gy = m.t + (barH - gh) / 2;
-  const barX = m.l + gw + 20;
-  const W = barX + 14 + 56;
-  const H = m.t + barH + m.b;
-
+  const g = heatmapGeometry(R, C);
   const dom = logDomain(vals, k.atol);
-  const tOf = (v: number): number => {
-    if (!dom) return 0;
-    if (!Number.isFinite(v)) return 1;
-    if (!(v > 0)) return 0;
-    return (Math.log10(v) - dom.lo) / (dom.hi - dom.lo);
-  };
-  const index = new Uint8Array(R * C);
-  for (let i = 0; i < R * C; i++) index[i] = Math.round(Math.min(1, Math.max(0, tOf(vals[i]!))) * 255);
-  const png = palettePng(C, R, index).toString('base64');
+  const png = palettePng(C, R, colourIndex(vals, dom)).toString('base64');
 
   const at = argMax(vals);
   const hot = at >= 0 && vals[at]! > 0 ? { r: Math.floor(at / C), c: at % C, v: vals[at]! } : null;
   const span = (b: Buckets, i: number): string => `${b.edges[i]}${b.edges[i + 1]! - 1 > b.edges[i]! ? `–${b.edges[i + 1]! - 1}` : ''}`;
   const hotWhere = hot ? `${em.rowLabel} ${span(rb, hot.r)}, ${em.colLabel} ${span(cb, hot.c)}` : '';
   const maxAttrs = hot ? ` data-max="${hot.v}" data-max-row="${rb.edges[hot.r]}" data-max-col="${cb.edges[hot.c]}"` : '';
+  const { m, gy, gw, gh, cw, chh, W, H } = g;
 
   const out: string[] = [];
   out.push(
@@ -328,8 +293,82 @@ function heatmap(k: CheckResult, id: string, maxCells: number): string {
     const cy = gy + (hot.r + 0.5) * chh;
     out.push(`<circle class="hot" cx="${f2(cx)}" cy="${f2(cy)}" r="9"><title>${esc(`max ${sci(hot.v)} at ${hotWhere}`)}</title></circle>`);
   }
+  heatmapAxes(out, g, R, C, rb, cb, em, bucketed);
+  colourBar(out, g, dom, k.atol, id);
+  out.push('</svg>');
+  return out.join('\n');
+}
 
-  // Axis ticks at bucket starts, about 8 per axis, labelled with source indices.
+/** Max over each bucket: the hottest element must stay hot however much the map is shrunk. */
+function bucketMax(em: NonNullable<CheckResult['errorMap']>, rb: Buckets, cb: Buckets): number[] {
+  const R = rb.edges.length - 1;
+  const C = cb.edges.length - 1;
+  const vals = new Array<number>(R * C).fill(0);
+  for (let r = 0; r < R; r++) {
+    for (let c = 0; c < C; c++) {
+      let mx = 0;
+      for (let i = rb.edges[r]!; i < rb.edges[r + 1]!; i++) {
+        for (let j = cb.edges[c]!; j < cb.edges[c + 1]!; j++) {
+          const v = em.values[i * em.cols + j]!;
+          if (v > mx || Number.isNaN(v)) mx = Number.isNaN(v) ? Infinity : v;
+        }
+      }
+      vals[r * C + c] = mx;
+    }
+  }
+  return vals;
+}
+
+/** Where a heatmap's grid and colour bar go (px). */
+interface HeatmapGeometry {
+  /** Cell width and height. */
+  cw: number;
+  chh: number;
+  m: { l: number; t: number; b: number };
+  /** The grid's width, height and top; the colour bar's height and left. */
+  gw: number;
+  gh: number;
+  gy: number;
+  barH: number;
+  barX: number;
+  W: number;
+  H: number;
+}
+
+function heatmapGeometry(R: number, C: number): HeatmapGeometry {
+  // Cells up to 32 px, shrinking to fit ~560 x 380; rows and columns scale independently so a
+  // long, narrow map (many steps, few features) still fills the space.
+  const cw = Math.min(32, 560 / C);
+  const chh = Math.min(32, 380 / R);
+  const m = { l: 60, t: 12, b: 44 };
+  const gw = cw * C;
+  const gh = chh * R;
+  // The colour bar needs ~120 px to carry a few decade labels; a short grid (h_n of a one-layer
+  // GRU is a single row) is centred on it, which also leaves room for the rotated row label.
+  const barH = Math.max(gh, 120);
+  const gy = m.t + (barH - gh) / 2;
+  const barX = m.l + gw + 20;
+  const W = barX + 14 + 56;
+  const H = m.t + barH + m.b;
+  return { cw, chh, m, gw, gh, gy, barH, barX, W, H };
+}
+
+/** Each cell's palette index: its place on the log scale of dom, 0 to 255. */
+function colourIndex(vals: readonly number[], dom: { lo: number; hi: number } | null): Uint8Array {
+  const tOf = (v: number): number => {
+    if (!dom) return 0;
+    if (!Number.isFinite(v)) return 1;
+    if (!(v > 0)) return 0;
+    return (Math.log10(v) - dom.lo) / (dom.hi - dom.lo);
+  };
+  const index = new Uint8Array(vals.length);
+  for (let i = 0; i < vals.length; i++) index[i] = Math.round(Math.min(1, Math.max(0, tOf(vals[i]!))) * 255);
+  return index;
+}
+
+/** Axis ticks at bucket starts, about 8 per axis, labelled with source indices; the axis labels. */
+function heatmapAxes(out: string[], g: HeatmapGeometry, R: number, C: number, rb: Buckets, cb: Buckets, em: NonNullable<CheckResult['errorMap']>, bucketed: boolean): void {
+  const { m, gy, gw, gh, cw, chh } = g;
   const tickEvery = (n: number, px: number): number => Math.max(1, Math.ceil(n / Math.max(1, Math.min(10, Math.floor(px / 28)))));
   const rEvery = tickEvery(R, gh);
   for (let r = 0; r < R; r += rEvery) {
@@ -342,8 +381,11 @@ function heatmap(k: CheckResult, id: string, maxCells: number): string {
   const note = bucketed ? ' (bucketed, max)' : '';
   out.push(`<text class="label" x="${f2(m.l + gw / 2)}" y="${f2(gy + gh + 36)}" text-anchor="middle">${esc(em.colLabel)}${note}</text>`);
   out.push(`<text class="label" transform="translate(14 ${f2(gy + gh / 2)}) rotate(-90)" text-anchor="middle">${esc(em.rowLabel)}</text>`);
+}
 
-  // Colour bar: the same ramp top (large) to bottom (small), decade ticks, atol marked.
+/** Colour bar: the same ramp top (large) to bottom (small), decade ticks, atol marked. */
+function colourBar(out: string[], g: HeatmapGeometry, dom: { lo: number; hi: number } | null, atol: number, id: string): void {
+  const { m, barX, barH } = g;
   out.push(`<defs><linearGradient id="${id}" x1="0" y1="1" x2="0" y2="0">`);
   YLORRD.forEach((c, i) => out.push(`<stop offset="${f2(i / (YLORRD.length - 1))}" stop-color="${c}"/>`));
   out.push('</linearGradient></defs>');
@@ -352,7 +394,7 @@ function heatmap(k: CheckResult, id: string, maxCells: number): string {
     const yOf = (l: number): number => m.t + barH - ((l - dom.lo) / (dom.hi - dom.lo)) * barH;
     const span = dom.hi - dom.lo;
     const every = Math.max(1, Math.ceil(span / 6));
-    const atolY = k.atol > 0 ? yOf(Math.log10(k.atol)) : null;
+    const atolY = atol > 0 ? yOf(Math.log10(atol)) : null;
     // The top of the bar is the map's max (or atol): label it with its value unless atol is there.
     const topLabelled = atolY === null || Math.abs(atolY - m.t) >= 11;
     if (topLabelled) out.push(`<text class="tick" x="${f2(barX + 20)}" y="${f2(m.t + 4)}">${esc(sci(10 ** dom.hi))}</text>`);
@@ -371,8 +413,6 @@ function heatmap(k: CheckResult, id: string, maxCells: number): string {
     out.push(`<text class="tick" x="${f2(barX + 20)}" y="${m.t + barH}">0</text>`);
   }
   out.push(`<text class="tick" x="${f2(barX)}" y="${f2(m.t + barH + 16)}">|error|</text>`);
-  out.push('</svg>');
-  return out.join('\n');
 }
 
 // ---------------------------------------------------------------------------------------------
