@@ -35,7 +35,6 @@ const EXCEPTIONS: ReadonlyMap<string, string> = new Map([
     'the whole opcode set a state_dict may use is visible in one place, which is what a reviewer ' +
     'of a restricted unpickler needs to see'],
   ['candidate/align.ts alignCandidate', 'not yet split'],
-  ['io/npz.ts open', 'not yet split'],
   ['io/torch.ts read', 'not yet split'],
 ]);
 

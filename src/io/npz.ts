@@ -183,6 +183,22 @@ function member(zip: ZipArchive, e: ZipEntry): Uint8Array {
 }
 
 function open(src: ByteSource, options: OpenZipOptions): ZipArchive {
+  const end = readEndRecord(src);
+  const entries = readCentralDirectory(src, end);
+  checkEntries(entries, options);
+  return { src, entries, cdOffset: end.cdOffset };
+}
+
+/** Where the end record is, and the central directory's member count, size and offset. */
+interface EndRecord {
+  eocd: number;
+  count: number;
+  cdSize: number;
+  cdOffset: number;
+}
+
+/** The end record (and the ZIP64 one, if present); the central directory must fit before it. */
+function readEndRecord(src: ByteSource): EndRecord {
   if (src.size === 0) fail('EMPTY_FILE', 'file is empty (0 bytes)');
   // The end record sits in the last 22 bytes plus at most a 64 KiB comment.
   const tailStart = Math.max(0, src.size - EOCD_SIZE - 0xffff);
@@ -214,6 +230,13 @@ function open(src: ByteSource, options: OpenZipOptions): ZipArchive {
   if (count * CENTRAL_SIZE > cdSize) {
     fail('TRUNCATED', `zip archive: ${count} members cannot fit in a ${cdSize}-byte central directory`);
   }
+  return { eocd, count, cdSize, cdOffset };
+}
+
+/** Every member's central directory entry, in order. */
+function readCentralDirectory(src: ByteSource, end: EndRecord): ZipEntry[] {
+  const { count, cdSize, cdOffset } = end;
+  const cdEnd = cdOffset + cdSize;
   const cd = reader(readExact(src, cdOffset, cdSize, 'central directory'), cdOffset);
   const { u16, u32 } = cd;
 
@@ -243,8 +266,11 @@ function open(src: ByteSource, options: OpenZipOptions): ZipArchive {
     entries.push(e);
     p = next;
   }
+  return entries;
+}
 
-  // Check everything that is cheap before inflating anything.
+/** Checks everything that is cheap before inflating anything. */
+function checkEntries(entries: readonly ZipEntry[], options: OpenZipOptions): void {
   const seen = new Set<string>();
   let total = 0;
   for (const e of entries) {
@@ -269,7 +295,6 @@ function open(src: ByteSource, options: OpenZipOptions): ZipArchive {
   if (options.maxBytes !== undefined && total > options.maxBytes) {
     fail('TOO_LARGE', `zip archive: members total ${total} bytes uncompressed, more than the limit of ${options.maxBytes} bytes`);
   }
-  return { src, entries, cdOffset };
 }
 
 /** Find the end-of-central-directory record in the tail: the last signature whose comment length fits. */
