@@ -130,47 +130,62 @@ const looser = (a: FloatDType, b: FloatDType): FloatDType => {
  * (T, B, D·H) output out as the case's own (check.ts's toUserLayout).
  */
 export function alignCandidate(cand: CandidateTensors, c: GruCase, forced: CandidateLayout | undefined, toCase: (seqFirst: Float64Array) => { shape: number[]; data: FloatArray }): AlignedCandidate {
+  const dtypes: FloatDType[] = [cand.output, cand.h_n, ...(cand.states ?? [])].filter((t): t is Tensor => t !== undefined).map((t) => t.dtype);
+  const aligned: AlignedCandidate = { hnLastLayer: false, layout: 'the case\'s', dtype: dtypes.reduce(looser, 'float64') };
+  if (c.config.cell) return alignCell(cand, c, aligned);
+
+  const family = cand.output ? alignOutput(cand, cand.output, c, forced, toCase, aligned) : undefined;
+  alignStates(cand, c, aligned, family);
+  if (aligned.outputFinal) finalOutputAsStates(aligned, c);
+  return aligned;
+}
+
+/**
+ * The candidate's output in the case's layout, read in the layout its shape fits (or the one
+ * forced); returns which ONNX layout family that was, if any.
+ */
+function alignOutput(cand: CandidateTensors, output: Tensor, c: GruCase, forced: CandidateLayout | undefined, toCase: (seqFirst: Float64Array) => { shape: number[]; data: FloatArray }, aligned: AlignedCandidate): 'layout0' | 'layout1' | undefined {
+  const file = cand.source;
+  const D = c.params.bidirectional ? 2 : 1;
+  const B = c.batchSize;
+  const H = c.params.hiddenSize;
+  const want = forced === 'keras' ? 'batch-first' : forced;
+  const fits = outputReadings(c).filter((r) => sameShape(r.shape, output.shape) && (want === undefined || r.layout === want));
+  const layouts = [...new Set(fits.map((r) => r.layout))];
+  if (layouts.length > 1) {
+    throw new GruCheckError('AMBIGUOUS_LAYOUT', `candidate output ${shapeInBrackets(output.shape)} fits ${layouts.join(' and ')} (batch ${B} == ${c.seqLen} time steps), and nothing else in it tells`, {
+      file,
+      hint: `pass --candidate-layout ${layouts.join(' or ')}`,
+    });
+  }
+  if (fits.length === 0) {
+    if (forced !== undefined) {
+      throw new GruCheckError('SHAPE_MISMATCH', `candidate output ${shapeInBrackets(output.shape)} is not ${forced} for this case (T=${c.seqLen}, B=${B}, ${D}x${H} features)`, { file });
+    }
+    if (c.config.batched && sameShape(output.shape, [B, D * H]) && (want === undefined || want === 'batch-first')) {
+      aligned.output = output;
+      aligned.outputFinal = true;
+      aligned.layout = `keras, return_sequences=False: output [B, ${D === 2 ? '2·H' : 'H'}] read as the last layer's final states`;
+    } else {
+      throw new GruCheckError('SHAPE_MISMATCH', `candidate output ${shapeInBrackets(output.shape)} fits no layout of this case (T=${c.seqLen}, B=${B}, ${D}x${H} features): expected ${expectedOutputShapes(c)}`, { file });
+    }
+  } else {
+    const r = fits[0]!;
+    const t = toCase(toSeqFirst(output, r, c));
+    aligned.output = { shape: t.shape, dtype: output.dtype, data: t.data };
+    aligned.layout = `${forced === 'keras' ? 'keras' : r.layout}${r.steps < c.seqLen ? `, ${r.steps} of ${c.seqLen} steps (read as padded)` : ''}`;
+    return r.layout === 'onnx-layout1' ? 'layout1' : 'layout0';
+  }
+  return undefined;
+}
+
+/** The candidate's final states (a list of arrays, or h_n in any layout a port writes) into aligned.h_n. */
+function alignStates(cand: CandidateTensors, c: GruCase, aligned: AlignedCandidate, family: 'layout0' | 'layout1' | undefined): void {
   const file = cand.source;
   const D = c.params.bidirectional ? 2 : 1;
   const L = c.params.numLayers;
   const B = c.batchSize;
   const H = c.params.hiddenSize;
-  const dtypes: FloatDType[] = [cand.output, cand.h_n, ...(cand.states ?? [])].filter((t): t is Tensor => t !== undefined).map((t) => t.dtype);
-  const aligned: AlignedCandidate = { hnLastLayer: false, layout: 'the case\'s', dtype: dtypes.reduce(looser, 'float64') };
-  const want = forced === 'keras' ? 'batch-first' : forced;
-  if (c.config.cell) return alignCell(cand, c, aligned);
-
-  let family: 'layout0' | 'layout1' | undefined;
-  if (cand.output) {
-    const fits = outputReadings(c).filter((r) => sameShape(r.shape, cand.output!.shape) && (want === undefined || r.layout === want));
-    const layouts = [...new Set(fits.map((r) => r.layout))];
-    if (layouts.length > 1) {
-      throw new GruCheckError('AMBIGUOUS_LAYOUT', `candidate output ${shapeInBrackets(cand.output.shape)} fits ${layouts.join(' and ')} (batch ${B} == ${c.seqLen} time steps), and nothing else in it tells`, {
-        file,
-        hint: `pass --candidate-layout ${layouts.join(' or ')}`,
-      });
-    }
-    if (fits.length === 0) {
-      if (forced !== undefined) {
-        throw new GruCheckError('SHAPE_MISMATCH', `candidate output ${shapeInBrackets(cand.output.shape)} is not ${forced} for this case (T=${c.seqLen}, B=${B}, ${D}x${H} features)`, { file });
-      }
-      if (c.config.batched && sameShape(cand.output.shape, [B, D * H]) && (want === undefined || want === 'batch-first')) {
-        aligned.output = cand.output;
-        aligned.outputFinal = true;
-        aligned.layout = `keras, return_sequences=False: output [B, ${D === 2 ? '2·H' : 'H'}] read as the last layer's final states`;
-      } else {
-        throw new GruCheckError('SHAPE_MISMATCH', `candidate output ${shapeInBrackets(cand.output.shape)} fits no layout of this case (T=${c.seqLen}, B=${B}, ${D}x${H} features): expected ${expectedOutputShapes(c)}`, { file });
-      }
-    } else {
-      const r = fits[0]!;
-      const t = toCase(toSeqFirst(cand.output, r, c));
-      aligned.output = { shape: t.shape, dtype: cand.output.dtype, data: t.data };
-      family = r.layout === 'onnx-layout1' ? 'layout1' : 'layout0';
-      aligned.layout = `${forced === 'keras' ? 'keras' : r.layout}${r.steps < c.seqLen ? `, ${r.steps} of ${c.seqLen} steps (read as padded)` : ''}`;
-    }
-  }
-
-  // Final states.
   if (cand.states && cand.states.length > 0) {
     if (cand.states.length !== D || !cand.states.every((s) => sameShape(s.shape, [B, H]))) {
       throw new GruCheckError('SHAPE_MISMATCH', `candidate final states: expected ${D} array(s) of shape [${B}, ${H}] (forward_h${D === 2 ? ', backward_h' : ''}), got ${cand.states.map((s) => shapeInBrackets(s.shape)).join(', ')}`, { file });
@@ -198,23 +213,26 @@ export function alignCandidate(cand: CandidateTensors, c: GruCase, forced: Candi
       throw new GruCheckError('SHAPE_MISMATCH', `candidate h_n ${shapeInBrackets(s)} fits no layout of this case (L=${L}, D=${D}, B=${B}, H=${H}): expected ${expectedStateShapes(c)}`, { file });
     }
   }
-  if (aligned.outputFinal) {
-    // Keras's last output is the last layer's final states: held to h_n's last-layer rows, as h_n
-    // when the candidate has none, else beside it (the `output` checks then compare states).
-    const states: AlignedCandidate = { hnLastLayer: false, layout: '', dtype: aligned.dtype };
-    setStates(states, c, fromConcatenated(aligned.output!, c), aligned.output!.dtype, L > 1);
-    if (!aligned.h_n) {
-      aligned.h_n = states.h_n!;
-      aligned.hnLastLayer = states.hnLastLayer;
-      aligned.hnFromOutput = true;
-      delete aligned.output;
-      delete aligned.outputFinal;
-    } else {
-      aligned.output = states.h_n!;
-      aligned.outputFinalLastLayer = states.hnLastLayer;
-    }
+}
+
+/**
+ * Keras's last output is the last layer's final states: held to h_n's last-layer rows, as h_n
+ * when the candidate has none, else beside it (the `output` checks then compare states).
+ */
+function finalOutputAsStates(aligned: AlignedCandidate, c: GruCase): void {
+  const L = c.params.numLayers;
+  const states: AlignedCandidate = { hnLastLayer: false, layout: '', dtype: aligned.dtype };
+  setStates(states, c, fromConcatenated(aligned.output!, c), aligned.output!.dtype, L > 1);
+  if (!aligned.h_n) {
+    aligned.h_n = states.h_n!;
+    aligned.hnLastLayer = states.hnLastLayer;
+    aligned.hnFromOutput = true;
+    delete aligned.output;
+    delete aligned.outputFinal;
+  } else {
+    aligned.output = states.h_n!;
+    aligned.outputFinalLastLayer = states.hnLastLayer;
   }
-  return aligned;
 }
 
 /** A GRUCell's candidate: `h` in the case's own shape, nothing else to read. */
