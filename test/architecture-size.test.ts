@@ -34,7 +34,6 @@ const EXCEPTIONS: ReadonlyMap<string, string> = new Map([
     'work already in methods (storage, reduce, global, memoPut); like CPython\'s load_* table, ' +
     'the whole opcode set a state_dict may use is visible in one place, which is what a reviewer ' +
     'of a restricted unpickler needs to see'],
-  ['io/torch.ts read', 'not yet split'],
 ]);
 
 function sources(dir: string, acc: string[] = []): string[] {

@@ -71,9 +71,26 @@ function read(zip: ZipArchive, options: ReadTorchOptions): Map<string, NdArray> 
   const tensors = flattenTensors(root, { label, rootName: options.rootName ?? 'tensor', maxVisits: Math.max(10_000, 2 * pkl.length) });
 
   // Check every tensor against its storage, and the total, before reading any storage.
-  const storages = new Map<string, { entry: ZipEntry; dtype: TensorRef['storage']['dtype']; numel: number }>();
+  const { storages, plans, total } = planTensors(tensors, byName, folder, bigEndian);
+  const stored = [...storages.values()].reduce((a, s) => a + s.entry.size, 0);
+  if (options.maxBytes !== undefined && total + stored > options.maxBytes) {
+    throw new GruCheckError('TOO_LARGE', `torch.save archive: its tensors need ${total + stored} bytes, more than the limit of ${options.maxBytes} bytes`);
+  }
+
+  return readTensors(zip, plans, storages, bigEndian, pkl.length, options);
+}
+
+type StorageUse = { entry: ZipEntry; dtype: TensorRef['storage']['dtype']; numel: number };
+type TensorPlan = { name: string; t: TensorRef; count: number; view: boolean };
+
+/**
+ * Each tensor checked against its storage member, and how it will be read (a view of its decoded
+ * storage, or a copy); total: the bytes decoding and copying will take beyond the stored ones.
+ */
+function planTensors(tensors: Map<string, TensorRef>, byName: Map<string, ZipEntry>, folder: string, bigEndian: boolean): { storages: Map<string, StorageUse>; plans: TensorPlan[]; total: number } {
+  const storages = new Map<string, StorageUse>();
   let total = 0;
-  const plans: Array<{ name: string; t: TensorRef; count: number; view: boolean }> = [];
+  const plans: TensorPlan[] = [];
   for (const [name, t] of tensors) {
     const what = `tensor '${showName(name)}'`;
     const { key, dtype, numel } = t.storage;
@@ -87,20 +104,7 @@ function read(zip: ZipArchive, options: ReadTorchOptions): Map<string, NdArray> 
     if (entry.size !== numel * ITEMSIZE[dtype]) {
       throw new GruCheckError('BAD_MEMBER', `${what}: storage member '${showName(memberName)}' is ${entry.size} bytes, expected ${numel * ITEMSIZE[dtype]} (${numel} ${dtype})`);
     }
-    const count = elementCount(t.size);
-    if (count === undefined || count > MAX_TYPED_LENGTH) {
-      throw new GruCheckError('TOO_LARGE', `${what}: size [${t.size.join(', ')}] has more elements than a typed array can hold`);
-    }
-    // The highest storage index the view touches must lie inside the storage.
-    if (count > 0) {
-      let last = t.offset;
-      for (let k = 0; k < t.size.length; k++) last += (t.size[k]! - 1) * t.stride[k]!;
-      if (!Number.isSafeInteger(last) || last >= numel) {
-        throw new GruCheckError('BAD_PICKLE', `${what}: size [${t.size.join(', ')}], stride [${t.stride.join(', ')}] at offset ${t.offset} reach past its storage of ${numel} elements`);
-      }
-    } else if (t.offset > numel) {
-      throw new GruCheckError('BAD_PICKLE', `${what}: offset ${t.offset} is past its storage of ${numel} elements`);
-    }
+    const count = checkView(what, t, numel);
     const widened = dtype === 'float16' || dtype === 'bfloat16' || bigEndian;
     const view = isContiguous(t.size, t.stride);
     // Storages are decoded once (widened/swapped ones into new memory); non-contiguous tensors copied.
@@ -111,13 +115,32 @@ function read(zip: ZipArchive, options: ReadTorchOptions): Map<string, NdArray> 
     if (!view) total += count * decodedItemsize(dtype);
     plans.push({ name, t, count, view });
   }
-  const stored = [...storages.values()].reduce((a, s) => a + s.entry.size, 0);
-  if (options.maxBytes !== undefined && total + stored > options.maxBytes) {
-    throw new GruCheckError('TOO_LARGE', `torch.save archive: its tensors need ${total + stored} bytes, more than the limit of ${options.maxBytes} bytes`);
-  }
+  return { storages, plans, total };
+}
 
+/** t's element count, once its view is checked to lie inside its storage of numel elements. */
+function checkView(what: string, t: TensorRef, numel: number): number {
+  const count = elementCount(t.size);
+  if (count === undefined || count > MAX_TYPED_LENGTH) {
+    throw new GruCheckError('TOO_LARGE', `${what}: size [${t.size.join(', ')}] has more elements than a typed array can hold`);
+  }
+  // The highest storage index the view touches must lie inside the storage.
+  if (count > 0) {
+    let last = t.offset;
+    for (let k = 0; k < t.size.length; k++) last += (t.size[k]! - 1) * t.stride[k]!;
+    if (!Number.isSafeInteger(last) || last >= numel) {
+      throw new GruCheckError('BAD_PICKLE', `${what}: size [${t.size.join(', ')}], stride [${t.stride.join(', ')}] at offset ${t.offset} reach past its storage of ${numel} elements`);
+    }
+  } else if (t.offset > numel) {
+    throw new GruCheckError('BAD_PICKLE', `${what}: offset ${t.offset} is past its storage of ${numel} elements`);
+  }
+  return count;
+}
+
+/** Decodes each storage once, and makes every tensor a view or a strided copy of it. */
+function readTensors(zip: ZipArchive, plans: readonly TensorPlan[], storages: Map<string, StorageUse>, bigEndian: boolean, pklLength: number, options: ReadTorchOptions): Map<string, NdArray> {
   const decoded = new Map<string, NumericData>();
-  let done = pkl.length;
+  let done = pklLength;
   const out = new Map<string, NdArray>();
   for (const { name, t, count, view } of plans) {
     const { key, dtype, numel } = t.storage;
