@@ -9,10 +9,10 @@
 // (wasm/*.wat) is not under src/ and is not measured; src/ holds no generated code.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import ts from 'typescript';
-import { ROOT } from './helpers.js';
+import { ROOT, sourceFiles as sources } from './helpers.js';
 
 const SRC = join(ROOT, 'src');
 export const MAX_LINES = 80;
@@ -36,14 +36,6 @@ const EXCEPTIONS: ReadonlyMap<string, string> = new Map([
     'of a restricted unpickler needs to see'],
 ]);
 
-function sources(dir: string, acc: string[] = []): string[] {
-  for (const name of readdirSync(dir).sort()) {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) sources(p, acc);
-    else if (name.endsWith('.ts') && !name.endsWith('.d.ts')) acc.push(p);
-  }
-  return acc;
-}
 
 function nameOf(node: ts.Node, sf: ts.SourceFile): string {
   const named = node as ts.Node & { name?: ts.Node };

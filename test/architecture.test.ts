@@ -4,9 +4,9 @@
 // type-only circle knots the code as much as a run-time one.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { ROOT } from './helpers.js';
+import { ROOT, sourceFiles as sources } from './helpers.js';
 
 const SRC = join(ROOT, 'src');
 
@@ -32,14 +32,6 @@ export const LAYERS: readonly (readonly [string, readonly string[]])[] = [
   ['cli', ['cli/', 'index.ts']],
 ];
 
-function sources(dir: string, acc: string[] = []): string[] {
-  for (const name of readdirSync(dir).sort()) {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) sources(p, acc);
-    else if (name.endsWith('.ts') && !name.endsWith('.d.ts')) acc.push(p);
-  }
-  return acc;
-}
 
 const IMPORT = /(?:^|\n)\s*(?:import|export)\s+(?:type\s+)?(?:[\w*{}\s,$]*?\s+from\s+)?['"](\.[^'"]+)['"]|import\(\s*['"](\.[^'"]+)['"]\s*\)/g;
 

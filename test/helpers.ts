@@ -1,6 +1,6 @@
 // Shared test helpers: paths, running the built CLI, loading samples.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -196,4 +196,14 @@ import type { GruCase } from '../src/model/types.js';
 /** checkCase on the plain reference loops (what the first version's synchronous checkGruCase ran). */
 export function checkRef(c: GruCase | ArrayBundle, options: CheckOptions = {}): Promise<CaseResult> {
   return checkCase(c, { engine: 'reference', ...options });
+}
+
+/** Every TypeScript source below `dir` (declaration files left out), in a stable order. */
+export function sourceFiles(dir: string, acc: string[] = []): string[] {
+  for (const name of readdirSync(dir).sort()) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) sourceFiles(p, acc);
+    else if (name.endsWith('.ts') && !name.endsWith('.d.ts')) acc.push(p);
+  }
+  return acc;
 }
