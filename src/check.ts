@@ -13,13 +13,14 @@ import type { CaseResult, Engine, PaddedStepsMode, Timings } from './result.js';
 import type { ArrayBundle } from './io/types.js';
 import { loadArrays } from './io/load.js';
 import { buildCase, type CaseOptions } from './model/case.js';
-import type { GruCase, Precision, StatePrecision } from './model/types.js';
+import { BUILD_OPTIONS } from './model/case-options.js';
+import type { GruCase, Precision, StatePrecision, Tensor } from './model/types.js';
 import { toUserLayout, type UserTensor } from './model/layout.js';
 import { computeGru, defaultPrecision } from './engine/compute.js';
 import { fillPaddedSteps } from './gru/padded.js';
 import { caseChecks, type CompareCaseOptions } from './compare/case.js';
 import { paddedClose } from './compare/padded.js';
-import { alignForCase, type CandidateLayout, type CandidateTensors } from './candidate/align.js';
+import { alignForCase, type AlignedCandidate, type CandidateLayout, type CandidateTensors } from './candidate/align.js';
 import { runOnnxModel, type OnnxRole } from './candidate/onnx-runtime.js';
 import { fingerprint } from './baseline.js';
 
@@ -47,7 +48,6 @@ export interface CheckOptions extends CaseOptions, CompareCaseOptions {
   onProgress?: ((done: number, total: number, phase: 'load' | 'compute') => void) | undefined;
 }
 
-export const PADDED_STEPS_MODES = ['strict', 'ignore'] as const satisfies readonly PaddedStepsMode[];
 
 /** Milliseconds to the microsecond: more digits are noise. */
 const ms = (x: number): number => Math.round(x * 1000) / 1000;
@@ -73,6 +73,12 @@ export async function prepareCase(input: string | ArrayBundle | GruCase, options
     c = buildCase(bundle, { ...options, requireExpected: options.candidate === undefined && options.onnx === undefined });
     if (options.fingerprint) fp = fingerprint(options.weights ? [bundle, options.weights] : [bundle]);
   } else {
+    // A built case has had its weights, layout and attributes decided: an option that would
+    // decide them again would be silently ignored here, so it is refused.
+    const given = BUILD_OPTIONS.filter((k) => options[k] !== undefined);
+    if (given.length > 0) {
+      throw new GruCheckError('USAGE', `${given.join(', ')}: ${given.length === 1 ? 'an option' : 'options'} for building a case, given with a case already built`, { hint: 'pass them to loadCase / buildCase, or give checkCase the path or the loaded arrays' });
+    }
     c = input;
   }
   const loadMs = now() - t0;
@@ -104,17 +110,22 @@ export async function checkCase(input: string | ArrayBundle | GruCase, options: 
     onProgress: o.onProgress && ((d, t) => o.onProgress!(d, t, 'compute')),
     trace: o.trace,
   });
-  const result = compareCase(c, toUserLayout(c, computed.result), o, precision, { loadMs: prepared.loadMs, referenceMs: computed.ms, engine: computed.engine, threads: computed.threads, kernel: computed.kernel });
-  await settlePaddedSteps(c, result, o, precision);
+  const cand = alignOptional(c, o);
+  const result = compareCase(c, toUserLayout(c, computed.result), o, precision, { loadMs: prepared.loadMs, referenceMs: computed.ms, engine: computed.engine, threads: computed.threads, kernel: computed.kernel }, cand);
+  await settlePaddedSteps(c, result, o, precision, cand?.output);
   if (prepared.fingerprint) result.fingerprint = prepared.fingerprint;
   if (computed.pieces) result.timings.pieces = computed.pieces;
   return result;
 }
 
-/** The case's result, given the reference's tensors in the dump's own layout. */
-export function compareCase(c: GruCase, ref: { output: UserTensor; h_n: UserTensor }, options: CheckOptions, precision: Precision, timings: Omit<Timings, 'compareMs'>): CaseResult {
+/** The options' candidate in the case's layout (candidate/align.ts), or undefined without one: aligned once per case. */
+export function alignOptional(c: GruCase, options: CheckOptions): AlignedCandidate | undefined {
+  return options.candidate ? alignForCase(c, options.candidate, options.candidateLayout) : undefined;
+}
+
+/** The case's result, given the reference's tensors in the dump's own layout and the aligned candidate. */
+export function compareCase(c: GruCase, ref: { output: UserTensor; h_n: UserTensor }, options: CheckOptions, precision: Precision, timings: Omit<Timings, 'compareMs'>, cand = alignOptional(c, options)): CaseResult {
   const t1 = now();
-  const cand = options.candidate ? alignForCase(c, options.candidate, options.candidateLayout) : undefined;
   const { checks, tolerance, padded } = caseChecks(c, ref, cand, options);
   const t2 = now();
   const result: CaseResult = {
@@ -152,10 +163,9 @@ export function compareCase(c: GruCase, ref: { output: UserTensor; h_n: UserTens
  * they are the recurrence run on over the padding (Flax's seq_lengths), which takes one more run
  * of the case with that convention.
  */
-export async function settlePaddedSteps(c: GruCase, result: CaseResult, options: CheckOptions, precision: StatePrecision): Promise<void> {
+export async function settlePaddedSteps(c: GruCase, result: CaseResult, options: CheckOptions, precision: StatePrecision, got: Tensor | undefined): Promise<void> {
   const p = result.paddedSteps;
-  if (!p || p.holds !== 'other' || !p.onlyDifference || !options.candidate) return;
-  const got = alignForCase(c, options.candidate, options.candidateLayout).output!;
+  if (!p || p.holds !== 'other' || !p.onlyDifference || !got) return;
   const past = await computeGru(c, { engine: options.engine, threads: options.threads, precision, signal: options.signal, decorate: fillPaddedSteps('computed') });
   const k = result.checks.find((x) => x.subject === 'candidate' && x.tensor === 'output')!;
   if (paddedClose(c, got.data, toUserLayout(c, past.result).output.data, { rtol: k.rtol, atol: k.atol, equalNan: options.equalNan ?? false })) p.holds = 'computed';

@@ -6,15 +6,13 @@
  * beyond isclose) are left out: diagnose holds its variants to isclose.
  */
 import { OPTIONS, flagName, type OptionRow, type OptionValues } from '../options.js';
-import type { Keyed } from '../compare/tolerance.js';
+import { formatKeyedSpec, type Keyed } from '../compare/tolerance.js';
 import { num } from '../report/format.js';
 
 /** A word as a POSIX shell reads it back: bare when safe, else single-quoted. */
-export function shellWord(s: string): string {
+function shellWord(s: string): string {
   return /^[A-Za-z0-9_./:=,@+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
-
-const spec = (v: Keyed<number>): string => (typeof v === 'number' ? num(v) : Object.entries(v).map(([k, x]) => `${k}:${num(x)}`).join(','));
 
 /** The words that give `v` to the option of row `r` (none: its default, or a switch left off). */
 function flagWords(r: OptionRow, v: unknown): string[] {
@@ -22,7 +20,7 @@ function flagWords(r: OptionRow, v: unknown): string[] {
   const flag = flagName(c.flag);
   if (!c.flag.includes('<')) return v === true ? [flag] : v === false && c.off ? [flagName(c.off.flag)] : [];
   if (c.words) return [flag, Object.keys(c.words).find((w) => c.words![w] === v)!];
-  if (r.value.keyed) return [flag, spec(v as Keyed<number>)];
+  if (r.value.keyed) return [flag, formatKeyedSpec(v as Keyed<unknown>, (x) => (typeof x === 'number' ? num(x) : String(x)))];
   return [flag, Array.isArray(v) ? v.join(',') : String(v)];
 }
 

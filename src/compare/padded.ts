@@ -12,6 +12,9 @@ import type { PaddedHolds, PaddedSteps, PaddedStepsMode } from '../result.js';
 import type { GruCase, Tensor } from '../model/types.js';
 import { isClose, type CompareOptions } from './isclose.js';
 
+/** --padded-steps: 'strict' compares padded steps with PyTorch's zeros, 'ignore' leaves them out. */
+export const PADDED_STEPS_MODES = ['strict', 'ignore'] as const satisfies readonly PaddedStepsMode[];
+
 /** The index of output element (t, b, feature f = d·H + j) in the dump's own layout. */
 export function outputIndex(c: GruCase): (t: number, b: number, f: number) => number {
   const { seqLen: T, batchSize: B } = c;

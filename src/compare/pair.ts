@@ -30,7 +30,7 @@ export function checkPair(
   details: PairDetails = {},
 ): CheckResult {
   const timeAxis = tensor === 'output' && details.timeAxis !== null ? outputTimeAxis(c) : undefined;
-  return compareTensors(actual, reference, {
+  const k = compareTensors(actual, reference, {
     tensor, subject, against, timeAxis,
     stepErrors: details.stepErrors !== false,
     errorMap: details.errorMaps !== false,
@@ -39,7 +39,9 @@ export function checkPair(
     statistics: details.statistics ?? !(details.stepErrors === false && details.errorMaps === false),
     histogram: details.histograms !== false,
     mapRowAxis: timeAxis ?? 0,
-    mapRowLabel: tensor === 'output' && timeAxis !== undefined ? 'time step' : hnRowLabel(c),
+    mapRowLabel: tensor === 'output' && timeAxis !== undefined ? (c.config.cell ? 'call' : 'time step') : hnRowLabel(c),
     mapColLabel: tensor === 'output' && timeAxis !== undefined ? 'feature' : 'hidden unit',
   }, { rtol: tol.rtol, atol: tol.atol, equalNan, checkErrorStat: tol.checkErrorStat, errorQuantile: tol.errorQuantile, minCosine: tol.minCosine, maxRelL2: tol.maxRelL2 });
+  // A GRUCell's output is `h`: checked as the one-step run's output, named as the user knows it.
+  return c.config.cell && tensor === 'output' ? { ...k, label: 'h' } : k;
 }

@@ -184,6 +184,17 @@ export const isQuantile = (x: unknown): x is number => typeof x === 'number' && 
  * `v`, `key:v,key:v`, `v,key:v` -> a keyed spec of values `value` parses; GruCheckError USAGE with
  * one line otherwise. `what` and `example` word the message.
  */
+/**
+ * A keyed setting written back as its flag takes it (parseKeyedSpec's inverse): the value for
+ * every other check ('*') bare, first; the others as key:value.
+ */
+export function formatKeyedSpec<T>(v: Keyed<T>, show: (x: T) => string = String): string {
+  if (typeof v !== 'object' || v === null) return show(v as T);
+  const entries = Object.entries(v as Record<string, T>);
+  const rest = entries.filter(([k]) => k !== '*').map(([k, x]) => `${k}:${show(x)}`);
+  return [...entries.filter(([k]) => k === '*').map(([, x]) => show(x)), ...rest].join(',');
+}
+
 export function parseKeyedSpec<T>(text: string, flag: string, value: (s: string) => T | undefined, what: string, example: string): Keyed<T> {
   const items = text.split(',').map((s) => s.trim());
   const one = (s: string): T => {
@@ -282,7 +293,7 @@ export function presetOverrides(o: ToleranceOverrides): string[] {
   if (!o.portPrecision) return [];
   const p = PORT_PRESETS[o.portPrecision];
   const from = `${setBy(o, 'portPrecision')} ${o.portPrecision}`;
-  const show = (v: unknown): string => (typeof v === 'object' && v !== null ? Object.entries(v).map(([k, x]) => `${k}:${x}`).join(',') : String(v));
+  const show = (v: unknown): string => formatKeyedSpec(v as Keyed<unknown>);
   const out: string[] = [];
   const pairs = (['rtol', 'atol', 'checkErrorStat', 'minCosine', 'maxRelL2'] as const).map((k) => [kebab(k), o[k], setBy(o, k), p[k]] as const);
   // Keys that reach a candidate's check (a preset holds nothing else).

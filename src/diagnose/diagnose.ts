@@ -32,8 +32,7 @@
  * (screen.ts), the search with pairs (search.ts, each run scored by score.ts), the ranking (rank.ts).
  */
 import type { GruCase } from '../model/types.js';
-import { compareCase, settlePaddedSteps, type CheckOptions } from '../check.js';
-import { alignForCase } from '../candidate/align.js';
+import { alignOptional, compareCase, settlePaddedSteps, type CheckOptions } from '../check.js';
 import { computeGru, defaultPrecision } from '../engine/compute.js';
 import { toUserLayout } from '../model/layout.js';
 import type { CaseResult } from '../result.js';
@@ -57,8 +56,10 @@ export async function diagnoseCase(c: GruCase, options: CheckOptions = {}): Prom
 
   const ref = await computeGru(c, engine);
   progress.ran(flops);
-  const base = compareCase(c, toUserLayout(c, ref.result), options, precision, { loadMs: 0, referenceMs: ref.ms, engine: ref.engine, threads: ref.threads, kernel: ref.kernel });
-  await settlePaddedSteps(c, base, options, precision);
+  const aligned = alignOptional(c, options);
+  const refUser = toUserLayout(c, ref.result);
+  const base = compareCase(c, refUser, options, precision, { loadMs: 0, referenceMs: ref.ms, engine: ref.engine, threads: ref.threads, kernel: ref.kernel }, aligned);
+  await settlePaddedSteps(c, base, options, precision, aligned?.output);
   // The check that decides: candidate vs reference, or reference vs expected without a candidate.
   const cand = options.candidate;
   const decisive = base.checks.filter((k) => (cand ? k.subject === 'candidate' && k.against === 'reference' : k.subject === 'reference'));
@@ -66,7 +67,7 @@ export async function diagnoseCase(c: GruCase, options: CheckOptions = {}): Prom
   // Nothing to diagnose when they pass; and no variant changes shapes, so a shape error is the answer.
   if (result.pass || decisive.some((k) => k.problem !== undefined)) return result;
 
-  const subject = subjectOf(c, ref.result, cand ? alignForCase(c, cand, options.candidateLayout) : undefined, options);
+  const subject = subjectOf(c, refUser, aligned, options);
   const equalNan = options.equalNan ?? false;
   const isclose = (tensor: 'output' | 'h_n') => {
     const k = decisive.find((x) => x.tensor === tensor);

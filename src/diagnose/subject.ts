@@ -7,8 +7,7 @@
 import type { FloatArray, GruCase, Tensor } from '../model/types.js';
 import type { AlignedCandidate } from '../candidate/align.js';
 import { type CheckOptions } from '../check.js';
-import { lastLayerRows, toUserLayout } from '../model/layout.js';
-import type { GruRunResult } from '../gru/stack.js';
+import { lastLayerRows, type UserTensor } from '../model/layout.js';
 import { hasPaddedSteps, zeroPadded } from '../compare/padded.js';
 
 export type T2 = { shape: number[]; data: ArrayLike<number> };
@@ -42,14 +41,13 @@ export function hnOf(r: Reading, on: GruCase, t: { shape: number[]; data: FloatA
   return r.hnLastLayer ? lastLayerRows(on, t) : t;
 }
 
-export function subjectOf(c: GruCase, ref: GruRunResult, aligned: AlignedCandidate | undefined, options: CheckOptions): Subject {
+export function subjectOf(c: GruCase, refUser: { output: UserTensor; h_n: UserTensor }, aligned: AlignedCandidate | undefined, options: CheckOptions): Subject {
   const reading: Reading = {
     ignorePadded: options.paddedSteps === 'ignore' && aligned?.output !== undefined && hasPaddedSteps(c),
     hnLastLayer: !!aligned?.hnLastLayer,
   };
   // Keras's return_sequences=False output beside h_n holds the same final states: h_n speaks for both.
   const tested: Tested = aligned ? { output: aligned.output && !aligned.outputFinal ? validOnly(reading, c, aligned.output) : undefined, h_n: aligned.h_n } : c.expected;
-  const refUser = toUserLayout(c, ref);
   const dtypeOf = (t: 'output' | 'h_n'): Tensor['dtype'] => (aligned ? (t === 'output' ? aligned.output?.dtype : aligned.h_n?.dtype) : c.expected[t]?.dtype) ?? c.config.dtype;
   return {
     tested,

@@ -47,7 +47,8 @@ export function readKerasArchive(zip: ZipArchive): KerasWeights {
       hint: 'save the model with model.save("model.keras") in Keras 3',
     });
   }
-  const configEntry = entry('config.json')!;
+  const configEntry = entry('config.json');
+  if (!configEntry) throw new GruCheckError('BAD_MEMBER', '.keras archive without config.json', { hint: 'save the model with model.save("model.keras") in Keras 3' });
   if (configEntry.size > MAX_CONFIG_BYTES) {
     throw new GruCheckError('TOO_LARGE', `member 'config.json': ${configEntry.size} bytes, more than the ${MAX_CONFIG_BYTES} a model config is read up to`);
   }

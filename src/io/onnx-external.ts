@@ -72,7 +72,7 @@ export function externalDataBeside(modelPath: string): ExternalDataReader {
       throw new GruCheckError(code === 'ENOENT' ? 'NOT_FOUND' : 'UNREADABLE', `${what}: external data file '${loc}' ${code === 'ENOENT' ? 'is not beside the model' : `cannot be opened (${code ?? 'error'})`}`, { hint: EXTERNAL_HINT });
     }
     const rel = relative(realFolder, real);
-    if (rel === '' || rel.startsWith('..') || isAbsolute(rel) || rel.split(sep)[0] === '..') refuse("leads out of the model's folder (through a symlink)");
+    if (rel === '' || isAbsolute(rel) || rel.split(sep)[0] === '..') refuse("leads out of the model's folder (through a symlink)");
     let fd: number;
     try {
       fd = openSync(real, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));

@@ -37,3 +37,6 @@ export interface CaseOptions {
 }
 
 export type OnnxDirection = 'forward' | 'reverse' | 'bidirectional';
+
+/** The CaseOptions that decide how arrays become a case: meaningless once a case is built. */
+export const BUILD_OPTIONS = ['prefix', 'batchFirst', 'weights', 'layout', 'linearBeforeReset', 'direction', 'onnxLayout', 'clip', 'activations', 'activationAlpha', 'activationBeta', 'node', 'gateOrder'] as const satisfies readonly (keyof CaseOptions)[];

@@ -90,6 +90,11 @@ function cellParams(arrays: Map<string, NdArray>, prefix: string, file: string):
 
 export function buildCellCase(bundle: ArrayBundle, options: CaseOptions, config: CaseConfig, _warnings: CaseWarning[]): GruCase {
   const file = bundle.source;
+  // A cell's input is (batch, input_size), a trace's (calls, batch, input_size): no layout to choose.
+  const NO_LAYOUT = "a GRUCell's calls have no time axis to put first or second (a trace's recorded calls always lead)";
+  if (options.batchFirst !== undefined) throw new GruCheckError('USAGE', `${options.batchFirst ? '--batch-first' : '--seq-first'} does not apply to a GRUCell case: ${NO_LAYOUT}`, { file });
+  if (config.take('batch_first', asBool, 'true or false') !== undefined) throw new GruCheckError('BAD_CONFIG', `config: batch_first does not apply to a GRUCell case: ${NO_LAYOUT}`, { file, hint: 'remove the key' });
+  if (options.node !== undefined) throw new GruCheckError('USAGE', '--node picks a GRU of an .onnx model: a GRUCell case has its own weights', { file });
   const wb = options.weights ?? bundle;
   const prefix = choose([...wb.arrays.keys()], options.prefix, wb.source);
   const params = cellParams(wb.arrays, prefix, wb.source);

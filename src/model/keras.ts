@@ -139,6 +139,8 @@ interface Direction {
   H: number;
   I: number;
   bias: Tensor | undefined;
+  /** The kernel's dtype, which the direction's weights are stored in. */
+  dtype: FloatDType;
 }
 
 /** One direction's kernel, recurrent_kernel and bias under `prefix`, checked and in PyTorch's r|z|n order. */
@@ -177,7 +179,7 @@ function readDirection(wb: ArrayBundle, prefix: string, resetAfterFromBias: { va
     weightHh: reorderRows(transpose(toStorage(rk.data, dtype), H, 3 * H), H, H, 'zrh'),
     inputSize: I,
   };
-  return { params, H, I, bias };
+  return { params, H, I, bias, dtype };
 }
 
 function setBias(d: Direction, resetAfter: boolean, dtype: FloatDType): void {
@@ -209,7 +211,7 @@ function chooseGroup(wb: ArrayBundle, requested: string | undefined, inputDim: n
     throw new GruCheckError('MISSING_ARRAY', 'no Keras GRU weights found: expected kernel, recurrent_kernel and bias (optionally with a layer prefix such as gru/)', { file: wfile });
   }
   // Several GRU layers, as in a .pt with several GRU modules: the user picks one (stacked Keras
-  // layers are separate layers, each with its own input: see README "ONNX and Keras layouts").
+  // layers are separate layers, each with its own input: see docs/cases.md, "ONNX and Keras layouts").
   const fits = inputDim === undefined ? [] : groups.filter((g) => wb.arrays.get(`${g.directions[0]}kernel`)?.shape[0] === inputDim);
   const hint = fits.length === 1
     ? `pick one with --prefix: --prefix ${showPrefix(fits[0]!.prefix)} is the one whose input_dim ${inputDim} fits the input`
@@ -292,7 +294,11 @@ function readDirections(wb: ArrayBundle, group: KerasGroup): { dirs: Direction[]
   if (D === 2 && (dirs[1]!.bias !== undefined) !== hasBias) {
     throw new GruCheckError('MISSING_ARRAY', `${group.directions[hasBias ? 1 : 0]}bias: missing while the other direction has one`, { file: wfile });
   }
-  const dtype = wb.arrays.get(`${group.directions[0]}kernel`)!.dtype === 'float64' ? 'float64' : 'float32';
+  // One dtype for the case, as the other readers keep it (float16 included).
+  const { dtype } = dirs[0]!;
+  if (D === 2 && dirs[1]!.dtype !== dtype) {
+    throw new GruCheckError('SHAPE_MISMATCH', `${group.directions[1]}kernel: ${dirs[1]!.dtype}, while ${group.directions[0]}kernel is ${dtype}: both directions must have one dtype`, { file: wfile });
+  }
   return { dirs, H, I, hasBias, fromBias, dtype };
 }
 

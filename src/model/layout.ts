@@ -55,15 +55,18 @@ export function timeAxis(c: GruCase): number | undefined {
 
 /** The batch axis of `output` and `h_n` in the dump's own layout; undefined: unbatched. */
 export function batchAxis(c: GruCase, tensor: 'output' | 'h_n'): number | undefined {
-  const { layout, batched, batchFirst } = c.config;
+  const { layout, batched, batchFirst, cell } = c.config;
+  // h (calls, batch, H): the batch follows a trace's calls.
+  if (cell) return cell.batched ? (cell.trace ? 1 : 0) : undefined;
   if (!batched) return undefined;
   if (layout === 'keras') return 0;
   if (layout === 'onnx') return batchFirst ? 0 : tensor === 'output' ? 2 : 1;
   return tensor === 'output' ? (batchFirst ? 0 : 1) : 1;
 }
 
-/** What the rows of an h_n heatmap are, in the dump's own layout. */
+/** What the rows of an h_n heatmap are, in the dump's own layout (a GRUCell's h: its calls or batch). */
 export function hnRowLabel(c: GruCase): string {
+  if (c.config.cell) return c.config.cell.trace ? 'call' : c.config.cell.batched ? 'batch' : 'hidden unit';
   if (c.config.layout === 'keras' || (c.config.layout === 'onnx' && c.config.batchFirst)) return 'batch';
   return c.config.layout === 'onnx' ? 'direction' : 'layer*direction';
 }

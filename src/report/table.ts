@@ -7,6 +7,7 @@
  */
 import { Chalk, type ChalkInstance } from 'chalk';
 import Table from 'cli-table3';
+import utils from 'cli-table3/src/utils.js';
 import type { CaseResult } from '../result.js';
 import type { CheckResult } from '../result.js';
 import type { RunSummary } from '../result.js';
@@ -66,10 +67,8 @@ function checkCells(k: CheckResult, ch: ChalkInstance): Record<Column, string> {
   };
 }
 
-// eslint-disable-next-line no-control-regex
-const ANSI = /\u001b\[[0-9;]*m/g;
-/** Columns a line takes on a terminal (colour codes take none; every character here is one wide). */
-export const visibleWidth = (s: string): number => s.replace(ANSI, '').length;
+/** Columns a line takes on a terminal: cli-table3's own measure (colour codes none, wide characters two). */
+export const visibleWidth = (s: string): number => utils.strlen(s);
 
 /**
  * `line` broken at spaces into lines of at most `width` columns, continuation lines indented two
@@ -189,7 +188,10 @@ export function renderTable(s: RunSummary, o: TableOptions): string {
   const parts = s.cases.map((c, i) => {
     const block = renderCase(c, ch, o.width);
     const next = o.next?.[i];
-    return next === undefined ? block : `${block}\n${wrapLine(`  to name the porting mistake, try: ${term(next)}`, o.width).join('\n')}`;
+    if (next === undefined) return block;
+    // A command to paste stays on one line: after the words when it fits, else on a line of its own.
+    const line = `  to name the porting mistake, try: ${term(next)}`;
+    return `${block}\n${o.width === undefined || visibleWidth(line) <= o.width ? line : `  to name the porting mistake, try:\n    ${term(next)}`}`;
   });
   let out = parts.join('\n\n') + '\n';
   if (s.cases.length > 1 || s.shard) out += `\n${wrapLine(countsText(s), o.width).join('\n')}\n`;

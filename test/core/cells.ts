@@ -92,3 +92,16 @@ test('GRUCell: a candidate of another shape cannot be checked (exit 2, one line)
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /^gru-check: error: test\/fixtures\/cells\/cell_correct\.npz: candidate h \[3, 5\]: expected h \[8, 3, 5\], the cell's output for 8 calls of batch 3\n$/);
 });
+
+test('GRUCell: --batch-first / --seq-first and a config batch_first are refused, not ignored; heatmap rows are named', async () => {
+  for (const flag of ['--batch-first', '--seq-first']) {
+    const r = await cli(['run', join('test', 'fixtures', 'cells', 'cell_batched.npz'), flag]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, new RegExp(`^gru-check: error: .*cell_batched\\.npz: ${flag} does not apply to a GRUCell case: `));
+  }
+  // What a heatmap's rows are: a single call's batch, a trace's calls.
+  const one = await checkCase(buildCase(await load('cell_batched.npz')));
+  assert.equal(one.checks[0]!.errorMap?.rowLabel, 'batch');
+  const trace = await checkCase(buildCase(await load('trace_batched.npz')));
+  assert.equal(trace.checks[0]!.errorMap?.rowLabel, 'call');
+});

@@ -121,3 +121,18 @@ test('CLI: the padded-steps sentence in the table, and --padded-steps ignore rep
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--padded-steps/);
 });
+
+test('CLI: the suggested diagnose command stays one pastable line in a narrow terminal, and a keyed tolerance with a default value runs as printed', async () => {
+  const c = join('test', 'fixtures', 'keras-ports', 'case_lengths_uni.npz');
+  const port = join('test', 'fixtures', 'keras-ports', 'keras_mask_carried.npz');
+  const r = await cli(['run', c, '--candidate', port, '--rtol', '1.3e-6,candidate.h_n:1e-5'], { COLUMNS: '80' });
+  assert.equal(r.code, 1);
+  const lines = r.stdout.split('\n');
+  const at = lines.indexOf('  to name the porting mistake, try:');
+  assert.ok(at >= 0, r.stdout);
+  const command = lines[at + 1]!.trim();
+  assert.equal(command, `gru-check diagnose ${c} --candidate ${port} --rtol 1.3e-6,candidate.h_n:1e-5`);
+  const d = await cli(command.split(' ').slice(1));
+  assert.equal(d.code, 1, d.stderr);
+  assert.match(d.stdout, /1\. padded-steps-carried /);
+});

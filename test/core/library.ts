@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import * as api from '../../src/index.js';
 import { AbortError, checkCase, closeFastEngine, GruCheckError, loadArrays, loadCase, type ArrayBundle, type NdArray } from '../../src/index.js';
 import { ROOT, sample } from '../helpers.js';
+import { f16round as f16 } from '../../src/gru/cell.js';
 
 after(() => closeFastEngine());
 
@@ -129,4 +130,24 @@ test('every name docs/library.md lists as exported is exported', () => {
   assert.ok(imported.length >= 2 && listed.length >= 10, `found ${imported.length} imported and ${listed.length} listed names`);
   const missing = [...imported, ...listed].filter((n) => !(n in api));
   assert.deepEqual(missing, [], 'named in docs/library.md but not exported by src/index.ts');
+});
+
+test('checkCase and diagnoseCase refuse options that build a case when given a case already built', async () => {
+  const c = await loadCase(sample('classic_batch_first.npz'));
+  for (const options of [{ prefix: 'enc' }, { weights: sample('no_bias.npz') }, { layout: 'onnx' as const, clip: 3 }, { batchFirst: false }]) {
+    for (const entry of [api.checkCase, api.diagnoseCase]) {
+      await assert.rejects(() => entry(c, options), (e: unknown) => e instanceof GruCheckError && e.code === 'USAGE' && /given with a case already built/.test(e.message) && Object.keys(options).every((k) => e.message.includes(k)));
+    }
+  }
+  // the same options on the path are applied, as before
+  assert.equal((await checkCase(sample('classic_batch_first.npz'), { batchFirst: true })).pass, true);
+});
+
+test('a float16 Keras case stays float16, as the other layouts keep their dtype', async () => {
+  const b = await loadArrays(sample('keras_reset_after.npz'));
+  const arrays = new Map(b.arrays);
+  for (const [name, a] of arrays) if (/kernel|bias/.test(name)) arrays.set(name, { ...a, dtype: 'float16', data: Float32Array.from(a.data as Float32Array, f16) } as NdArray);
+  const c = api.buildCase({ ...b, arrays });
+  assert.equal(c.config.dtype, 'float16');
+  assert.equal(c.params.dtype, 'float16');
 });

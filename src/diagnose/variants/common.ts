@@ -35,7 +35,6 @@ export const reverseDirections = (job: LayerJob) => job.directions.filter((d) =>
 export const D = (c: GruCase): number => (c.params.bidirectional ? 2 : 1);
 export const hasReverse = (c: GruCase): boolean => c.params.bidirectional || c.params.reverseOnly === true;
 export const hasNonZero = (a: FloatArray): boolean => a.some((v) => v !== 0);
-export const someShorter = (c: GruCase): boolean => !!c.lengths && c.lengths.some((l) => l < c.seqLen);
 
 /** A copy of `a` (same type, so float32 weights keep the float32 kernel) with [from, to) kept and the rest zeroed. */
 export function zerosLike(a: FloatArray, from = 0, to = 0): FloatArray {

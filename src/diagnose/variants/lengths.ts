@@ -6,7 +6,8 @@
 import type { GruCase } from '../../model/types.js';
 import { eachLayer, type LayerJob, type Runner } from '../../gru/stack.js';
 import { fillPaddedSteps } from '../../gru/padded.js';
-import { hasReverse, reverseDirections, someShorter, variantList } from './common.js';
+import { hasReverse, reverseDirections, variantList } from './common.js';
+import { hasPaddedSteps } from '../../compare/padded.js';
 import type { Variant } from './variant.js';
 
 /**
@@ -44,7 +45,7 @@ function backwardStart(start: (len: number, T: number) => number): (r: Runner) =
 /** The lengths and padded-steps mistakes, when some sequence is shorter than T. */
 export function lengths(c: GruCase): Variant[] {
   const { out, add } = variantList();
-  if (someShorter(c)) {
+  if (hasPaddedSteps(c)) {
     add({
       name: 'lengths-ignored',
       family: 'lengths',
