@@ -54,12 +54,8 @@ export interface AlignedCandidate {
   hnLastLayer: boolean;
   /** How the output was read, e.g. "seq-first" or "onnx, 6 of 7 steps (read as padded)". */
   layout: string;
-  /** output was Keras's return_sequences=False [B, D·H]: the last layer's final states. */
+  /** output was Keras's return_sequences=False [B, D·H], beside h_n: it now holds those final states in h_n's layout (the last layer's rows when there are several layers). */
   outputFinal?: boolean;
-  /** h_n is that output, read as final states (the candidate held no h_n of its own). */
-  hnFromOutput?: boolean;
-  /** With outputFinal: output now holds those states in h_n's layout, the last layer's rows only. */
-  outputFinalLastLayer?: boolean;
   /** The least precise dtype of the candidate's tensors (its tolerances apply). */
   dtype: FloatDType;
 }
@@ -226,12 +222,10 @@ function finalOutputAsStates(aligned: AlignedCandidate, c: GruCase): void {
   if (!aligned.h_n) {
     aligned.h_n = states.h_n!;
     aligned.hnLastLayer = states.hnLastLayer;
-    aligned.hnFromOutput = true;
     delete aligned.output;
     delete aligned.outputFinal;
   } else {
     aligned.output = states.h_n!;
-    aligned.outputFinalLastLayer = states.hnLastLayer;
   }
 }
 

@@ -12,8 +12,8 @@
  * ONNX Runtime is kept in its box: it runs in a child process (so Ctrl-C is handled at once), its
  * loggers at FATAL and its output discarded (nothing of its own on stderr), its telemetry off
  * (nothing under $HOME), its errors one escaped line. The model is first read by gru-check's own
- * reader (io/, every weight included, without a size limit: runOnnxModel is not told --max-bytes),
- * so external data that points out of the model's folder is refused before ONNX Runtime opens it.
+ * reader (io/, every weight included, under the run's --max-bytes), so a model too large, or
+ * external data that points out of the model's folder, is refused before ONNX Runtime opens it.
  * Outputs:
  * float32/float64 as they are, float16 decoded from its bits, bfloat16 (which onnxruntime-node
  * cannot return) and integer outputs exit 2 naming the output.

@@ -229,8 +229,3 @@ class JsonParser {
     return v;
   }
 }
-
-/** readBoundedText + parseBoundedJson. */
-export function readBoundedJson(path: string, what: string, limits: JsonLimits = {}): unknown {
-  return parseBoundedJson(readBoundedText(path, what, limits.maxBytes), what, path, limits);
-}

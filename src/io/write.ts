@@ -12,7 +12,6 @@
  */
 import { closeSync, constants, fchmodSync, fsyncSync, lstatSync, openSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, writeSync, type Stats } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { GruCheckError } from '../errors.js';
 
 const errno = (e: unknown): string | undefined => (e as NodeJS.ErrnoException).code;
@@ -92,9 +91,26 @@ export function checkTarget(path: string, flag: string, inputs: ReadonlyArray<re
  * so the rename itself survives a crash. An existing target keeps its permission bits. On any
  * failure the temporary file is removed and the target is as it was.
  */
+let tempCount = 0;
+
+/**
+ * A new temporary file beside the target, opened O_EXCL | O_NOFOLLOW: a name planted in the folder
+ * (a link, a file) is never written through, only stepped over. Named by process, time and a
+ * counter (no node:crypto: it would load at every CLI start for a name O_EXCL already guards).
+ */
+function openTemp(dir: string, base: string): { fd: number; tmp: string } {
+  for (let tries = 0; ; tries++) {
+    const tmp = join(dir, `.${base}.${process.pid}.${Date.now().toString(36)}.${tempCount++}.tmp`);
+    try {
+      return { fd: openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), 0o666), tmp };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || tries >= 100) throw cannotWrite(join(dir, base), e);
+    }
+  }
+}
+
 export function writeAtomic(path: string, text: string | Uint8Array): void {
   const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   let keep: number | undefined;
   try {
     const st = lstatSync(path);
@@ -102,10 +118,9 @@ export function writeAtomic(path: string, text: string | Uint8Array): void {
   } catch {
     // a new file: 0o666 less the umask, as any file the user creates
   }
-  let fd: number | undefined;
+  const { fd: opened, tmp } = openTemp(dir, basename(path));
+  let fd: number | undefined = opened;
   try {
-    // O_EXCL | O_NOFOLLOW: a name planted in the folder (a link, a file) is never written through.
-    fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), 0o666);
     if (keep !== undefined) fchmodSync(fd, keep);
     const bytes = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
     let off = 0;

@@ -1,6 +1,6 @@
 /**
  * Loaded arrays -> one validated GruCase: the boundary where every shape, layout and length is
- * checked once. Owns the input contract (README "Input contract"): input, optional h0, expected
+ * checked once. Owns the input contract (docs/cases.md, "Input contract"): input, optional h0, expected
  * output / h_n (at least one), optional lengths and JSON config, batch_first resolution
  * (flag > config > shapes), unbatched inputs.
  */

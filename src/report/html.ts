@@ -34,6 +34,7 @@ import { fmtIndex, shapeInParens, pct, sci } from './format.js';
 import { baselineTexts, configText, countsText, criterionText, detailsText, diagnosisVerdict, fmtCosine, paddedText, presetSources, presetText, toleranceText, warningTexts } from './describe.js';
 import { DEFAULT_ERROR_QUANTILE } from '../compare/stats.js';
 import { escapeControlsKeepLines } from '../io/text.js';
+import { crc32 } from '../io/npz.js';
 import { argMax, checkLabel, downsampleMax, logFloor, tensorName } from './sparkline.js';
 
 export interface HtmlOptions {
@@ -195,23 +196,6 @@ function linePlot(k: CheckResult, maxPoints: number): string {
 // PNG: a palette image, one pixel per (bucketed) heatmap cell. One <image> instead of one <rect>
 // per cell keeps a report of big maps small and fast to lay out (47,000 rects made a 6-case
 // report 7.6 MB); the browser scales it up with image-rendering: pixelated, so cells stay sharp.
-
-/** CRC-32 (PNG chunks). zlib.crc32 exists only from Node 20.15; this is the same table-driven one. */
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-function crc32(bytes: Uint8Array): number {
-  let c = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
 
 function pngChunk(type: string, data: Uint8Array): Buffer {
   const out = Buffer.alloc(12 + data.length);

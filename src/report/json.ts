@@ -1,6 +1,6 @@
 /**
- * --format json: one JSON document, the RunSummary with the documented stable names (README "JSON
- * output"). Per-step error arrays, heatmaps and |error| histograms stay out: they are for the plots
+ * --format json: one JSON document, the RunSummary with the documented stable names (docs/json.md,
+ * schema/result.schema.json). Per-step error arrays, heatmaps and |error| histograms stay out: they are for the plots
  * (and the first two grow with T).
  */
 import type { RunSummary } from '../result.js';

@@ -142,8 +142,6 @@ function wrap(c: CaseResult, body: string[], tests: number, failures: number, er
     const preset = presetText(c);
     const entries: [string, string][] = [['config', configText(c)], ['details', detailsText(c)], ['tolerance', toleranceText(c)]];
     if (preset) entries.push(['preset', [preset, ...presetSources(c)].join('\n')]);
-    const padded = paddedText(c);
-    if (padded) entries.push(['padded steps', padded]);
     for (const [name, value] of entries) props.push(`      <property${attrs({ name, value })}/>`);
     props.push('    </properties>');
   }
