@@ -72,7 +72,15 @@ export function parseSuite(text: string, file: string, resolve: (p: string, wher
   for (const k of Object.keys(SETTINGS)) {
     if (k in d) throw new GruCheckError('BAD_CONFIG', `suite.${k}: settings go in "defaults" or in a case`, { file });
   }
+  /** Settings the option table says exclude each other (the schema's `not required` pairs), in one object. */
+  const apart = (s: object, where: string): void => {
+    for (const r of SUITE_OPTIONS) {
+      const other = r.cli?.conflicts;
+      if (other !== undefined && r.key in s && other in s) throw new GruCheckError('BAD_CONFIG', `${where}: ${other} and ${r.key} both name the port: keep one`, { file });
+    }
+  };
   const defaults = d.defaults === undefined ? {} : settings(d.defaults, 'defaults', file, []);
+  apart(defaults, 'defaults');
   if (!Array.isArray(d.cases) || d.cases.length === 0) throw new GruCheckError('BAD_CONFIG', 'suite.cases: expected a non-empty list of cases', { file });
   const fix = <T extends SuiteSettings>(s: T, where: string): T => {
     const out: Record<string, unknown> = { ...(s as Record<string, unknown>) };
@@ -85,7 +93,7 @@ export function parseSuite(text: string, file: string, resolve: (p: string, wher
     if (e.name !== undefined && !str(e.name)) throw new GruCheckError('BAD_CONFIG', `cases[${i}].name: expected a label, got ${shown(e.name)}`, { file });
     const entry = fix(e as unknown as SuiteEntry, `cases[${i}]`);
     entry.case = resolve(e.case as string, `cases[${i}].case`);
-    if (entry.candidate !== undefined && entry.onnx !== undefined) throw new GruCheckError('BAD_CONFIG', `cases[${i}]: candidate and onnx both name the port: keep one`, { file });
+    apart(entry, `cases[${i}]`);
     return entry;
   });
   return { file, defaults: fix(defaults, 'defaults'), cases };

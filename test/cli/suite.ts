@@ -254,3 +254,12 @@ test('shardOf and parseShard', () => {
   assert.deepEqual(parseShard(' 4 / 4 '), [4, 4]);
   for (const bad of ['0/2', '2', '1/0', 'a/b', '-1/2']) assert.throws(() => parseShard(bad), GruCheckError, bad);
 });
+
+test('a port named twice is refused in the suite\'s defaults as in a case (candidate and onnx exclude each other)', () => {
+  for (const doc of [
+    { gruCheckSuite: 1, defaults: { candidate: 'p.npz', onnx: 'm.onnx' }, cases: [{ case: 'c.npz' }] },
+    { gruCheckSuite: 1, cases: [{ case: 'c.npz', candidate: 'p.npz', onnx: 'm.onnx' }] },
+  ]) {
+    assert.throws(() => parseSuite(JSON.stringify(doc), 's.json', (p) => p), (e: unknown) => e instanceof GruCheckError && e.code === 'BAD_CONFIG' && /candidate and onnx both name the port/.test(e.message));
+  }
+});
